@@ -1,0 +1,58 @@
+// Storage: the bytes behind one or more tensors. Views share one storage and
+// differ in sizes, strides and offset. The bytes come from the allocator of the
+// storage's device type; meta storages have a size and no bytes.
+//
+// Thread-safety: an allocator may be called from any thread at once; setting an
+// allocator is meant for start-up, before tensors of that device exist.
+#pragma once
+
+#include <cstddef>
+
+#include "switchyard/core/export.h"
+#include "switchyard/core/intrusive_ptr.h"
+#include "switchyard/tensor/device.h"
+
+namespace sy {
+
+// Memory and the function that frees it.
+struct DataPtr {
+  void* data = nullptr;
+  void (*deleter)(void* data, void* context) = nullptr;
+  void* context = nullptr;
+};
+
+// Hands out memory for one device type.
+class SY_API Allocator {
+ public:
+  virtual ~Allocator() = default;
+  // `nbytes` bytes, aligned to at least 64; nbytes == 0 may return null data.
+  virtual DataPtr allocate(size_t nbytes) = 0;
+};
+
+// Installs the allocator for `type` (PrivateUse1 has none until one is set).
+// The allocator must outlive every storage it allocated.
+SY_API void set_allocator(DeviceType type, Allocator* allocator);
+// The allocator for `type`; throws sy::Error naming the device when none is set.
+SY_API Allocator& get_allocator(DeviceType type);
+
+class SY_API StorageImpl : public RefCounted {
+ public:
+  // `nbytes` bytes on `device`, from its allocator (none for meta).
+  StorageImpl(size_t nbytes, Device device);
+  // Wraps memory the caller allocated; `data.deleter` frees it (may be null: not owned).
+  StorageImpl(DataPtr data, size_t nbytes, Device device);
+  ~StorageImpl() override;
+
+  void* data() const { return data_.data; }
+  size_t nbytes() const { return nbytes_; }
+  Device device() const { return device_; }
+
+ private:
+  DataPtr data_;
+  size_t nbytes_;
+  Device device_;
+};
+
+using Storage = IntrusivePtr<StorageImpl>;
+
+}  // namespace sy

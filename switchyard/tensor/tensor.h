@@ -1,0 +1,122 @@
+// Tensor: a reference-counted handle to a TensorImpl. Copies share the impl (and
+// so the data); a default-constructed Tensor is undefined and holds nothing.
+//
+// Ops are free functions in namespace sy (sy::add(a, b)) and methods here
+// (a.add(b)); both go through the dispatcher. The methods are declared here and
+// defined by the ops layer, so this header stays below the dispatcher.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "switchyard/core/error.h"
+#include "switchyard/core/export.h"
+#include "switchyard/core/intrusive_ptr.h"
+#include "switchyard/tensor/scalar.h"
+#include "switchyard/tensor/tensor_impl.h"
+
+namespace sy {
+
+class SY_API Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(IntrusivePtr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const { return static_cast<bool>(impl_); }
+  TensorImpl* impl() const { return impl_.get(); }
+  const IntrusivePtr<TensorImpl>& impl_ptr() const { return impl_; }
+  // Whether both handles refer to the same TensorImpl.
+  bool is_same(const Tensor& o) const { return impl_ == o.impl_; }
+  uint32_t use_count() const { return impl_ ? impl_->use_count() : 0; }
+
+  IntArrayRef sizes() const { return checked().sizes(); }
+  IntArrayRef strides() const { return checked().strides(); }
+  // Size of dimension `d`; negative d counts from the end.
+  int64_t size(int64_t d) const;
+  int64_t stride(int64_t d) const;
+  int64_t dim() const { return checked().dim(); }
+  int64_t numel() const { return checked().numel(); }
+  int64_t storage_offset() const { return checked().storage_offset(); }
+  ScalarType dtype() const { return checked().dtype(); }
+  Device device() const { return checked().device(); }
+  DispatchKeySet key_set() const { return checked().key_set(); }
+  bool is_contiguous() const { return checked().is_contiguous(); }
+  bool is_meta() const { return device().is_meta(); }
+  bool requires_grad() const { return checked().requires_grad(); }
+
+  // Sets requires_grad in place; only floating-point tensors can require grad.
+  const Tensor& requires_grad_(bool requires_grad = true) const;
+
+  // Typed pointer to the first element; T must match dtype(), and the tensor
+  // must have data (not meta).
+  template <typename T>
+  T* data_ptr() const {
+    check_data_access(scalar_type_of<T>());
+    return static_cast<T*>(impl_->data());
+  }
+  void* raw_data() const { return checked().data(); }
+
+  // The value of a one-element tensor, converted to T.
+  template <typename T>
+  T item() const {
+    return item().to<T>();
+  }
+  Scalar item() const;
+
+  // "tensor([[1., 2.], [3., 4.]])", as PyTorch prints.
+  std::string to_string() const;
+
+  // Ops as methods (defined by the ops layer; see switchyard/ops/ops.h).
+  Tensor add(const Tensor& other, const Scalar& alpha = 1) const;
+  const Tensor& add_(const Tensor& other, const Scalar& alpha = 1) const;
+  const Tensor& fill_(const Scalar& value) const;
+
+ private:
+  const TensorImpl& checked() const {
+    if (SY_UNLIKELY(!impl_)) throw_undefined();
+    return *impl_;
+  }
+  [[noreturn]] static void throw_undefined();
+  void check_data_access(ScalarType requested) const;
+
+  IntrusivePtr<TensorImpl> impl_;
+};
+
+// What a tensor factory makes: dtype (float32 unless set), device (cpu), requires_grad.
+class TensorOptions {
+ public:
+  constexpr TensorOptions() = default;
+  constexpr TensorOptions dtype(ScalarType t) const {
+    TensorOptions o = *this;
+    o.dtype_ = t;
+    return o;
+  }
+  constexpr TensorOptions device(Device d) const {
+    TensorOptions o = *this;
+    o.device_ = d;
+    return o;
+  }
+  constexpr TensorOptions requires_grad(bool r) const {
+    TensorOptions o = *this;
+    o.requires_grad_ = r;
+    return o;
+  }
+  constexpr ScalarType dtype() const { return dtype_; }
+  constexpr Device device() const { return device_; }
+  constexpr bool requires_grad() const { return requires_grad_; }
+
+ private:
+  ScalarType dtype_ = kFloat32;
+  Device device_ = kCPU;
+  bool requires_grad_ = false;
+};
+
+// A new tensor of `sizes` with uninitialised data, bypassing the dispatcher: the
+// building block of kernels and factories.
+SY_API Tensor make_tensor(IntArrayRef sizes, ScalarType dtype, Device device);
+// A tensor viewing `t`'s storage with new geometry (no copy).
+SY_API Tensor make_view(const Tensor& t, IntArrayRef sizes, IntArrayRef strides,
+                        int64_t storage_offset);
+
+}  // namespace sy

@@ -208,6 +208,12 @@ template <> struct ReturnTraits<int64_t> : SingleReturnTraits<int64_t> {};
 template <> struct ReturnTraits<double> : SingleReturnTraits<double> {};
 template <> struct ReturnTraits<bool> : SingleReturnTraits<bool> {};
 template <> struct ReturnTraits<Scalar> : SingleReturnTraits<Scalar> {};
+template <> struct ReturnTraits<std::string> {
+  static std::vector<std::string_view> schema() { return {"str"}; }
+  static constexpr size_t count = 1;
+  static void push(Stack& s, std::string&& r) { s.emplace_back(std::move(r)); }
+  static std::string pop(Stack& s, size_t at) { return s[at].to_string_ref(); }
+};
 template <> struct ReturnTraits<std::vector<Tensor>> {
   static std::vector<std::string_view> schema() { return {"Tensor[]"}; }
   static constexpr size_t count = 1;

@@ -262,7 +262,7 @@ Tensor ones(IntArrayRef sizes, TensorOptions o) {
 Tensor full(IntArrayRef sizes, const Scalar& value, TensorOptions o) {
   static const auto op = typed_op<Tensor(IntArrayRef, const Scalar&, std::optional<ScalarType>,
                                          std::optional<Device>, bool)>("sy::full");
-  return op.call(sizes, value, o.dtype(), o.device(), o.requires_grad());
+  return op.call(sizes, value, o.dtype_opt(), o.device(), o.requires_grad());
 }
 
 const Tensor& fill_(const Tensor& self, const Scalar& value) {

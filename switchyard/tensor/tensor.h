@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -83,7 +84,8 @@ class SY_API Tensor {
   IntrusivePtr<TensorImpl> impl_;
 };
 
-// What a tensor factory makes: dtype (float32 unless set), device (cpu), requires_grad.
+// What a tensor factory makes: dtype (float32 unless set, or for full(), the
+// fill value's type), device (cpu), requires_grad.
 class TensorOptions {
  public:
   constexpr TensorOptions() = default;
@@ -102,12 +104,14 @@ class TensorOptions {
     o.requires_grad_ = r;
     return o;
   }
-  constexpr ScalarType dtype() const { return dtype_; }
+  constexpr ScalarType dtype() const { return dtype_.value_or(kFloat32); }
+  // The dtype if one was set.
+  constexpr std::optional<ScalarType> dtype_opt() const { return dtype_; }
   constexpr Device device() const { return device_; }
   constexpr bool requires_grad() const { return requires_grad_; }
 
  private:
-  ScalarType dtype_ = kFloat32;
+  std::optional<ScalarType> dtype_;
   Device device_ = kCPU;
   bool requires_grad_ = false;
 };

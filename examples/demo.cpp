@@ -1,0 +1,61 @@
+// A tour of switchyard: define an op, give it kernels, call it, and ask the
+// dispatcher why each call went where it did.
+#include <iostream>
+
+#include <switchyard/switchyard.h>
+
+namespace {
+
+// An op defined the way users define theirs: a schema and kernels per key.
+sy::Tensor scale_cpu(const sy::Tensor& t, double factor) {
+  sy::Tensor out = sy::empty(t.sizes(), sy::TensorOptions().dtype(t.dtype()));
+  const float* in = t.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) o[i] = static_cast<float>(in[i] * factor);
+  return out;
+}
+
+// Shapes only: what tracing and planning use to reason without data.
+sy::Tensor scale_meta(const sy::Tensor& t, double) {
+  return sy::empty(t.sizes(), sy::TensorOptions().dtype(t.dtype()).device(t.device()));
+}
+
+}  // namespace
+
+SY_LIBRARY(demo, m) {
+  m.def("scale(Tensor self, float factor=1.0) -> Tensor");
+}
+SY_LIBRARY_IMPL(demo, CPU, m) {
+  m.impl("scale", scale_cpu);
+}
+SY_LIBRARY_IMPL(demo, Meta, m) {
+  m.impl("scale", scale_meta);
+}
+
+int main() {
+  auto& dispatcher = sy::Dispatcher::singleton();
+  auto scale = dispatcher.find_op("demo::scale").typed<sy::Tensor(const sy::Tensor&, double)>();
+
+  sy::Tensor x = sy::ones({2, 3});
+  sy::Tensor y = scale.call(x, 2.5);
+  std::cout << "scale(ones(2, 3), 2.5) = " << y.to_string() << "\n\n";
+
+  sy::Tensor m = sy::ones({2, 3}, sy::TensorOptions().device(sy::Device("meta")));
+  sy::Tensor my = scale.call(m, 2.5);
+  std::cout << "on meta: " << my.to_string() << "\n\n";
+
+  std::cout << "Why did the call on a tensor that requires grad run the CPU kernel?\n";
+  sy::Tensor g = sy::ones({2}).requires_grad_(true);
+  std::cout << sy::explain_dispatch(scale, {sy::IValue(g), sy::IValue(2.0)}) << "\n";
+
+  std::cout << "The op's computed table:\n" << dispatcher.dump_table("demo::scale") << "\n";
+
+  std::cout << "A call on a device without a kernel fails and says why:\n";
+  try {
+    sy::IncludeDispatchKeyGuard tracing(sy::DispatchKey::Tracer);
+    scale.call(x, 1.0);
+  } catch (const sy::Error& e) {
+    std::cout << e.what() << "\n";
+  }
+  return 0;
+}

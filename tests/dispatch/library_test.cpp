@@ -1,0 +1,74 @@
+// Libraries remove exactly what they registered, in any order, and their
+// kernels' state is released once no call uses it.
+#include <gtest/gtest.h>
+
+#include "switchyard/switchyard.h"
+
+namespace sy {
+namespace {
+
+TEST(Library, DestroyingRemovesExactlyItsRegistrations) {
+  Library def(Library::DEF, "lib_exact");
+  def.def("f(Tensor self) -> Tensor");
+  def.def("g(Tensor self) -> Tensor");
+  auto cpu = std::make_unique<Library>(Library::IMPL, "lib_exact", DispatchKey::CPU);
+  cpu->impl("f", [](const Tensor& t) { return t; });
+  Library meta(Library::IMPL, "lib_exact", DispatchKey::Meta);
+  meta.impl("f", [](const Tensor& t) { return t; });
+  cpu.reset();
+  const std::string dump = Dispatcher::singleton().dump("lib_exact::f");
+  EXPECT_EQ(dump.find("CPU:"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("Meta:"), std::string::npos) << dump;
+  EXPECT_TRUE(Dispatcher::singleton().find_op_or_null("lib_exact::g").has_value());
+}
+
+TEST(Library, KernelStateIsReleasedWhenItsLibraryGoes) {
+  Library def(Library::DEF, "lib_state");
+  def.def("f(Tensor self) -> Tensor");
+  auto state = std::make_shared<int>(7);
+  std::weak_ptr<int> watch = state;
+  {
+    Library cpu(Library::IMPL, "lib_state", DispatchKey::CPU);
+    cpu.impl("f", [state](const Tensor& t) { return t; });
+    state.reset();
+    EXPECT_FALSE(watch.expired());
+  }
+  EXPECT_TRUE(watch.expired()) << "no call was running, so the kernel is freed at once";
+}
+
+TEST(Library, ResetKeepsTheLibraryUsable) {
+  Library def(Library::DEF, "lib_reset");
+  def.def("f(Tensor self) -> Tensor");
+  def.reset();
+  EXPECT_FALSE(Dispatcher::singleton().find_op_or_null("lib_reset::f").has_value());
+  def.def("f(Tensor self) -> Tensor");
+  EXPECT_TRUE(Dispatcher::singleton().find_op_or_null("lib_reset::f").has_value());
+}
+
+TEST(Library, ImplLibraryCannotDefine) {
+  Library impl(Library::IMPL, "lib_nodef", DispatchKey::CPU);
+  EXPECT_THROW(impl.def("f(Tensor self) -> Tensor"), DispatchError);
+}
+
+TEST(Library, OpOutsideTheNamespaceIsRejected) {
+  Library def(Library::DEF, "lib_ns");
+  EXPECT_THROW(def.def("other_ns::f(Tensor self) -> Tensor"), DispatchError);
+}
+
+TEST(Library, DefWithFunctionRegistersACompositeImplicitKernel) {
+  Library def(Library::DEF, "lib_defn");
+  def.def("double_it(int x) -> int", [](int64_t x) { return 2 * x; });
+  const std::string dump = Dispatcher::singleton().dump("lib_defn::double_it");
+  EXPECT_NE(dump.find("CompositeImplicitAutograd: kernel"), std::string::npos) << dump;
+  EXPECT_EQ(Dispatcher::singleton().find_op("lib_defn::double_it").typed<int64_t(int64_t)>().call(4),
+            8);
+}
+
+TEST(Library, BadSchemaIsASchemaErrorAndRegistersNothing) {
+  Library def(Library::DEF, "lib_bad");
+  EXPECT_THROW(def.def("f(Tensor self -> Tensor"), SchemaError);
+  EXPECT_EQ(Dispatcher::singleton().find_op_or_null("lib_bad::f"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace sy

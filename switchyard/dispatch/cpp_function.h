@@ -66,6 +66,10 @@ struct UnboxedKernelWrapper {
     if constexpr (std::is_void_v<CR>) {
       unboxed(k, ks, ArgTraits<canonical_arg_t<A>>::unbox(base[I])...);
       s->erase(s->end() - n, s->end());
+    } else if constexpr (n == 1 && ReturnTraits<CR>::count == 1) {
+      // The result takes the argument's place: no shrinking and regrowing.
+      CR result = unboxed(k, ks, ArgTraits<canonical_arg_t<A>>::unbox(base[I])...);
+      base[0] = IValue(std::move(result));
     } else {
       CR result = unboxed(k, ks, ArgTraits<canonical_arg_t<A>>::unbox(base[I])...);
       s->erase(s->end() - n, s->end());

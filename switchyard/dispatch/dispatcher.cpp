@@ -122,8 +122,30 @@ void OperatorHandle::check_boxed_call(const DispatchTable& t, const Stack& stack
 void OperatorHandle::call_boxed(Stack& stack) const {
   detail::CallScope scope;
   const DispatchTable* t = entry_->table();
-  check_boxed_call(*t, stack);
-  const DispatchKeySet ks = detail::apply_thread_keys(boxed_tensor_keys(*t, stack));
+  // One pass checks each argument's type and gathers the tensors' keys; the
+  // type check means a tensor can only sit where the schema has one.
+  const size_t n = t->num_arguments;
+  bool ok = t->defined && stack.size() >= n;
+  DispatchKeySet ks;
+  if (SY_LIKELY(ok)) {
+    const IValue* args = stack.data() + (stack.size() - n);
+    const uint16_t* accepted = t->accepted_tags.data();
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const IValue& v = args[i];
+      bad |= ~(accepted[i] >> static_cast<int>(v.tag())) & 1u;
+      if (v.is_tensor()) {
+        if (const TensorImpl* impl = v.tensor_impl_unchecked()) ks |= impl->key_set();
+      } else if (SY_UNLIKELY(v.is_tensor_list())) {
+        for (const Tensor& x : v.to_tensor_list()) {
+          if (x.defined()) ks |= x.impl()->key_set();
+        }
+      }
+    }
+    ok = bad == 0;
+  }
+  if (SY_UNLIKELY(!ok)) check_boxed_call(*t, stack);  // throws, naming the types
+  ks = detail::apply_thread_keys(ks);
   t->slots[(ks & t->non_fallthrough).highest_index()].call_boxed(*this, ks, &stack);
 }
 

@@ -142,7 +142,7 @@ SY_API FunctionSchema parse_schema(std::string_view text);
 
 // Parses an operator name "ns::name" or "ns::name.overload" (or without ns::).
 // Returns {ns, name, overload}; throws sy::SchemaError when malformed.
-struct OperatorName {
+struct SY_API OperatorName {
   std::string ns;
   std::string name;
   std::string overload;

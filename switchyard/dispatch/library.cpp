@@ -27,8 +27,8 @@ std::unordered_map<std::string, std::string>& def_libraries() {
 }  // namespace
 
 Library::Library(Kind kind, std::string ns, std::optional<DispatchKey> key,
-                 std::source_location where)
-    : Library(kind, std::move(ns), key, where.file_name(), static_cast<int>(where.line())) {}
+                 SourceLocation where)
+    : Library(kind, std::move(ns), key, where.file, where.line) {}
 
 Library::Library(Kind kind, std::string ns, std::optional<DispatchKey> key, std::string file,
                  int line)
@@ -68,8 +68,8 @@ void Library::reset() {
   detail::collect_retired();
 }
 
-std::string Library::site(const std::source_location& where) const {
-  return fmt::format("{}:{} (library {} {} at {}:{})", where.file_name(), where.line(),
+std::string Library::site(const SourceLocation& where) const {
+  return fmt::format("{}:{} (library {} {} at {}:{})", where.file, where.line,
                      kind_name(kind_), ns_, file_, line_);
 }
 
@@ -82,7 +82,7 @@ OperatorName Library::qualify(std::string_view name, const std::string& site) co
   return op;
 }
 
-Library& Library::def(std::string_view schema_text, std::source_location where) {
+Library& Library::def(std::string_view schema_text, SourceLocation where) {
   const std::string s = site(where);
   SY_CHECK(kind_ != IMPL, DispatchError,
            "def(\"{}\") in an IMPL library ({}): define ops in SY_LIBRARY or "
@@ -97,7 +97,7 @@ Library& Library::def(std::string_view schema_text, std::source_location where) 
   return *this;
 }
 
-Library& Library::def(std::string_view schema_text, CppFunction fn, std::source_location where) {
+Library& Library::def(std::string_view schema_text, CppFunction fn, SourceLocation where) {
   def(schema_text, where);
   const FunctionSchema& schema = parse_schema(schema_text);
   const std::string name = schema.overload_name().empty()
@@ -106,12 +106,12 @@ Library& Library::def(std::string_view schema_text, CppFunction fn, std::source_
   return impl(name, DispatchKey::CompositeImplicitAutograd, std::move(fn), where);
 }
 
-Library& Library::impl(std::string_view name, CppFunction fn, std::source_location where) {
+Library& Library::impl(std::string_view name, CppFunction fn, SourceLocation where) {
   return impl(name, key_.value_or(DispatchKey::CompositeImplicitAutograd), std::move(fn), where);
 }
 
 Library& Library::impl(std::string_view name, DispatchKey key, CppFunction fn,
-                       std::source_location where) {
+                       SourceLocation where) {
   const std::string s = site(where);
   if (key_ && kind_ == IMPL) {
     SY_CHECK(key == *key_, DispatchError,
@@ -124,7 +124,7 @@ Library& Library::impl(std::string_view name, DispatchKey key, CppFunction fn,
   return *this;
 }
 
-Library& Library::fallback(CppFunction fn, std::source_location where) {
+Library& Library::fallback(CppFunction fn, SourceLocation where) {
   const std::string s = site(where);
   SY_CHECK(kind_ == IMPL && key_.has_value(), DispatchError,
            "fallback() at {} needs an IMPL library with a key: SY_LIBRARY_IMPL(_, Key, m)", s);

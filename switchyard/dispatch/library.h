@@ -18,7 +18,6 @@
 #pragma once
 
 #include <optional>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,13 +27,25 @@
 
 namespace sy {
 
+// Where a registration was written: filled in at the caller by a default
+// argument. (std::source_location would do, but clang 14 with libstdc++ 12
+// cannot compile it; these builtins work in both compilers.)
+struct SourceLocation {
+  const char* file = "";
+  int line = 0;
+  static constexpr SourceLocation current(const char* file = __builtin_FILE(),
+                                          int line = __builtin_LINE()) {
+    return {file, line};
+  }
+};
+
 class SY_API Library {
  public:
   enum Kind { DEF, IMPL, FRAGMENT };
 
   // `key`, when given, is where impl() without a key registers (IMPL libraries).
   Library(Kind kind, std::string ns, std::optional<DispatchKey> key = std::nullopt,
-          std::source_location where = std::source_location::current());
+          SourceLocation where = SourceLocation::current());
   Library(Kind kind, std::string ns, std::optional<DispatchKey> key, std::string file, int line);
   ~Library();
   Library(const Library&) = delete;
@@ -43,19 +54,19 @@ class SY_API Library {
 
   // Defines an op from its schema; a name without "ns::" gets the library's.
   Library& def(std::string_view schema,
-               std::source_location where = std::source_location::current());
+               SourceLocation where = SourceLocation::current());
   // Defines an op and registers `fn` as its CompositeImplicitAutograd kernel.
   Library& def(std::string_view schema, CppFunction fn,
-               std::source_location where = std::source_location::current());
+               SourceLocation where = SourceLocation::current());
   // Registers a kernel for op `name` ("scale" or "scale.out") at the library's
   // key (CompositeImplicitAutograd for libraries without one).
   Library& impl(std::string_view name, CppFunction fn,
-                std::source_location where = std::source_location::current());
+                SourceLocation where = SourceLocation::current());
   // Registers a kernel at an explicit key (runtime or alias).
   Library& impl(std::string_view name, DispatchKey key, CppFunction fn,
-                std::source_location where = std::source_location::current());
+                SourceLocation where = SourceLocation::current());
   // Registers a boxed kernel (or a fallthrough) for every op at the library's key.
-  Library& fallback(CppFunction fn, std::source_location where = std::source_location::current());
+  Library& fallback(CppFunction fn, SourceLocation where = SourceLocation::current());
 
   // Removes every registration now, in reverse order; the library stays usable.
   void reset();
@@ -65,7 +76,7 @@ class SY_API Library {
   std::optional<DispatchKey> key() const { return key_; }
 
  private:
-  std::string site(const std::source_location& where) const;
+  std::string site(const SourceLocation& where) const;
   OperatorName qualify(std::string_view name, const std::string& site) const;
 
   Kind kind_;

@@ -59,12 +59,15 @@ class DispatchKeySet {
   // The table index of highest_priority_key(): 0 for the empty set.
   constexpr int highest_index() const { return bits_ == 0 ? 0 : 63 - std::countl_zero(bits_); }
 
-  // The keys strictly below `k` in priority: what a kernel at `k` redispatches to.
+  // The keys strictly below runtime key `k` in priority: what a kernel at `k`
+  // redispatches to. (An alias key is above every runtime key: the set is kept.)
   [[nodiscard]] constexpr DispatchKeySet remove_from_and_above(DispatchKey k) const {
+    if (!is_runtime_key(k)) return k == DispatchKey::Undefined ? DispatchKeySet() : *this;
     return from_raw(bits_ & ((uint64_t{1} << static_cast<int>(k)) - 1));
   }
-  // The keys at `k` and below.
+  // The keys at runtime key `k` and below.
   [[nodiscard]] constexpr DispatchKeySet keep_at_and_below(DispatchKey k) const {
+    if (!is_runtime_key(k)) return k == DispatchKey::Undefined ? DispatchKeySet() : *this;
     return from_raw(bits_ & ((uint64_t{2} << static_cast<int>(k)) - 1));
   }
   // The highest backend key in the set, Undefined when there is none.

@@ -19,8 +19,13 @@ class ArrayRef {
   constexpr ArrayRef() = default;
   constexpr ArrayRef(const T* data, size_t size) : data_(data), size_(size) {}
   constexpr ArrayRef(const T& single) : data_(&single), size_(1) {}  // NOLINT
-  constexpr ArrayRef(std::initializer_list<T> list)  // NOLINT: `f({2, 3})`
+  // `f({2, 3})`: the list lives until the end of the full expression, which is
+  // as long as an argument needs; GCC warns regardless, so the warning is off here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"
+  constexpr ArrayRef(std::initializer_list<T> list)  // NOLINT
       : data_(list.begin()), size_(list.size()) {}
+#pragma GCC diagnostic pop
   template <typename A>
   ArrayRef(const std::vector<T, A>& v) : data_(v.data()), size_(v.size()) {}  // NOLINT
   constexpr ArrayRef(std::span<const T> s) : data_(s.data()), size_(s.size()) {}  // NOLINT

@@ -1,5 +1,8 @@
 #include "switchyard/tensor/tensor.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 
 namespace sy {
@@ -22,13 +25,13 @@ void Tensor::throw_undefined() {
 }
 
 int64_t Tensor::size(int64_t d) const {
-  if (dim() == 0) return 1;
-  return sizes()[wrap_dim(d, dim(), "size")];
+  const int64_t i = wrap_dim(d, dim(), "size");
+  return dim() == 0 ? 1 : sizes()[i];
 }
 
 int64_t Tensor::stride(int64_t d) const {
-  if (dim() == 0) return 1;
-  return strides()[wrap_dim(d, dim(), "stride")];
+  const int64_t i = wrap_dim(d, dim(), "stride");
+  return dim() == 0 ? 1 : strides()[i];
 }
 
 const Tensor& Tensor::requires_grad_(bool requires_grad) const {
@@ -65,25 +68,76 @@ Scalar Tensor::item() const {
 
 namespace {
 
-template <typename T>
-std::string format_element(T v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return v ? "True" : "False";
-  } else if constexpr (std::is_floating_point_v<T>) {
-    std::string s = fmt::format("{:.4f}", static_cast<double>(v));
-    // Trim trailing zeros as PyTorch does: 1.0000 -> 1., 2.5000 -> 2.5000 kept to 4 places.
-    while (s.size() > 1 && s.back() == '0') s.pop_back();
-    return s;
-  } else {
-    return std::to_string(static_cast<int64_t>(v));
+// Formats every element the way PyTorch does: one format for the whole tensor
+// (integers, "1." for whole floats, four decimals otherwise, scientific for
+// very large or small magnitudes), right-aligned to a common width.
+class ElementFormatter {
+ public:
+  template <typename T>
+  ElementFormatter(const T* base, IntArrayRef sizes, IntArrayRef strides) {
+    if constexpr (std::is_floating_point_v<T>) {
+      bool all_whole = true;
+      double max_abs = 0, min_abs = 0;
+      bool any = false;
+      visit(base, sizes, strides, 0, [&](T v) {
+        const double x = static_cast<double>(v);
+        if (!std::isfinite(x)) return;
+        all_whole &= x == std::nearbyint(x);
+        const double a = std::fabs(x);
+        if (a == 0) return;
+        max_abs = any ? std::max(max_abs, a) : a;
+        min_abs = any ? std::min(min_abs, a) : a;
+        any = true;
+      });
+      sci_ = any && (max_abs / min_abs > 1000 || max_abs > 1e8 || (!all_whole && min_abs < 1e-4));
+      whole_ = all_whole && !sci_;
+    }
+    visit(base, sizes, strides, 0,
+          [&](T v) { width_ = std::max(width_, format(v).size()); });
   }
-}
+
+  template <typename T>
+  std::string format(T v) const {
+    if constexpr (std::is_same_v<T, bool>) {
+      return v ? "True" : "False";
+    } else if constexpr (std::is_floating_point_v<T>) {
+      const double x = static_cast<double>(v);
+      if (std::isnan(x)) return "nan";
+      if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+      if (sci_) return fmt::format("{:.4e}", x);
+      if (whole_) return fmt::format("{:.0f}.", x);
+      return fmt::format("{:.4f}", x);
+    } else {
+      return std::to_string(static_cast<int64_t>(v));
+    }
+  }
+
+  template <typename T>
+  std::string padded(T v) const {
+    std::string s = format(v);
+    return std::string(width_ > s.size() ? width_ - s.size() : 0, ' ') + s;
+  }
+
+  template <typename T, typename F>
+  static void visit(const T* base, IntArrayRef sizes, IntArrayRef strides, size_t d, F&& fn) {
+    if (d == sizes.size()) {
+      fn(*base);
+      return;
+    }
+    for (int64_t i = 0; i < sizes[d]; ++i) visit(base + i * strides[d], sizes, strides, d + 1, fn);
+  }
+
+ private:
+  bool sci_ = false;
+  bool whole_ = true;
+  size_t width_ = 0;
+};
 
 template <typename T>
-void format_dims(std::string& out, const T* base, IntArrayRef sizes, IntArrayRef strides,
-                 size_t d, int indent) {
+void format_dims(std::string& out, const ElementFormatter& f, const T* base, IntArrayRef sizes,
+                 IntArrayRef strides, size_t d, size_t indent) {
   if (d == sizes.size()) {
-    out += format_element(*base);
+    out += f.padded(*base);
     return;
   }
   out += "[";
@@ -91,15 +145,22 @@ void format_dims(std::string& out, const T* base, IntArrayRef sizes, IntArrayRef
     if (i > 0) {
       out += ",";
       if (d + 1 < sizes.size()) {
+        // A newline per remaining dimension, then align under the first row.
         out += std::string(sizes.size() - d - 1, '\n');
         out += std::string(indent + d + 1, ' ');
       } else {
         out += " ";
       }
     }
-    format_dims(out, base + i * strides[d], sizes, strides, d + 1, indent);
+    format_dims(out, f, base + i * strides[d], sizes, strides, d + 1, indent);
   }
   out += "]";
+}
+
+std::string size_tuple(IntArrayRef sizes) {
+  std::string out = "(";
+  for (size_t i = 0; i < sizes.size(); ++i) out += (i ? ", " : "") + std::to_string(sizes[i]);
+  return out + (sizes.size() == 1 ? ",)" : ")");
 }
 
 }  // namespace
@@ -108,19 +169,26 @@ std::string Tensor::to_string() const {
   if (!defined()) return "tensor(undefined)";
   const TensorImpl& t = checked();
   std::string suffix;
-  if (t.dtype() != kFloat32 && t.dtype() != kInt64 && t.dtype() != kBool) {
+  if (!t.device().is_cpu()) suffix += fmt::format(", device='{}'", t.device().str());
+  const bool empty = t.numel() == 0;
+  if (!t.device().is_cpu() || (empty && t.dim() > 1)) {
+    suffix += ", size=" + size_tuple(t.sizes());
+  }
+  // Without data to show, only float32 (the default) goes without saying.
+  const bool dtype_implied = t.device().is_cpu() && !empty
+                                 ? t.dtype() == kFloat32 || t.dtype() == kInt64 || t.dtype() == kBool
+                                 : t.dtype() == kFloat32;
+  if (!dtype_implied) {
     suffix += fmt::format(", dtype=sy.{}", sy::to_string(t.dtype()));
   }
   if (t.requires_grad()) suffix += ", requires_grad=True";
-  if (!t.device().is_cpu()) {
-    return fmt::format("tensor(..., size={}, device='{}'{})", sy::to_string(t.sizes()),
-                       t.device().str(),
-                       t.dtype() == kFloat32 ? "" : fmt::format(", dtype=sy.{}", sy::to_string(t.dtype())));
-  }
+  if (!t.device().is_cpu()) return "tensor(..." + suffix + ")";
+  if (empty) return "tensor([]" + suffix + ")";
   std::string body;
   SY_DISPATCH_ALL_TYPES(t.dtype(), "to_string", [&] {
-    format_dims(body, static_cast<const scalar_t*>(t.data()), t.sizes(), t.strides(), 0,
-                static_cast<int>(std::string("tensor(").size()) - 1);
+    const auto* base = static_cast<const scalar_t*>(t.data());
+    const ElementFormatter f(base, t.sizes(), t.strides());
+    format_dims(body, f, base, t.sizes(), t.strides(), 0, std::string("tensor(").size());
   });
   return "tensor(" + body + suffix + ")";
 }

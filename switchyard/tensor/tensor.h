@@ -65,7 +65,8 @@ class SY_API Tensor {
   }
   Scalar item() const;
 
-  // "tensor([[1., 2.], [3., 4.]])", as PyTorch prints.
+  // As PyTorch prints: "tensor([[1., 2.],\n        [3., 4.]])",
+  // "tensor(..., device='meta', size=(2, 3))".
   std::string to_string() const;
 
   // Ops as methods (defined by the ops layer; see switchyard/ops/ops.h).

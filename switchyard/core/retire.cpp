@@ -1,6 +1,7 @@
 #include "switchyard/core/retire.h"
 
 #include <linux/membarrier.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -64,13 +65,19 @@ class Reclaimer {
     for (auto& d : ready) d();
   }
 
+  // Only queues: the caller may hold locks that a deleter (a Python callable's,
+  // say) must not run under. Collection happens in collect().
+  void retire(std::function<void()> deleter) {
+    std::lock_guard<std::mutex> lock(mu_);
+    unpublished_.push_back(std::move(deleter));
+  }
+
   // Batches retirements so that a burst of registrations (a library of a thousand
   // ops at start-up) pays for one membarrier per batch, not one per table.
-  void retire(std::function<void()> deleter) {
+  void collect_if_full() {
     bool full;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      unpublished_.push_back(std::move(deleter));
       full = unpublished_.size() >= kBatch;
     }
     if (full) collect();
@@ -81,8 +88,10 @@ class Reclaimer {
     size_t remaining;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!unpublished_.empty() && membarrier_available()) {
-        syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0);
+      // Without a successful membarrier the ordering is not there: keep the
+      // batch (a leak, never a use-after-free).
+      if (!unpublished_.empty() && membarrier_available() &&
+          syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) == 0) {
         std::vector<Waiter> busy;
         for (CallTracking* t : threads_) {
           const uint64_t seq = t->seq.load(std::memory_order_acquire);
@@ -125,20 +134,31 @@ Reclaimer& reclaimer() {
   return *r;
 }
 
-struct ThreadUnregisterer {
-  ~ThreadUnregisterer() { reclaimer().remove_thread(&tls_call_tracking); }
-};
+// Note [Unregistering at thread exit]
+// A thread leaves the reclaimer's list from a pthread key destructor, which
+// glibc runs after every C++ thread_local destructor; an op called from one of
+// those is still tracked. A call made later still (from another key's
+// destructor) registers the thread again, and glibc repeats key destructors.
+// The main thread is never removed: its TLS outlives static destructors.
+pthread_key_t g_exit_key;
+
+void on_thread_exit(void* tracking) {
+  tls_call_tracking.registered = false;
+  reclaimer().remove_thread(static_cast<CallTracking*>(tracking));
+}
 
 }  // namespace
 
 void register_calling_thread() {
-  thread_local ThreadUnregisterer unregister_at_exit;
-  (void)unregister_at_exit;
+  static const bool key_made = pthread_key_create(&g_exit_key, &on_thread_exit) == 0;
   tls_call_tracking.registered = true;
   reclaimer().add_thread(&tls_call_tracking);
+  if (key_made) pthread_setspecific(g_exit_key, &tls_call_tracking);
 }
 
 void retire(std::function<void()> deleter) { reclaimer().retire(std::move(deleter)); }
+
+void collect_retired_if_full() { reclaimer().collect_if_full(); }
 
 size_t collect_retired() { return reclaimer().collect(); }
 

@@ -51,13 +51,15 @@ class CallScope {
   CallScope& operator=(const CallScope&) = delete;
 };
 
-// Frees `deleter`'s object once no call that might have seen it is running.
-// The caller must already have unpublished it (no new call can reach it).
-// Retirements are batched; collect_retired() flushes the batch. `deleter` runs
-// on this or a later retiring thread, never inside the reclaimer's lock.
+// Queues `deleter`'s object to be freed once no call that might have seen it
+// is running. The caller must already have unpublished it (no new call can
+// reach it). Nothing is freed here, so it is safe under any lock.
 SY_API void retire(std::function<void()> deleter);
 
-// Frees whatever retired objects are now safe; returns how many remain pending.
+// Frees whatever retired objects are now safe and returns how many remain
+// pending. Runs deleters on the calling thread: call it holding no lock.
 SY_API size_t collect_retired();
+// collect_retired() once a batch of retirements has built up (one membarrier a batch).
+SY_API void collect_retired_if_full();
 
 }  // namespace sy::detail

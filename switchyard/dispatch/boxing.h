@@ -171,16 +171,20 @@ using canonical_arg_t = typename CanonicalArg<std::remove_cvref_t<T>>::type;
 template <typename T>
 using param_t = typename ArgTraits<canonical_arg_t<T>>::param;
 
-// Converts a canonical parameter into the type a kernel declared.
+// Converts a canonical parameter into the type a kernel declared. A reference
+// parameter of another type (const std::vector<int64_t>& for IntArrayRef) gets
+// a value, which the kernel's reference binds to for the whole call.
 template <typename U, typename P>
 decltype(auto) to_user_arg(P&& p) {
   using D = std::remove_cvref_t<U>;
-  if constexpr (std::is_lvalue_reference_v<U> && !std::is_const_v<std::remove_reference_t<U>>) {
+  using C = std::remove_cvref_t<P>;
+  if constexpr (std::is_same_v<D, C> && std::is_lvalue_reference_v<U> &&
+                !std::is_const_v<std::remove_reference_t<U>>) {
     return const_cast<U>(p);  // Tensor& out: the handle is const, the tensor is not
+  } else if constexpr (std::is_same_v<D, C> && std::is_reference_v<U>) {
+    return static_cast<const D&>(p);
   } else if constexpr (std::is_same_v<D, std::optional<std::vector<int64_t>>>) {
     return p ? D(p->vec()) : D();
-  } else if constexpr (std::is_reference_v<U>) {
-    return static_cast<U>(p);
   } else {
     return D(p);
   }
@@ -220,8 +224,16 @@ template <> struct ReturnTraits<std::vector<Tensor>> {
   static void push(Stack& s, std::vector<Tensor>&& r) { s.emplace_back(std::move(r)); }
   static std::vector<Tensor> pop(Stack& s, size_t at) { return s[at].to_tensor_list(); }
 };
+template <typename R>
+inline constexpr bool kOwningReturn =
+    std::is_same_v<R, Tensor> || std::is_same_v<R, int64_t> || std::is_same_v<R, double> ||
+    std::is_same_v<R, bool> || std::is_same_v<R, Scalar>;
+
 template <typename... Rs>
 struct ReturnTraits<std::tuple<Rs...>> {
+  static_assert((kOwningReturn<Rs> && ...),
+                "a tuple return holds Tensor, int64_t, double, bool or Scalar values: views "
+                "(IntArrayRef, std::string_view) would outlive what they view");
   static std::vector<std::string_view> schema() { return {ArgTraits<Rs>::schema...}; }
   static constexpr size_t count = sizeof...(Rs);
   static void push(Stack& s, std::tuple<Rs...>&& r) {

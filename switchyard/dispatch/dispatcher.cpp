@@ -71,7 +71,10 @@ FunctionSchema OperatorHandle::schema() const {
   return entry_->schema();
 }
 
-bool OperatorHandle::is_defined() const { return entry_->table()->defined; }
+bool OperatorHandle::is_defined() const {
+  detail::CallScope scope;  // keeps the table alive while it is read
+  return entry_->table()->defined;
+}
 
 uint32_t OperatorHandle::checked_generation(const detail::CppSignature& sig) const {
   std::lock_guard<std::mutex> lock(Dispatcher::singleton().registration_mutex());
@@ -83,6 +86,7 @@ uint32_t OperatorHandle::checked_generation(const detail::CppSignature& sig) con
 
 DispatchKeySet OperatorHandle::boxed_tensor_keys(const DispatchTable& t, const Stack& stack) {
   DispatchKeySet ks;
+  if (stack.size() < t.num_arguments) return ks;
   const size_t first = stack.size() - t.num_arguments;
   for (uint64_t mask = t.tensor_arguments; mask != 0; mask &= mask - 1) {
     const IValue& v = stack[first + std::countr_zero(mask)];
@@ -230,8 +234,15 @@ std::vector<std::string> Dispatcher::op_names() {
   return names;
 }
 
+// Every registration change ends here, outside the lock: the tables it
+// replaced may free kernels whose destructors call back into the dispatcher.
+struct CollectAfterUnlock {
+  ~CollectAfterUnlock() { detail::collect_retired_if_full(); }
+};
+
 RegistrationHandle Dispatcher::register_def(FunctionSchema schema, std::string site) {
   const OperatorName name{schema.ns(), schema.name(), schema.overload_name()};
+  CollectAfterUnlock collect;
   std::lock_guard<std::mutex> lock(mu_);
   OperatorEntry& e = entry_for(name);
   SY_CHECK(!e.has_schema(), DispatchError,
@@ -260,6 +271,15 @@ RegistrationHandle Dispatcher::register_impl(const OperatorName& name, DispatchK
   SY_CHECK(is_runtime_key(key) || is_alias_key(key), DispatchError,
            "cannot register a kernel for {} at key {}: not a runtime or alias key",
            name.full_name(), to_string(key));
+  SY_CHECK(!fn.kernel().is_fallthrough() || is_runtime_key(key), DispatchError,
+           "a fallthrough for {} at alias key {} ({}): fallthrough skips one runtime key; at an "
+           "alias it would leave calls with nothing to run. Register it at a runtime key.",
+           name.full_name(), to_string(key), site);
+  SY_CHECK(fn.kernel().unboxed == nullptr || fn.signature(), DispatchError,
+           "the kernel for {} at {} ({}) has an unboxed function but no C++ signature to check "
+           "it against the schema",
+           name.full_name(), to_string(key), site);
+  CollectAfterUnlock collect;
   std::lock_guard<std::mutex> lock(mu_);
   OperatorEntry& e = entry_for(name);
   if (const std::string* other = e.kernel_site(key)) {
@@ -281,10 +301,11 @@ RegistrationHandle Dispatcher::register_fallback(DispatchKey key, CppFunction fn
   SY_CHECK(is_runtime_key(key), DispatchError,
            "a backend fallback needs a runtime key, not {}; fallbacks at alias keys do not exist",
            to_string(key));
-  SY_CHECK(!fn.signature(), DispatchError,
+  SY_CHECK(!fn.signature() && fn.kernel().unboxed == nullptr, DispatchError,
            "the fallback for {} at {} is an unboxed kernel; a fallback serves every op, so it "
            "must be boxed: use CppFunction::boxed(fn) or CppFunction::fallthrough()",
            to_string(key), site);
+  CollectAfterUnlock collect;
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = fallbacks_[static_cast<int>(key)];
   if (slot) {
@@ -298,6 +319,7 @@ RegistrationHandle Dispatcher::register_fallback(DispatchKey key, CppFunction fn
 }
 
 void Dispatcher::deregister(const RegistrationHandle& h) noexcept {
+  CollectAfterUnlock collect;
   std::lock_guard<std::mutex> lock(mu_);
   switch (h.kind) {
     case RegistrationHandle::Kind::Def:
@@ -341,6 +363,7 @@ std::string Dispatcher::dump_table(std::string_view op_name) {
 }
 
 std::string Dispatcher::explain(const OperatorHandle& op, const Stack& args) {
+  detail::CallScope scope;  // keeps the table alive while it is read
   const DispatchTable* t = op.entry()->table();
   std::string out = fmt::format("explain {}(", op.name());
   for (size_t i = 0; i < args.size(); ++i) out += (i ? ", " : "") + describe_value(args[i]);
@@ -405,7 +428,7 @@ void Dispatcher::throw_missing_kernel(const OperatorHandle& op, DispatchKeySet k
     }
   }
   const OperatorName& n = op.entry()->name();
-  if (chosen == DispatchKey::Undefined) {
+  if (keys.empty()) {
     SY_THROW(DispatchError,
              "no kernel for {} for a call without tensor arguments (no dispatch keys).\n"
              "  Kernels exist for: {}.\n"
@@ -417,8 +440,10 @@ void Dispatcher::throw_missing_kernel(const OperatorHandle& op, DispatchKeySet k
            "no kernel for {} at key {}.\n"
            "  The call's keys were {}; kernels exist for: {}.\n"
            "  Register one with SY_LIBRARY_IMPL({}, {}, m) or a CompositeExplicitAutograd kernel.",
-           op.name(), to_string(chosen), to_string(keys), have.empty() ? "none" : have, n.ns,
-           to_string(chosen));
+           op.name(),
+           chosen == DispatchKey::Undefined ? "Undefined (every key fell through)" : to_string(chosen),
+           to_string(keys), have.empty() ? "none" : have, n.ns,
+           chosen == DispatchKey::Undefined ? "CPU" : to_string(chosen));
 }
 
 void Dispatcher::throw_undefined_op(const OperatorHandle& op) {

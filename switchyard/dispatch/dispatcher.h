@@ -108,14 +108,22 @@ class TypedOperatorHandle<R(Args...)> : public OperatorHandle {
     detail::CallScope scope;
     const DispatchTable* t = entry_->table();
     const DispatchKeySet ks = detail::apply_thread_keys(detail::tensor_keys(args...));
-    return run(t, ks, std::forward<Args>(args)...);
+    return run(t, ks, args...);
   }
 
   // Continues a call at the highest key in `keys` (no thread keys applied: the
   // caller passes the keys it received, minus its own and those above).
   SY_ALWAYS_INLINE R redispatch(DispatchKeySet keys, Args... args) const {
     detail::CallScope scope;
-    return run(entry_->table(), keys, std::forward<Args>(args)...);
+    return run(entry_->table(), keys, args...);
+  }
+
+  TypedOperatorHandle(const TypedOperatorHandle& o)
+      : OperatorHandle(o), generation_(o.generation_.load(std::memory_order_relaxed)) {}
+  TypedOperatorHandle& operator=(const TypedOperatorHandle& o) {
+    OperatorHandle::operator=(o);
+    generation_.store(o.generation_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    return *this;
   }
 
  private:
@@ -123,11 +131,15 @@ class TypedOperatorHandle<R(Args...)> : public OperatorHandle {
   explicit TypedOperatorHandle(OperatorEntry* entry) : OperatorHandle(entry) {}
 
   void check_signature() {
-    generation_ = checked_generation(detail::make_cpp_signature<R, Args...>());
+    generation_.store(checked_generation(detail::make_cpp_signature<R, Args...>()),
+                      std::memory_order_relaxed);
   }
 
-  SY_ALWAYS_INLINE R run(const DispatchTable* t, DispatchKeySet ks, Args... args) const {
-    if (SY_UNLIKELY(t->generation != generation_)) t = recheck();
+  SY_ALWAYS_INLINE R run(const DispatchTable* t, DispatchKeySet ks,
+                         detail::param_t<Args>... args) const {
+    if (SY_UNLIKELY(t->generation != generation_.load(std::memory_order_relaxed))) {
+      t = recheck();
+    }
     const KernelFunction& k = t->slots[(ks & t->non_fallthrough).highest_index()];
     if (SY_LIKELY(k.unboxed != nullptr)) {
       return reinterpret_cast<UnboxedFn>(k.unboxed)(k.functor, ks, args...);
@@ -141,7 +153,10 @@ class TypedOperatorHandle<R(Args...)> : public OperatorHandle {
     for (;;) {
       const uint32_t checked = checked_generation(detail::make_cpp_signature<R, Args...>());
       const DispatchTable* t = entry_->table();
-      if (t->generation == checked) return t;
+      if (t->generation == checked) {
+        generation_.store(checked, std::memory_order_relaxed);  // later calls skip the check
+        return t;
+      }
     }
   }
 
@@ -154,7 +169,9 @@ class TypedOperatorHandle<R(Args...)> : public OperatorHandle {
     return detail::pop_results<R>(stack, name());
   }
 
-  uint32_t generation_ = 0;
+  // The schema generation Sig was checked against; relaxed: any thread that
+  // sees a stale value merely checks again.
+  mutable std::atomic<uint32_t> generation_{0};
 };
 
 // A registration, for removing exactly it later.

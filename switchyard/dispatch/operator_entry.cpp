@@ -67,8 +67,11 @@ uint16_t accepted_tags(const SchemaType& t) {
 
 namespace detail {
 void fallthrough_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys,
-                       Stack* stack) {
-  op.redispatch_boxed(keys, *stack);
+                       Stack*) {
+  SY_THROW(DispatchError,
+           "internal error: {} reached a fallthrough slot directly (keys {}); calls mask "
+           "fallthrough keys out, so this is a bug in switchyard",
+           op.name(), to_string(keys));
 }
 }  // namespace detail
 
@@ -168,9 +171,16 @@ OperatorEntry::Resolution OperatorEntry::resolve(DispatchKey key,
       return from(Source::CompositeImplicit, *implicit_composite);
     }
     if (key == DispatchKey::AutogradOther) {
-      bool any_backend_kernel = explicit_composite != nullptr;
-      for (const Kernel& k : impls_) any_backend_kernel |= is_backend_key(k.key);
-      if (any_backend_kernel) return Resolution{Source::Ambiguous, &kAmbiguousKernel, "", false};
+      // Ambiguous only if a backend without an autograd key of its own (one that
+      // AutogradOther serves) has a kernel: which autograd would apply is unclear.
+      bool other_backend_kernel = false;
+      for (const Kernel& k : impls_) {
+        other_backend_kernel |=
+            is_backend_key(k.key) && autograd_key_for(k.key) == DispatchKey::AutogradOther;
+      }
+      if (other_backend_kernel) {
+        return Resolution{Source::Ambiguous, &kAmbiguousKernel, "", false};
+      }
       return from(Source::CompositeImplicit, *implicit_composite);
     }
     if (is_autograd_key(key)) {
@@ -235,7 +245,8 @@ void OperatorEntry::update_table(const FallbackArray& fallbacks) {
   uint64_t non_fallthrough = 0;
   for (int i = 0; i < kNumRuntimeKeys; ++i) {
     const Resolution r = resolve(static_cast<DispatchKey>(i), fallbacks);
-    table->slots[i] = *r.kernel;
+    // Slot 0 is where calls land when every key fell through; it must run something.
+    table->slots[i] = r.fallthrough && i == 0 ? kMissingKernel : *r.kernel;
     if (!r.fallthrough) non_fallthrough |= uint64_t{1} << i;
   }
   table->non_fallthrough = DispatchKeySet::from_raw(non_fallthrough);

@@ -18,7 +18,6 @@ class ArrayRef {
  public:
   constexpr ArrayRef() = default;
   constexpr ArrayRef(const T* data, size_t size) : data_(data), size_(size) {}
-  constexpr ArrayRef(const T& single) : data_(&single), size_(1) {}  // NOLINT
   // `f({2, 3})`: the list lives until the end of the full expression, which is
   // as long as an argument needs; GCC warns regardless, so the warning is off here.
 #pragma GCC diagnostic push

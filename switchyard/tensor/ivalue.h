@@ -84,12 +84,7 @@ class SY_API IValue {
       if (is_heap()) payload_.heap->incref();
     }
   }
-  IValue(IValue&& o) noexcept : tag_(o.tag_) {
-    // A Tensor is one pointer, so moving the raw bits moves its reference.
-    payload_.raw = o.payload_.raw;
-    o.tag_ = Tag::None;
-    o.payload_.raw = {};
-  }
+  IValue(IValue&& o) noexcept : tag_(o.tag_) { take(o); }
   IValue& operator=(const IValue& o) {
     IValue(o).swap(*this);
     return *this;
@@ -100,8 +95,11 @@ class SY_API IValue {
   }
   ~IValue() { release(); }
   void swap(IValue& o) noexcept {
-    std::swap(tag_, o.tag_);
-    std::swap(payload_.raw, o.payload_.raw);
+    IValue tmp(std::move(o));
+    o.tag_ = tag_;
+    o.take(*this);
+    tag_ = tmp.tag_;
+    take(tmp);
   }
 
   Tag tag() const { return tag_; }
@@ -183,6 +181,17 @@ class SY_API IValue {
     return tag_ == Tag::String || tag_ == Tag::IntList || tag_ == Tag::DoubleList ||
            tag_ == Tag::BoolList || tag_ == Tag::TensorList;
   }
+  // Moves `o`'s payload into this one (whose tag is already o's), leaving o None.
+  void take(IValue& o) noexcept {
+    if (tag_ == Tag::Tensor) {
+      new (&payload_.t) Tensor(std::move(o.payload_.t));
+      o.payload_.t.~Tensor();
+    } else {
+      payload_.raw = o.payload_.raw;
+    }
+    o.tag_ = Tag::None;
+    o.payload_.i = 0;
+  }
   void release() {
     if (tag_ == Tag::Tensor) {
       payload_.t.~Tensor();
@@ -192,6 +201,7 @@ class SY_API IValue {
   }
 
   Tag tag_;
+  // The payload of every tag but Tensor, copied as one word.
   struct RawBits {
     uint64_t bits = 0;
   };
@@ -206,7 +216,7 @@ class SY_API IValue {
     Payload() : i(0) {}
     ~Payload() {}
   } payload_;
-  static_assert(sizeof(Tensor) == sizeof(uint64_t), "IValue moves a Tensor as its raw bits");
+  static_assert(sizeof(Payload) == sizeof(uint64_t), "an IValue is a tag and one word");
 };
 
 // The name of an IValue tag as a schema spells the type ("Tensor", "int[]", ...).

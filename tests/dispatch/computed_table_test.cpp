@@ -135,7 +135,7 @@ TEST(ComputedTable, ChosenKernelsFollowThePrecedence) {
       {"Undefined (no tensor arguments)", "CompositeExplicitAutograd kernel", "perm.cpp:3)"},
       {"AutogradCPU", "Autograd kernel", "perm.cpp:5)"},
       {"AutogradMeta", "Autograd kernel", "perm.cpp:5)"},
-      {"AutogradOther", "ambiguous", ""},
+      {"AutogradOther", "CompositeImplicitAutograd kernel", "perm.cpp:4)"},
       {"GradWrapper", "fallthrough backend fallback for GradWrapper", "perm.cpp:6)"},
       {"ADInplaceOrView", "fallthrough (default for this key)", ""},
       {"Tracer", "missing", ""},

@@ -15,7 +15,8 @@
 //   3. the CompositeImplicitAutograd kernel, but for an autograd key only when
 //      the op has neither a kernel for that key's backend nor a
 //      CompositeExplicitAutograd kernel; for AutogradOther, when the op also has
-//      a kernel at some backend, the composite is ambiguous and the slot errors;
+//      a kernel at a backend without an autograd key of its own, the composite
+//      is ambiguous and the slot errors;
 //   4. for an autograd key: the Autograd alias kernel;
 //   5. the dispatcher's fallback for K (ADInplaceOrView and the autograd keys
 //      fall through unless a fallback was registered);

@@ -276,6 +276,8 @@ SY_API void check_boxed_arguments(const Stack& stack, size_t n);
 // that left the wrong number or types of values is an error naming them.
 SY_API void check_boxed_results(const Stack& stack, size_t expected, std::string_view op_name);
 
+[[noreturn]] SY_API void throw_wrong_result_type(std::string_view op_name, const char* detail);
+
 template <typename R>
 R pop_results(Stack& stack, std::string_view op_name) {
   using CR = canonical_return_t<R>;
@@ -284,7 +286,11 @@ R pop_results(Stack& stack, std::string_view op_name) {
   if constexpr (n == 0) {
     return;
   } else {
-    return ReturnTraits<CR>::pop(stack, stack.size() - n);
+    try {
+      return ReturnTraits<CR>::pop(stack, stack.size() - n);
+    } catch (const TypeError& e) {
+      throw_wrong_result_type(op_name, e.what());
+    }
   }
 }
 

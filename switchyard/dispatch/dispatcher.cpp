@@ -23,6 +23,11 @@ void check_boxed_arguments(const Stack& stack, size_t n) {
            "a boxed kernel expected {} arguments on the stack but found {}", n, stack.size());
 }
 
+void throw_wrong_result_type(std::string_view op_name, const char* detail) {
+  SY_THROW(TypeError, "{}: the boxed kernel left a result of the wrong type for the schema: {}",
+           op_name, detail);
+}
+
 void check_boxed_results(const Stack& stack, size_t expected, std::string_view op_name) {
   SY_CHECK(stack.size() == expected, TypeError,
            "{}: the boxed kernel left {} values on the stack; the schema returns {}", op_name,
@@ -196,7 +201,15 @@ std::optional<OperatorHandle> Dispatcher::find_op_or_null(std::string_view name)
 }
 
 OperatorHandle Dispatcher::find_op(std::string_view name) {
-  const OperatorName parsed = parse_operator_name(name);
+  OperatorName parsed;
+  try {
+    parsed = parse_operator_name(name);
+  } catch (const SchemaError& e) {
+    SY_THROW(DispatchError,
+             "find_op(\"{}\"): not an operator name; expected \"ns::name\" or "
+             "\"ns::name.overload\".\n{}",
+             name, e.what());
+  }
   std::lock_guard<std::mutex> lock(mu_);
   auto it = ops_.find(parsed.full_name());
   if (it != ops_.end() && it->second->has_schema()) return OperatorHandle(it->second.get());

@@ -63,6 +63,18 @@ TEST(DispatchStress, CallsRunWhileLibrariesComeAndGo) {
       }
     });
   }
+  // Short-lived threads call and exit while the churn goes on: each one joins
+  // and leaves the reclaimer's list mid-flight.
+  threads.emplace_back([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      std::thread brief([&] {
+        const Tensor t = make_tensor({1}, kFloat32, kCPU);
+        EXPECT_EQ(op.call(t), 1);
+        calls.fetch_add(1, std::memory_order_relaxed);
+      });
+      brief.join();
+    }
+  });
   const auto deadline = std::chrono::steady_clock::now() + 2s;
   while (std::chrono::steady_clock::now() < deadline &&
          (calls.load() < 20000 || churn.load() < 200)) {

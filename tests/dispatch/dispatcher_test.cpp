@@ -214,6 +214,32 @@ TEST(FindOp, UnknownNameSuggestsNearNames) {
   }
 }
 
+TEST(FindOp, MalformedNameIsADispatchErrorNamingFindOp) {
+  for (const char* bad : {"", "::", "a::b::c", "a::b.", "a b"}) {
+    try {
+      Dispatcher::singleton().find_op(bad);
+      FAIL() << "expected a DispatchError for '" << bad << "'";
+    } catch (const DispatchError& e) {
+      EXPECT_NE(std::string(e.what()).find("find_op"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(TypedCall, BoxedKernelLeavingAWrongTypeIsATypeErrorNamingTheOp) {
+  Library def(Library::DEF, "tc_badres");
+  def.def("f(Tensor self) -> Tensor");
+  Library cpu(Library::IMPL, "tc_badres", DispatchKey::CPU);
+  cpu.impl("f", CppFunction::boxed([](const OperatorHandle&, Stack* s) {
+             s->back() = IValue(int64_t{3});  // an int where a Tensor belongs
+           }));
+  try {
+    Dispatcher::singleton().find_op("tc_badres::f").typed<UnarySig>().call(cpu_tensor());
+    FAIL() << "expected a TypeError";
+  } catch (const TypeError& e) {
+    EXPECT_NE(std::string(e.what()).find("tc_badres::f"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Handle, CallAfterTheOpWasRemovedIsAClearErrorAndWorksAfterRedefinition) {
   auto def = std::make_unique<Library>(Library::DEF, "handle_removed");
   def->def("f(Tensor self) -> Tensor");

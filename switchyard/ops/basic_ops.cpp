@@ -5,9 +5,13 @@
 
 #include "switchyard/dispatch/library.h"
 #include "switchyard/ops/ops.h"
+#include "switchyard/parallel/parallel.h"
 
 namespace sy {
 namespace {
+
+// Elements below which a loop is not worth splitting across threads.
+constexpr int64_t kGrain = 32768;
 
 // ---- kernels ----------------------------------------------------------------
 
@@ -75,12 +79,13 @@ void add_cpu_into(const Tensor& out, const Tensor& a, const Tensor& b, const Sca
     const bool simple = a.is_contiguous() && b.is_contiguous() && out.is_contiguous() &&
                         a.sizes() == out.sizes() && b.sizes() == out.sizes();
     if (simple) {
-      const int64_t n = out.numel();
-      if (al == scalar_t(1)) {
-        for (int64_t i = 0; i < n; ++i) po[i] = static_cast<scalar_t>(pa[i] + pb[i]);
-      } else {
-        for (int64_t i = 0; i < n; ++i) po[i] = static_cast<scalar_t>(pa[i] + al * pb[i]);
-      }
+      parallel_for(0, out.numel(), kGrain, [&](int64_t lo, int64_t hi) {
+        if (al == scalar_t(1)) {
+          for (int64_t i = lo; i < hi; ++i) po[i] = static_cast<scalar_t>(pa[i] + pb[i]);
+        } else {
+          for (int64_t i = lo; i < hi; ++i) po[i] = static_cast<scalar_t>(pa[i] + al * pb[i]);
+        }
+      });
       return;
     }
     const IntArrayRef sizes = out.sizes();
@@ -149,7 +154,8 @@ const Tensor& fill_cpu(const Tensor& self, const Scalar& value) {
     const auto v = value.to<scalar_t>();
     scalar_t* p = static_cast<scalar_t*>(self.raw_data());
     if (self.is_contiguous()) {
-      std::fill(p, p + self.numel(), v);
+      parallel_for(0, self.numel(), kGrain,
+                   [&](int64_t lo, int64_t hi) { std::fill(p + lo, p + hi, v); });
       return;
     }
     const DimVector strides(self.strides());

@@ -45,8 +45,12 @@ class SY_API Tensor {
   bool is_contiguous() const { return checked().is_contiguous(); }
   bool is_meta() const { return device().is_meta(); }
   bool requires_grad() const { return checked().requires_grad(); }
+  // Whether the tensor was made in inference mode.
+  bool is_inference() const { return checked().is_inference(); }
 
-  // Sets requires_grad in place; only floating-point tensors can require grad.
+  // Sets requires_grad in place; only floating-point tensors can require grad,
+  // inference tensors only inside inference mode, and a component holding a
+  // thread-local slot may veto it (ThreadLocalSlot::check_supports_inplace_requires_grad).
   const Tensor& requires_grad_(bool requires_grad = true) const;
 
   // Typed pointer to the first element; T must match dtype(), and the tensor

@@ -1,5 +1,7 @@
 #include "switchyard/tensor/tensor_impl.h"
 
+#include "switchyard/core/thread_local_state.h"
+
 namespace sy {
 
 DimVector contiguous_strides(IntArrayRef sizes) {
@@ -18,7 +20,8 @@ TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, Int
       sizes_(sizes),
       strides_(strides),
       storage_offset_(storage_offset),
-      dtype_(dtype) {
+      dtype_(dtype),
+      is_inference_(detail::tls_autograd_state.inference_mode) {
   refresh_derived();
 }
 

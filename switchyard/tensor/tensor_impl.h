@@ -5,6 +5,7 @@
 // The key set follows from the device and requires_grad: the backend key of the
 // device, plus ADInplaceOrView and the backend's autograd key when the tensor
 // requires grad. So calls on tensors that need no gradient skip autograd's keys.
+// A tensor made while its thread is in inference mode is an inference tensor.
 //
 // Thread-safety: reading metadata from many threads is safe; changing it
 // (set_requires_grad, set_geometry) while another thread reads is a data race,
@@ -39,6 +40,8 @@ class SY_API TensorImpl : public RefCounted {
   DispatchKeySet key_set() const { return key_set_; }
   bool requires_grad() const { return requires_grad_; }
   bool is_contiguous() const { return is_contiguous_; }
+  // Whether the tensor was made in inference mode (see autograd/grad_mode.h).
+  bool is_inference() const { return is_inference_; }
 
   // Address of the first element; null for meta tensors and empty storages.
   void* data() const {
@@ -64,6 +67,7 @@ class SY_API TensorImpl : public RefCounted {
   ScalarType dtype_;
   bool requires_grad_ = false;
   bool is_contiguous_ = true;
+  bool is_inference_ = false;
 };
 
 // Strides of a contiguous (row-major) tensor of `sizes`.

@@ -1,0 +1,84 @@
+// Grad mode and inference mode, per thread.
+//
+// Grad mode (on by default) says whether ops record for autograd;
+// NoGradGuard / AutoGradMode switch it for a scope. InferenceMode goes further:
+// it turns grad mode off and excludes the autograd and ADInplaceOrView keys, so
+// calls skip autograd's kernels entirely, and tensors made inside it are
+// inference tensors (Tensor::is_inference()). Every guard restores exactly the
+// state it found, also when an exception passes through; all act on the
+// calling thread only, and parallel/ carries them to the work a thread hands off.
+#pragma once
+
+#include "switchyard/core/export.h"
+#include "switchyard/core/thread_local_state.h"
+
+namespace sy {
+
+class SY_API GradMode {
+ public:
+  // Whether grad mode is on for the calling thread.
+  static bool is_enabled() { return !detail::tls_autograd_state.grad_disabled; }
+  static void set_enabled(bool enabled) { detail::tls_autograd_state.grad_disabled = !enabled; }
+};
+
+// Sets grad mode to `enabled` for the guard's lifetime, then restores it.
+class SY_API AutoGradMode {
+ public:
+  explicit AutoGradMode(bool enabled) : saved_(GradMode::is_enabled()) {
+    GradMode::set_enabled(enabled);
+  }
+  ~AutoGradMode() { GradMode::set_enabled(saved_); }
+  AutoGradMode(const AutoGradMode&) = delete;
+  AutoGradMode& operator=(const AutoGradMode&) = delete;
+
+ private:
+  bool saved_;
+};
+
+// Turns grad mode off for the guard's lifetime.
+class SY_API NoGradGuard : public AutoGradMode {
+ public:
+  NoGradGuard() : AutoGradMode(false) {}
+};
+
+// Whether the calling thread is in inference mode.
+inline bool is_inference_mode_enabled() { return detail::tls_autograd_state.inference_mode; }
+
+// Inference mode for the guard's lifetime (or, with `enabled` false, out of
+// it): grad mode off, the autograd keys and ADInplaceOrView excluded, tensors
+// made inside marked as inference tensors. Restores the autograd state and the
+// excluded keys it found.
+class SY_API InferenceMode {
+ public:
+  explicit InferenceMode(bool enabled = true)
+      : saved_state_(detail::tls_autograd_state),
+        saved_excluded_(detail::tls_local_dispatch_key_set.excluded) {
+    constexpr uint64_t keys =
+        (kAutogradKeys | DispatchKeySet(DispatchKey::ADInplaceOrView)).raw();
+    detail::tls_autograd_state = {enabled ? true : saved_state_.grad_disabled, enabled};
+    detail::tls_local_dispatch_key_set.excluded =
+        enabled ? (saved_excluded_ | keys) : (saved_excluded_ & ~keys);
+  }
+  ~InferenceMode() {
+    detail::tls_autograd_state = saved_state_;
+    detail::tls_local_dispatch_key_set.excluded = saved_excluded_;
+  }
+  InferenceMode(const InferenceMode&) = delete;
+  InferenceMode& operator=(const InferenceMode&) = delete;
+
+ private:
+  AutogradState saved_state_;
+  uint64_t saved_excluded_;
+};
+
+// Excludes the autograd keys and ADInplaceOrView for the guard's lifetime: what
+// an autograd kernel uses to call the op below itself.
+class SY_API AutoDispatchBelowADInplaceOrView {
+ public:
+  AutoDispatchBelowADInplaceOrView() = default;
+
+ private:
+  ExcludeDispatchKeyGuard guard_{kAutogradKeys | DispatchKeySet(DispatchKey::ADInplaceOrView)};
+};
+
+}  // namespace sy

@@ -1,0 +1,244 @@
+// Work that follows the caller's state: intra-op parallel_for and
+// parallel_reduce, and inter-op launch() returning a Future.
+//
+// Every piece of work runs under a ThreadLocalState captured on the calling
+// thread (dispatch keys, grad and inference mode, extension slots), installed
+// on the worker for exactly the length of that piece, so a no_grad block keeps
+// applying on the pool and a worker never carries one task's state into the
+// next. Exceptions thrown by the work reach the caller. Work already running
+// on a pool thread (a launched task, or a chunk of a parallel_for) runs nested
+// parallel_for calls inline. Built on oneTBB.
+//
+// Thread counts: SY_NUM_THREADS / SY_NUM_INTEROP_THREADS in the environment, or
+// set_num_threads() / set_num_interop_threads(); both default to the number
+// of hardware threads.
+#pragma once
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "switchyard/core/error.h"
+#include "switchyard/core/export.h"
+#include "switchyard/core/thread_local_state.h"
+
+namespace sy {
+
+// Threads used by parallel_for / parallel_reduce.
+SY_API int get_num_threads();
+SY_API void set_num_threads(int n);
+// Threads that run launch()ed tasks.
+SY_API int get_num_interop_threads();
+SY_API void set_num_interop_threads(int n);
+
+namespace detail {
+SY_API extern constinit thread_local bool tls_in_parallel_region
+    __attribute__((tls_model("initial-exec")));
+
+// A non-owning reference to a callable, for passing templates to compiled code.
+template <typename Sig>
+class FunctionRef;
+template <typename R, typename... A>
+class FunctionRef<R(A...)> {
+ public:
+  template <typename F>
+  FunctionRef(const F& f)  // NOLINT: implicit, like std::function
+      : obj_(&f), call_([](const void* o, A... a) -> R {
+          return (*static_cast<const F*>(o))(std::forward<A>(a)...);
+        }) {}
+  R operator()(A... a) const { return call_(obj_, std::forward<A>(a)...); }
+
+ private:
+  const void* obj_;
+  R (*call_)(const void*, A...);
+};
+
+SY_API void parallel_for_impl(int64_t begin, int64_t end, int64_t grain,
+                              FunctionRef<void(int64_t, int64_t)> f);
+// Runs `task` on the inter-op pool.
+SY_API void enqueue_interop(std::function<void()> task);
+}  // namespace detail
+
+// Whether the calling thread is running pool work (a chunk or a launched task).
+inline bool in_parallel_region() { return detail::tls_in_parallel_region; }
+
+// Calls f(chunk_begin, chunk_end) over [begin, end) split into chunks of at
+// least `grain` elements, in parallel under the caller's state. Runs f(begin,
+// end) inline when the range is one grain or less, when only one thread is
+// set, or when called from pool work.
+template <typename F>
+void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& f) {
+  SY_CHECK(grain >= 0, ValueError, "parallel_for: grain must be >= 0, got {}", grain);
+  if (begin >= end) return;
+  if (end - begin <= grain || detail::tls_in_parallel_region || get_num_threads() == 1) {
+    f(begin, end);
+    return;
+  }
+  detail::parallel_for_impl(begin, end, grain, f);
+}
+
+// Reduces [begin, end): each chunk computes f(chunk_begin, chunk_end, identity),
+// and the chunks' results are folded with combine(a, b), starting from identity,
+// in chunk order.
+template <typename T, typename F, typename C>
+T parallel_reduce(int64_t begin, int64_t end, int64_t grain, const T& identity, const F& f,
+                  const C& combine) {
+  SY_CHECK(grain >= 0, ValueError, "parallel_reduce: grain must be >= 0, got {}", grain);
+  if (begin >= end) return identity;
+  if (end - begin <= grain || detail::tls_in_parallel_region || get_num_threads() == 1) {
+    return f(begin, end, identity);
+  }
+  const int64_t chunk = std::max<int64_t>(grain, 1);
+  const int64_t n = (end - begin + chunk - 1) / chunk;
+  std::vector<std::optional<T>> partial(static_cast<size_t>(n));
+  detail::parallel_for_impl(0, n, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      const int64_t b = begin + i * chunk;
+      partial[static_cast<size_t>(i)].emplace(f(b, std::min(end, b + chunk), identity));
+    }
+  });
+  T result = identity;
+  for (auto& p : partial) result = combine(result, *p);
+  return result;
+}
+
+// ---- futures and launch ---------------------------------------------------------------
+
+namespace detail {
+template <typename T>
+struct FutureState {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> value{};
+  std::exception_ptr error;
+  std::vector<std::function<void()>> continuations;
+
+  void finish() {
+    std::vector<std::function<void()>> run;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      done = true;
+      run.swap(continuations);
+    }
+    cv.notify_all();
+    for (auto& c : run) c();
+  }
+  // Runs `c` once the state is done (now, if it already is).
+  void on_done(std::function<void()> c) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!done) {
+        continuations.push_back(std::move(c));
+        return;
+      }
+    }
+    c();
+  }
+};
+}  // namespace detail
+
+// The result of launch(): wait() for it, get() it (rethrowing the task's
+// exception), or chain work with then(). Copies share one result.
+template <typename T>
+class Future {
+ public:
+  explicit Future(std::shared_ptr<detail::FutureState<T>> state) : state_(std::move(state)) {}
+
+  bool ready() const {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    return state_->done;
+  }
+  void wait() const {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    state_->cv.wait(lock, [&] { return state_->done; });
+  }
+  // The task's result; rethrows the exception it threw. Waits first.
+  std::conditional_t<std::is_void_v<T>, void, const T&> get() const {
+    wait();
+    if (state_->error) std::rethrow_exception(state_->error);
+    if constexpr (!std::is_void_v<T>) return *state_->value;
+  }
+
+  // A future for fn(this future's value), run on the pool under the state of
+  // the thread calling then(), once this future is done. If this future fails,
+  // the new one fails with the same exception and fn does not run.
+  template <typename F>
+  auto then(F fn) const;
+
+ private:
+  std::shared_ptr<detail::FutureState<T>> state_;
+};
+
+namespace detail {
+// Runs fn under `state` and stores its result (or exception) in `out`.
+template <typename T, typename F>
+void run_into(const ThreadLocalState& state, F& fn, FutureState<T>& out) {
+  {
+    ThreadLocalStateGuard guard(state);
+    const bool was_in_region = std::exchange(tls_in_parallel_region, true);
+    try {
+      if constexpr (std::is_void_v<T>) {
+        fn();
+        out.value = true;
+      } else {
+        out.value.emplace(fn());
+      }
+    } catch (...) {
+      out.error = std::current_exception();
+    }
+    tls_in_parallel_region = was_in_region;
+  }
+  out.finish();
+}
+}  // namespace detail
+
+// Runs fn() on the inter-op pool under the calling thread's state; the Future
+// holds its result or exception.
+template <typename F>
+auto launch(F fn) -> Future<std::invoke_result_t<F&>> {
+  using T = std::invoke_result_t<F&>;
+  auto state = std::make_shared<detail::FutureState<T>>();
+  detail::enqueue_interop(
+      [tls = ThreadLocalState(), fn = std::move(fn), state]() mutable {
+        detail::run_into<T>(tls, fn, *state);
+      });
+  return Future<T>(std::move(state));
+}
+
+template <typename T>
+template <typename F>
+auto Future<T>::then(F fn) const {
+  using U = std::conditional_t<std::is_void_v<T>, std::invoke_result_t<F&>,
+                               std::invoke_result_t<F&, const T&>>;
+  auto next = std::make_shared<detail::FutureState<U>>();
+  auto self = state_;
+  state_->on_done([tls = ThreadLocalState(), fn = std::move(fn), self, next]() mutable {
+    detail::enqueue_interop([tls = std::move(tls), fn = std::move(fn), self, next]() mutable {
+      if (self->error) {
+        next->error = self->error;
+        next->finish();
+        return;
+      }
+      auto call = [&]() -> U {
+        if constexpr (std::is_void_v<T>) {
+          return fn();
+        } else {
+          return fn(*self->value);
+        }
+      };
+      detail::run_into<U>(tls, call, *next);
+    });
+  });
+  return Future<U>(std::move(next));
+}
+
+}  // namespace sy

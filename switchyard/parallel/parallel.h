@@ -65,6 +65,18 @@ SY_API void parallel_for_impl(int64_t begin, int64_t end, int64_t grain,
                               FunctionRef<void(int64_t, int64_t)> f);
 // Runs `task` on the inter-op pool.
 SY_API void enqueue_interop(std::function<void()> task);
+
+// enqueue_interop for any callable, move-only ones included (std::function
+// needs a copyable one, so those travel behind a shared pointer).
+template <typename F>
+void enqueue(F&& f) {
+  using D = std::decay_t<F>;
+  if constexpr (std::is_copy_constructible_v<D>) {
+    enqueue_interop(std::function<void()>(std::forward<F>(f)));
+  } else {
+    enqueue_interop([p = std::make_shared<D>(std::forward<F>(f))] { (*p)(); });
+  }
+}
 }  // namespace detail
 
 // Whether the calling thread is running pool work (a chunk or a launched task).
@@ -146,6 +158,18 @@ struct FutureState {
 };
 }  // namespace detail
 
+namespace detail {
+// What then(fn) returns: fn() for a void future, fn(const T&) otherwise.
+template <typename T, typename F>
+struct ContinuationResult {
+  using type = std::invoke_result_t<F&, const T&>;
+};
+template <typename F>
+struct ContinuationResult<void, F> {
+  using type = std::invoke_result_t<F&>;
+};
+}  // namespace detail
+
 // The result of launch(): wait() for it, get() it (rethrowing the task's
 // exception), or chain work with then(). Copies share one result.
 template <typename T>
@@ -207,22 +231,20 @@ template <typename F>
 auto launch(F fn) -> Future<std::invoke_result_t<F&>> {
   using T = std::invoke_result_t<F&>;
   auto state = std::make_shared<detail::FutureState<T>>();
-  detail::enqueue_interop(
-      [tls = ThreadLocalState(), fn = std::move(fn), state]() mutable {
-        detail::run_into<T>(tls, fn, *state);
-      });
+  detail::enqueue([tls = ThreadLocalState(), fn = std::move(fn), state]() mutable {
+    detail::run_into<T>(tls, fn, *state);
+  });
   return Future<T>(std::move(state));
 }
 
 template <typename T>
 template <typename F>
 auto Future<T>::then(F fn) const {
-  using U = std::conditional_t<std::is_void_v<T>, std::invoke_result_t<F&>,
-                               std::invoke_result_t<F&, const T&>>;
+  using U = typename detail::ContinuationResult<T, F>::type;
   auto next = std::make_shared<detail::FutureState<U>>();
   auto self = state_;
-  state_->on_done([tls = ThreadLocalState(), fn = std::move(fn), self, next]() mutable {
-    detail::enqueue_interop([tls = std::move(tls), fn = std::move(fn), self, next]() mutable {
+  auto continuation = [tls = ThreadLocalState(), fn = std::move(fn), self, next]() mutable {
+    detail::enqueue([tls = std::move(tls), fn = std::move(fn), self, next]() mutable {
       if (self->error) {
         next->error = self->error;
         next->finish();
@@ -237,7 +259,14 @@ auto Future<T>::then(F fn) const {
       };
       detail::run_into<U>(tls, call, *next);
     });
-  });
+  };
+  if constexpr (std::is_copy_constructible_v<decltype(continuation)>) {
+    state_->on_done(std::move(continuation));
+  } else {
+    state_->on_done([p = std::make_shared<decltype(continuation)>(std::move(continuation))] {
+      (*p)();
+    });
+  }
   return Future<U>(std::move(next));
 }
 

@@ -50,7 +50,17 @@ int main() {
 
   std::cout << "The op's computed table:\n" << dispatcher.dump_table("demo::scale") << "\n";
 
-  std::cout << "A call on a device without a kernel fails and says why:\n";
+  std::cout << "Per-thread modes follow work onto the pool:\n";
+  {
+    sy::NoGradGuard no_grad;
+    auto on_pool = sy::launch([] { return sy::GradMode::is_enabled(); });
+    std::cout << "  inside no_grad, a launched task sees grad mode "
+              << (on_pool.get() ? "on" : "off") << "\n";
+  }
+  std::cout << "  after the guard, grad mode is " << (sy::GradMode::is_enabled() ? "on" : "off")
+            << "\n\n";
+
+  std::cout << "A call whose keys reach no kernel fails and says why:\n";
   try {
     sy::IncludeDispatchKeyGuard tracing(sy::DispatchKey::Tracer);
     scale.call(x, 1.0);

@@ -55,7 +55,8 @@ class SY_API InferenceMode {
         saved_excluded_(detail::tls_local_dispatch_key_set.excluded) {
     constexpr uint64_t keys =
         (kAutogradKeys | DispatchKeySet(DispatchKey::ADInplaceOrView)).raw();
-    detail::tls_autograd_state = {enabled ? true : saved_state_.grad_disabled, enabled};
+    // As in PyTorch, leaving inference mode (enabled false) turns grad mode back on.
+    detail::tls_autograd_state = {enabled, enabled};
     detail::tls_local_dispatch_key_set.excluded =
         enabled ? (saved_excluded_ | keys) : (saved_excluded_ & ~keys);
   }

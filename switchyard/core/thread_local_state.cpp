@@ -167,8 +167,10 @@ ThreadLocalStateGuard::ThreadLocalStateGuard(const ThreadLocalState& state)
 ThreadLocalStateGuard::~ThreadLocalStateGuard() {
   tls_set_local_dispatch_key_set(saved_keys_);
   detail::tls_autograd_state = saved_autograd_;
-  if (slots_swapped_) {
-    auto& raw = detail::tls_slots;
+  // Without a swap the thread had no slots when the guard began, so any set now
+  // were set under it and do not outlive it.
+  auto& raw = detail::tls_slots;
+  if (slots_swapped_ || raw.set_mask != 0) {
     for (auto* s : raw.slots) delete s;
     raw = saved_slots_;
   }

@@ -103,7 +103,7 @@ void parallel_for_impl(int64_t begin, int64_t end, int64_t grain,
                        FunctionRef<void(int64_t, int64_t)> f) {
   // As many chunks as threads, each at least `grain` long.
   const int64_t range = end - begin;
-  const int64_t max_chunks = grain > 0 ? (range + grain - 1) / grain : range;
+  const int64_t max_chunks = grain > 0 ? std::max<int64_t>(1, range / grain) : range;
   const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(get_num_threads(), max_chunks));
   const int64_t chunk = (range + chunks - 1) / chunks;
   const ThreadLocalState state;

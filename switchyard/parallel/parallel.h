@@ -111,8 +111,10 @@ T parallel_reduce(int64_t begin, int64_t end, int64_t grain, const T& identity, 
   const int64_t chunk = std::max<int64_t>(grain, 1);
   const int64_t n = (end - begin + chunk - 1) / chunk;
   std::vector<std::optional<T>> partial(static_cast<size_t>(n));
+  const ThreadLocalState state;
   detail::parallel_for_impl(0, n, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
+      ThreadLocalStateGuard guard(state);  // each piece starts from the caller's state
       const int64_t b = begin + i * chunk;
       partial[static_cast<size_t>(i)].emplace(f(b, std::min(end, b + chunk), identity));
     }
@@ -186,7 +188,7 @@ class Future {
     state_->cv.wait(lock, [&] { return state_->done; });
   }
   // The task's result; rethrows the exception it threw. Waits first.
-  std::conditional_t<std::is_void_v<T>, void, const T&> get() const {
+  std::add_lvalue_reference_t<const T> get() const {
     wait();
     if (state_->error) std::rethrow_exception(state_->error);
     if constexpr (!std::is_void_v<T>) return *state_->value;

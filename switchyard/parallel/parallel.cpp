@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/global_control.h>
@@ -76,9 +77,10 @@ class Pool {
     control_ = std::make_unique<oneapi::tbb::global_control>(
         oneapi::tbb::global_control::max_allowed_parallelism,
         static_cast<size_t>(std::max(n + 1, hardware_threads())));
-    auto* arena = new oneapi::tbb::task_arena(n, reserve_ ? 1 : 0);
+    auto arena = std::make_unique<oneapi::tbb::task_arena>(n, reserve_ ? 1 : 0);
     arena->initialize();
-    arena_.store(arena, std::memory_order_release);
+    arena_.store(arena.get(), std::memory_order_release);
+    arenas_.push_back(std::move(arena));
     threads_.store(n, std::memory_order_release);
   }
 
@@ -89,6 +91,8 @@ class Pool {
   std::mutex mu_;
   std::unique_ptr<oneapi::tbb::global_control> control_;
   std::atomic<oneapi::tbb::task_arena*> arena_{nullptr};
+  // Every arena made, the current one last: replaced ones may still run work.
+  std::vector<std::unique_ptr<oneapi::tbb::task_arena>> arenas_;
   std::atomic<int> threads_{1};
 };
 

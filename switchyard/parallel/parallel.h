@@ -15,6 +15,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -127,11 +128,18 @@ T parallel_reduce(int64_t begin, int64_t end, int64_t grain, const T& identity, 
 // ---- futures and launch ---------------------------------------------------------------
 
 namespace detail {
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 template <typename T>
 struct FutureState {
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
+  std::atomic<bool> done_flag{false};  // `done`, readable without the lock
   std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> value{};
   std::exception_ptr error;
   std::vector<std::function<void()>> continuations;
@@ -141,6 +149,7 @@ struct FutureState {
     {
       std::lock_guard<std::mutex> lock(mu);
       done = true;
+      done_flag.store(true, std::memory_order_release);
       run.swap(continuations);
     }
     cv.notify_all();
@@ -184,6 +193,12 @@ class Future {
     return state_->done;
   }
   void wait() const {
+    // A short task is usually done within microseconds: spin briefly before
+    // paying for a sleep and a wake-up on the condition variable.
+    for (int i = 0; i < kSpins; ++i) {
+      if (state_->done_flag.load(std::memory_order_acquire)) return;
+      detail::cpu_relax();
+    }
     std::unique_lock<std::mutex> lock(state_->mu);
     state_->cv.wait(lock, [&] { return state_->done; });
   }
@@ -201,6 +216,7 @@ class Future {
   auto then(F fn) const;
 
  private:
+  static constexpr int kSpins = 4000;  // about 20 µs of pause instructions
   std::shared_ptr<detail::FutureState<T>> state_;
 };
 

@@ -21,7 +21,9 @@ class ArrayRef {
   // `f({2, 3})`: the list lives until the end of the full expression, which is
   // as long as an argument needs; GCC warns regardless, so the warning is off here.
 #pragma GCC diagnostic push
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Winit-list-lifetime"
+#endif
   constexpr ArrayRef(std::initializer_list<T> list)  // NOLINT
       : data_(list.begin()), size_(list.size()) {}
 #pragma GCC diagnostic pop

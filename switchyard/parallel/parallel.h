@@ -216,7 +216,7 @@ class Future {
   auto then(F fn) const;
 
  private:
-  static constexpr int kSpins = 4000;  // about 20 µs of pause instructions
+  static constexpr int kSpins = 4000;  // pause instructions: tens of microseconds
   std::shared_ptr<detail::FutureState<T>> state_;
 };
 

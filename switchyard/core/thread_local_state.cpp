@@ -127,13 +127,18 @@ const ThreadLocalSlot* ThreadLocalState::slot(SlotId slot) const {
   return slots_ ? slots_->slots[slot.index].get() : nullptr;
 }
 
+ThreadLocalState::FreshCopies ThreadLocalState::fresh_slot_copies() const {
+  FreshCopies copies;
+  for (uint32_t m = slot_mask_; m != 0; m &= m - 1) {
+    const int i = std::countr_zero(m);
+    copies[i] = slots_->slots[i]->deepcopy();
+  }
+  return copies;
+}
+
 void ThreadLocalState::set_thread_local_state(const ThreadLocalState& state) {
   // Copy first, so a deepcopy that throws leaves the thread as it was.
-  std::array<std::unique_ptr<ThreadLocalSlot>, kMaxThreadLocalSlots> copies;
-  for (uint32_t m = state.slot_mask_; m != 0; m &= m - 1) {
-    const int i = std::countr_zero(m);
-    copies[i] = state.slots_->slots[i]->deepcopy();
-  }
+  FreshCopies copies = state.fresh_slot_copies();
   tls_set_local_dispatch_key_set(state.keys_);
   detail::tls_autograd_state = state.autograd_;
   if (state.slot_mask_ != 0 || detail::tls_slots.set_mask != 0) {
@@ -148,11 +153,7 @@ ThreadLocalStateGuard::ThreadLocalStateGuard(const ThreadLocalState& state)
       saved_autograd_(detail::tls_autograd_state),
       saved_slots_(detail::tls_slots) {
   if (SY_UNLIKELY(state.slot_mask_ != 0 || saved_slots_.set_mask != 0)) {
-    std::array<std::unique_ptr<ThreadLocalSlot>, kMaxThreadLocalSlots> copies;
-    for (uint32_t m = state.slot_mask_; m != 0; m &= m - 1) {
-      const int i = std::countr_zero(m);
-      copies[i] = state.slots_->slots[i]->deepcopy();
-    }
+    ThreadLocalState::FreshCopies copies = state.fresh_slot_copies();
     // The thread's own objects move into the guard; the copies take their place.
     auto& raw = detail::tls_slots;
     if (state.slot_mask_ != 0) ensure_cleanup_at_exit();

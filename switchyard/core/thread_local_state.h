@@ -123,6 +123,9 @@ class SY_API ThreadLocalState {
 
  private:
   friend class ThreadLocalStateGuard;
+  using FreshCopies = std::array<std::unique_ptr<ThreadLocalSlot>, kMaxThreadLocalSlots>;
+  // New deep copies of the snapshot's slots, for installing on a thread.
+  FreshCopies fresh_slot_copies() const;
   struct SlotCopies {
     std::array<std::shared_ptr<const ThreadLocalSlot>, kMaxThreadLocalSlots> slots;
   };

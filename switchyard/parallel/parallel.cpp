@@ -106,16 +106,6 @@ Pool& inter_op() {
   return *p;
 }
 
-// Marks pool work on this thread and restores the flag it found.
-class ParallelRegion {
- public:
-  ParallelRegion() : saved_(std::exchange(detail::tls_in_parallel_region, true)) {}
-  ~ParallelRegion() { detail::tls_in_parallel_region = saved_; }
-
- private:
-  bool saved_;
-};
-
 }  // namespace
 
 int get_num_threads() { return intra_op().threads(); }
@@ -145,7 +135,7 @@ void parallel_for_impl(int64_t begin, int64_t end, int64_t grain,
             ~ReleaseAtEnd() { SY_TSAN_RELEASE(token); }
           } release_at_end{&done_token};
           ThreadLocalStateGuard guard(state);
-          ParallelRegion region;
+          detail::ParallelRegion region;
           for (int64_t c = r.begin(); c < r.end(); ++c) {
             const int64_t b = begin + c * chunk;
             if (b < end) f(b, std::min(end, b + chunk));

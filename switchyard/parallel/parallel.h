@@ -83,6 +83,25 @@ void enqueue(F&& f) {
 // Whether the calling thread is running pool work (a chunk or a launched task).
 inline bool in_parallel_region() { return detail::tls_in_parallel_region; }
 
+namespace detail {
+// Marks pool work on this thread and restores the flag it found.
+class ParallelRegion {
+ public:
+  ParallelRegion() : saved_(std::exchange(tls_in_parallel_region, true)) {}
+  ~ParallelRegion() { tls_in_parallel_region = saved_; }
+  ParallelRegion(const ParallelRegion&) = delete;
+  ParallelRegion& operator=(const ParallelRegion&) = delete;
+
+ private:
+  bool saved_;
+};
+
+// Whether parallel work over [begin, end) should just run on the caller.
+inline bool runs_inline(int64_t begin, int64_t end, int64_t grain) {
+  return end - begin <= grain || tls_in_parallel_region || get_num_threads() == 1;
+}
+}  // namespace detail
+
 // Calls f(chunk_begin, chunk_end) over [begin, end) split into chunks of at
 // least `grain` elements, in parallel under the caller's state. Runs f(begin,
 // end) inline when the range is one grain or less, when only one thread is
@@ -91,7 +110,7 @@ template <typename F>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& f) {
   SY_CHECK(grain >= 0, ValueError, "parallel_for: grain must be >= 0, got {}", grain);
   if (begin >= end) return;
-  if (end - begin <= grain || detail::tls_in_parallel_region || get_num_threads() == 1) {
+  if (detail::runs_inline(begin, end, grain)) {
     f(begin, end);
     return;
   }
@@ -106,7 +125,7 @@ T parallel_reduce(int64_t begin, int64_t end, int64_t grain, const T& identity, 
                   const C& combine) {
   SY_CHECK(grain >= 0, ValueError, "parallel_reduce: grain must be >= 0, got {}", grain);
   if (begin >= end) return identity;
-  if (end - begin <= grain || detail::tls_in_parallel_region || get_num_threads() == 1) {
+  if (detail::runs_inline(begin, end, grain)) {
     return f(begin, end, identity);
   }
   const int64_t chunk = std::max<int64_t>(grain, 1);
@@ -138,8 +157,8 @@ template <typename T>
 struct FutureState {
   std::mutex mu;
   std::condition_variable cv;
-  bool done = false;
-  std::atomic<bool> done_flag{false};  // `done`, readable without the lock
+  // Set under `mu` (so waiters on `cv` cannot miss it), read without it.
+  std::atomic<bool> done{false};
   std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> value{};
   std::exception_ptr error;
   std::vector<std::function<void()>> continuations;
@@ -148,8 +167,7 @@ struct FutureState {
     std::vector<std::function<void()>> run;
     {
       std::lock_guard<std::mutex> lock(mu);
-      done = true;
-      done_flag.store(true, std::memory_order_release);
+      done.store(true, std::memory_order_release);
       run.swap(continuations);
     }
     cv.notify_all();
@@ -159,7 +177,7 @@ struct FutureState {
   void on_done(std::function<void()> c) {
     {
       std::lock_guard<std::mutex> lock(mu);
-      if (!done) {
+      if (!done.load(std::memory_order_relaxed)) {
         continuations.push_back(std::move(c));
         return;
       }
@@ -188,19 +206,16 @@ class Future {
  public:
   explicit Future(std::shared_ptr<detail::FutureState<T>> state) : state_(std::move(state)) {}
 
-  bool ready() const {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    return state_->done;
-  }
+  bool ready() const { return state_->done.load(std::memory_order_acquire); }
   void wait() const {
     // A short task is usually done within microseconds: spin briefly before
     // paying for a sleep and a wake-up on the condition variable.
     for (int i = 0; i < kSpins; ++i) {
-      if (state_->done_flag.load(std::memory_order_acquire)) return;
+      if (ready()) return;
       detail::cpu_relax();
     }
     std::unique_lock<std::mutex> lock(state_->mu);
-    state_->cv.wait(lock, [&] { return state_->done; });
+    state_->cv.wait(lock, [&] { return state_->done.load(std::memory_order_relaxed); });
   }
   // The task's result; rethrows the exception it threw. Waits first.
   std::add_lvalue_reference_t<const T> get() const {
@@ -226,7 +241,7 @@ template <typename T, typename F>
 void run_into(const ThreadLocalState& state, F& fn, FutureState<T>& out) {
   {
     ThreadLocalStateGuard guard(state);
-    const bool was_in_region = std::exchange(tls_in_parallel_region, true);
+    ParallelRegion region;
     try {
       if constexpr (std::is_void_v<T>) {
         fn();
@@ -237,7 +252,6 @@ void run_into(const ThreadLocalState& state, F& fn, FutureState<T>& out) {
     } catch (...) {
       out.error = std::current_exception();
     }
-    tls_in_parallel_region = was_in_region;
   }
   out.finish();
 }

@@ -1,0 +1,1 @@
+// copy_, clone, contiguous and to: copies with dtype conversion.

@@ -1,0 +1,1 @@
+// cat, stack, split, chunk, index_select, gather.

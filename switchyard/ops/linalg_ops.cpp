@@ -1,0 +1,1 @@
+// Matrix products with CPU (OpenBLAS) and Meta kernels.

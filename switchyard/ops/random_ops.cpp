@@ -1,0 +1,1 @@
+// rand and randn with a seedable per-thread generator.

@@ -1,0 +1,1 @@
+// Reductions with CPU and Meta kernels.

@@ -1,0 +1,1 @@
+// The result dtype of mixed-type operands.

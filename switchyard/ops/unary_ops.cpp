@@ -1,0 +1,1 @@
+// Elementwise unary ops with CPU and Meta kernels.

@@ -10,3 +10,4 @@
 #include "switchyard/ops/linalg.h"
 #include "switchyard/ops/reduction.h"
 #include "switchyard/ops/shape.h"
+#include "switchyard/ops/type_promotion.h"

@@ -1,0 +1,60 @@
+// Type promotion: the dtype an op computes in when its operands differ, as
+// NumPy and PyTorch users expect. docs/ops.md has the table.
+//
+// The dtypes form one chain, bool < uint8 < int32 < int64 < float32 < float64,
+// so promoting two dtypes takes the later one. Operands are ranked in three
+// tiers: tensors with dimensions, zero-dimensional tensors, and Scalars. A
+// lower tier changes the result only when it belongs to a higher category
+// (bool < integral < floating): int32 tensor + 2.5 is float32, but
+// float32 tensor + float64 zero-dim tensor stays float32, and uint8 tensor + 300
+// stays uint8. A Scalar that raises the category brings its category's default
+// dtype (float32 for a floating scalar, int64 for an integral one).
+#pragma once
+
+#include <optional>
+
+#include "switchyard/core/export.h"
+#include "switchyard/tensor/array_ref.h"
+#include "switchyard/tensor/scalar.h"
+#include "switchyard/tensor/tensor.h"
+
+namespace sy {
+
+// The smallest dtype both `a` and `b` convert to without losing category.
+constexpr ScalarType promote_types(ScalarType a, ScalarType b) {
+  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+}
+
+// The dtype an elementwise op over these operands computes in.
+SY_API ScalarType result_type(const Tensor& a, const Tensor& b);
+SY_API ScalarType result_type(const Tensor& a, const Scalar& b);
+SY_API ScalarType result_type(ArrayRef<Tensor> tensors, ArrayRef<Scalar> scalars = {});
+
+// Accumulates operands one at a time; result() applies the tier rules above.
+class SY_API ResultTypeState {
+ public:
+  void add(const Tensor& t);
+  void add(const Scalar& s);
+  // float32 when nothing was added.
+  ScalarType result() const;
+
+ private:
+  std::optional<ScalarType> dim_result_;
+  std::optional<ScalarType> zero_dim_result_;
+  std::optional<ScalarType> scalar_result_;
+};
+
+// The dtype a floating result of `t` gets: t itself when floating, else float32
+// (int / int is float32, as in PyTorch).
+constexpr ScalarType to_floating(ScalarType t) { return is_floating_point(t) ? t : kFloat32; }
+
+// Whether a value of dtype `from` can be written into `to` without a category
+// loss (float into int, or int into bool, cannot): the rule in-place ops and
+// out= arguments follow.
+constexpr bool can_cast(ScalarType from, ScalarType to) {
+  if (is_floating_point(from)) return is_floating_point(to);
+  if (is_integral(from, /*include_bool=*/false)) return to != kBool;
+  return true;
+}
+
+}  // namespace sy

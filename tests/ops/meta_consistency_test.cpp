@@ -1,3 +1,162 @@
+// Meta kernels agree with CPU kernels: for every op of namespace sy, over a
+// table of cases, the same call on meta tensors returns results of the sizes,
+// strides and dtypes the CPU call returns. A registered op without a case here
+// fails OpTableCoversEveryOp, so a new op cannot skip its Meta kernel.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "switchyard/switchyard.h"
+
+namespace sy {
+namespace {
+
+// Arguments of one call: positional first, then named; arguments left out take
+// their schema defaults.
+struct Args {
+  std::vector<IValue> pos;
+  std::vector<std::pair<std::string, IValue>> named;
+};
+
+struct Case {
+  std::string op;
+  std::function<Args(Device)> make;
+};
+
+// A tensor of `sizes` on `d` holding ones (valid input for every op here:
+// logs, roots, divisions, and as an index it is in range when sizes allow).
+Tensor T(Device d, IntArrayRef sizes, ScalarType dtype = kFloat32) {
+  return d.is_meta() ? empty(sizes, TensorOptions().dtype(dtype).device(d))
+                     : ones(sizes, TensorOptions().dtype(dtype).device(d));
+}
+// Zeros: index tensors that are in range for any size.
+Tensor Z(Device d, IntArrayRef sizes, ScalarType dtype = kInt64) {
+  return d.is_meta() ? empty(sizes, TensorOptions().dtype(dtype).device(d))
+                     : zeros(sizes, TensorOptions().dtype(dtype).device(d));
+}
+// A non-contiguous tensor: the transpose of a [sizes[1], sizes[0]] tensor.
+Tensor TT(Device d, int64_t rows, int64_t cols, ScalarType dtype = kFloat32) {
+  return T(d, {cols, rows}, dtype).transpose(0, 1);
+}
+IValue ints(std::vector<int64_t> v) { return IValue(std::move(v)); }
+IValue tensors(std::vector<Tensor> v) { return IValue(std::move(v)); }
+
+Stack build_stack(const FunctionSchema& schema, Args args) {
+  Stack stack;
+  const auto& params = schema.arguments();
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (i < args.pos.size()) {
+      stack.push_back(std::move(args.pos[i]));
+      continue;
+    }
+    bool found = false;
+    for (auto& [name, value] : args.named) {
+      if (name == params[i].name) {
+        stack.push_back(value);
+        found = true;
+      }
+    }
+    if (found) continue;
+    if (!params[i].default_value) {
+      ADD_FAILURE() << schema.full_name() << ": the case gives no value for " << params[i].name;
+      stack.emplace_back();
+      continue;
+    }
+    stack.push_back(*params[i].default_value);
+  }
+  return stack;
+}
+
+Stack run(const Case& c, Device d) {
+  OperatorHandle op = Dispatcher::singleton().find_op(c.op);
+  Stack stack = build_stack(op.schema(), c.make(d));
+  op.call_boxed(stack);
+  return stack;
+}
+
+void expect_same_geometry(const std::string& what, const Tensor& cpu, const Tensor& meta) {
+  ASSERT_TRUE(meta.is_meta()) << what << ": the meta call returned a " << meta.device().str()
+                              << " tensor";
+  EXPECT_EQ(cpu.sizes(), meta.sizes()) << what << " sizes: cpu " << to_string(cpu.sizes())
+                                       << ", meta " << to_string(meta.sizes());
+  EXPECT_EQ(cpu.strides(), meta.strides()) << what << " strides: cpu "
+                                           << to_string(cpu.strides()) << ", meta "
+                                           << to_string(meta.strides());
+  EXPECT_EQ(cpu.dtype(), meta.dtype()) << what << " dtype: cpu " << to_string(cpu.dtype())
+                                       << ", meta " << to_string(meta.dtype());
+}
+
+std::vector<Case> cases();
+
+class MetaMatchesCpu : public testing::TestWithParam<size_t> {};
+
+TEST_P(MetaMatchesCpu, SameSizesStridesAndDtypes) {
+  const Case& c = cases()[GetParam()];
+  SCOPED_TRACE(c.op);
+  Stack cpu = run(c, kCPU);
+  Stack meta = run(c, Device("meta"));
+  ASSERT_EQ(cpu.size(), meta.size());
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    const std::string what = c.op + " result " + std::to_string(i);
+    if (cpu[i].is_tensor()) {
+      ASSERT_TRUE(meta[i].is_tensor()) << what;
+      expect_same_geometry(what, cpu[i].to_tensor(), meta[i].to_tensor());
+    } else if (cpu[i].is_tensor_list()) {
+      ASSERT_TRUE(meta[i].is_tensor_list()) << what;
+      const auto& a = cpu[i].to_tensor_list();
+      const auto& b = meta[i].to_tensor_list();
+      ASSERT_EQ(a.size(), b.size()) << what;
+      for (size_t j = 0; j < a.size(); ++j) {
+        expect_same_geometry(what + "[" + std::to_string(j) + "]", a[j], b[j]);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(OpTable, MetaMatchesCpu, testing::Range<size_t>(0, cases().size()),
+                         [](const testing::TestParamInfo<size_t>& info) {
+                           std::string name = cases()[info.param].op.substr(4);
+                           for (char& ch : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           }
+                           return name + "_" + std::to_string(info.param);
+                         });
+
+TEST(MetaMatchesCpu, OpTableCoversEveryOp) {
+  std::set<std::string> covered;
+  for (const Case& c : cases()) covered.insert(c.op);
+  for (const std::string& name : Dispatcher::singleton().op_names()) {
+    if (name.rfind("sy::", 0) != 0) continue;
+    EXPECT_TRUE(covered.count(name)) << name << " has no case in the Meta/CPU table";
+  }
+  for (const std::string& name : covered) {
+    EXPECT_TRUE(Dispatcher::singleton().find_op_or_null(name).has_value())
+        << "the table names " << name << ", which is not registered";
+  }
+}
+
+std::vector<Case> cases() {
+  static const std::vector<Case> table = [] {
+    std::vector<Case> v;
+    auto add = [&](std::string op, std::function<Args(Device)> make) {
+      v.push_back({std::move(op), std::move(make)});
+    };
+    // --- creation -----------------------------------------------------------
+    for (const char* f : {"sy::empty", "sy::zeros", "sy::ones"}) {
+      add(f, [](Device d) { return Args{{ints({2, 3})}, {{"device", IValue(d)}}}; });
+    }
+    add("sy::full", [](Device d) {
+      return Args{{ints({2, 3}), IValue(Scalar(1.5))}, {{"device", IValue(d)}}};
+    });
+    add("sy::fill_", [](Device d) { return Args{{TT(d, 3, 4), IValue(Scalar(2))}}; });
+    return v;
+  }();
+  return table;
+}
+
+}  // namespace
+}  // namespace sy

@@ -18,3 +18,5 @@
 #include "switchyard/tensor/scalar.h"
 #include "switchyard/tensor/scalar_type.h"
 #include "switchyard/tensor/tensor.h"
+#include "switchyard/trace/graph.h"
+#include "switchyard/trace/tracer.h"

@@ -1,0 +1,190 @@
+#include "switchyard/trace/tracer.h"
+
+#include <fmt/format.h>
+
+#include "switchyard/core/error.h"
+#include "switchyard/core/thread_local_state.h"
+#include "switchyard/core/tracer_mode.h"
+#include "switchyard/dispatch/library.h"
+#include "switchyard/dispatch/operator_entry.h"
+
+namespace sy {
+namespace {
+
+// The tracing state's place in the thread-local snapshot. A copy shares the
+// state: work carried to another thread records into the same graph.
+struct TracingSlot final : ThreadLocalSlot {
+  explicit TracingSlot(std::shared_ptr<TracingState> s) : state(std::move(s)) {}
+  std::unique_ptr<ThreadLocalSlot> deepcopy() const override {
+    return std::make_unique<TracingSlot>(state);
+  }
+  std::shared_ptr<TracingState> state;
+};
+
+SlotId tracing_slot() {
+  static const SlotId id = register_thread_local_slot("tracer");
+  return id;
+}
+// Registered at load time, so the slot number is fixed before any thread traces.
+[[maybe_unused]] const SlotId kRegisteredAtLoad = tracing_slot();
+
+TracingState* current_state() {
+  auto* s = static_cast<TracingSlot*>(slot_accessor(tracing_slot()));
+  return s ? s->state.get() : nullptr;
+}
+
+// The Tracer key's kernel for every op: records the call as a node, then runs
+// the op below the Tracer key with tracing suspended, so only the outermost op
+// is recorded.
+void trace_op(const OperatorHandle& op, DispatchKeySet keys, Stack* stack) {
+  const DispatchKeySet below = keys.remove_from_and_above(DispatchKey::Tracer);
+  TracingState* state = current_state();
+  if (state == nullptr) {
+    op.redispatch_boxed(below, *stack);
+    return;
+  }
+  std::shared_ptr<const FunctionSchema> schema = op.entry()->table()->schema;
+  const size_t n = schema->arguments().size();
+  std::vector<NodeArg> args(n);
+  {
+    std::lock_guard<std::mutex> lock(state->mutex());
+    SY_CHECK(!state->finished(), DispatchError,
+             "tracer: {} was called on a thread carrying a trace that has already finished; "
+             "work launched while tracing must complete before the traced function returns",
+             schema->full_name());
+    const size_t first = stack->size() - n;
+    for (size_t i = 0; i < n; ++i) {
+      const IValue& a = (*stack)[first + i];
+      NodeArg& arg = args[i];
+      if (a.is_tensor()) {
+        arg.kind = NodeArg::Kind::Value;
+        arg.value = state->value_for(a.to_tensor());
+      } else if (a.is_tensor_list()) {
+        arg.kind = NodeArg::Kind::ValueList;
+        for (const Tensor& t : a.to_tensor_list()) arg.list.push_back(state->value_for(t));
+      } else {
+        arg.constant = a;
+      }
+    }
+  }
+  {
+    tracer::NoTracerDispatchMode suspended;
+    op.redispatch_boxed(below, *stack);
+  }
+  state->record(op, std::move(schema), std::move(args), *stack);
+}
+
+SY_LIBRARY_IMPL(_, Tracer, m) { m.fallback(CppFunction::boxed(trace_op)); }
+
+}  // namespace
+
+// ---- TracingState -------------------------------------------------------------------------
+
+TracingState::TracingState() = default;
+TracingState::~TracingState() = default;
+
+// The caller holds mu_.
+Value* TracingState::value_for(const Tensor& t) {
+  auto it = values_.find(t.impl());
+  if (it != values_.end()) return it->second.second;
+  Value* v = graph_.add_constant(t);
+  graph_.add_warning(fmt::format(
+      "a {} tensor of shape {} from outside the traced function was used; it is recorded as "
+      "constant {} (pass it as an input to trace it)",
+      to_string(t.dtype()), to_string(t.sizes()), fmt::format("%{}", v->id())));
+  values_.emplace(t.impl(), std::make_pair(t, v));
+  return v;
+}
+
+void TracingState::set_value(const Tensor& t, Value* v) {
+  values_.insert_or_assign(t.impl(), std::make_pair(t, v));
+}
+
+Node* TracingState::record(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
+                           std::vector<NodeArg> args, const Stack& results) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SY_CHECK(!finished_, DispatchError,
+           "tracer: {} was called on a thread carrying a trace that has already finished; work "
+           "launched while tracing must complete before the traced function returns",
+           schema->full_name());
+  const size_t nret = schema->returns().size();
+  SY_CHECK(results.size() >= nret, DispatchError,
+           "tracer: {} returned {} values, its schema says {}", schema->full_name(),
+           results.size(), nret);
+  // The results are the top nret entries; anything below is not this call's.
+  const Stack mine(results.end() - static_cast<std::ptrdiff_t>(nret), results.end());
+  Node* node = graph_.add_node(op, std::move(schema), std::move(args), mine);
+  for (size_t i = 0; i < nret; ++i) {
+    const NodeOutput& out = node->outputs()[i];
+    if (out.value && mine[i].is_tensor()) set_value(mine[i].to_tensor(), out.value);
+    if (out.is_list) {
+      const auto& ts = mine[i].to_tensor_list();
+      for (size_t j = 0; j < ts.size(); ++j) set_value(ts[j], out.list[j]);
+    }
+  }
+  return node;
+}
+
+Graph TracingState::finish(const std::vector<Tensor>& outputs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    SY_CHECK(outputs[i].defined(), ValueError, "trace: the function's output {} is undefined", i);
+    graph_.add_output(value_for(outputs[i]));
+  }
+  finished_ = true;
+  values_.clear();
+  return std::move(graph_);
+}
+
+// ---- switches -------------------------------------------------------------------------------
+
+std::shared_ptr<TracingState> get_tracing_state() {
+  auto* s = static_cast<TracingSlot*>(slot_accessor(tracing_slot()));
+  return s ? s->state : nullptr;
+}
+
+void set_tracing_state(std::shared_ptr<TracingState> state) {
+  if (!state) {
+    set_slot(tracing_slot(), nullptr);
+    return;
+  }
+  const TracingSlot slot(std::move(state));
+  set_slot(tracing_slot(), &slot);
+}
+
+bool is_tracing() { return tracer::is_dispatch_enabled() && current_state() != nullptr; }
+
+// ---- trace ----------------------------------------------------------------------------------
+
+Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+            const std::vector<Tensor>& example_inputs) {
+  auto state = std::make_shared<TracingState>();
+  {
+    std::lock_guard<std::mutex> lock(state->mutex());
+    for (size_t i = 0; i < example_inputs.size(); ++i) {
+      SY_CHECK(example_inputs[i].defined(), ValueError,
+               "trace: example input {} is an undefined tensor", i);
+      state->set_value(example_inputs[i], state->graph().add_input(example_inputs[i]));
+    }
+  }
+
+  // Checked first, so a refusal changes nothing.
+  SY_CHECK(!tls_is_dispatch_key_excluded(DispatchKey::Tracer), DispatchError,
+           "trace() called inside a NoTracerDispatchMode scope: the Tracer key is excluded on "
+           "this thread, so nothing could be recorded. Call trace() outside that scope.");
+  struct Restore {
+    std::shared_ptr<TracingState> saved_state = get_tracing_state();
+    bool saved_included = tls_is_dispatch_key_included(DispatchKey::Tracer);
+    ~Restore() {
+      set_tracing_state(saved_state);
+      tls_set_dispatch_key_included(DispatchKey::Tracer, saved_included);
+    }
+  } restore;
+  set_tracing_state(state);
+  tracer::set_dispatch_enabled(true);
+
+  std::vector<Tensor> outputs = fn(example_inputs);
+  return state->finish(outputs);
+}
+
+}  // namespace sy

@@ -1,0 +1,79 @@
+// Tracing: running a function once and recording each op it calls into a Graph.
+//
+// Three switches decide whether a call on this thread is recorded (seed 004):
+//   1. a TracingState is installed on the thread (set_tracing_state, or trace());
+//   2. the tracer's dispatch is enabled (tracer::set_dispatch_enabled(true));
+//   3. no tracer::NoTracerDispatchMode guard is active.
+// trace() turns all three on for the duration of the function and restores
+// exactly what it found, also when the function throws.
+//
+// Only the outermost op is recorded: the Tracer kernel runs the op with the
+// Tracer key excluded, so ops called from inside kernels and composites are
+// not. The tracing state is an extension slot of the thread-local snapshot, so
+// work handed to other threads with launch() or parallel_for while tracing is
+// recorded into the same graph (recording takes a lock). See docs/tracing.md.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "switchyard/core/export.h"
+#include "switchyard/trace/graph.h"
+
+namespace sy {
+
+// The graph being recorded and the map from live tensors to its values.
+// Shared by every thread the tracing state was carried to; thread-safe.
+class SY_API TracingState {
+ public:
+  TracingState();
+  ~TracingState();
+
+  // The calling code holds mutex() for value_for, set_value and graph().
+  std::mutex& mutex() { return mu_; }
+  // The value `t` currently has in the graph; a tensor the trace has not seen
+  // becomes a constant (with a warning in the graph).
+  Value* value_for(const Tensor& t);
+  // Makes `v` the value of `t` (a graph input, or an op's result).
+  void set_value(const Tensor& t, Value* v);
+  Graph& graph() { return graph_; }
+  // Whether finish() has run.
+  bool finished() const { return finished_; }
+
+  // Appends a node for a call that returned `results` (its returns on top of
+  // the stack) and maps the returned tensors to the node's outputs. Takes the
+  // lock; throws once the trace has finished.
+  Node* record(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
+               std::vector<NodeArg> args, const Stack& results);
+  // Ends the trace: `outputs` become the graph's outputs and the graph is
+  // moved out; later record() calls throw. Takes the lock.
+  Graph finish(const std::vector<Tensor>& outputs);
+
+ private:
+  std::mutex mu_;
+  bool finished_ = false;
+  Graph graph_;
+  // Keeps each traced tensor alive while tracing, so an address is never
+  // reused by another tensor and mistaken for it.
+  std::unordered_map<const TensorImpl*, std::pair<Tensor, Value*>> values_;
+};
+
+// The calling thread's tracing state, or null.
+SY_API std::shared_ptr<TracingState> get_tracing_state();
+// Installs `state` on the calling thread (null removes it). Does not enable the
+// tracer's dispatch; trace() does both.
+SY_API void set_tracing_state(std::shared_ptr<TracingState> state);
+// Whether an op called now on this thread would be recorded.
+SY_API bool is_tracing();
+
+// Runs fn(example_inputs) once with tracing on and returns what it recorded:
+// the inputs are the graph's inputs, every op fn calls (outermost only) a
+// node, the tensors fn returns the graph's outputs. Restores the thread's
+// tracing state and Tracer key exactly, also when fn throws.
+SY_API Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+                   const std::vector<Tensor>& example_inputs);
+
+}  // namespace sy

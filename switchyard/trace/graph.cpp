@@ -103,6 +103,7 @@ struct Graph::Plan {
   struct Arg {
     NodeArg::Kind kind;
     int64_t slot = -1;
+    bool last_use = false;  // the value is not read again: move it out of env
     std::vector<int64_t> list;
     IValue constant;
   };
@@ -137,16 +138,16 @@ Graph& Graph::operator=(Graph&&) noexcept = default;
 std::vector<const Node*> Graph::nodes() const {
   std::vector<const Node*> out;
   out.reserve(nodes_.size());
-  for (const auto& n : nodes_) out.push_back(n.get());
+  for (const Node* n : nodes_) out.push_back(n);
   return out;
 }
 
 Value* Graph::new_value(Value::Kind kind) {
-  auto v = std::make_unique<Value>();
+  Value* v = value_store_.make_n(1);
   v->id_ = next_id_++;
   v->kind_ = kind;
-  values_.push_back(std::move(v));
-  return values_.back().get();
+  values_.push_back(v);
+  return v;
 }
 
 void Graph::set_type(Value* v, const Tensor& t) {
@@ -173,16 +174,18 @@ Value* Graph::add_constant(const Tensor& t) {
 }
 
 Node* Graph::add_node(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
-                      std::vector<NodeArg> args, const Stack& results) {
-  std::unique_ptr<Node> node(new Node(op));
+                      std::vector<NodeArg>& args, ArrayRef<IValue> results) {
+  Node* node = node_store_.make_n(1, op);
   node->schema_ = std::move(schema);
-  node->args_ = std::move(args);
-  node->outputs_.reserve(results.size());
-  for (const IValue& r : results) {
-    NodeOutput out;
+  node->args_ = {arg_store_.make_n(args.size()), args.size()};
+  for (size_t i = 0; i < args.size(); ++i) node->args_[i] = std::move(args[i]);
+  node->outputs_ = {output_store_.make_n(results.size()), results.size()};
+  for (size_t r_i = 0; r_i < results.size(); ++r_i) {
+    const IValue& r = results[r_i];
+    NodeOutput& out = node->outputs_[r_i];
     auto make = [&](const IValue& x) {
       Value* v = new_value(Value::Kind::Output);
-      v->producer_ = node.get();
+      v->producer_ = node;
       if (x.is_tensor()) {
         set_type(v, x.to_tensor());
       } else {
@@ -197,11 +200,10 @@ Node* Graph::add_node(const OperatorHandle& op, std::shared_ptr<const FunctionSc
     } else {
       out.value = make(r);
     }
-    node->outputs_.push_back(std::move(out));
   }
-  nodes_.push_back(std::move(node));
+  nodes_.push_back(node);
   changed();
-  return nodes_.back().get();
+  return node;
 }
 
 void Graph::add_output(Value* v) {
@@ -211,10 +213,9 @@ void Graph::add_output(Value* v) {
 
 void Graph::add_warning(std::string w) { warnings_.push_back(std::move(w)); }
 
-void Graph::changed() {
-  std::lock_guard<std::mutex> lock(*plan_mu_);
-  plan_.reset();
-}
+// Building and passes never run concurrently with run() (see the header), so a
+// plain counter is enough; plan() rebuilds when it moved.
+void Graph::changed() { ++version_; }
 
 // ---- Graph: reading ---------------------------------------------------------------------
 
@@ -280,11 +281,11 @@ std::string Graph::to_string() const {
 
 void Graph::check() const {
   std::unordered_set<const Value*> mine;
-  for (const auto& v : values_) mine.insert(v.get());
+  for (const Value* v : values_) mine.insert(v);
   std::unordered_set<const Value*> defined;
   for (const Value* v : inputs_) defined.insert(v);
-  for (const auto& v : values_) {
-    if (v->kind() == Value::Kind::Constant) defined.insert(v.get());
+  for (const Value* v : values_) {
+    if (v->kind() == Value::Kind::Constant) defined.insert(v);
   }
   auto need = [&](const Value* v, size_t node_index, const Node& n) {
     SY_CHECK(v != nullptr && mine.count(v), ValueError,
@@ -345,10 +346,10 @@ size_t Graph::eliminate_dead_code() {
     }
   }
   size_t removed = 0;
-  std::vector<std::unique_ptr<Node>> kept;
+  std::vector<Node*> kept;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (live[i]) {
-      kept.push_back(std::move(nodes_[i]));
+      kept.push_back(nodes_[i]);
     } else {
       ++removed;
     }
@@ -367,7 +368,8 @@ size_t Graph::eliminate_dead_code() {
       reachable.insert(o.list.begin(), o.list.end());
     }
   }
-  std::erase_if(values_, [&](const auto& v) { return !reachable.count(v.get()); });
+  // (Their storage stays in value_store_ until the graph goes.)
+  std::erase_if(values_, [&](const Value* v) { return !reachable.count(v); });
   if (removed) changed();
   return removed;
 }
@@ -386,8 +388,8 @@ size_t Graph::fold_constants() {
   auto is_constant = [](const Value* v) { return v->kind() == Value::Kind::Constant; };
   tracer::NoTracerDispatchMode no_tracing;  // folding is not part of any trace
   size_t folded = 0;
-  std::vector<std::unique_ptr<Node>> kept;
-  for (auto& node : nodes_) {
+  std::vector<Node*> kept;
+  for (Node* node : nodes_) {
     Node& n = *node;
     bool foldable = !n.writes_arguments() && !is_nondeterministic(*n.schema_) && n.op_.is_defined();
     for (const NodeArg& a : n.args_) {
@@ -399,7 +401,7 @@ size_t Graph::fold_constants() {
       for (const Value* v : o.list) foldable = foldable && !pinned.count(v);
     }
     if (!foldable) {
-      kept.push_back(std::move(node));
+      kept.push_back(node);
       continue;
     }
     Stack stack;
@@ -441,11 +443,11 @@ size_t Graph::fold_constants() {
 
 std::shared_ptr<const Graph::Plan> Graph::plan() const {
   std::lock_guard<std::mutex> lock(*plan_mu_);
-  if (plan_) return plan_;
+  if (plan_ && plan_version_ == version_) return plan_;
   check();
   auto p = std::make_shared<Plan>();
   p->num_slots = static_cast<size_t>(next_id_);
-  for (const auto& v : values_) {
+  for (const Value* v : values_) {
     if (v->kind() == Value::Kind::Constant) p->constants.emplace_back(v->id(), v->constant());
   }
   for (const Value* v : inputs_) {
@@ -456,7 +458,7 @@ std::shared_ptr<const Graph::Plan> Graph::plan() const {
   for (const auto& n : nodes_) {
     Plan::Step step{n->op_, {}, {}};
     for (const NodeArg& a : n->args_) {
-      Plan::Arg arg{a.kind, -1, {}, {}};
+      Plan::Arg arg{a.kind, -1, false, {}, {}};
       if (a.value) arg.slot = a.value->id();
       for (const Value* v : a.list) arg.list.push_back(v->id());
       arg.constant = a.constant;
@@ -472,7 +474,24 @@ std::shared_ptr<const Graph::Plan> Graph::plan() const {
     p->max_stack = std::max({p->max_stack, step.args.size(), step.outs.size()});
     p->steps.push_back(std::move(step));
   }
+  // Mark each value's last read, so replay hands it over instead of copying
+  // (and intermediates are freed as soon as nothing needs them, as in eager).
+  std::vector<bool> read_later(p->num_slots, false);
+  for (int64_t s : p->output_slots) read_later[s] = true;
+  for (const auto& [slot, value] : p->constants) read_later[slot] = true;  // reused every run
+  for (size_t i = p->steps.size(); i-- > 0;) {
+    for (size_t a = p->steps[i].args.size(); a-- > 0;) {
+      Plan::Arg& arg = p->steps[i].args[a];
+      if (arg.kind != NodeArg::Kind::Value) continue;
+      arg.last_use = !read_later[arg.slot];
+      read_later[arg.slot] = true;
+    }
+    for (const Plan::Arg& arg : p->steps[i].args) {
+      for (int64_t s : arg.list) read_later[s] = true;
+    }
+  }
   plan_ = p;
+  plan_version_ = version_;
   return p;
 }
 
@@ -501,7 +520,13 @@ std::vector<Tensor> Graph::run(const std::vector<Tensor>& inputs) const {
     stack.clear();
     for (const Plan::Arg& a : step.args) {
       switch (a.kind) {
-        case NodeArg::Kind::Value: stack.push_back(env[a.slot]); break;
+        case NodeArg::Kind::Value:
+          if (a.last_use) {
+            stack.push_back(std::move(env[a.slot]));
+          } else {
+            stack.push_back(env[a.slot]);
+          }
+          break;
         case NodeArg::Kind::ValueList: {
           std::vector<Tensor> ts;
           ts.reserve(a.list.size());

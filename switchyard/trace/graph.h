@@ -25,6 +25,69 @@
 
 namespace sy {
 
+namespace detail {
+// Stable storage for a graph's objects, allocated in blocks of at least 128, so
+// recording a node rarely allocates; everything is freed with the arena.
+template <typename T>
+class GraphArena {
+ public:
+  GraphArena() = default;
+  GraphArena(GraphArena&& o) noexcept : blocks_(std::move(o.blocks_)) { o.blocks_.clear(); }
+  GraphArena& operator=(GraphArena&& o) noexcept {
+    if (this != &o) {
+      release();
+      blocks_ = std::move(o.blocks_);
+      o.blocks_.clear();
+    }
+    return *this;
+  }
+  ~GraphArena() { release(); }
+
+  // n objects, contiguous, each made from `args`.
+  template <typename... A>
+  T* make_n(size_t n, const A&... args) {
+    if (blocks_.empty() || blocks_.back().cap - blocks_.back().used < n) {
+      const size_t cap = n > kBlock ? n : kBlock;
+      blocks_.push_back({std::allocator<T>().allocate(cap), cap, 0});
+    }
+    Block& b = blocks_.back();
+    T* first = b.data + b.used;
+    for (size_t i = 0; i < n; ++i) {
+      new (first + i) T(args...);
+      ++b.used;
+    }
+    return first;
+  }
+
+ private:
+  static constexpr size_t kBlock = 128;
+  struct Block {
+    T* data;
+    size_t cap;
+    size_t used;
+  };
+  void release() {
+    for (Block& b : blocks_) {
+      for (size_t i = 0; i < b.used; ++i) b.data[i].~T();
+      std::allocator<T>().deallocate(b.data, b.cap);
+    }
+    blocks_.clear();
+  }
+  std::vector<Block> blocks_;
+};
+
+// A view of n objects in a GraphArena, iterable like a vector.
+template <typename T>
+struct ArenaSpan {
+  T* data = nullptr;
+  size_t n = 0;
+  T* begin() const { return data; }
+  T* end() const { return data + n; }
+  size_t size() const { return n; }
+  T& operator[](size_t i) const { return data[i]; }
+};
+}  // namespace detail
+
 class Node;
 
 // One value of the graph: a tensor (inputs, op results, constant tensors) or a
@@ -81,20 +144,21 @@ struct NodeOutput {
 // One call of one op.
 class SY_API Node {
  public:
+  // Nodes are made by Graph::add_node.
+  explicit Node(OperatorHandle op) : op_(std::move(op)) {}
   const OperatorHandle& op() const { return op_; }
   const FunctionSchema& schema() const { return *schema_; }
-  const std::vector<NodeArg>& args() const { return args_; }
-  const std::vector<NodeOutput>& outputs() const { return outputs_; }
+  ArrayRef<NodeArg> args() const { return {args_.data, args_.n}; }
+  ArrayRef<NodeOutput> outputs() const { return {outputs_.data, outputs_.n}; }
   // Whether the op writes any argument (an alias annotation with '!').
   bool writes_arguments() const;
 
  private:
   friend class Graph;
-  explicit Node(OperatorHandle op) : op_(std::move(op)) {}
   OperatorHandle op_;
   std::shared_ptr<const FunctionSchema> schema_;
-  std::vector<NodeArg> args_;
-  std::vector<NodeOutput> outputs_;
+  detail::ArenaSpan<NodeArg> args_;        // in the graph's arenas
+  detail::ArenaSpan<NodeOutput> outputs_;
 };
 
 class SY_API Graph {
@@ -120,8 +184,9 @@ class SY_API Graph {
   // Appends a node calling `op` (whose schema is `schema`) with `args`; its
   // outputs are made from `results`, the values the call returned (tensors are
   // typed from them).
+  // Moves the args out of `args`.
   Node* add_node(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
-                 std::vector<NodeArg> args, const Stack& results);
+                 std::vector<NodeArg>& args, ArrayRef<IValue> results);
   void add_output(Value* v);
   void add_warning(std::string w);
 
@@ -159,12 +224,20 @@ class SY_API Graph {
   Value* new_value(Value::Kind kind);
   static void set_type(Value* v, const Tensor& t);
 
-  std::vector<std::unique_ptr<Value>> values_;
-  std::vector<std::unique_ptr<Node>> nodes_;
+  // Values and nodes live in arenas; values_ and nodes_ list the live ones,
+  // nodes_ in execution order.
+  detail::GraphArena<Value> value_store_;
+  detail::GraphArena<Node> node_store_;
+  detail::GraphArena<NodeArg> arg_store_;
+  detail::GraphArena<NodeOutput> output_store_;
+  std::vector<Value*> values_;
+  std::vector<Node*> nodes_;
   std::vector<Value*> inputs_;
   std::vector<Value*> outputs_;
   std::vector<std::string> warnings_;
   int64_t next_id_ = 0;
+  uint64_t version_ = 0;  // bumped by every change; the plan is rebuilt when it moves
+  mutable uint64_t plan_version_ = 0;
   mutable std::unique_ptr<std::mutex> plan_mu_;
   mutable std::shared_ptr<const Plan> plan_;
 };

@@ -1,5 +1,7 @@
 #include "switchyard/trace/tracer.h"
 
+#include <bit>
+
 #include <fmt/format.h>
 
 #include "switchyard/core/error.h"
@@ -45,7 +47,13 @@ void trace_op(const OperatorHandle& op, DispatchKeySet keys, Stack* stack) {
   }
   std::shared_ptr<const FunctionSchema> schema = op.entry()->table()->schema;
   const size_t n = schema->arguments().size();
-  std::vector<NodeArg> args(n);
+  // Reused per thread: the Tracer kernel does not re-enter itself on a thread
+  // (the op runs with the Tracer key excluded).
+  thread_local std::vector<NodeArg> args;
+  struct Clear {  // drop the tensors it holds also when the op throws
+    ~Clear() { args.clear(); }
+  } clear_on_exit;
+  args.resize(n);
   {
     std::lock_guard<std::mutex> lock(state->mutex());
     SY_CHECK(!state->finished(), DispatchError,
@@ -71,7 +79,7 @@ void trace_op(const OperatorHandle& op, DispatchKeySet keys, Stack* stack) {
     tracer::NoTracerDispatchMode suspended;
     op.redispatch_boxed(below, *stack);
   }
-  state->record(op, std::move(schema), std::move(args), *stack);
+  state->record(op, std::move(schema), args, *stack);
 }
 
 SY_LIBRARY_IMPL(_, Tracer, m) { m.fallback(CppFunction::boxed(trace_op)); }
@@ -83,25 +91,51 @@ SY_LIBRARY_IMPL(_, Tracer, m) { m.fallback(CppFunction::boxed(trace_op)); }
 TracingState::TracingState() = default;
 TracingState::~TracingState() = default;
 
+TracingState::Entry& TracingState::entry_for(const TensorImpl* key) {
+  if (2 * (num_entries_ + 1) > entries_.size()) {  // keep the load at most 1/2
+    std::vector<Entry> old = std::move(entries_);
+    entries_ = std::vector<Entry>(std::max<size_t>(64, old.size() * 2));
+    num_entries_ = 0;
+    for (Entry& e : old) {
+      if (e.key) {
+        entry_for(e.key) = std::move(e);
+        ++num_entries_;
+      }
+    }
+  }
+  const size_t mask = entries_.size() - 1;
+  // Fibonacci hashing: the product's top bits, as many as the table needs.
+  const int shift = std::countl_zero(static_cast<uint64_t>(mask)) ;
+  size_t i = static_cast<size_t>((reinterpret_cast<uintptr_t>(key) * 0x9E3779B97F4A7C15ull) >> shift) & mask;
+  while (entries_[i].key != nullptr && entries_[i].key != key) i = (i + 1) & mask;
+  return entries_[i];
+}
+
 // The caller holds mu_.
 Value* TracingState::value_for(const Tensor& t) {
-  auto it = values_.find(t.impl());
-  if (it != values_.end()) return it->second.second;
+  Entry& e = entry_for(t.impl());
+  if (e.key) return e.value;
   Value* v = graph_.add_constant(t);
   graph_.add_warning(fmt::format(
       "a {} tensor of shape {} from outside the traced function was used; it is recorded as "
       "constant {} (pass it as an input to trace it)",
       to_string(t.dtype()), to_string(t.sizes()), fmt::format("%{}", v->id())));
-  values_.emplace(t.impl(), std::make_pair(t, v));
+  set_value(t, v);
   return v;
 }
 
 void TracingState::set_value(const Tensor& t, Value* v) {
-  values_.insert_or_assign(t.impl(), std::make_pair(t, v));
+  Entry& e = entry_for(t.impl());
+  if (!e.key) {
+    e.key = t.impl();
+    e.tensor = t;
+    ++num_entries_;
+  }
+  e.value = v;
 }
 
 Node* TracingState::record(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
-                           std::vector<NodeArg> args, const Stack& results) {
+                           std::vector<NodeArg>& args, const Stack& results) {
   std::lock_guard<std::mutex> lock(mu_);
   SY_CHECK(!finished_, DispatchError,
            "tracer: {} was called on a thread carrying a trace that has already finished; work "
@@ -112,8 +146,8 @@ Node* TracingState::record(const OperatorHandle& op, std::shared_ptr<const Funct
            "tracer: {} returned {} values, its schema says {}", schema->full_name(),
            results.size(), nret);
   // The results are the top nret entries; anything below is not this call's.
-  const Stack mine(results.end() - static_cast<std::ptrdiff_t>(nret), results.end());
-  Node* node = graph_.add_node(op, std::move(schema), std::move(args), mine);
+  const ArrayRef<IValue> mine(results.data() + (results.size() - nret), nret);
+  Node* node = graph_.add_node(op, std::move(schema), args, mine);
   for (size_t i = 0; i < nret; ++i) {
     const NodeOutput& out = node->outputs()[i];
     if (out.value && mine[i].is_tensor()) set_value(mine[i].to_tensor(), out.value);
@@ -132,7 +166,8 @@ Graph TracingState::finish(const std::vector<Tensor>& outputs) {
     graph_.add_output(value_for(outputs[i]));
   }
   finished_ = true;
-  values_.clear();
+  entries_.clear();
+  num_entries_ = 0;
   return std::move(graph_);
 }
 

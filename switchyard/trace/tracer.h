@@ -17,7 +17,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "switchyard/core/export.h"
@@ -46,8 +45,9 @@ class SY_API TracingState {
   // Appends a node for a call that returned `results` (its returns on top of
   // the stack) and maps the returned tensors to the node's outputs. Takes the
   // lock; throws once the trace has finished.
+  // Moves the args out of `args`.
   Node* record(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
-               std::vector<NodeArg> args, const Stack& results);
+               std::vector<NodeArg>& args, const Stack& results);
   // Ends the trace: `outputs` become the graph's outputs and the graph is
   // moved out; later record() calls throw. Takes the lock.
   Graph finish(const std::vector<Tensor>& outputs);
@@ -56,9 +56,18 @@ class SY_API TracingState {
   std::mutex mu_;
   bool finished_ = false;
   Graph graph_;
-  // Keeps each traced tensor alive while tracing, so an address is never
-  // reused by another tensor and mistaken for it.
-  std::unordered_map<const TensorImpl*, std::pair<Tensor, Value*>> values_;
+  // The tensor-to-value map: open addressing over TensorImpl addresses (one
+  // allocation per growth, none per tensor). Each entry keeps its tensor alive
+  // while tracing, so an address is never reused by another tensor and
+  // mistaken for it.
+  struct Entry {
+    const TensorImpl* key = nullptr;
+    Tensor tensor;
+    Value* value = nullptr;
+  };
+  Entry& entry_for(const TensorImpl* key);
+  std::vector<Entry> entries_;
+  size_t num_entries_ = 0;
 };
 
 // The calling thread's tracing state, or null.

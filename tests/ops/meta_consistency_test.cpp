@@ -10,70 +10,20 @@
 #include <utility>
 #include <vector>
 
+#include "op_cases.h"
 #include "switchyard/switchyard.h"
 
 namespace sy {
 namespace {
 
-// Arguments of one call: positional first, then named; arguments left out take
-// their schema defaults.
-struct Args {
-  std::vector<IValue> pos;
-  std::vector<std::pair<std::string, IValue>> named;
-};
-
-struct Case {
-  std::string op;
-  std::function<Args(Device)> make;
-};
-
-// A tensor of `sizes` on `d` holding ones (valid input for every op here:
-// logs, roots, divisions, and as an index it is in range when sizes allow).
-Tensor T(Device d, IntArrayRef sizes, ScalarType dtype = kFloat32) {
-  return d.is_meta() ? empty(sizes, TensorOptions().dtype(dtype).device(d))
-                     : ones(sizes, TensorOptions().dtype(dtype).device(d));
-}
-// Zeros: index tensors that are in range for any size.
-Tensor Z(Device d, IntArrayRef sizes, ScalarType dtype = kInt64) {
-  return d.is_meta() ? empty(sizes, TensorOptions().dtype(dtype).device(d))
-                     : zeros(sizes, TensorOptions().dtype(dtype).device(d));
-}
-// A non-contiguous tensor: the transpose of a [sizes[1], sizes[0]] tensor.
-Tensor TT(Device d, int64_t rows, int64_t cols, ScalarType dtype = kFloat32) {
-  return T(d, {cols, rows}, dtype).transpose(0, 1);
-}
-IValue ints(std::vector<int64_t> v) { return IValue(std::move(v)); }
-IValue tensors(std::vector<Tensor> v) { return IValue(std::move(v)); }
-
-Stack build_stack(const FunctionSchema& schema, Args args) {
-  Stack stack;
-  const auto& params = schema.arguments();
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (i < args.pos.size()) {
-      stack.push_back(std::move(args.pos[i]));
-      continue;
-    }
-    bool found = false;
-    for (auto& [name, value] : args.named) {
-      if (name == params[i].name) {
-        stack.push_back(value);
-        found = true;
-      }
-    }
-    if (found) continue;
-    if (!params[i].default_value) {
-      ADD_FAILURE() << schema.full_name() << ": the case gives no value for " << params[i].name;
-      stack.emplace_back();
-      continue;
-    }
-    stack.push_back(*params[i].default_value);
-  }
-  return stack;
-}
+using testing_cases::Case;
+using testing_cases::cases;
 
 Stack run(const Case& c, Device d) {
   OperatorHandle op = Dispatcher::singleton().find_op(c.op);
-  Stack stack = build_stack(op.schema(), c.make(d));
+  std::string missing;
+  Stack stack = testing_cases::build_stack(op.schema(), c.make(d), &missing);
+  EXPECT_TRUE(missing.empty()) << c.op << ": the case gives no value for " << missing;
   op.call_boxed(stack);
   return stack;
 }
@@ -89,8 +39,6 @@ void expect_same_geometry(const std::string& what, const Tensor& cpu, const Tens
   EXPECT_EQ(cpu.dtype(), meta.dtype()) << what << " dtype: cpu " << to_string(cpu.dtype())
                                        << ", meta " << to_string(meta.dtype());
 }
-
-std::vector<Case> cases();
 
 class MetaMatchesCpu : public testing::TestWithParam<size_t> {};
 
@@ -137,25 +85,6 @@ TEST(MetaMatchesCpu, OpTableCoversEveryOp) {
     EXPECT_TRUE(Dispatcher::singleton().find_op_or_null(name).has_value())
         << "the table names " << name << ", which is not registered";
   }
-}
-
-std::vector<Case> cases() {
-  static const std::vector<Case> table = [] {
-    std::vector<Case> v;
-    auto add = [&](std::string op, std::function<Args(Device)> make) {
-      v.push_back({std::move(op), std::move(make)});
-    };
-    // --- creation -----------------------------------------------------------
-    for (const char* f : {"sy::empty", "sy::zeros", "sy::ones"}) {
-      add(f, [](Device d) { return Args{{ints({2, 3})}, {{"device", IValue(d)}}}; });
-    }
-    add("sy::full", [](Device d) {
-      return Args{{ints({2, 3}), IValue(Scalar(1.5))}, {{"device", IValue(d)}}};
-    });
-    add("sy::fill_", [](Device d) { return Args{{TT(d, 3, 4), IValue(Scalar(2))}}; });
-    return v;
-  }();
-  return table;
 }
 
 }  // namespace

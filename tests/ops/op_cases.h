@@ -1,0 +1,34 @@
+// The table of op cases shared by the Meta/CPU consistency test and the
+// trace-and-replay test: for every op of namespace sy, calls that build their
+// arguments on a given device.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "switchyard/switchyard.h"
+
+namespace sy::testing_cases {
+
+// Arguments of one call: positional first, then named; arguments left out take
+// their schema defaults.
+struct Args {
+  std::vector<IValue> pos;
+  std::vector<std::pair<std::string, IValue>> named;
+};
+
+struct Case {
+  std::string op;
+  std::function<Args(Device)> make;
+};
+
+// Every case, in a stable order.
+const std::vector<Case>& cases();
+
+// The full argument stack of `args` for `schema`, defaults filled in; a missing
+// argument without a default is reported through `missing`.
+Stack build_stack(const FunctionSchema& schema, Args args, std::string* missing);
+
+}  // namespace sy::testing_cases

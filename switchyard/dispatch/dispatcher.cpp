@@ -1,5 +1,7 @@
 #include "switchyard/dispatch/dispatcher.h"
 
+#include <array>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -105,6 +107,48 @@ DispatchKeySet OperatorHandle::boxed_tensor_keys(const DispatchTable& t, const S
   }
   return ks;
 }
+
+namespace detail {
+namespace {
+struct StackPool;
+constinit thread_local StackPool* tls_stack_pool __attribute__((tls_model("initial-exec"))) = nullptr;
+constinit thread_local bool tls_stack_pool_gone __attribute__((tls_model("initial-exec"))) = false;
+
+struct StackPool {
+  static constexpr size_t kKeep = 8;
+  std::array<Stack, kKeep> stacks;
+  size_t size = 0;
+  // Calls made later in the thread's exit (from other thread_local
+  // destructors) then use plain stacks.
+  ~StackPool() {
+    tls_stack_pool = nullptr;
+    tls_stack_pool_gone = true;
+  }
+};
+
+// The calling thread's pool (made on first use, freed at thread exit), or null
+// once it is gone.
+StackPool* stack_pool() {
+  if (SY_LIKELY(tls_stack_pool != nullptr) || tls_stack_pool_gone) return tls_stack_pool;
+  thread_local StackPool pool;
+  tls_stack_pool = &pool;
+  return &pool;
+}
+}  // namespace
+
+PooledStack::PooledStack() {
+  StackPool* p = stack_pool();
+  if (p != nullptr && p->size > 0) stack = std::move(p->stacks[--p->size]);
+  if (stack.capacity() == 0) stack.reserve(8);
+}
+
+PooledStack::~PooledStack() {
+  StackPool* p = tls_stack_pool;
+  if (p == nullptr || p->size == StackPool::kKeep || stack.capacity() > 64) return;
+  stack.clear();
+  p->stacks[p->size++] = std::move(stack);
+}
+}  // namespace detail
 
 void OperatorHandle::check_boxed_call(const DispatchTable& t, const Stack& stack) const {
   if (!t.defined) Dispatcher::singleton().throw_undefined_op(*this);

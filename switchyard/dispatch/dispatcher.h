@@ -34,6 +34,19 @@ namespace sy {
 template <typename Sig>
 class TypedOperatorHandle;
 
+namespace detail {
+// A Stack for one boxed call from a typed handle, taken from (and given back
+// to) a small per-thread pool, so boxing the arguments does not allocate.
+// Nested calls take another; the pool keeps a few, cleared, with their capacity.
+struct SY_API PooledStack {
+  PooledStack();
+  ~PooledStack();
+  PooledStack(const PooledStack&) = delete;
+  PooledStack& operator=(const PooledStack&) = delete;
+  Stack stack;
+};
+}  // namespace detail
+
 // A handle to an operator: cheap to copy, valid for the life of the process.
 // If the op's definition is removed, calls through the handle throw a
 // DispatchError saying so; if it is defined again, the handle works again.
@@ -162,8 +175,8 @@ class TypedOperatorHandle<R(Args...)> : public OperatorHandle {
 
   SY_NOINLINE R call_boxed_kernel(const KernelFunction& k, DispatchKeySet ks,
                                   detail::param_t<Args>... args) const {
-    Stack stack;
-    stack.reserve(sizeof...(Args));
+    detail::PooledStack pooled;
+    Stack& stack = pooled.stack;
     (stack.push_back(detail::ArgTraits<detail::canonical_arg_t<Args>>::box(args)), ...);
     k.call_boxed(*this, ks, &stack);
     return detail::pop_results<R>(stack, name());

@@ -511,7 +511,18 @@ std::vector<Tensor> Graph::run(const std::vector<Tensor>& inputs) const {
              "{}",
              i, inputs[i].dim(), sy::to_string(inputs[i].sizes()), want.dim);
   }
-  std::vector<IValue> env(p->num_slots);
+  // The value slots: one buffer per thread kept between runs (a nested run
+  // finds it taken and makes its own).
+  thread_local std::vector<IValue> spare_env;
+  std::vector<IValue> env = std::move(spare_env);
+  env.resize(p->num_slots);
+  struct GiveBack {
+    std::vector<IValue>& env;
+    ~GiveBack() {
+      env.clear();
+      if (spare_env.capacity() < env.capacity()) spare_env = std::move(env);
+    }
+  } give_back{env};
   for (const auto& [slot, value] : p->constants) env[slot] = value;
   for (size_t i = 0; i < inputs.size(); ++i) env[p->input_slots[i]] = IValue(inputs[i]);
   Stack stack;

@@ -138,7 +138,8 @@ TEST(ComputedTable, ChosenKernelsFollowThePrecedence) {
       {"AutogradOther", "CompositeImplicitAutograd kernel", "perm.cpp:4)"},
       {"GradWrapper", "fallthrough backend fallback for GradWrapper", "perm.cpp:6)"},
       {"ADInplaceOrView", "fallthrough (default for this key)", ""},
-      {"Tracer", "missing", ""},
+      {"Tracer", "backend fallback for Tracer", "trace/tracer.cpp"},
+      {"Batched", "missing", ""},
   };
   for (const auto& [key, source, library] : cases) {
     const std::string line = line_for(t, key);

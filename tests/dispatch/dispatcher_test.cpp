@@ -3,6 +3,8 @@
 // per-thread keys.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <atomic>
 #include <string>
 
@@ -390,19 +392,20 @@ TEST(Fallback, UnboxedFallbackIsRejected) {
   EXPECT_THROW(fallback.fallback(identity_fn), DispatchError);
 }
 
-TEST(Fallback, TracerKeyWithoutAnyKernelIsAMissingKernelError) {
+TEST(Fallback, IncludedKeyWithoutAnyKernelIsAMissingKernelError) {
   Library def(Library::DEF, "fb_tracer");
   def.def("f(Tensor self) -> Tensor");
   Library cpu(Library::IMPL, "fb_tracer", DispatchKey::CPU);
   cpu.impl("f", identity_fn);
-  tracer::set_dispatch_enabled(true);
+  // Batched has no fallback (the Tracer key has the tracer's), so nothing runs there.
+  std::optional<IncludeDispatchKeyGuard> batched(std::in_place, DispatchKey::Batched);
   const LocalDispatchKeySet before = tls_local_dispatch_key_set();
   EXPECT_THROW(Dispatcher::singleton().find_op("fb_tracer::f").typed<UnarySig>().call(cpu_tensor()),
                DispatchError);
   // The failed call left the thread's state as it was.
   EXPECT_EQ(tls_local_dispatch_key_set().included, before.included);
   EXPECT_EQ(tls_local_dispatch_key_set().excluded, before.excluded);
-  tracer::set_dispatch_enabled(false);
+  batched.reset();
 }
 
 TEST(Redispatch, KernelAboveTheBackendHandlesThenContinuesBelowItself) {

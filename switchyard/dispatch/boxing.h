@@ -145,7 +145,8 @@ struct OptionalArgTraits {
 };
 inline constexpr std::string_view kOptInt = "int?", kOptFloat = "float?", kOptBool = "bool?",
                                   kOptScalar = "Scalar?", kOptScalarType = "ScalarType?",
-                                  kOptDevice = "Device?", kOptIntList = "int[]?";
+                                  kOptDevice = "Device?", kOptIntList = "int[]?",
+                                  kOptStr = "str?";
 template <> struct ArgTraits<std::optional<int64_t>> : OptionalArgTraits<int64_t, kOptInt> {};
 template <> struct ArgTraits<std::optional<double>> : OptionalArgTraits<double, kOptFloat> {};
 template <> struct ArgTraits<std::optional<bool>> : OptionalArgTraits<bool, kOptBool> {};
@@ -155,6 +156,9 @@ struct ArgTraits<std::optional<ScalarType>> : OptionalArgTraits<ScalarType, kOpt
 template <> struct ArgTraits<std::optional<Device>> : OptionalArgTraits<Device, kOptDevice> {};
 template <>
 struct ArgTraits<std::optional<IntArrayRef>> : OptionalArgTraits<IntArrayRef, kOptIntList> {};
+template <>
+struct ArgTraits<std::optional<std::string_view>>
+    : OptionalArgTraits<std::string_view, kOptStr> {};
 
 // The canonical form of a C++ parameter type.
 template <typename T> struct CanonicalArg { using type = T; };

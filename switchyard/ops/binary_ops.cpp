@@ -1,180 +1,834 @@
-// Elementwise binary ops with CPU and Meta kernels.
-#include <algorithm>
+// Elementwise binary ops: arithmetic, comparisons, logic, where and clamp.
+// Each Tensor overload has one kernel registered at both CPU and Meta (the
+// engine in elementwise_impl.h skips only the loop on meta tensors); Scalar
+// overloads are CompositeImplicitAutograd: they wrap the Scalar in a zero-dim
+// tensor of the promoted dtype and call the Tensor overload.
+#include <cmath>
 
 #include <fmt/format.h>
 
 #include "switchyard/dispatch/library.h"
-#include "switchyard/ops/loops.h"
+#include "switchyard/ops/elementwise_impl.h"
 #include "switchyard/ops/op_call.h"
-#include "switchyard/ops/ops.h"
-#include "switchyard/parallel/parallel.h"
 
 namespace sy {
 namespace {
 
-using detail::broadcast_strides;
-using detail::for_each_offset;
-using detail::kGrain;
+using detail::binary_into;
+using detail::binary_new;
+using detail::no_check;
+using detail::ResultKind;
+using detail::scalar_tensor;
 
-void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
-  SY_CHECK(a.dtype() == b.dtype(), TypeError,
-           "{}: both tensors must have one dtype, got {} and {}. Convert one first (type "
-           "promotion comes with the full operator set).",
-           op, to_string(a.dtype()), to_string(b.dtype()));
-}
+// ---- functors -------------------------------------------------------------------------
 
-void add_cpu_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha) {
-  SY_DISPATCH_ALL_TYPES(out.dtype(), "add", [&] {
-    constexpr bool is_bool = std::is_same_v<scalar_t, bool>;
-    SY_CHECK(!is_bool || alpha.to<bool>(), ValueError,
-             "add: alpha must be True for bool tensors");
-    const auto al = alpha.to<scalar_t>();
-    const scalar_t* pa = static_cast<const scalar_t*>(a.raw_data());
-    const scalar_t* pb = static_cast<const scalar_t*>(b.raw_data());
-    scalar_t* po = static_cast<scalar_t*>(out.raw_data());
-    const bool simple = a.is_contiguous() && b.is_contiguous() && out.is_contiguous() &&
-                        a.sizes() == out.sizes() && b.sizes() == out.sizes();
-    if (simple) {
-      parallel_for(0, out.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-        // Outputs alias inputs only element for element (add_), so iterations
-        // are independent: ivdep lets GCC vectorise without runtime alias checks.
-        if (al == scalar_t(1)) {
-          _Pragma("GCC ivdep")
-          for (int64_t i = lo; i < hi; ++i) po[i] = static_cast<scalar_t>(pa[i] + pb[i]);
-        } else {
-          _Pragma("GCC ivdep")
-          for (int64_t i = lo; i < hi; ++i) po[i] = static_cast<scalar_t>(pa[i] + al * pb[i]);
-        }
-      });
-      return;
+struct AddOp {
+  Scalar alpha;
+  template <typename T>
+  auto bind() const {
+    const T al = alpha.to<T>();
+    if constexpr (std::is_same_v<T, bool>) {
+      return [](T a, T b) { return static_cast<T>(a || b); };
+    } else {
+      return [al](T a, T b) { return static_cast<T>(a + al * b); };
     }
-    const IntArrayRef sizes = out.sizes();
-    for_each_offset(sizes, broadcast_strides(a, sizes), broadcast_strides(b, sizes),
-                    DimVector(out.strides()), [&](int64_t oa, int64_t ob, int64_t oo) {
-                      po[oo] = static_cast<scalar_t>(pa[oa] + al * pb[ob]);
-                    });
+  }
+};
+
+struct SubOp {
+  Scalar alpha;
+  template <typename T>
+  auto bind() const {
+    const T al = alpha.to<T>();
+    return [al](T a, T b) { return static_cast<T>(a - al * b); };
+  }
+};
+
+struct MulOp {
+  template <typename T>
+  auto bind() const {
+    if constexpr (std::is_same_v<T, bool>) {
+      return [](T a, T b) { return static_cast<T>(a && b); };
+    } else {
+      return [](T a, T b) { return static_cast<T>(a * b); };
+    }
+  }
+};
+
+enum class Rounding { None, Trunc, Floor };
+
+Rounding parse_rounding(std::string_view op, std::optional<std::string_view> mode) {
+  if (!mode) return Rounding::None;
+  if (*mode == "trunc") return Rounding::Trunc;
+  if (*mode == "floor") return Rounding::Floor;
+  SY_THROW(ValueError, "{}: rounding_mode must be None, 'trunc' or 'floor', got '{}'", op, *mode);
+}
+
+template <typename T>
+T floor_div(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (b == 0) return a / b;
+    const T mod = std::fmod(a, b);
+    T q = (a - mod) / b;
+    if (mod != 0 && ((b < 0) != (mod < 0))) q -= 1;
+    const T f = std::floor(q);
+    return q - f > T(0.5) ? f + 1 : f;
+  } else if constexpr (std::is_signed_v<T>) {
+    const T q = static_cast<T>(a / b);
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? static_cast<T>(q - 1) : q;
+  } else {
+    return static_cast<T>(a / b);
+  }
+}
+
+struct DivOp {
+  Rounding mode;
+  template <typename T>
+  auto bind() const {
+    const Rounding m = mode;
+    return [m](T a, T b) -> T {
+      if constexpr (std::is_same_v<T, bool>) {
+        return a;  // bool never reaches here: division computes in float or is rejected
+      } else if constexpr (std::is_floating_point_v<T>) {
+        if (m == Rounding::Floor) return floor_div(a, b);
+        return m == Rounding::Trunc ? std::trunc(a / b) : a / b;
+      } else {
+        return m == Rounding::Floor ? floor_div(a, b) : static_cast<T>(a / b);
+      }
+    };
+  }
+};
+
+struct RemainderOp {
+  template <typename T>
+  auto bind() const {
+    return [](T a, T b) -> T {
+      if constexpr (std::is_same_v<T, bool>) {
+        return false;
+      } else if constexpr (std::is_floating_point_v<T>) {
+        T r = std::fmod(a, b);
+        if (r != 0 && ((r < 0) != (b < 0))) r += b;
+        return r;
+      } else if constexpr (std::is_signed_v<T>) {
+        T r = static_cast<T>(a % b);
+        if (r != 0 && ((r < 0) != (b < 0))) r = static_cast<T>(r + b);
+        return r;
+      } else {
+        return static_cast<T>(a % b);
+      }
+    };
+  }
+};
+
+struct PowOp {
+  template <typename T>
+  auto bind() const {
+    return [](T a, T b) -> T {
+      if constexpr (std::is_floating_point_v<T>) {
+        return std::pow(a, b);
+      } else if constexpr (std::is_same_v<T, bool>) {
+        return a || !b;
+      } else {
+        T result = 1, base = a;
+        for (auto e = b; e > 0; e = static_cast<T>(e / 2)) {  // b >= 0, checked before
+          if (e % 2) result = static_cast<T>(result * base);
+          base = static_cast<T>(base * base);
+        }
+        return result;
+      }
+    };
+  }
+};
+
+struct MaximumOp {
+  bool take_max;
+  template <typename T>
+  auto bind() const {
+    const bool mx = take_max;
+    return [mx](T a, T b) -> T {
+      if constexpr (std::is_floating_point_v<T>) {
+        if (a != a) return a;
+        if (b != b) return b;
+      }
+      return (mx ? a > b : a < b) ? a : b;
+    };
+  }
+};
+
+enum class Cmp { Eq, Ne, Lt, Le, Gt, Ge };
+struct CompareOp {
+  Cmp cmp;
+  template <typename T>
+  auto bind() const {
+    const Cmp c = cmp;
+    return [c](T a, T b) -> bool {
+      switch (c) {
+        case Cmp::Eq: return a == b;
+        case Cmp::Ne: return a != b;
+        case Cmp::Lt: return a < b;
+        case Cmp::Le: return a <= b;
+        case Cmp::Gt: return a > b;
+        case Cmp::Ge: return a >= b;
+      }
+      return false;
+    };
+  }
+};
+
+struct LogicalOp {
+  bool is_and;
+  template <typename T>
+  auto bind() const {
+    const bool both = is_and;
+    return [both](T a, T b) -> bool {
+      return both ? (a != T(0) && b != T(0)) : (a != T(0) || b != T(0));
+    };
+  }
+};
+
+// ---- dtype checks ---------------------------------------------------------------------
+
+auto check_alpha(std::string_view op, const Scalar& alpha) {
+  return [op, alpha](ScalarType t) {
+    SY_CHECK(!(is_integral(t, true) && alpha.is_floating_point()), TypeError,
+             "{}: alpha {} is a float, but the op computes in {}; for integer and bool tensors "
+             "alpha must be an integer",
+             op, alpha.str(), to_string(t));
+    SY_CHECK(t != kBool || alpha.is_bool() || alpha.to<int64_t>() == 1, TypeError,
+             "{}: alpha {} is not a bool, but the op computes in bool; use alpha=True", op,
+             alpha.str());
+  };
+}
+
+auto check_sub(std::string_view op, const Scalar& alpha) {
+  return [op, alpha](ScalarType t) {
+    SY_CHECK(t != kBool, TypeError,
+             "{}: subtracting bool tensors is not supported; use logical_xor or convert to an "
+             "integer dtype first",
+             op);
+    check_alpha(op, alpha)(t);
+  };
+}
+
+// Division that rounds in an integer dtype, and remainder, cannot divide by zero.
+void check_no_zero(std::string_view op, const Tensor& divisor, ScalarType compute) {
+  if (!is_integral(compute, true) || divisor.is_meta()) return;
+  const Tensor d = detail::as_dtype(divisor, compute);
+  bool zero = false;
+  SY_DISPATCH_ALL_TYPES(compute, op, [&] {
+    const auto* p = static_cast<const scalar_t*>(d.raw_data());
+    detail::for_each_offset(d.sizes(), d.strides(), [&](int64_t o) { zero = zero || p[o] == 0; });
   });
+  SY_CHECK(!zero, ValueError, "{}: integer division by zero (the divisor of dtype {} holds a 0)",
+           op, to_string(compute));
 }
 
-Tensor add_cpu(const Tensor& a, const Tensor& b, const Scalar& alpha) {
-  check_same_dtype("add", a, b);
-  Tensor out = make_tensor(broadcast_shapes(a.sizes(), b.sizes()), a.dtype(), a.device());
-  add_cpu_into(out, a, b, alpha);
+auto check_div(std::string_view op, Rounding mode, const Tensor& divisor) {
+  return [op, mode, &divisor](ScalarType t) {
+    if (mode == Rounding::None) return;
+    SY_CHECK(t != kBool, TypeError, "{}: rounded division is not supported for bool tensors", op);
+    check_no_zero(op, divisor, t);
+  };
+}
+
+auto check_remainder(std::string_view op, const Tensor& divisor) {
+  return [op, &divisor](ScalarType t) {
+    SY_CHECK(t != kBool, TypeError, "{}: not supported for bool tensors", op);
+    check_no_zero(op, divisor, t);
+  };
+}
+
+auto check_pow(std::string_view op, const Tensor& exponent) {
+  return [op, &exponent](ScalarType t) {
+    SY_CHECK(t != kBool, TypeError, "{}: not supported for bool tensors", op);
+    if (!is_integral(t, false) || exponent.is_meta()) return;
+    const Tensor e = detail::as_dtype(exponent, t);
+    bool negative = false;
+    SY_DISPATCH_ALL_TYPES(t, op, [&] {
+      const auto* p = static_cast<const scalar_t*>(e.raw_data());
+      detail::for_each_offset(e.sizes(), e.strides(),
+                              [&](int64_t o) { negative = negative || p[o] < scalar_t(0); });
+    });
+    SY_CHECK(!negative, ValueError,
+             "{}: integers cannot be raised to negative integer powers; convert the base to a "
+             "float dtype first",
+             op);
+  };
+}
+
+// Scalar overloads compute in result_type(self, other): wrapping `other` in a
+// zero-dim tensor of that dtype gives the Tensor overload the same promotion.
+Tensor wrap(const Tensor& self, const Scalar& other) {
+  return scalar_tensor(other, result_type(self, other));
+}
+
+// ---- kernels --------------------------------------------------------------------------
+
+Tensor add_k(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  return binary_new<ResultKind::Same>("add", a, b, AddOp{alpha}, check_alpha("add", alpha));
+}
+const Tensor& add_i(const Tensor& self, const Tensor& b, const Scalar& alpha) {
+  return binary_into<ResultKind::Same>("add_", self, self, b, AddOp{alpha},
+                                       check_alpha("add_", alpha), true);
+}
+const Tensor& add_o(const Tensor& a, const Tensor& b, const Scalar& alpha, const Tensor& out) {
+  return binary_into<ResultKind::Same>("add.out", out, a, b, AddOp{alpha},
+                                       check_alpha("add.out", alpha), false);
+}
+Tensor sub_k(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  return binary_new<ResultKind::Same>("sub", a, b, SubOp{alpha}, check_sub("sub", alpha));
+}
+const Tensor& sub_i(const Tensor& self, const Tensor& b, const Scalar& alpha) {
+  return binary_into<ResultKind::Same>("sub_", self, self, b, SubOp{alpha},
+                                       check_sub("sub_", alpha), true);
+}
+const Tensor& sub_o(const Tensor& a, const Tensor& b, const Scalar& alpha, const Tensor& out) {
+  return binary_into<ResultKind::Same>("sub.out", out, a, b, SubOp{alpha},
+                                       check_sub("sub.out", alpha), false);
+}
+Tensor mul_k(const Tensor& a, const Tensor& b) {
+  return binary_new<ResultKind::Same>("mul", a, b, MulOp{}, no_check);
+}
+const Tensor& mul_i(const Tensor& self, const Tensor& b) {
+  return binary_into<ResultKind::Same>("mul_", self, self, b, MulOp{}, no_check, true);
+}
+const Tensor& mul_o(const Tensor& a, const Tensor& b, const Tensor& out) {
+  return binary_into<ResultKind::Same>("mul.out", out, a, b, MulOp{}, no_check, false);
+}
+
+Tensor div_mode_k(const Tensor& a, const Tensor& b, std::optional<std::string_view> mode) {
+  const Rounding r = parse_rounding("div", mode);
+  if (r == Rounding::None) {
+    return binary_new<ResultKind::Floating>("div", a, b, DivOp{r}, no_check);
+  }
+  return binary_new<ResultKind::Same>("div", a, b, DivOp{r}, check_div("div", r, b));
+}
+Tensor div_k(const Tensor& a, const Tensor& b) { return div_mode_k(a, b, std::nullopt); }
+const Tensor& div_into(std::string_view name, const Tensor& out, const Tensor& a,
+                       const Tensor& b, std::optional<std::string_view> mode, bool inplace) {
+  const Rounding r = parse_rounding(name, mode);
+  if (r == Rounding::None) {
+    return binary_into<ResultKind::Floating>(name, out, a, b, DivOp{r}, no_check, inplace);
+  }
+  return binary_into<ResultKind::Same>(name, out, a, b, DivOp{r}, check_div(name, r, b), inplace);
+}
+const Tensor& div_mode_i(const Tensor& self, const Tensor& b, std::optional<std::string_view> m) {
+  return div_into("div_", self, self, b, m, true);
+}
+const Tensor& div_i(const Tensor& self, const Tensor& b) { return div_mode_i(self, b, {}); }
+const Tensor& div_mode_o(const Tensor& a, const Tensor& b, std::optional<std::string_view> m,
+                         const Tensor& out) {
+  return div_into("div.out", out, a, b, m, false);
+}
+const Tensor& div_o(const Tensor& a, const Tensor& b, const Tensor& out) {
+  return div_mode_o(a, b, {}, out);
+}
+
+Tensor remainder_k(const Tensor& a, const Tensor& b) {
+  return binary_new<ResultKind::Same>("remainder", a, b, RemainderOp{},
+                                      check_remainder("remainder", b));
+}
+const Tensor& remainder_i(const Tensor& self, const Tensor& b) {
+  return binary_into<ResultKind::Same>("remainder_", self, self, b, RemainderOp{},
+                                       check_remainder("remainder_", b), true);
+}
+const Tensor& remainder_o(const Tensor& a, const Tensor& b, const Tensor& out) {
+  return binary_into<ResultKind::Same>("remainder.out", out, a, b, RemainderOp{},
+                                       check_remainder("remainder.out", b), false);
+}
+
+Tensor pow_k(const Tensor& a, const Tensor& e) {
+  return binary_new<ResultKind::Same>("pow", a, e, PowOp{}, check_pow("pow", e));
+}
+const Tensor& pow_i(const Tensor& self, const Tensor& e) {
+  return binary_into<ResultKind::Same>("pow_", self, self, e, PowOp{}, check_pow("pow_", e), true);
+}
+const Tensor& pow_o(const Tensor& a, const Tensor& e, const Tensor& out) {
+  return binary_into<ResultKind::Same>("pow.out", out, a, e, PowOp{}, check_pow("pow.out", e),
+                                       false);
+}
+
+Tensor maximum_k(const Tensor& a, const Tensor& b) {
+  return binary_new<ResultKind::Same>("maximum", a, b, MaximumOp{true}, no_check);
+}
+const Tensor& maximum_o(const Tensor& a, const Tensor& b, const Tensor& out) {
+  return binary_into<ResultKind::Same>("maximum.out", out, a, b, MaximumOp{true}, no_check, false);
+}
+Tensor minimum_k(const Tensor& a, const Tensor& b) {
+  return binary_new<ResultKind::Same>("minimum", a, b, MaximumOp{false}, no_check);
+}
+const Tensor& minimum_o(const Tensor& a, const Tensor& b, const Tensor& out) {
+  return binary_into<ResultKind::Same>("minimum.out", out, a, b, MaximumOp{false}, no_check,
+                                       false);
+}
+
+template <Cmp C>
+Tensor compare_k(const Tensor& a, const Tensor& b) {
+  static constexpr std::string_view kNames[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+  return binary_new<ResultKind::Bool>(kNames[static_cast<int>(C)], a, b, CompareOp{C}, no_check);
+}
+template <Cmp C>
+Tensor compare_scalar(const Tensor& a, const Scalar& b) {
+  return compare_k<C>(a, wrap(a, b));
+}
+
+Tensor logical_and_k(const Tensor& a, const Tensor& b) {
+  return binary_new<ResultKind::Bool>("logical_and", a, b, LogicalOp{true}, no_check);
+}
+Tensor logical_or_k(const Tensor& a, const Tensor& b) {
+  return binary_new<ResultKind::Bool>("logical_or", a, b, LogicalOp{false}, no_check);
+}
+
+// ---- where ------------------------------------------------------------------------------
+
+Tensor where_k(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  SY_CHECK(cond.dtype() == kBool, TypeError,
+           "where: condition must be a bool tensor, got {}; compare first (e.g. x.gt(0))",
+           to_string(cond.dtype()));
+  const Device device = detail::result_device("where", {&cond, &a, &b});
+  const DimVector shape = detail::broadcast_for(
+      "where", cond.sizes(), detail::broadcast_for("where", a.sizes(), b.sizes()));
+  const ScalarType dtype = result_type(a, b);
+  Tensor out = make_tensor(shape, dtype, device);
+  if (out.is_meta() || out.numel() == 0) return out;
+  const Tensor ca = detail::as_dtype(a, dtype), cb = detail::as_dtype(b, dtype);
+  detail::ElementLoop<4> loop(
+      shape,
+      {static_cast<char*>(out.raw_data()), static_cast<char*>(cond.raw_data()),
+       static_cast<char*>(ca.raw_data()), static_cast<char*>(cb.raw_data())},
+      {DimVector(out.strides()), detail::broadcast_strides(cond, shape),
+       detail::broadcast_strides(ca, shape), detail::broadcast_strides(cb, shape)},
+      {element_size(dtype), 1, element_size(dtype), element_size(dtype)});
+  SY_DISPATCH_ALL_TYPES(dtype, "where", [&] {
+    using T = scalar_t;
+    loop.run([](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t n) {
+      for (int64_t i = 0; i < n; ++i) {
+        *reinterpret_cast<T*>(p[0] + i * s[0]) =
+            *reinterpret_cast<const bool*>(p[1] + i * s[1])
+                ? *reinterpret_cast<const T*>(p[2] + i * s[2])
+                : *reinterpret_cast<const T*>(p[3] + i * s[3]);
+      }
+    });
+  });
   return out;
 }
 
-void check_out(const char* op, const Tensor& out, IntArrayRef shape, ScalarType dtype) {
-  SY_CHECK(out.sizes() == shape, ValueError,
-           "{}: out has shape {} but the result has shape {}; pass an out tensor of the "
-           "result's shape",
-           op, to_string(out.sizes()), to_string(shape));
-  SY_CHECK(out.dtype() == dtype, TypeError, "{}: out has dtype {} but the result is {}", op,
-           to_string(out.dtype()), to_string(dtype));
+// ---- clamp ------------------------------------------------------------------------------
+
+struct ClampOp {
+  std::optional<Scalar> lo, hi;
+  template <typename T>
+  auto bind() const {
+    const bool has_lo = lo.has_value(), has_hi = hi.has_value();
+    const T l = has_lo ? lo->to<T>() : T(0);
+    const T h = has_hi ? hi->to<T>() : T(0);
+    // The second operand is unused (a zero-dim dummy), so the loop stays binary.
+    return [=](T v, T) -> T {
+      if (has_lo && v < l) v = l;
+      if (has_hi && v > h) v = h;
+      return v;
+    };
+  }
+};
+
+ScalarType clamp_type(const Tensor& self, const std::optional<Scalar>& lo,
+                      const std::optional<Scalar>& hi) {
+  SY_CHECK(lo || hi, ValueError, "clamp: at least one of min and max must be given");
+  ResultTypeState s;
+  s.add(self);
+  if (lo) s.add(*lo);
+  if (hi) s.add(*hi);
+  return s.result();
 }
 
-const Tensor& add_out_cpu(const Tensor& a, const Tensor& b, const Scalar& alpha,
-                          const Tensor& out) {
-  check_same_dtype("add.out", a, b);
-  check_out("add.out", out, broadcast_shapes(a.sizes(), b.sizes()), a.dtype());
-  add_cpu_into(out, a, b, alpha);
-  return out;
+Tensor clamp_k(const Tensor& self, const std::optional<Scalar>& lo,
+               const std::optional<Scalar>& hi) {
+  const ScalarType t = clamp_type(self, lo, hi);
+  return binary_new<ResultKind::Same>("clamp", self, scalar_tensor(0, t), ClampOp{lo, hi},
+                                      no_check);
 }
-
-const Tensor& add_inplace_cpu(const Tensor& self, const Tensor& other, const Scalar& alpha) {
-  check_same_dtype("add_", self, other);
-  SY_CHECK(broadcast_shapes(self.sizes(), other.sizes()) == self.sizes(), ValueError,
-           "add_: other of shape {} does not broadcast to self's shape {}; an in-place op "
-           "cannot change self's shape",
-           to_string(other.sizes()), to_string(self.sizes()));
-  add_cpu_into(self, self, other, alpha);
-  return self;
+const Tensor& clamp_i(const Tensor& self, const std::optional<Scalar>& lo,
+                      const std::optional<Scalar>& hi) {
+  const ScalarType t = clamp_type(self, lo, hi);
+  return binary_into<ResultKind::Same>("clamp_", self, self, scalar_tensor(0, t), ClampOp{lo, hi},
+                                       no_check, true);
 }
-
-Tensor add_meta(const Tensor& a, const Tensor& b, const Scalar&) {
-  check_same_dtype("add", a, b);
-  return make_tensor(broadcast_shapes(a.sizes(), b.sizes()), a.dtype(), a.device());
-}
-
-const Tensor& add_out_meta(const Tensor& a, const Tensor& b, const Scalar&, const Tensor& out) {
-  check_same_dtype("add.out", a, b);
-  check_out("add.out", out, broadcast_shapes(a.sizes(), b.sizes()), a.dtype());
-  return out;
-}
-
-const Tensor& add_inplace_meta(const Tensor& self, const Tensor& other, const Scalar&) {
-  check_same_dtype("add_", self, other);
-  SY_CHECK(broadcast_shapes(self.sizes(), other.sizes()) == self.sizes(), ValueError,
-           "add_: other of shape {} does not broadcast to self's shape {}",
-           to_string(other.sizes()), to_string(self.sizes()));
-  return self;
+const Tensor& clamp_o(const Tensor& self, const std::optional<Scalar>& lo,
+                      const std::optional<Scalar>& hi, const Tensor& out) {
+  const ScalarType t = clamp_type(self, lo, hi);
+  return binary_into<ResultKind::Same>("clamp.out", out, self, scalar_tensor(0, t),
+                                       ClampOp{lo, hi}, no_check, false);
 }
 
 }  // namespace
 
 SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor");
-  m.def("add_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)");
-  m.def("add.out(Tensor self, Tensor other, *, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)");
+  for (const char* op : {"add", "sub"}) {
+    m.def(fmt::format("{}.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor", op));
+    m.def(fmt::format("{}.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor", op));
+    m.def(fmt::format(
+        "{}_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)", op));
+    m.def(fmt::format("{}_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)",
+                      op));
+    m.def(fmt::format("{}.out(Tensor self, Tensor other, *, Scalar alpha=1, Tensor(a!) out) -> "
+                      "Tensor(a!)",
+                      op));
+  }
+  for (const char* op : {"mul", "div", "remainder"}) {
+    m.def(fmt::format("{}.Tensor(Tensor self, Tensor other) -> Tensor", op));
+    m.def(fmt::format("{}.Scalar(Tensor self, Scalar other) -> Tensor", op));
+    m.def(fmt::format("{}_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)", op));
+    m.def(fmt::format("{}_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)", op));
+  }
+  m.def("mul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)");
+  m.def("div.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)");
+  m.def("remainder.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)");
+  m.def("div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor");
+  m.def("div.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor");
+  m.def("div_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> Tensor(a!)");
+  m.def("div_.Scalar_mode(Tensor(a!) self, Scalar other, *, str? rounding_mode) -> Tensor(a!)");
+  m.def("div.out_mode(Tensor self, Tensor other, *, str? rounding_mode, Tensor(a!) out) -> "
+        "Tensor(a!)");
+  m.def("floor_divide(Tensor self, Tensor other) -> Tensor");
+  m.def("floor_divide.Scalar(Tensor self, Scalar other) -> Tensor");
+  m.def("pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor");
+  m.def("pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor");
+  m.def("pow.Scalar(Scalar self, Tensor exponent) -> Tensor");
+  m.def("pow_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)");
+  m.def("pow_.Scalar(Tensor(a!) self, Scalar exponent) -> Tensor(a!)");
+  m.def("pow.Tensor_Tensor_out(Tensor self, Tensor exponent, *, Tensor(a!) out) -> Tensor(a!)");
+  for (const char* op : {"maximum", "minimum"}) {
+    m.def(fmt::format("{}(Tensor self, Tensor other) -> Tensor", op));
+    m.def(fmt::format("{}.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)", op));
+  }
+  for (const char* op : {"eq", "ne", "lt", "le", "gt", "ge"}) {
+    m.def(fmt::format("{}.Tensor(Tensor self, Tensor other) -> Tensor", op));
+    m.def(fmt::format("{}.Scalar(Tensor self, Scalar other) -> Tensor", op));
+  }
+  m.def("logical_and(Tensor self, Tensor other) -> Tensor");
+  m.def("logical_or(Tensor self, Tensor other) -> Tensor");
+  m.def("where.self(Tensor condition, Tensor self, Tensor other) -> Tensor");
+  m.def("clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor");
+  m.def("clamp_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)");
+  m.def("clamp.out(Tensor self, Scalar? min=None, Scalar? max=None, *, Tensor(a!) out) -> "
+        "Tensor(a!)");
 }
 
-SY_LIBRARY_IMPL(sy, CPU, m) {
-  m.impl("add.Tensor", SY_FN(add_cpu));
-  m.impl("add_.Tensor", SY_FN(add_inplace_cpu));
-  m.impl("add.out", SY_FN(add_out_cpu));
+// One kernel serves CPU and Meta: on meta tensors it runs every check and makes
+// the result without touching data.
+void register_binary_kernels(Library& m) {
+  m.impl("add.Tensor", SY_FN(add_k));
+  m.impl("add_.Tensor", SY_FN(add_i));
+  m.impl("add.out", SY_FN(add_o));
+  m.impl("sub.Tensor", SY_FN(sub_k));
+  m.impl("sub_.Tensor", SY_FN(sub_i));
+  m.impl("sub.out", SY_FN(sub_o));
+  m.impl("mul.Tensor", SY_FN(mul_k));
+  m.impl("mul_.Tensor", SY_FN(mul_i));
+  m.impl("mul.out", SY_FN(mul_o));
+  m.impl("div.Tensor", SY_FN(div_k));
+  m.impl("div.Tensor_mode", SY_FN(div_mode_k));
+  m.impl("div_.Tensor", SY_FN(div_i));
+  m.impl("div_.Tensor_mode", SY_FN(div_mode_i));
+  m.impl("div.out", SY_FN(div_o));
+  m.impl("div.out_mode", SY_FN(div_mode_o));
+  m.impl("remainder.Tensor", SY_FN(remainder_k));
+  m.impl("remainder_.Tensor", SY_FN(remainder_i));
+  m.impl("remainder.Tensor_out", SY_FN(remainder_o));
+  m.impl("pow.Tensor_Tensor", SY_FN(pow_k));
+  m.impl("pow_.Tensor", SY_FN(pow_i));
+  m.impl("pow.Tensor_Tensor_out", SY_FN(pow_o));
+  m.impl("maximum", SY_FN(maximum_k));
+  m.impl("maximum.out", SY_FN(maximum_o));
+  m.impl("minimum", SY_FN(minimum_k));
+  m.impl("minimum.out", SY_FN(minimum_o));
+  m.impl("eq.Tensor", SY_FN(compare_k<Cmp::Eq>));
+  m.impl("ne.Tensor", SY_FN(compare_k<Cmp::Ne>));
+  m.impl("lt.Tensor", SY_FN(compare_k<Cmp::Lt>));
+  m.impl("le.Tensor", SY_FN(compare_k<Cmp::Le>));
+  m.impl("gt.Tensor", SY_FN(compare_k<Cmp::Gt>));
+  m.impl("ge.Tensor", SY_FN(compare_k<Cmp::Ge>));
+  m.impl("logical_and", SY_FN(logical_and_k));
+  m.impl("logical_or", SY_FN(logical_or_k));
+  m.impl("where.self", SY_FN(where_k));
+  m.impl("clamp", SY_FN(clamp_k));
+  m.impl("clamp_", SY_FN(clamp_i));
+  m.impl("clamp.out", SY_FN(clamp_o));
 }
 
-SY_LIBRARY_IMPL(sy, Meta, m) {
-  m.impl("add.Tensor", SY_FN(add_meta));
-  m.impl("add_.Tensor", SY_FN(add_inplace_meta));
-  m.impl("add.out", SY_FN(add_out_meta));
+SY_LIBRARY_IMPL(sy, CPU, m) { register_binary_kernels(m); }
+SY_LIBRARY_IMPL(sy, Meta, m) { register_binary_kernels(m); }
+
+SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
+  m.impl("add.Scalar", [](const Tensor& a, const Scalar& b, const Scalar& alpha) {
+    return add(a, wrap(a, b), alpha);
+  });
+  m.impl("add_.Scalar", [](const Tensor& a, const Scalar& b, const Scalar& alpha) {
+    return add_(a, wrap(a, b), alpha);
+  });
+  m.impl("sub.Scalar", [](const Tensor& a, const Scalar& b, const Scalar& alpha) {
+    return sub(a, wrap(a, b), alpha);
+  });
+  m.impl("sub_.Scalar", [](const Tensor& a, const Scalar& b, const Scalar& alpha) {
+    return sub_(a, wrap(a, b), alpha);
+  });
+  m.impl("mul.Scalar", [](const Tensor& a, const Scalar& b) { return mul(a, wrap(a, b)); });
+  m.impl("mul_.Scalar", [](const Tensor& a, const Scalar& b) { return mul_(a, wrap(a, b)); });
+  m.impl("div.Scalar", [](const Tensor& a, const Scalar& b) { return div(a, wrap(a, b)); });
+  m.impl("div_.Scalar", [](const Tensor& a, const Scalar& b) { return div_(a, wrap(a, b)); });
+  m.impl("div.Scalar_mode", [](const Tensor& a, const Scalar& b,
+                               std::optional<std::string_view> mode) {
+    return div(a, wrap(a, b), mode);
+  });
+  m.impl("div_.Scalar_mode", [](const Tensor& a, const Scalar& b,
+                                std::optional<std::string_view> mode) {
+    return div_(a, wrap(a, b), mode);
+  });
+  m.impl("remainder.Scalar",
+         [](const Tensor& a, const Scalar& b) { return remainder(a, wrap(a, b)); });
+  m.impl("remainder_.Scalar", [](const Tensor& a, const Scalar& b) {
+    return a.remainder_(wrap(a, b));
+  });
+  m.impl("floor_divide", [](const Tensor& a, const Tensor& b) {
+    return div(a, b, std::string_view("floor"));
+  });
+  m.impl("floor_divide.Scalar", [](const Tensor& a, const Scalar& b) {
+    return div(a, wrap(a, b), std::string_view("floor"));
+  });
+  m.impl("pow.Tensor_Scalar", [](const Tensor& a, const Scalar& e) { return pow(a, wrap(a, e)); });
+  m.impl("pow_.Scalar", [](const Tensor& a, const Scalar& e) { return a.pow_(wrap(a, e)); });
+  m.impl("pow.Scalar", [](const Scalar& s, const Tensor& e) {
+    return pow(scalar_tensor(s, result_type(e, s)), e);
+  });
+  m.impl("eq.Scalar", SY_FN(compare_scalar<Cmp::Eq>));
+  m.impl("ne.Scalar", SY_FN(compare_scalar<Cmp::Ne>));
+  m.impl("lt.Scalar", SY_FN(compare_scalar<Cmp::Lt>));
+  m.impl("le.Scalar", SY_FN(compare_scalar<Cmp::Le>));
+  m.impl("gt.Scalar", SY_FN(compare_scalar<Cmp::Gt>));
+  m.impl("ge.Scalar", SY_FN(compare_scalar<Cmp::Ge>));
 }
 
-// ---- free functions and methods ---------------------------------------------
+// ---- free functions, methods and operators ------------------------------------------------
 
 using detail::typed_op;
+using OptStr = std::optional<std::string_view>;
+using TTS = Tensor(const Tensor&, const Tensor&, const Scalar&);
+using TSS = Tensor(const Tensor&, const Scalar&, const Scalar&);
+using TT = Tensor(const Tensor&, const Tensor&);
+using TS = Tensor(const Tensor&, const Scalar&);
 
 DimVector broadcast_shapes(IntArrayRef a, IntArrayRef b) {
-  const size_t n = std::max(a.size(), b.size());
-  DimVector out(n, 1);
-  for (size_t i = 0; i < n; ++i) {
-    const int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
-    const int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
-    SY_CHECK(da == db || da == 1 || db == 1, ValueError,
-             "shapes {} and {} do not broadcast: dimension {} (from the right) is {} and {}; "
-             "sizes must match or one of them be 1",
-             to_string(a), to_string(b), n - i, da, db);
-    out[i] = da == 1 ? db : da;
+  return detail::broadcast_for("broadcast_shapes", a, b);
+}
+
+#define SY_CALL(sig, name, ...)                          \
+  static const auto op = typed_op<sig>("sy::" name);     \
+  return op.call(__VA_ARGS__)
+
+Tensor add(const Tensor& a, const Tensor& b, const Scalar& al) { SY_CALL(TTS, "add.Tensor", a, b, al); }
+Tensor add(const Tensor& a, const Scalar& b, const Scalar& al) { SY_CALL(TSS, "add.Scalar", a, b, al); }
+const Tensor& add_(const Tensor& a, const Tensor& b, const Scalar& al) {
+  static const auto op = typed_op<TTS>("sy::add_.Tensor");
+  op.call(a, b, al);
+  return a;
+}
+const Tensor& add_out(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& al) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, const Tensor&, const Scalar&, const Tensor&)>("sy::add.out");
+  op.call(a, b, al, out);
+  return out;
+}
+Tensor sub(const Tensor& a, const Tensor& b, const Scalar& al) { SY_CALL(TTS, "sub.Tensor", a, b, al); }
+Tensor sub(const Tensor& a, const Scalar& b, const Scalar& al) { SY_CALL(TSS, "sub.Scalar", a, b, al); }
+const Tensor& sub_(const Tensor& a, const Tensor& b, const Scalar& al) {
+  static const auto op = typed_op<TTS>("sy::sub_.Tensor");
+  op.call(a, b, al);
+  return a;
+}
+const Tensor& sub_out(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& al) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, const Tensor&, const Scalar&, const Tensor&)>("sy::sub.out");
+  op.call(a, b, al, out);
+  return out;
+}
+Tensor mul(const Tensor& a, const Tensor& b) { SY_CALL(TT, "mul.Tensor", a, b); }
+Tensor mul(const Tensor& a, const Scalar& b) { SY_CALL(TS, "mul.Scalar", a, b); }
+const Tensor& mul_(const Tensor& a, const Tensor& b) {
+  static const auto op = typed_op<TT>("sy::mul_.Tensor");
+  op.call(a, b);
+  return a;
+}
+const Tensor& mul_out(const Tensor& out, const Tensor& a, const Tensor& b) {
+  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, const Tensor&)>("sy::mul.out");
+  op.call(a, b, out);
+  return out;
+}
+Tensor div(const Tensor& a, const Tensor& b, OptStr mode) {
+  if (!mode) {
+    SY_CALL(TT, "div.Tensor", a, b);
   }
+  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, OptStr)>("sy::div.Tensor_mode");
+  return op.call(a, b, mode);
+}
+Tensor div(const Tensor& a, const Scalar& b, OptStr mode) {
+  if (!mode) {
+    SY_CALL(TS, "div.Scalar", a, b);
+  }
+  static const auto op = typed_op<Tensor(const Tensor&, const Scalar&, OptStr)>("sy::div.Scalar_mode");
+  return op.call(a, b, mode);
+}
+const Tensor& div_(const Tensor& a, const Tensor& b, OptStr mode) {
+  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, OptStr)>("sy::div_.Tensor_mode");
+  op.call(a, b, mode);
+  return a;
+}
+const Tensor& div_out(const Tensor& out, const Tensor& a, const Tensor& b, OptStr mode) {
+  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, OptStr, const Tensor&)>(
+      "sy::div.out_mode");
+  op.call(a, b, mode, out);
   return out;
 }
+Tensor floor_divide(const Tensor& a, const Tensor& b) { SY_CALL(TT, "floor_divide", a, b); }
+Tensor floor_divide(const Tensor& a, const Scalar& b) { SY_CALL(TS, "floor_divide.Scalar", a, b); }
+Tensor remainder(const Tensor& a, const Tensor& b) { SY_CALL(TT, "remainder.Tensor", a, b); }
+Tensor remainder(const Tensor& a, const Scalar& b) { SY_CALL(TS, "remainder.Scalar", a, b); }
+Tensor pow(const Tensor& a, const Tensor& e) { SY_CALL(TT, "pow.Tensor_Tensor", a, e); }
+Tensor pow(const Tensor& a, const Scalar& e) { SY_CALL(TS, "pow.Tensor_Scalar", a, e); }
+Tensor pow(const Scalar& s, const Tensor& e) {
+  SY_CALL(Tensor(const Scalar&, const Tensor&), "pow.Scalar", s, e);
+}
+Tensor maximum(const Tensor& a, const Tensor& b) { SY_CALL(TT, "maximum", a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { SY_CALL(TT, "minimum", a, b); }
+Tensor clamp(const Tensor& a, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) {
+  SY_CALL(Tensor(const Tensor&, const std::optional<Scalar>&, const std::optional<Scalar>&),
+          "clamp", a, lo, hi);
+}
+Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) {
+  SY_CALL(Tensor(const Tensor&, const Tensor&, const Tensor&), "where.self", c, a, b);
+}
+Tensor eq(const Tensor& a, const Tensor& b) { SY_CALL(TT, "eq.Tensor", a, b); }
+Tensor eq(const Tensor& a, const Scalar& b) { SY_CALL(TS, "eq.Scalar", a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { SY_CALL(TT, "ne.Tensor", a, b); }
+Tensor ne(const Tensor& a, const Scalar& b) { SY_CALL(TS, "ne.Scalar", a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { SY_CALL(TT, "lt.Tensor", a, b); }
+Tensor lt(const Tensor& a, const Scalar& b) { SY_CALL(TS, "lt.Scalar", a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { SY_CALL(TT, "le.Tensor", a, b); }
+Tensor le(const Tensor& a, const Scalar& b) { SY_CALL(TS, "le.Scalar", a, b); }
+Tensor gt(const Tensor& a, const Tensor& b) { SY_CALL(TT, "gt.Tensor", a, b); }
+Tensor gt(const Tensor& a, const Scalar& b) { SY_CALL(TS, "gt.Scalar", a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { SY_CALL(TT, "ge.Tensor", a, b); }
+Tensor ge(const Tensor& a, const Scalar& b) { SY_CALL(TS, "ge.Scalar", a, b); }
+Tensor logical_and(const Tensor& a, const Tensor& b) { SY_CALL(TT, "logical_and", a, b); }
+Tensor logical_or(const Tensor& a, const Tensor& b) { SY_CALL(TT, "logical_or", a, b); }
 
+#undef SY_CALL
 
-Tensor add(const Tensor& self, const Tensor& other, const Scalar& alpha) {
+// Methods.
+Tensor Tensor::add(const Tensor& o, const Scalar& al) const { return sy::add(*this, o, al); }
+Tensor Tensor::add(const Scalar& o, const Scalar& al) const { return sy::add(*this, o, al); }
+const Tensor& Tensor::add_(const Tensor& o, const Scalar& al) const { return sy::add_(*this, o, al); }
+const Tensor& Tensor::add_(const Scalar& o, const Scalar& al) const {
+  static const auto op = typed_op<TSS>("sy::add_.Scalar");
+  op.call(*this, o, al);
+  return *this;
+}
+Tensor Tensor::sub(const Tensor& o, const Scalar& al) const { return sy::sub(*this, o, al); }
+Tensor Tensor::sub(const Scalar& o, const Scalar& al) const { return sy::sub(*this, o, al); }
+const Tensor& Tensor::sub_(const Tensor& o, const Scalar& al) const { return sy::sub_(*this, o, al); }
+const Tensor& Tensor::sub_(const Scalar& o, const Scalar& al) const {
+  static const auto op = typed_op<TSS>("sy::sub_.Scalar");
+  op.call(*this, o, al);
+  return *this;
+}
+Tensor Tensor::mul(const Tensor& o) const { return sy::mul(*this, o); }
+Tensor Tensor::mul(const Scalar& o) const { return sy::mul(*this, o); }
+const Tensor& Tensor::mul_(const Tensor& o) const { return sy::mul_(*this, o); }
+const Tensor& Tensor::mul_(const Scalar& o) const {
+  static const auto op = typed_op<TS>("sy::mul_.Scalar");
+  op.call(*this, o);
+  return *this;
+}
+Tensor Tensor::div(const Tensor& o, OptStr m) const { return sy::div(*this, o, m); }
+Tensor Tensor::div(const Scalar& o, OptStr m) const { return sy::div(*this, o, m); }
+const Tensor& Tensor::div_(const Tensor& o, OptStr m) const { return sy::div_(*this, o, m); }
+const Tensor& Tensor::div_(const Scalar& o, OptStr m) const {
   static const auto op =
-      typed_op<Tensor(const Tensor&, const Tensor&, const Scalar&)>("sy::add.Tensor");
-  return op.call(self, other, alpha);
+      typed_op<Tensor(const Tensor&, const Scalar&, OptStr)>("sy::div_.Scalar_mode");
+  op.call(*this, o, m);
+  return *this;
 }
+Tensor Tensor::floor_divide(const Tensor& o) const { return sy::floor_divide(*this, o); }
+Tensor Tensor::floor_divide(const Scalar& o) const { return sy::floor_divide(*this, o); }
+Tensor Tensor::remainder(const Tensor& o) const { return sy::remainder(*this, o); }
+Tensor Tensor::remainder(const Scalar& o) const { return sy::remainder(*this, o); }
+const Tensor& Tensor::remainder_(const Tensor& o) const {
+  static const auto op = typed_op<TT>("sy::remainder_.Tensor");
+  op.call(*this, o);
+  return *this;
+}
+const Tensor& Tensor::remainder_(const Scalar& o) const {
+  static const auto op = typed_op<TS>("sy::remainder_.Scalar");
+  op.call(*this, o);
+  return *this;
+}
+Tensor Tensor::pow(const Tensor& e) const { return sy::pow(*this, e); }
+Tensor Tensor::pow(const Scalar& e) const { return sy::pow(*this, e); }
+const Tensor& Tensor::pow_(const Tensor& e) const {
+  static const auto op = typed_op<TT>("sy::pow_.Tensor");
+  op.call(*this, e);
+  return *this;
+}
+const Tensor& Tensor::pow_(const Scalar& e) const {
+  static const auto op = typed_op<TS>("sy::pow_.Scalar");
+  op.call(*this, e);
+  return *this;
+}
+Tensor Tensor::maximum(const Tensor& o) const { return sy::maximum(*this, o); }
+Tensor Tensor::minimum(const Tensor& o) const { return sy::minimum(*this, o); }
+Tensor Tensor::clamp(const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) const {
+  return sy::clamp(*this, lo, hi);
+}
+const Tensor& Tensor::clamp_(const std::optional<Scalar>& lo,
+                             const std::optional<Scalar>& hi) const {
+  static const auto op = typed_op<Tensor(const Tensor&, const std::optional<Scalar>&,
+                                         const std::optional<Scalar>&)>("sy::clamp_");
+  op.call(*this, lo, hi);
+  return *this;
+}
+Tensor Tensor::where(const Tensor& cond, const Tensor& other) const {
+  return sy::where(cond, *this, other);
+}
+Tensor Tensor::eq(const Tensor& o) const { return sy::eq(*this, o); }
+Tensor Tensor::eq(const Scalar& o) const { return sy::eq(*this, o); }
+Tensor Tensor::ne(const Tensor& o) const { return sy::ne(*this, o); }
+Tensor Tensor::ne(const Scalar& o) const { return sy::ne(*this, o); }
+Tensor Tensor::lt(const Tensor& o) const { return sy::lt(*this, o); }
+Tensor Tensor::lt(const Scalar& o) const { return sy::lt(*this, o); }
+Tensor Tensor::le(const Tensor& o) const { return sy::le(*this, o); }
+Tensor Tensor::le(const Scalar& o) const { return sy::le(*this, o); }
+Tensor Tensor::gt(const Tensor& o) const { return sy::gt(*this, o); }
+Tensor Tensor::gt(const Scalar& o) const { return sy::gt(*this, o); }
+Tensor Tensor::ge(const Tensor& o) const { return sy::ge(*this, o); }
+Tensor Tensor::ge(const Scalar& o) const { return sy::ge(*this, o); }
+Tensor Tensor::logical_and(const Tensor& o) const { return sy::logical_and(*this, o); }
+Tensor Tensor::logical_or(const Tensor& o) const { return sy::logical_or(*this, o); }
 
-const Tensor& add_(const Tensor& self, const Tensor& other, const Scalar& alpha) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const Tensor&, const Scalar&)>("sy::add_.Tensor");
-  op.call(self, other, alpha);
-  return self;
+// Operators.
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator+(const Tensor& a, const Scalar& b) { return add(a, b); }
+Tensor operator+(const Scalar& a, const Tensor& b) { return add(b, a); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator-(const Tensor& a, const Scalar& b) { return sub(a, b); }
+Tensor operator-(const Scalar& a, const Tensor& b) {
+  return sub(detail::scalar_tensor(a, result_type(b, a)), b);
 }
-
-const Tensor& add_out(const Tensor& out, const Tensor& self, const Tensor& other,
-                      const Scalar& alpha) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, const Scalar&,
-                                         const Tensor&)>("sy::add.out");
-  op.call(self, other, alpha, out);
-  return out;
-}
-
-Tensor Tensor::add(const Tensor& other, const Scalar& alpha) const {
-  return sy::add(*this, other, alpha);
-}
-const Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) const {
-  return sy::add_(*this, other, alpha);
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator*(const Tensor& a, const Scalar& b) { return mul(a, b); }
+Tensor operator*(const Scalar& a, const Tensor& b) { return mul(b, a); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator/(const Tensor& a, const Scalar& b) { return div(a, b); }
+Tensor operator/(const Scalar& a, const Tensor& b) {
+  return div(detail::scalar_tensor(a, result_type(b, a)), b);
 }
 
 }  // namespace sy

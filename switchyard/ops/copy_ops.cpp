@@ -1,1 +1,98 @@
-// copy_, clone, contiguous and to: copies with dtype conversion.
+// copy_: a strided copy with broadcasting and dtype conversion, with CPU and
+// Meta kernels. clone, contiguous and to are built on it (shape_ops.cpp).
+#include <cstring>
+
+#include "switchyard/dispatch/library.h"
+#include "switchyard/ops/loops.h"
+#include "switchyard/ops/op_call.h"
+#include "switchyard/ops/ops.h"
+#include "switchyard/ops/overlap.h"
+
+namespace sy {
+namespace {
+
+void check_copy(const Tensor& self, const Tensor& src) {
+  SY_CHECK(broadcast_shapes(self.sizes(), src.sizes()) == self.sizes(), ValueError,
+           "copy_: src of shape {} does not broadcast to self's shape {}",
+           to_string(src.sizes()), to_string(self.sizes()));
+  detail::check_writable("copy_", self);
+}
+
+// dst[i] = convert(src[i]) over `self`'s shape, src broadcast.
+void strided_copy(const Tensor& dst, const Tensor& src) {
+  const IntArrayRef sizes = dst.sizes();
+  detail::ElementLoop<2> loop(
+      sizes, {static_cast<char*>(dst.raw_data()), static_cast<char*>(src.raw_data())},
+      {DimVector(dst.strides()), detail::broadcast_strides(src, sizes)},
+      {element_size(dst.dtype()), element_size(src.dtype())});
+  SY_DISPATCH_ALL_TYPES(dst.dtype(), "copy_", [&] {
+    using dst_t = scalar_t;
+    SY_DISPATCH_ALL_TYPES(src.dtype(), "copy_", [&] {
+      using src_t = scalar_t;
+      loop.run([](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
+        auto* out = reinterpret_cast<dst_t*>(p[0]);
+        const char* in = p[1];
+        if (s[0] == sizeof(dst_t) && s[1] == sizeof(src_t)) {
+          const auto* a = reinterpret_cast<const src_t*>(in);
+          _Pragma("GCC ivdep") for (int64_t i = 0; i < n; ++i) out[i] = static_cast<dst_t>(a[i]);
+        } else if (s[0] == sizeof(dst_t) && s[1] == 0) {
+          const dst_t v = static_cast<dst_t>(*reinterpret_cast<const src_t*>(in));
+          for (int64_t i = 0; i < n; ++i) out[i] = v;
+        } else {
+          char* o = p[0];
+          for (int64_t i = 0; i < n; ++i, o += s[0], in += s[1]) {
+            *reinterpret_cast<dst_t*>(o) = static_cast<dst_t>(*reinterpret_cast<const src_t*>(in));
+          }
+        }
+      });
+    });
+  });
+}
+
+const Tensor& copy_cpu(const Tensor& self, const Tensor& src, bool) {
+  check_copy(self, src);
+  SY_CHECK(!src.is_meta(), ValueError,
+           "copy_: cannot copy from a meta tensor (it has no data) into a {} tensor",
+           self.device().str());
+  if (self.numel() == 0 || self.is_same(src)) return self;
+  Tensor source = src;
+  if (detail::may_overlap(self, src)) {
+    // Read everything before writing anything: copy src out first.
+    source = make_tensor(src.sizes(), src.dtype(), src.device());
+    strided_copy(source, src);
+  }
+  if (self.dtype() == source.dtype() && self.is_contiguous() && source.is_contiguous() &&
+      self.sizes() == source.sizes()) {
+    auto* dst = static_cast<char*>(self.raw_data());
+    const auto* from = static_cast<const char*>(source.raw_data());
+    const int64_t esize = element_size(self.dtype());
+    parallel_for(0, self.numel(), detail::kGrain, [&](int64_t lo, int64_t hi) {
+      std::memcpy(dst + lo * esize, from + lo * esize, static_cast<size_t>((hi - lo) * esize));
+    });
+    return self;
+  }
+  strided_copy(self, source);
+  return self;
+}
+
+const Tensor& copy_meta(const Tensor& self, const Tensor& src, bool) {
+  check_copy(self, src);
+  return self;
+}
+
+}  // namespace
+
+SY_LIBRARY_FRAGMENT(sy, m) {
+  m.def("copy_(Tensor(a!) self, Tensor src, bool non_blocking=False) -> Tensor(a!)");
+}
+SY_LIBRARY_IMPL(sy, CPU, m) { m.impl("copy_", SY_FN(copy_cpu)); }
+SY_LIBRARY_IMPL(sy, Meta, m) { m.impl("copy_", SY_FN(copy_meta)); }
+
+const Tensor& copy_(const Tensor& self, const Tensor& src) {
+  static const auto op =
+      detail::typed_op<Tensor(const Tensor&, const Tensor&, bool)>("sy::copy_");
+  op.call(self, src, false);
+  return self;
+}
+
+}  // namespace sy

@@ -5,6 +5,7 @@
 #include "switchyard/ops/loops.h"
 #include "switchyard/ops/op_call.h"
 #include "switchyard/ops/ops.h"
+#include "switchyard/ops/overlap.h"
 #include "switchyard/parallel/parallel.h"
 
 namespace sy {
@@ -22,6 +23,7 @@ Tensor empty_kernel(IntArrayRef sizes, std::optional<ScalarType> dtype,
 
 
 const Tensor& fill_cpu(const Tensor& self, const Scalar& value) {
+  detail::check_writable("fill_", self);
   SY_DISPATCH_ALL_TYPES(self.dtype(), "fill_", [&] {
     const auto v = value.to<scalar_t>();
     scalar_t* p = static_cast<scalar_t*>(self.raw_data());
@@ -30,14 +32,15 @@ const Tensor& fill_cpu(const Tensor& self, const Scalar& value) {
                    [&](int64_t lo, int64_t hi) { std::fill(p + lo, p + hi, v); });
       return;
     }
-    const DimVector strides(self.strides());
-    for_each_offset(self.sizes(), strides, strides, strides,
-                    [&](int64_t, int64_t, int64_t o) { p[o] = v; });
+    for_each_offset(self.sizes(), self.strides(), [&](int64_t o) { p[o] = v; });
   });
   return self;
 }
 
-const Tensor& fill_meta(const Tensor& self, const Scalar&) { return self; }
+const Tensor& fill_meta(const Tensor& self, const Scalar&) {
+  detail::check_writable("fill_", self);
+  return self;
+}
 
 }  // namespace
 

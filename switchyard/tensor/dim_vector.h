@@ -44,6 +44,15 @@ class DimVector {
     size_ = n;
   }
 
+  // Appends or removes the last value, keeping the others.
+  void push_back(int64_t v) {
+    resize_keeping(size_ + 1);
+    data()[size_ - 1] = v;
+  }
+  void pop_back() { resize_keeping(size_ - 1); }
+  bool empty() const { return size_ == 0; }
+  int64_t back() const { return data()[size_ - 1]; }
+
   int64_t* data() { return size_ > kInlineDims ? heap_.get() : inline_; }
   const int64_t* data() const { return size_ > kInlineDims ? heap_.get() : inline_; }
   size_t size() const { return size_; }
@@ -53,6 +62,23 @@ class DimVector {
   operator IntArrayRef() const { return ref(); }  // NOLINT
 
  private:
+  void resize_keeping(size_t n) {
+    const size_t keep = std::min(n, size_);
+    if (n > kInlineDims) {
+      if (n > heap_capacity_) {
+        std::unique_ptr<int64_t[]> grown(new int64_t[std::max<size_t>(n, 2 * heap_capacity_)]);
+        std::memcpy(grown.get(), data(), keep * sizeof(int64_t));
+        heap_ = std::move(grown);
+        heap_capacity_ = std::max<size_t>(n, 2 * heap_capacity_);
+      } else if (size_ <= kInlineDims) {
+        std::memcpy(heap_.get(), inline_, keep * sizeof(int64_t));
+      }
+    } else if (size_ > kInlineDims) {
+      std::memcpy(inline_, heap_.get(), keep * sizeof(int64_t));
+    }
+    size_ = n;
+  }
+
   int64_t inline_[kInlineDims] = {};
   size_t size_ = 0;
   size_t heap_capacity_ = 0;

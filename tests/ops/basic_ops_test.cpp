@@ -82,8 +82,12 @@ TEST(Add, InPlaceCannotGrowSelf) {
   EXPECT_THROW(ones({3}).add_(ones({2, 3})), ValueError);
 }
 
-TEST(Add, MixedDtypesAreATypeError) {
-  EXPECT_THROW(sy::add(ones({2}), ones({2}, TensorOptions().dtype(kInt64))), TypeError);
+TEST(Add, MixedDtypesPromote) {
+  Tensor r = sy::add(ones({2}), ones({2}, TensorOptions().dtype(kInt64)));
+  EXPECT_EQ(r.dtype(), kFloat32);
+  EXPECT_EQ(r.data_ptr<float>()[1], 2.0f);
+  EXPECT_THROW(ones({2}, TensorOptions().dtype(kInt64)).add_(ones({2})), TypeError)
+      << "a float result cannot be written into an int64 self";
 }
 
 TEST(Fill, FillsANonContiguousView) {

@@ -1,1 +1,369 @@
-// Matrix products with CPU (OpenBLAS) and Meta kernels.
+// Matrix products. mm, bmm, addmm and dot have one kernel serving CPU and Meta
+// (on meta tensors only the result is made); matmul is a composite over them.
+//
+// Threads: OpenBLAS keeps its own thread pool. Before each BLAS call the
+// kernel gives OpenBLAS switchyard's intra-op thread count (get_num_threads())
+// when it changed, so set_num_threads governs matrix products too; inside a
+// parallel region (a parallel_for chunk, a launched task) products run on one
+// thread, as nested parallelism would only oversubscribe the cores.
+#include <atomic>
+
+#include <cblas.h>
+
+#include "switchyard/dispatch/library.h"
+#include "switchyard/ops/elementwise_impl.h"
+#include "switchyard/ops/op_call.h"
+
+namespace sy {
+namespace {
+
+// Applies switchyard's thread count to OpenBLAS when it differs from the last
+// one applied. openblas_set_num_threads is process-wide, hence the cache.
+void sync_blas_threads() {
+  static std::atomic<int> applied{0};
+  const int want = in_parallel_region() ? 1 : get_num_threads();
+  if (applied.load(std::memory_order_relaxed) != want) {
+    openblas_set_num_threads(want);
+    applied.store(want, std::memory_order_relaxed);
+  }
+}
+
+void check_pair(std::string_view op, const Tensor& a, const Tensor& b) {
+  SY_CHECK(a.dtype() == b.dtype(), TypeError,
+           "{}: expected both operands to have one dtype, got {} and {}; convert one with to()",
+           op, to_string(a.dtype()), to_string(b.dtype()));
+  SY_CHECK(a.dtype() != kBool, TypeError, "{}: not supported for bool tensors", op);
+  detail::result_device(op, {&a, &b});
+}
+
+// How a matrix operand reaches BLAS: its data, whether it is transposed, and
+// its leading dimension; a contiguous copy when neither layout fits.
+struct BlasOperand {
+  Tensor keep;
+  bool trans = false;
+  int64_t ld = 1;
+};
+
+BlasOperand blas_operand(const Tensor& m) {  // m is [rows, cols]
+  const int64_t rows = m.sizes()[0], cols = m.sizes()[1];
+  const int64_t s0 = m.strides()[0], s1 = m.strides()[1];
+  if ((s1 == 1 || cols <= 1) && s0 >= std::max<int64_t>(1, cols)) return {m, false, s0};
+  if ((s0 == 1 || rows <= 1) && s1 >= std::max<int64_t>(1, rows)) return {m, true, s1};
+  Tensor c = m.contiguous();
+  return {c, false, std::max<int64_t>(1, cols)};
+}
+
+// out (contiguous [n, m]) = alpha * a @ b + beta * out.
+template <typename T>
+void gemm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T beta) {
+  const int64_t n = a.sizes()[0], k = a.sizes()[1], m = b.sizes()[1];
+  T* c = static_cast<T*>(out.raw_data());
+  if (n == 0 || m == 0) return;
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    const BlasOperand A = blas_operand(a), B = blas_operand(b);
+    sync_blas_threads();
+    const auto ta = A.trans ? CblasTrans : CblasNoTrans;
+    const auto tb = B.trans ? CblasTrans : CblasNoTrans;
+    if constexpr (std::is_same_v<T, float>) {
+      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(n), static_cast<int>(m),
+                  static_cast<int>(k), alpha, static_cast<const float*>(A.keep.raw_data()),
+                  static_cast<int>(A.ld), static_cast<const float*>(B.keep.raw_data()),
+                  static_cast<int>(B.ld), beta, c, static_cast<int>(m));
+    } else {
+      cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(n), static_cast<int>(m),
+                  static_cast<int>(k), alpha, static_cast<const double*>(A.keep.raw_data()),
+                  static_cast<int>(A.ld), static_cast<const double*>(B.keep.raw_data()),
+                  static_cast<int>(B.ld), beta, c, static_cast<int>(m));
+    }
+  } else {
+    const T* pa = static_cast<const T*>(a.raw_data());
+    const T* pb = static_cast<const T*>(b.raw_data());
+    const int64_t a0 = a.strides()[0], a1 = a.strides()[1];
+    const int64_t b0 = b.strides()[0], b1 = b.strides()[1];
+    for (int64_t i = 0; i < n; ++i) {
+      T* row = c + i * m;
+      for (int64_t j = 0; j < m; ++j) row[j] = static_cast<T>(beta * row[j]);
+      for (int64_t p = 0; p < k; ++p) {
+        const T av = static_cast<T>(alpha * pa[i * a0 + p * a1]);
+        for (int64_t j = 0; j < m; ++j) row[j] = static_cast<T>(row[j] + av * pb[p * b0 + j * b1]);
+      }
+    }
+  }
+}
+
+void check_mm(std::string_view op, const Tensor& a, const Tensor& b) {
+  check_pair(op, a, b);
+  SY_CHECK(a.dim() == 2 && b.dim() == 2, ValueError,
+           "{}: expects two matrices, got shapes {} and {}; use matmul for vectors and batches",
+           op, to_string(a.sizes()), to_string(b.sizes()));
+  SY_CHECK(a.sizes()[1] == b.sizes()[0], ValueError,
+           "{}: self is {} and mat2 is {}; self's columns ({}) must equal mat2's rows ({})", op,
+           to_string(a.sizes()), to_string(b.sizes()), a.sizes()[1], b.sizes()[0]);
+}
+
+// out = beta * out + alpha * a @ b, out contiguous [n, m]; beta == 0 overwrites.
+void mm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha,
+             const Scalar& beta) {
+  if (out.is_meta() || out.numel() == 0) return;
+  SY_DISPATCH_ALL_TYPES(out.dtype(), "mm", [&] {
+    using T = scalar_t;
+    const bool zero_beta = beta.to<double>() == 0;
+    if (zero_beta || a.sizes()[1] == 0) {
+      // BLAS may read C even with beta 0; zero it so NaNs cannot leak in.
+      if (zero_beta) std::fill_n(static_cast<T*>(out.raw_data()), out.numel(), T(0));
+      if (a.sizes()[1] == 0) {
+        if (!zero_beta) mul_(out, beta);
+        return;
+      }
+      gemm<T>(out, a, b, alpha.to<T>(), T(0));
+    } else {
+      gemm<T>(out, a, b, alpha.to<T>(), beta.to<T>());
+    }
+  });
+}
+
+Tensor mm_k(const Tensor& a, const Tensor& b) {
+  check_mm("mm", a, b);
+  Tensor out = make_tensor({a.sizes()[0], b.sizes()[1]}, a.dtype(), a.device());
+  mm_into(out, a, b, 1, 0);
+  return out;
+}
+
+// Runs `compute` into `out` directly when it is contiguous and apart from the
+// operands, else into a temporary that is then copied.
+template <typename F>
+const Tensor& write_result(std::string_view op, const Tensor& out, IntArrayRef shape,
+                           ScalarType dtype, std::initializer_list<const Tensor*> operands,
+                           F compute) {
+  detail::check_output(op, out, shape, dtype, false);
+  bool direct = out.dtype() == dtype && out.is_contiguous();
+  for (const Tensor* t : operands) direct = direct && !detail::may_overlap(out, *t);
+  if (direct) {
+    compute(out);
+    return out;
+  }
+  Tensor tmp = make_tensor(shape, dtype, out.device());
+  compute(tmp);
+  if (!out.is_meta()) copy_(out, tmp);
+  return out;
+}
+
+const Tensor& mm_out_k(const Tensor& a, const Tensor& b, const Tensor& out) {
+  check_mm("mm.out", a, b);
+  const int64_t shape[] = {a.sizes()[0], b.sizes()[1]};
+  return write_result("mm.out", out, IntArrayRef(shape, 2), a.dtype(), {&a, &b},
+                      [&](const Tensor& o) { mm_into(o, a, b, 1, 0); });
+}
+
+void check_bmm(std::string_view op, const Tensor& a, const Tensor& b) {
+  check_pair(op, a, b);
+  SY_CHECK(a.dim() == 3 && b.dim() == 3, ValueError,
+           "{}: expects two 3-d tensors (batches of matrices), got shapes {} and {}", op,
+           to_string(a.sizes()), to_string(b.sizes()));
+  SY_CHECK(a.sizes()[0] == b.sizes()[0] && a.sizes()[2] == b.sizes()[1], ValueError,
+           "{}: shapes {} and {} do not match: batch sizes must be equal and self's columns "
+           "must equal mat2's rows",
+           op, to_string(a.sizes()), to_string(b.sizes()));
+}
+
+void bmm_into(const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (out.is_meta() || out.numel() == 0) return;
+  for (int64_t i = 0; i < a.sizes()[0]; ++i) {
+    mm_into(select(out, 0, i), select(a, 0, i), select(b, 0, i), 1, 0);
+  }
+}
+
+Tensor bmm_k(const Tensor& a, const Tensor& b) {
+  check_bmm("bmm", a, b);
+  Tensor out = make_tensor({a.sizes()[0], a.sizes()[1], b.sizes()[2]}, a.dtype(), a.device());
+  bmm_into(out, a, b);
+  return out;
+}
+
+const Tensor& bmm_out_k(const Tensor& a, const Tensor& b, const Tensor& out) {
+  check_bmm("bmm.out", a, b);
+  const int64_t shape[] = {a.sizes()[0], a.sizes()[1], b.sizes()[2]};
+  return write_result("bmm.out", out, IntArrayRef(shape, 3), a.dtype(), {&a, &b},
+                      [&](const Tensor& o) { bmm_into(o, a, b); });
+}
+
+Tensor dot_k(const Tensor& a, const Tensor& b) {
+  check_pair("dot", a, b);
+  SY_CHECK(a.dim() == 1 && b.dim() == 1 && a.numel() == b.numel(), ValueError,
+           "dot: expects two 1-d tensors of one length, got shapes {} and {}",
+           to_string(a.sizes()), to_string(b.sizes()));
+  Tensor out = make_tensor({}, a.dtype(), a.device());
+  if (out.is_meta()) return out;
+  const int64_t n = a.numel();
+  SY_DISPATCH_ALL_TYPES(a.dtype(), "dot", [&] {
+    using T = scalar_t;
+    const T* x = static_cast<const T*>(a.raw_data());
+    const T* y = static_cast<const T*>(b.raw_data());
+    const int64_t sx = a.strides()[0], sy_ = b.strides()[0];
+    T* r = static_cast<T*>(out.raw_data());
+    if constexpr (std::is_same_v<T, float>) {
+      sync_blas_threads();
+      *r = cblas_sdot(static_cast<int>(n), x, static_cast<int>(sx), y, static_cast<int>(sy_));
+    } else if constexpr (std::is_same_v<T, double>) {
+      sync_blas_threads();
+      *r = cblas_ddot(static_cast<int>(n), x, static_cast<int>(sx), y, static_cast<int>(sy_));
+    } else {
+      T acc = 0;
+      for (int64_t i = 0; i < n; ++i) acc = static_cast<T>(acc + x[i * sx] * y[i * sy_]);
+      *r = acc;
+    }
+  });
+  return out;
+}
+
+void check_addmm(std::string_view op, const Tensor& self, const Tensor& a, const Tensor& b) {
+  check_mm(op, a, b);
+  check_pair(op, self, a);
+  const int64_t shape[] = {a.sizes()[0], b.sizes()[1]};
+  SY_CHECK(broadcast_shapes(self.sizes(), IntArrayRef(shape, 2)) == IntArrayRef(shape, 2),
+           ValueError, "{}: self of shape {} does not broadcast to the product's shape {}", op,
+           to_string(self.sizes()), to_string(IntArrayRef(shape, 2)));
+}
+
+void addmm_into(const Tensor& out, const Tensor& self, const Tensor& a, const Tensor& b,
+                const Scalar& beta, const Scalar& alpha) {
+  if (out.is_meta()) return;
+  if (beta.to<double>() != 0) copy_(out, self);
+  mm_into(out, a, b, alpha, beta);
+}
+
+Tensor addmm_k(const Tensor& self, const Tensor& a, const Tensor& b, const Scalar& beta,
+               const Scalar& alpha) {
+  check_addmm("addmm", self, a, b);
+  Tensor out = make_tensor({a.sizes()[0], b.sizes()[1]}, a.dtype(), a.device());
+  addmm_into(out, self, a, b, beta, alpha);
+  return out;
+}
+
+const Tensor& addmm_out_k(const Tensor& self, const Tensor& a, const Tensor& b,
+                          const Scalar& beta, const Scalar& alpha, const Tensor& out) {
+  check_addmm("addmm.out", self, a, b);
+  const int64_t shape[] = {a.sizes()[0], b.sizes()[1]};
+  return write_result("addmm.out", out, IntArrayRef(shape, 2), a.dtype(), {&self, &a, &b},
+                      [&](const Tensor& o) { addmm_into(o, self, a, b, beta, alpha); });
+}
+
+// ---- matmul (composite) ---------------------------------------------------------------
+
+Tensor matmul_composite(const Tensor& a, const Tensor& b) {
+  SY_CHECK(a.dim() >= 1 && b.dim() >= 1, ValueError,
+           "matmul: both operands need at least one dimension, got shapes {} and {}",
+           to_string(a.sizes()), to_string(b.sizes()));
+  if (a.dim() == 1 && b.dim() == 1) return dot(a, b);
+  if (a.dim() == 2 && b.dim() == 2) return mm(a, b);
+  if (a.dim() == 1 && b.dim() == 2) return squeeze(mm(unsqueeze(a, 0), b), 0);
+  if (a.dim() == 2 && b.dim() == 1) return squeeze(mm(a, unsqueeze(b, 1)), 1);
+  // Stacks: vectors become matrices, leading dims broadcast, then one bmm.
+  const Tensor x = a.dim() == 1 ? unsqueeze(a, 0) : a;
+  const Tensor y = b.dim() == 1 ? unsqueeze(b, 1) : b;
+  const int64_t n = x.sizes()[x.dim() - 2], k = x.sizes()[x.dim() - 1];
+  const int64_t k2 = y.sizes()[y.dim() - 2], m = y.sizes()[y.dim() - 1];
+  SY_CHECK(k == k2, ValueError,
+           "matmul: shapes {} and {} do not match: the last dim of self ({}) must equal the "
+           "second-to-last dim of other ({})",
+           to_string(a.sizes()), to_string(b.sizes()), k, k2);
+  const DimVector batch = detail::broadcast_for(
+      "matmul", IntArrayRef(x.sizes().data(), static_cast<size_t>(x.dim() - 2)),
+      IntArrayRef(y.sizes().data(), static_cast<size_t>(y.dim() - 2)));
+  int64_t nb = 1;
+  for (size_t i = 0; i < batch.size(); ++i) nb *= batch[i];
+  DimVector xs(batch), ys(batch), out_shape(batch);
+  xs.push_back(n), xs.push_back(k);
+  ys.push_back(k), ys.push_back(m);
+  const Tensor x3 = reshape(expand(x, xs), {nb, n, k});
+  const Tensor y3 = reshape(expand(y, ys), {nb, k, m});
+  if (a.dim() > 1) out_shape.push_back(n);
+  if (b.dim() > 1) out_shape.push_back(m);
+  return reshape(bmm(x3, y3), out_shape);
+}
+
+void register_kernels(Library& m) {
+  m.impl("mm", SY_FN(mm_k));
+  m.impl("mm.out", SY_FN(mm_out_k));
+  m.impl("bmm", SY_FN(bmm_k));
+  m.impl("bmm.out", SY_FN(bmm_out_k));
+  m.impl("dot", SY_FN(dot_k));
+  m.impl("addmm", SY_FN(addmm_k));
+  m.impl("addmm.out", SY_FN(addmm_out_k));
+}
+
+}  // namespace
+
+SY_LIBRARY_FRAGMENT(sy, m) {
+  m.def("mm(Tensor self, Tensor mat2) -> Tensor");
+  m.def("mm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)");
+  m.def("bmm(Tensor self, Tensor mat2) -> Tensor");
+  m.def("bmm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)");
+  m.def("dot(Tensor self, Tensor tensor) -> Tensor");
+  m.def("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor");
+  m.def("addmm.out(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1, "
+        "Tensor(a!) out) -> Tensor(a!)");
+  m.def("matmul(Tensor self, Tensor other) -> Tensor");
+}
+
+SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
+SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
+SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) { m.impl("matmul", SY_FN(matmul_composite)); }
+
+// ---- free functions and methods ---------------------------------------------------------
+
+using detail::typed_op;
+using TT = Tensor(const Tensor&, const Tensor&);
+using TTT = Tensor(const Tensor&, const Tensor&, const Tensor&);
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  static const auto op = typed_op<TT>("sy::mm");
+  return op.call(a, b);
+}
+const Tensor& mm_out(const Tensor& out, const Tensor& a, const Tensor& b) {
+  static const auto op = typed_op<TTT>("sy::mm.out");
+  op.call(a, b, out);
+  return out;
+}
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  static const auto op = typed_op<TT>("sy::bmm");
+  return op.call(a, b);
+}
+const Tensor& bmm_out(const Tensor& out, const Tensor& a, const Tensor& b) {
+  static const auto op = typed_op<TTT>("sy::bmm.out");
+  op.call(a, b, out);
+  return out;
+}
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  static const auto op = typed_op<TT>("sy::matmul");
+  return op.call(a, b);
+}
+Tensor dot(const Tensor& a, const Tensor& b) {
+  static const auto op = typed_op<TT>("sy::dot");
+  return op.call(a, b);
+}
+Tensor addmm(const Tensor& self, const Tensor& a, const Tensor& b, const Scalar& beta,
+             const Scalar& alpha) {
+  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, const Tensor&,
+                                         const Scalar&, const Scalar&)>("sy::addmm");
+  return op.call(self, a, b, beta, alpha);
+}
+const Tensor& addmm_out(const Tensor& out, const Tensor& self, const Tensor& a, const Tensor& b,
+                        const Scalar& beta, const Scalar& alpha) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, const Tensor&, const Tensor&, const Scalar&, const Scalar&,
+                      const Tensor&)>("sy::addmm.out");
+  op.call(self, a, b, beta, alpha, out);
+  return out;
+}
+
+Tensor Tensor::mm(const Tensor& o) const { return sy::mm(*this, o); }
+Tensor Tensor::bmm(const Tensor& o) const { return sy::bmm(*this, o); }
+Tensor Tensor::matmul(const Tensor& o) const { return sy::matmul(*this, o); }
+Tensor Tensor::dot(const Tensor& o) const { return sy::dot(*this, o); }
+Tensor Tensor::addmm(const Tensor& a, const Tensor& b, const Scalar& beta,
+                     const Scalar& alpha) const {
+  return sy::addmm(*this, a, b, beta, alpha);
+}
+
+}  // namespace sy

@@ -1,1 +1,594 @@
-// Reductions with CPU and Meta kernels.
+// Reductions. Each kernel sees its input as [outer, R, inner]: R the product of
+// the reduced dims, laid out contiguously (the input is made contiguous, and
+// permuted first when the reduced dims are not adjacent). inner == 1 reduces
+// rows (blocked, vectorised sums); inner > 1 accumulates whole rows of `inner`
+// elements at a time, so reducing a leading dim never walks columns. One kernel
+// serves CPU and Meta (on meta tensors only the result is made); mean, std,
+// softmax and log_softmax are composites.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "switchyard/dispatch/library.h"
+#include "switchyard/ops/elementwise_impl.h"
+#include "switchyard/ops/op_call.h"
+
+namespace sy {
+namespace {
+
+using detail::kGrain;
+using detail::wrap_dim;
+
+struct ReducePlan {
+  DimVector out_shape;  // the result's shape (keepdim applied)
+  Tensor input;         // contiguous, [outer, R, inner]
+  int64_t outer = 1, R = 1, inner = 1;
+};
+
+ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef dims,
+                          bool keepdim) {
+  const int64_t nd = self.dim();
+  std::vector<bool> reduced(static_cast<size_t>(std::max<int64_t>(nd, 1)), dims.empty());
+  for (int64_t d : dims) {
+    const int64_t w = wrap_dim(op, d, nd);
+    SY_CHECK(!reduced[w] || dims.empty(), ValueError, "{}: dim {} appears more than once in {}",
+             op, w, to_string(dims));
+    reduced[w] = true;
+  }
+  ReducePlan p;
+  for (int64_t d = 0; d < nd; ++d) {
+    if (!reduced[d]) {
+      p.out_shape.push_back(self.sizes()[d]);
+    } else if (keepdim) {
+      p.out_shape.push_back(1);
+    }
+  }
+  if (self.is_meta()) return p;
+  // Reduced dims in one block [lo, hi] keep the layout; others are moved last.
+  int64_t lo = nd, hi = -1;
+  for (int64_t d = 0; d < nd; ++d) {
+    if (reduced[d]) lo = std::min(lo, d), hi = std::max(hi, d);
+  }
+  bool block = true;
+  for (int64_t d = lo; d <= hi; ++d) block = block && reduced[d];
+  if (nd == 0) {
+    p.input = self.contiguous();
+  } else if (block) {
+    p.input = self.contiguous();
+    for (int64_t d = 0; d < nd; ++d) {
+      (d < lo ? p.outer : d <= hi ? p.R : p.inner) *= self.sizes()[d];
+    }
+  } else {
+    DimVector perm;
+    for (int64_t d = 0; d < nd; ++d) {
+      if (!reduced[d]) perm.push_back(d), p.outer *= self.sizes()[d];
+    }
+    for (int64_t d = 0; d < nd; ++d) {
+      if (reduced[d]) perm.push_back(d), p.R *= self.sizes()[d];
+    }
+    p.input = self.permute(perm).contiguous();
+  }
+  return p;
+}
+
+// The dtype sum and prod produce: `dtype` if given, int64 for bool and
+// integer inputs, else the input's.
+ScalarType accumulate_type(const Tensor& self, std::optional<ScalarType> dtype) {
+  if (dtype) return *dtype;
+  return is_integral(self.dtype(), true) ? kInt64 : self.dtype();
+}
+
+// Sum of n contiguous values: 16 lanes within blocks of 4096 (vectorised, and
+// each lane adds few values, which keeps float sums accurate), blocks added in Acc.
+template <typename T, typename Acc>
+Acc sum_row(const T* p, int64_t n) {
+  using Lane = std::conditional_t<std::is_floating_point_v<T>, T, Acc>;
+  constexpr int64_t kBlock = 4096, kLanes = 16;
+  Acc total = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    Lane lanes[kLanes] = {};
+    int64_t i = b;
+    for (; i + kLanes <= e; i += kLanes) {
+      for (int64_t j = 0; j < kLanes; ++j) lanes[j] += static_cast<Lane>(p[i + j]);
+    }
+    Lane block = 0;
+    for (; i < e; ++i) block += static_cast<Lane>(p[i]);
+    for (int64_t j = 0; j < kLanes; ++j) block += lanes[j];
+    total += static_cast<Acc>(block);
+  }
+  return total;
+}
+
+template <typename T>
+using AccOf = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+
+// out[o, i] = sum over r of x[o, r, i]; x and out of dtype T.
+template <typename T>
+void sum_kernel(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
+  using Acc = AccOf<T>;
+  if (inner == 1) {
+    if (outer == 1) {  // everything into one value: split the row across threads
+      const int64_t grain = std::max<int64_t>(kGrain, R / (4 * get_num_threads()) + 1);
+      const Acc s = parallel_reduce(
+          int64_t{0}, R, grain, Acc(0),
+          [&](int64_t b, int64_t e, Acc) { return sum_row<T, Acc>(x + b, e - b); },
+          [](Acc a, Acc b) { return a + b; });
+      out[0] = static_cast<T>(s);
+      return;
+    }
+    parallel_for(0, outer, std::max<int64_t>(1, kGrain / std::max<int64_t>(R, 1)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t o = b; o < e; ++o) out[o] = static_cast<T>(sum_row<T, Acc>(x + o * R, R));
+                 });
+    return;
+  }
+  // Whole rows of `inner` at a time, accumulated in T (vectorised across inner).
+  parallel_for(0, outer * inner, std::max<int64_t>(inner, kGrain / std::max<int64_t>(R, 1)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t o = b / inner; o * inner < e; ++o) {
+                   const int64_t i0 = std::max(b, o * inner) - o * inner;
+                   const int64_t i1 = std::min(e, (o + 1) * inner) - o * inner;
+                   T* acc = out + o * inner;
+                   for (int64_t i = i0; i < i1; ++i) acc[i] = T(0);
+                   for (int64_t r = 0; r < R; ++r) {
+                     const T* row = x + (o * R + r) * inner;
+                     _Pragma("GCC ivdep") for (int64_t i = i0; i < i1; ++i) acc[i] += row[i];
+                   }
+                 }
+               });
+}
+
+template <typename T>
+void prod_kernel(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i = 0; i < inner; ++i) {
+      T acc = T(1);
+      for (int64_t r = 0; r < R; ++r) acc = static_cast<T>(acc * x[(o * R + r) * inner + i]);
+      out[o * inner + i] = acc;
+    }
+  }
+}
+
+// ---- sum, prod ---------------------------------------------------------------------------
+
+Tensor sum_impl(std::string_view op, const Tensor& self, IntArrayRef dims, bool keepdim,
+                std::optional<ScalarType> dtype, bool product) {
+  const ScalarType out_t = accumulate_type(self, dtype);
+  const Tensor in = detail::as_dtype(self, out_t);
+  ReducePlan p = plan_reduction(op, in, dims, keepdim);
+  Tensor out = make_tensor(p.out_shape, out_t, self.device());
+  if (out.is_meta() || out.numel() == 0) return out;
+  SY_DISPATCH_ALL_TYPES(out_t, op, [&] {
+    using T = scalar_t;
+    const T* x = static_cast<const T*>(p.input.raw_data());
+    T* o = static_cast<T*>(out.raw_data());
+    if (p.R == 0) {
+      for (int64_t i = 0; i < out.numel(); ++i) o[i] = product ? T(1) : T(0);
+    } else if (product) {
+      prod_kernel<T>(x, o, p.outer, p.R, p.inner);
+    } else {
+      sum_kernel<T>(x, o, p.outer, p.R, p.inner);
+    }
+  });
+  return out;
+}
+
+Tensor sum_k(const Tensor& self, std::optional<ScalarType> dtype) {
+  return sum_impl("sum", self, {}, false, dtype, false);
+}
+Tensor sum_dim_k(const Tensor& self, std::optional<IntArrayRef> dim, bool keepdim,
+                 std::optional<ScalarType> dtype) {
+  return sum_impl("sum", self, dim.value_or(IntArrayRef()), keepdim, dtype, false);
+}
+const Tensor& into_out(std::string_view op, const Tensor& out, const Tensor& result) {
+  detail::check_output(op, out, result.sizes(), result.dtype(), false);
+  if (!out.is_meta()) copy_(out, result);
+  return out;
+}
+const Tensor& sum_out_k(const Tensor& self, std::optional<IntArrayRef> dim, bool keepdim,
+                        std::optional<ScalarType> dtype, const Tensor& out) {
+  return into_out("sum.IntList_out", out,
+                  sum_impl("sum.IntList_out", self, dim.value_or(IntArrayRef()), keepdim, dtype,
+                           false));
+}
+Tensor prod_k(const Tensor& self, std::optional<ScalarType> dtype) {
+  return sum_impl("prod", self, {}, false, dtype, true);
+}
+Tensor prod_dim_k(const Tensor& self, int64_t dim, bool keepdim, std::optional<ScalarType> dtype) {
+  const int64_t dims[] = {dim};
+  return sum_impl("prod", self, IntArrayRef(dims, 1), keepdim, dtype, true);
+}
+
+// ---- mean (composite) ---------------------------------------------------------------------
+
+Tensor mean_dim(const Tensor& self, std::optional<IntArrayRef> dim, bool keepdim,
+                std::optional<ScalarType> dtype) {
+  const ScalarType t = dtype.value_or(self.dtype());
+  SY_CHECK(is_floating_point(t), TypeError,
+           "mean: the input is {}, but mean needs a floating dtype; pass dtype=float32 (or "
+           "float64), or convert the input",
+           to_string(self.dtype()));
+  const Tensor s = sum(self, dim.value_or(IntArrayRef()), keepdim, t);
+  const int64_t count = s.numel() == 0 ? 0 : self.numel() / s.numel();
+  return div(s, Scalar(static_cast<double>(count)));
+}
+Tensor mean_all(const Tensor& self, std::optional<ScalarType> dtype) {
+  return mean_dim(self, std::nullopt, false, dtype);
+}
+const Tensor& mean_out_k(const Tensor& self, std::optional<IntArrayRef> dim, bool keepdim,
+                       std::optional<ScalarType> dtype, const Tensor& out) {
+  return into_out("mean.out", out, mean_dim(self, dim, keepdim, dtype.value_or(out.dtype())));
+}
+
+// ---- max, min, argmax, argmin -------------------------------------------------------------
+
+// Along R: the best value and its first index, for every (outer, inner).
+// NaN beats everything (the first NaN is taken).
+template <typename T>
+void best_kernel(const T* x, T* values, int64_t* indices, int64_t outer, int64_t R,
+                 int64_t inner, bool largest) {
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i = 0; i < inner; ++i) {
+      const T* p = x + o * R * inner + i;
+      T best = p[0];
+      int64_t at = 0;
+      for (int64_t r = 1; r < R; ++r) {
+        const T v = p[r * inner];
+        if constexpr (std::is_floating_point_v<T>) {
+          if (best != best) break;
+          if (v != v) {
+            best = v;
+            at = r;
+            break;
+          }
+        }
+        if (largest ? v > best : v < best) best = v, at = r;
+      }
+      if (values) values[o * inner + i] = best;
+      if (indices) indices[o * inner + i] = at;
+    }
+  }
+}
+
+// Values and/or indices of the best along `dims` (one dim or all).
+std::tuple<Tensor, Tensor> best_impl(std::string_view op, const Tensor& self,
+                                     std::optional<int64_t> dim, bool keepdim, bool largest,
+                                     bool want_values, bool want_indices) {
+  DimVector dims;
+  if (dim) dims.push_back(*dim);
+  ReducePlan p = plan_reduction(op, self, dims, keepdim);
+  const int64_t size = dim ? (self.dim() == 0 ? 1 : self.sizes()[wrap_dim(op, *dim, self.dim())])
+                           : self.numel();
+  SY_CHECK(size > 0, IndexError,
+           "{}: cannot reduce over an empty dimension (shape {}); there is no {} of nothing", op,
+           to_string(self.sizes()), largest ? "maximum" : "minimum");
+  Tensor values = want_values ? make_tensor(p.out_shape, self.dtype(), self.device()) : Tensor();
+  Tensor indices = want_indices ? make_tensor(p.out_shape, kInt64, self.device()) : Tensor();
+  if (self.is_meta() || self.numel() == 0) return {values, indices};
+  SY_DISPATCH_ALL_TYPES(self.dtype(), op, [&] {
+    using T = scalar_t;
+    best_kernel<T>(static_cast<const T*>(p.input.raw_data()),
+                   want_values ? static_cast<T*>(values.raw_data()) : nullptr,
+                   want_indices ? static_cast<int64_t*>(indices.raw_data()) : nullptr, p.outer,
+                   p.R, p.inner, largest);
+  });
+  return {values, indices};
+}
+
+Tensor max_k(const Tensor& self) {
+  return std::get<0>(best_impl("max", self, std::nullopt, false, true, true, false));
+}
+Tensor min_k(const Tensor& self) {
+  return std::get<0>(best_impl("min", self, std::nullopt, false, false, true, false));
+}
+std::tuple<Tensor, Tensor> max_dim_k(const Tensor& self, int64_t dim, bool keepdim) {
+  return best_impl("max", self, dim, keepdim, true, true, true);
+}
+std::tuple<Tensor, Tensor> min_dim_k(const Tensor& self, int64_t dim, bool keepdim) {
+  return best_impl("min", self, dim, keepdim, false, true, true);
+}
+Tensor argmax_k(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
+  return std::get<1>(best_impl("argmax", self, dim, keepdim && dim.has_value(), true, false, true));
+}
+Tensor argmin_k(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
+  return std::get<1>(
+      best_impl("argmin", self, dim, keepdim && dim.has_value(), false, false, true));
+}
+
+// ---- var (std is a composite) -------------------------------------------------------------
+
+Tensor var_k(const Tensor& self, std::optional<IntArrayRef> dim, int64_t correction,
+             bool keepdim) {
+  SY_CHECK(is_floating_point(self.dtype()), TypeError,
+           "var: needs a floating dtype, got {}; convert the input first (e.g. to(kFloat32))",
+           to_string(self.dtype()));
+  SY_CHECK(correction >= 0, ValueError, "var: correction must be >= 0, got {}", correction);
+  ReducePlan p = plan_reduction("var", self, dim.value_or(IntArrayRef()), keepdim);
+  Tensor out = make_tensor(p.out_shape, self.dtype(), self.device());
+  if (out.is_meta() || out.numel() == 0) return out;
+  SY_DISPATCH_ALL_TYPES(self.dtype(), "var", [&] {
+    using T = scalar_t;
+    const T* x = static_cast<const T*>(p.input.raw_data());
+    T* o = static_cast<T*>(out.raw_data());
+    parallel_for(0, p.outer * p.inner, std::max<int64_t>(1, kGrain / std::max<int64_t>(p.R, 1)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t k = b; k < e; ++k) {
+                     const T* q = x + (k / p.inner) * p.R * p.inner + k % p.inner;
+                     double mean = 0;
+                     for (int64_t r = 0; r < p.R; ++r) mean += static_cast<double>(q[r * p.inner]);
+                     mean /= static_cast<double>(p.R);
+                     double ss = 0;
+                     for (int64_t r = 0; r < p.R; ++r) {
+                       const double dv = static_cast<double>(q[r * p.inner]) - mean;
+                       ss += dv * dv;
+                     }
+                     const double denom = static_cast<double>(p.R - correction);
+                     o[k] = static_cast<T>(denom > 0 ? ss / denom
+                                                     : std::numeric_limits<double>::quiet_NaN());
+                   }
+                 });
+  });
+  return out;
+}
+
+Tensor std_composite(const Tensor& self, std::optional<IntArrayRef> dim, int64_t correction,
+                     bool keepdim) {
+  return sqrt(var(self, dim.value_or(IntArrayRef()), correction, keepdim));
+}
+
+// ---- softmax ------------------------------------------------------------------------------
+
+Tensor softmax_impl(std::string_view op, const Tensor& self, int64_t dim, bool log) {
+  SY_CHECK(is_floating_point(self.dtype()), TypeError,
+           "{}: needs a floating dtype, got {}; pass dtype=float32", op,
+           to_string(self.dtype()));
+  const int64_t d = wrap_dim(op, dim, self.dim());
+  Tensor out = make_tensor(self.sizes(), self.dtype(), self.device());
+  if (out.is_meta() || out.numel() == 0) return out;
+  const Tensor x = self.contiguous();
+  int64_t outer = 1, D = 1, inner = 1;
+  for (int64_t k = 0; k < self.dim(); ++k) (k < d ? outer : k == d ? D : inner) *= self.sizes()[k];
+  SY_DISPATCH_ALL_TYPES(self.dtype(), op, [&] {
+    using T = scalar_t;
+    const T* in = static_cast<const T*>(x.raw_data());
+    T* o = static_cast<T*>(out.raw_data());
+    parallel_for(0, outer * inner, std::max<int64_t>(1, kGrain / std::max<int64_t>(D, 1)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t k = b; k < e; ++k) {
+                     const int64_t base = (k / inner) * D * inner + k % inner;
+                     T mx = -std::numeric_limits<T>::infinity();
+                     for (int64_t j = 0; j < D; ++j) mx = std::max(mx, in[base + j * inner]);
+                     if (std::isinf(mx) && mx < 0) mx = 0;  // all -inf: keep exp() finite
+                     T total = 0;
+                     for (int64_t j = 0; j < D; ++j) {
+                       const T ev = std::exp(in[base + j * inner] - mx);
+                       total += ev;
+                       if (!log) o[base + j * inner] = ev;
+                     }
+                     if (log) {
+                       const T lse = mx + std::log(total);
+                       for (int64_t j = 0; j < D; ++j) o[base + j * inner] = in[base + j * inner] - lse;
+                     } else {
+                       const T inv = T(1) / total;
+                       for (int64_t j = 0; j < D; ++j) o[base + j * inner] *= inv;
+                     }
+                   }
+                 });
+  });
+  return out;
+}
+
+Tensor softmax_k(const Tensor& self, int64_t dim, bool) {
+  return softmax_impl("_softmax", self, dim, false);
+}
+Tensor log_softmax_k(const Tensor& self, int64_t dim, bool) {
+  return softmax_impl("_log_softmax", self, dim, true);
+}
+
+Tensor softmax_composite(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
+  static const auto op =
+      detail::typed_op<Tensor(const Tensor&, int64_t, bool)>("sy::_softmax");
+  return op.call(dtype ? to(self, *dtype) : self, dim, false);
+}
+Tensor log_softmax_composite(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
+  static const auto op =
+      detail::typed_op<Tensor(const Tensor&, int64_t, bool)>("sy::_log_softmax");
+  return op.call(dtype ? to(self, *dtype) : self, dim, false);
+}
+
+void register_kernels(Library& m) {
+  m.impl("sum", SY_FN(sum_k));
+  m.impl("sum.dim_IntList", SY_FN(sum_dim_k));
+  m.impl("sum.IntList_out", SY_FN(sum_out_k));
+  m.impl("prod", SY_FN(prod_k));
+  m.impl("prod.dim_int", SY_FN(prod_dim_k));
+  m.impl("max", SY_FN(max_k));
+  m.impl("min", SY_FN(min_k));
+  m.impl("max.dim", SY_FN(max_dim_k));
+  m.impl("min.dim", SY_FN(min_dim_k));
+  m.impl("argmax", SY_FN(argmax_k));
+  m.impl("argmin", SY_FN(argmin_k));
+  m.impl("var.correction", SY_FN(var_k));
+  m.impl("_softmax", SY_FN(softmax_k));
+  m.impl("_log_softmax", SY_FN(log_softmax_k));
+}
+
+}  // namespace
+
+SY_LIBRARY_FRAGMENT(sy, m) {
+  m.def("sum(Tensor self, *, ScalarType? dtype=None) -> Tensor");
+  m.def("sum.dim_IntList(Tensor self, int[]? dim, bool keepdim=False, *, ScalarType? dtype=None) "
+        "-> Tensor");
+  m.def("sum.IntList_out(Tensor self, int[]? dim, bool keepdim=False, *, ScalarType? dtype=None, "
+        "Tensor(a!) out) -> Tensor(a!)");
+  m.def("mean(Tensor self, *, ScalarType? dtype=None) -> Tensor");
+  m.def("mean.dim(Tensor self, int[]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> "
+        "Tensor");
+  m.def("mean.out(Tensor self, int[]? dim, bool keepdim=False, *, ScalarType? dtype=None, "
+        "Tensor(a!) out) -> Tensor(a!)");
+  m.def("prod(Tensor self, *, ScalarType? dtype=None) -> Tensor");
+  m.def("prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> "
+        "Tensor");
+  m.def("max(Tensor self) -> Tensor");
+  m.def("min(Tensor self) -> Tensor");
+  m.def("max.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)");
+  m.def("min.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)");
+  m.def("argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor");
+  m.def("argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor");
+  m.def("var.correction(Tensor self, int[]? dim=None, *, int correction=1, bool keepdim=False) "
+        "-> Tensor");
+  m.def("std.correction(Tensor self, int[]? dim=None, *, int correction=1, bool keepdim=False) "
+        "-> Tensor");
+  m.def("_softmax(Tensor self, int dim, bool half_to_float) -> Tensor");
+  m.def("_log_softmax(Tensor self, int dim, bool half_to_float) -> Tensor");
+  m.def("softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor");
+  m.def("log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor");
+}
+
+SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
+SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
+
+SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
+  m.impl("mean", SY_FN(mean_all));
+  m.impl("mean.dim", SY_FN(mean_dim));
+  m.impl("mean.out", SY_FN(mean_out_k));
+  m.impl("std.correction", SY_FN(std_composite));
+  m.impl("softmax.int", SY_FN(softmax_composite));
+  m.impl("log_softmax.int", SY_FN(log_softmax_composite));
+}
+
+// ---- free functions and methods -------------------------------------------------------------
+
+using detail::typed_op;
+using OptType = std::optional<ScalarType>;
+using OptDims = std::optional<IntArrayRef>;
+
+Tensor sum(const Tensor& self, OptType dtype) {
+  static const auto op = typed_op<Tensor(const Tensor&, OptType)>("sy::sum");
+  return op.call(self, dtype);
+}
+Tensor sum(const Tensor& self, IntArrayRef dim, bool keepdim, OptType dtype) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, OptDims, bool, OptType)>("sy::sum.dim_IntList");
+  return op.call(self, dim, keepdim, dtype);
+}
+const Tensor& sum_out(const Tensor& out, const Tensor& self, IntArrayRef dim, bool keepdim,
+                      OptType dtype) {
+  static const auto op = typed_op<Tensor(const Tensor&, OptDims, bool, OptType, const Tensor&)>(
+      "sy::sum.IntList_out");
+  op.call(self, dim, keepdim, dtype, out);
+  return out;
+}
+Tensor mean(const Tensor& self, OptType dtype) {
+  static const auto op = typed_op<Tensor(const Tensor&, OptType)>("sy::mean");
+  return op.call(self, dtype);
+}
+Tensor mean(const Tensor& self, IntArrayRef dim, bool keepdim, OptType dtype) {
+  static const auto op = typed_op<Tensor(const Tensor&, OptDims, bool, OptType)>("sy::mean.dim");
+  return op.call(self, dim, keepdim, dtype);
+}
+const Tensor& mean_out(const Tensor& out, const Tensor& self, IntArrayRef dim, bool keepdim,
+                       OptType dtype) {
+  static const auto op = typed_op<Tensor(const Tensor&, OptDims, bool, OptType, const Tensor&)>(
+      "sy::mean.out");
+  op.call(self, dim, keepdim, dtype, out);
+  return out;
+}
+Tensor prod(const Tensor& self, OptType dtype) {
+  static const auto op = typed_op<Tensor(const Tensor&, OptType)>("sy::prod");
+  return op.call(self, dtype);
+}
+Tensor prod(const Tensor& self, int64_t dim, bool keepdim, OptType dtype) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, int64_t, bool, OptType)>("sy::prod.dim_int");
+  return op.call(self, dim, keepdim, dtype);
+}
+Tensor max(const Tensor& self) {
+  static const auto op = typed_op<Tensor(const Tensor&)>("sy::max");
+  return op.call(self);
+}
+Tensor min(const Tensor& self) {
+  static const auto op = typed_op<Tensor(const Tensor&)>("sy::min");
+  return op.call(self);
+}
+std::tuple<Tensor, Tensor> max(const Tensor& self, int64_t dim, bool keepdim) {
+  static const auto op =
+      typed_op<std::tuple<Tensor, Tensor>(const Tensor&, int64_t, bool)>("sy::max.dim");
+  return op.call(self, dim, keepdim);
+}
+std::tuple<Tensor, Tensor> min(const Tensor& self, int64_t dim, bool keepdim) {
+  static const auto op =
+      typed_op<std::tuple<Tensor, Tensor>(const Tensor&, int64_t, bool)>("sy::min.dim");
+  return op.call(self, dim, keepdim);
+}
+Tensor argmax(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, std::optional<int64_t>, bool)>("sy::argmax");
+  return op.call(self, dim, keepdim);
+}
+Tensor argmin(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, std::optional<int64_t>, bool)>("sy::argmin");
+  return op.call(self, dim, keepdim);
+}
+Tensor var(const Tensor& self, IntArrayRef dim, int64_t correction, bool keepdim) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, OptDims, int64_t, bool)>("sy::var.correction");
+  return op.call(self, dim.empty() ? OptDims() : OptDims(dim), correction, keepdim);
+}
+Tensor std(const Tensor& self, IntArrayRef dim, int64_t correction, bool keepdim) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, OptDims, int64_t, bool)>("sy::std.correction");
+  return op.call(self, dim.empty() ? OptDims() : OptDims(dim), correction, keepdim);
+}
+Tensor softmax(const Tensor& self, int64_t dim, OptType dtype) {
+  static const auto op = typed_op<Tensor(const Tensor&, int64_t, OptType)>("sy::softmax.int");
+  return op.call(self, dim, dtype);
+}
+Tensor log_softmax(const Tensor& self, int64_t dim, OptType dtype) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, int64_t, OptType)>("sy::log_softmax.int");
+  return op.call(self, dim, dtype);
+}
+
+Tensor Tensor::sum(OptType dtype) const { return sy::sum(*this, dtype); }
+Tensor Tensor::sum(IntArrayRef dim, bool keepdim, OptType dtype) const {
+  return sy::sum(*this, dim, keepdim, dtype);
+}
+Tensor Tensor::mean(OptType dtype) const { return sy::mean(*this, dtype); }
+Tensor Tensor::mean(IntArrayRef dim, bool keepdim, OptType dtype) const {
+  return sy::mean(*this, dim, keepdim, dtype);
+}
+Tensor Tensor::prod(OptType dtype) const { return sy::prod(*this, dtype); }
+Tensor Tensor::prod(int64_t dim, bool keepdim, OptType dtype) const {
+  return sy::prod(*this, dim, keepdim, dtype);
+}
+Tensor Tensor::max() const { return sy::max(*this); }
+std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
+  return sy::max(*this, dim, keepdim);
+}
+Tensor Tensor::min() const { return sy::min(*this); }
+std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
+  return sy::min(*this, dim, keepdim);
+}
+Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const {
+  return sy::argmax(*this, dim, keepdim);
+}
+Tensor Tensor::argmin(std::optional<int64_t> dim, bool keepdim) const {
+  return sy::argmin(*this, dim, keepdim);
+}
+Tensor Tensor::var(int64_t correction) const { return sy::var(*this, {}, correction, false); }
+Tensor Tensor::var(IntArrayRef dim, int64_t correction, bool keepdim) const {
+  return sy::var(*this, dim, correction, keepdim);
+}
+Tensor Tensor::std(int64_t correction) const { return sy::std(*this, {}, correction, false); }
+Tensor Tensor::std(IntArrayRef dim, int64_t correction, bool keepdim) const {
+  return sy::std(*this, dim, correction, keepdim);
+}
+Tensor Tensor::softmax(int64_t dim, OptType dtype) const { return sy::softmax(*this, dim, dtype); }
+Tensor Tensor::log_softmax(int64_t dim, OptType dtype) const {
+  return sy::log_softmax(*this, dim, dtype);
+}
+
+}  // namespace sy

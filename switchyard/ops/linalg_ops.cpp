@@ -112,7 +112,7 @@ void mm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& 
       // BLAS may read C even with beta 0; zero it so NaNs cannot leak in.
       if (zero_beta) std::fill_n(static_cast<T*>(out.raw_data()), out.numel(), T(0));
       if (a.sizes()[1] == 0) {
-        if (!zero_beta) mul_(out, beta);
+        if (!zero_beta) out.mul_(beta);
         return;
       }
       gemm<T>(out, a, b, alpha.to<T>(), T(0));
@@ -187,6 +187,26 @@ const Tensor& bmm_out_k(const Tensor& a, const Tensor& b, const Tensor& out) {
                       [&](const Tensor& o) { bmm_into(o, a, b); });
 }
 
+template <typename T>
+void dot_typed(const Tensor& out, const Tensor& a, const Tensor& b) {
+  const int64_t n = a.numel();
+  const T* x = static_cast<const T*>(a.raw_data());
+  const T* y = static_cast<const T*>(b.raw_data());
+  const int64_t sx = a.strides()[0], sy_ = b.strides()[0];
+  T* r = static_cast<T*>(out.raw_data());
+  if constexpr (std::is_same_v<T, float>) {
+    sync_blas_threads();
+    *r = cblas_sdot(static_cast<int>(n), x, static_cast<int>(sx), y, static_cast<int>(sy_));
+  } else if constexpr (std::is_same_v<T, double>) {
+    sync_blas_threads();
+    *r = cblas_ddot(static_cast<int>(n), x, static_cast<int>(sx), y, static_cast<int>(sy_));
+  } else {
+    T acc = 0;
+    for (int64_t i = 0; i < n; ++i) acc = static_cast<T>(acc + x[i * sx] * y[i * sy_]);
+    *r = acc;
+  }
+}
+
 Tensor dot_k(const Tensor& a, const Tensor& b) {
   check_pair("dot", a, b);
   SY_CHECK(a.dim() == 1 && b.dim() == 1 && a.numel() == b.numel(), ValueError,
@@ -194,25 +214,7 @@ Tensor dot_k(const Tensor& a, const Tensor& b) {
            to_string(a.sizes()), to_string(b.sizes()));
   Tensor out = make_tensor({}, a.dtype(), a.device());
   if (out.is_meta()) return out;
-  const int64_t n = a.numel();
-  SY_DISPATCH_ALL_TYPES(a.dtype(), "dot", [&] {
-    using T = scalar_t;
-    const T* x = static_cast<const T*>(a.raw_data());
-    const T* y = static_cast<const T*>(b.raw_data());
-    const int64_t sx = a.strides()[0], sy_ = b.strides()[0];
-    T* r = static_cast<T*>(out.raw_data());
-    if constexpr (std::is_same_v<T, float>) {
-      sync_blas_threads();
-      *r = cblas_sdot(static_cast<int>(n), x, static_cast<int>(sx), y, static_cast<int>(sy_));
-    } else if constexpr (std::is_same_v<T, double>) {
-      sync_blas_threads();
-      *r = cblas_ddot(static_cast<int>(n), x, static_cast<int>(sx), y, static_cast<int>(sy_));
-    } else {
-      T acc = 0;
-      for (int64_t i = 0; i < n; ++i) acc = static_cast<T>(acc + x[i * sx] * y[i * sy_]);
-      *r = acc;
-    }
-  });
+  SY_DISPATCH_ALL_TYPES(a.dtype(), "dot", [&] { dot_typed<scalar_t>(out, a, b); });
   return out;
 }
 

@@ -1,5 +1,9 @@
 // Factories (empty, zeros, ones, full) and fill_, with CPU and Meta kernels.
 #include <algorithm>
+#include <cmath>
+#include <string>
+
+#include <fmt/format.h>
 
 #include "switchyard/dispatch/library.h"
 #include "switchyard/ops/loops.h"
@@ -42,6 +46,84 @@ const Tensor& fill_meta(const Tensor& self, const Scalar&) {
   return self;
 }
 
+
+using FactoryArgs = std::tuple<std::optional<ScalarType>, std::optional<Device>, bool>;
+
+Tensor finish(Tensor t, bool requires_grad) {
+  if (requires_grad) t.requires_grad_(true);
+  return t;
+}
+
+Tensor arange_kernel(const Scalar& start, const Scalar& end, const Scalar& step,
+                     std::optional<ScalarType> dtype, std::optional<Device> device,
+                     bool requires_grad) {
+  const bool all_int = !start.is_floating_point() && !end.is_floating_point() &&
+                       !step.is_floating_point();
+  const ScalarType t = dtype.value_or(all_int ? kInt64 : kFloat32);
+  const double s = start.to<double>(), e = end.to<double>(), st = step.to<double>();
+  SY_CHECK(st != 0, ValueError, "arange: step must be nonzero");
+  SY_CHECK(std::isfinite(s) && std::isfinite(e), ValueError,
+           "arange: start ({}) and end ({}) must be finite", start.str(), end.str());
+  SY_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), ValueError,
+           "arange: the step {} goes away from end: start {}, end {}", step.str(), start.str(),
+           end.str());
+  const int64_t n = all_int ? (end.to<int64_t>() - start.to<int64_t>() + step.to<int64_t>() +
+                               (st > 0 ? -1 : 1)) /
+                                  step.to<int64_t>()
+                            : static_cast<int64_t>(std::ceil((e - s) / st));
+  Tensor out = make_tensor({std::max<int64_t>(n, 0)}, t, device.value_or(kCPU));
+  if (!out.is_meta()) {
+    SY_DISPATCH_ALL_TYPES(t, "arange", [&] {
+      auto* p = static_cast<scalar_t*>(out.raw_data());
+      for (int64_t i = 0; i < out.numel(); ++i) {
+        p[i] = all_int ? static_cast<scalar_t>(start.to<int64_t>() + i * step.to<int64_t>())
+                       : static_cast<scalar_t>(s + static_cast<double>(i) * st);
+      }
+    });
+  }
+  return finish(out, requires_grad);
+}
+
+Tensor linspace_kernel(const Scalar& start, const Scalar& end, int64_t steps,
+                       std::optional<ScalarType> dtype, std::optional<Device> device,
+                       bool requires_grad) {
+  SY_CHECK(steps >= 0, ValueError, "linspace: steps must be >= 0, got {}", steps);
+  const ScalarType t = dtype.value_or(kFloat32);
+  Tensor out = make_tensor({steps}, t, device.value_or(kCPU));
+  if (!out.is_meta() && steps > 0) {
+    const double s = start.to<double>(), e = end.to<double>();
+    const double step = steps > 1 ? (e - s) / static_cast<double>(steps - 1) : 0;
+    SY_DISPATCH_ALL_TYPES(t, "linspace", [&] {
+      auto* p = static_cast<scalar_t*>(out.raw_data());
+      // From both ends towards the middle, so the last value is exactly `end`.
+      const int64_t half = steps / 2;
+      for (int64_t i = 0; i < steps; ++i) {
+        p[i] = static_cast<scalar_t>(i < half ? s + step * static_cast<double>(i)
+                                              : e - step * static_cast<double>(steps - 1 - i));
+      }
+    });
+  }
+  return finish(out, requires_grad);
+}
+
+Tensor eye_kernel(int64_t n, int64_t m, std::optional<ScalarType> dtype,
+                  std::optional<Device> device, bool requires_grad) {
+  SY_CHECK(n >= 0 && m >= 0, ValueError, "eye: n and m must be >= 0, got {} and {}", n, m);
+  Tensor out = zeros({n, m}, TensorOptions().dtype(dtype.value_or(kFloat32)).device(device.value_or(kCPU)));
+  if (!out.is_meta()) {
+    SY_DISPATCH_ALL_TYPES(out.dtype(), "eye", [&] {
+      auto* p = static_cast<scalar_t*>(out.raw_data());
+      for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = scalar_t(1);
+    });
+  }
+  return finish(out, requires_grad);
+}
+
+TensorOptions like(const Tensor& self, std::optional<ScalarType> dtype,
+                   std::optional<Device> device) {
+  return TensorOptions().dtype(dtype.value_or(self.dtype())).device(device.value_or(self.device()));
+}
+
 }  // namespace
 
 SY_LIBRARY_FRAGMENT(sy, m) {
@@ -54,6 +136,26 @@ SY_LIBRARY_FRAGMENT(sy, m) {
   m.def("full(int[] size, Scalar fill_value, *, ScalarType? dtype=None, Device? device=None, "
         "bool requires_grad=False) -> Tensor");
   m.def("fill_(Tensor(a!) self, Scalar value) -> Tensor(a!)");
+  m.def("zero_(Tensor(a!) self) -> Tensor(a!)");
+  m.def("arange(Scalar end, *, ScalarType? dtype=None, Device? device=None, "
+        "bool requires_grad=False) -> Tensor");
+  m.def("arange.start(Scalar start, Scalar end, *, ScalarType? dtype=None, Device? device=None, "
+        "bool requires_grad=False) -> Tensor");
+  m.def("arange.start_step(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, "
+        "Device? device=None, bool requires_grad=False) -> Tensor");
+  m.def("linspace(Scalar start, Scalar end, int steps, *, ScalarType? dtype=None, "
+        "Device? device=None, bool requires_grad=False) -> Tensor");
+  m.def("eye(int n, *, ScalarType? dtype=None, Device? device=None, "
+        "bool requires_grad=False) -> Tensor");
+  m.def("eye.m(int n, int m, *, ScalarType? dtype=None, Device? device=None, "
+        "bool requires_grad=False) -> Tensor");
+  for (const char* op : {"empty_like", "zeros_like", "ones_like"}) {
+    m.def(fmt::format("{}(Tensor self, *, ScalarType? dtype=None, Device? device=None, "
+                      "bool requires_grad=False) -> Tensor",
+                      op));
+  }
+  m.def("full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None, "
+        "Device? device=None, bool requires_grad=False) -> Tensor");
 }
 
 // Factories take no tensors, so they dispatch on nothing and run here; the
@@ -84,6 +186,40 @@ SY_LIBRARY_IMPL(sy, CompositeExplicitAutograd, m) {
     if (requires_grad) t.requires_grad_(true);
     return t;
   });
+  m.impl("arange", [](const Scalar& end, std::optional<ScalarType> dtype,
+                      std::optional<Device> device, bool requires_grad) {
+    return arange_kernel(0, end, 1, dtype, device, requires_grad);
+  });
+  m.impl("arange.start", [](const Scalar& start, const Scalar& end,
+                            std::optional<ScalarType> dtype, std::optional<Device> device,
+                            bool requires_grad) {
+    return arange_kernel(start, end, 1, dtype, device, requires_grad);
+  });
+  m.impl("arange.start_step", SY_FN(arange_kernel));
+  m.impl("linspace", SY_FN(linspace_kernel));
+  m.impl("eye", [](int64_t n, std::optional<ScalarType> dtype, std::optional<Device> device,
+                   bool requires_grad) { return eye_kernel(n, n, dtype, device, requires_grad); });
+  m.impl("eye.m", SY_FN(eye_kernel));
+  m.impl("empty_like", [](const Tensor& self, std::optional<ScalarType> dtype,
+                          std::optional<Device> device, bool requires_grad) {
+    return finish(empty(self.sizes(), like(self, dtype, device)), requires_grad);
+  });
+  m.impl("zeros_like", [](const Tensor& self, std::optional<ScalarType> dtype,
+                          std::optional<Device> device, bool requires_grad) {
+    return finish(zeros(self.sizes(), like(self, dtype, device)), requires_grad);
+  });
+  m.impl("ones_like", [](const Tensor& self, std::optional<ScalarType> dtype,
+                         std::optional<Device> device, bool requires_grad) {
+    return finish(ones(self.sizes(), like(self, dtype, device)), requires_grad);
+  });
+  m.impl("full_like", [](const Tensor& self, const Scalar& value, std::optional<ScalarType> dtype,
+                         std::optional<Device> device, bool requires_grad) {
+    return finish(full(self.sizes(), value, like(self, dtype, device)), requires_grad);
+  });
+}
+
+SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
+  m.impl("zero_", [](const Tensor& self) { return fill_(self, 0); });
 }
 
 
@@ -123,5 +259,128 @@ const Tensor& fill_(const Tensor& self, const Scalar& value) {
 
 
 const Tensor& Tensor::fill_(const Scalar& value) const { return sy::fill_(*this, value); }
+
+const Tensor& zero_(const Tensor& self) {
+  static const auto op = typed_op<Tensor(const Tensor&)>("sy::zero_");
+  op.call(self);
+  return self;
+}
+const Tensor& Tensor::zero_() const { return sy::zero_(*this); }
+
+Tensor arange(const Scalar& end, TensorOptions o) { return arange(0, end, 1, o); }
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, TensorOptions o) {
+  static const auto op =
+      typed_op<Tensor(const Scalar&, const Scalar&, const Scalar&, std::optional<ScalarType>,
+                      std::optional<Device>, bool)>("sy::arange.start_step");
+  return op.call(start, end, step, o.dtype_opt(), o.device(), o.requires_grad());
+}
+Tensor linspace(const Scalar& start, const Scalar& end, int64_t steps, TensorOptions o) {
+  static const auto op =
+      typed_op<Tensor(const Scalar&, const Scalar&, int64_t, std::optional<ScalarType>,
+                      std::optional<Device>, bool)>("sy::linspace");
+  return op.call(start, end, steps, o.dtype_opt(), o.device(), o.requires_grad());
+}
+Tensor eye(int64_t n, TensorOptions o) { return eye(n, n, o); }
+Tensor eye(int64_t n, int64_t m, TensorOptions o) {
+  static const auto op = typed_op<Tensor(int64_t, int64_t, std::optional<ScalarType>,
+                                         std::optional<Device>, bool)>("sy::eye.m");
+  return op.call(n, m, o.dtype_opt(), o.device(), o.requires_grad());
+}
+
+namespace {
+using LikeSig = Tensor(const Tensor&, std::optional<ScalarType>, std::optional<Device>, bool);
+// Options whose device was left at its default do not move the tensor.
+std::optional<Device> like_device(const Tensor& self, const TensorOptions& o) {
+  return o.device() == kCPU ? std::optional<Device>() : std::optional<Device>(o.device());
+}
+}  // namespace
+
+Tensor empty_like(const Tensor& self, TensorOptions o) {
+  static const auto op = typed_op<LikeSig>("sy::empty_like");
+  return op.call(self, o.dtype_opt(), like_device(self, o), o.requires_grad());
+}
+Tensor zeros_like(const Tensor& self, TensorOptions o) {
+  static const auto op = typed_op<LikeSig>("sy::zeros_like");
+  return op.call(self, o.dtype_opt(), like_device(self, o), o.requires_grad());
+}
+Tensor ones_like(const Tensor& self, TensorOptions o) {
+  static const auto op = typed_op<LikeSig>("sy::ones_like");
+  return op.call(self, o.dtype_opt(), like_device(self, o), o.requires_grad());
+}
+Tensor full_like(const Tensor& self, const Scalar& value, TensorOptions o) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, const Scalar&, std::optional<ScalarType>,
+                      std::optional<Device>, bool)>("sy::full_like");
+  return op.call(self, value, o.dtype_opt(), like_device(self, o), o.requires_grad());
+}
+
+// ---- tensor() ----------------------------------------------------------------------------
+
+namespace {
+
+// Walks `d`, checking every list at one depth has one length, and notes the
+// kinds of numbers seen; `where` is the index path for errors.
+void measure(const TensorData& d, size_t depth, DimVector& shape, bool& shape_known,
+             std::string& where, bool& any_float, bool& any_int) {
+  if (d.is_leaf()) {
+    SY_CHECK(!shape_known || depth == shape.size(), ValueError,
+             "tensor: ragged nesting: the number at {} is at depth {}, but other elements are "
+             "lists {} deep",
+             where.empty() ? "the top" : where, depth, shape.size());
+    if (!shape_known) shape_known = true;
+    any_float = any_float || d.value().is_floating_point();
+    any_int = any_int || d.value().is_integral();
+    return;
+  }
+  const int64_t n = static_cast<int64_t>(d.items().size());
+  if (shape.size() <= depth) {
+    SY_CHECK(!shape_known, ValueError,
+             "tensor: ragged nesting: {} is a list where other elements are numbers",
+             where.empty() ? "the top" : where);
+    shape.push_back(n);
+    if (n == 0) shape_known = true;
+  } else {
+    SY_CHECK(shape[depth] == n, ValueError,
+             "tensor: ragged nesting: the list at {} has {} elements, but the lists before it at "
+             "that depth have {}",
+             where.empty() ? "the top" : where, n, shape[depth]);
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t len = where.size();
+    where += "[" + std::to_string(i) + "]";
+    measure(d.items()[static_cast<size_t>(i)], depth + 1, shape, shape_known, where, any_float,
+            any_int);
+    where.resize(len);
+  }
+}
+
+template <typename T>
+void write_leaves(const TensorData& d, T*& out) {
+  if (d.is_leaf()) {
+    *out++ = d.value().to<T>();
+    return;
+  }
+  for (const TensorData& item : d.items()) write_leaves(item, out);
+}
+
+}  // namespace
+
+Tensor tensor(const TensorData& data, TensorOptions options) {
+  DimVector shape;
+  bool known = false, any_float = false, any_int = false;
+  std::string where;
+  measure(data, 0, shape, known, where, any_float, any_int);
+  const bool empty_list = !data.is_leaf() && shape.size() > 0 && shape[shape.size() - 1] == 0;
+  const ScalarType inferred = any_float || empty_list ? kFloat32 : any_int ? kInt64 : kBool;
+  const ScalarType dtype = options.dtype_opt().value_or(inferred);
+  Tensor cpu = make_tensor(shape, dtype, kCPU);
+  SY_DISPATCH_ALL_TYPES(dtype, "tensor", [&] {
+    auto* p = static_cast<scalar_t*>(cpu.raw_data());
+    if (p != nullptr) write_leaves<scalar_t>(data, p);
+  });
+  Tensor out = options.device() == kCPU ? cpu : to(cpu, options.device());
+  if (options.requires_grad()) out.requires_grad_(true);
+  return out;
+}
 
 }  // namespace sy

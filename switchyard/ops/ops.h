@@ -11,3 +11,4 @@
 #include "switchyard/ops/reduction.h"
 #include "switchyard/ops/shape.h"
 #include "switchyard/ops/type_promotion.h"
+#include "switchyard/ops/random.h"

@@ -1,1 +1,327 @@
-// cat, stack, split, chunk, index_select, gather.
+// cat, stack, split, chunk, index_select, gather. cat, index_select and gather
+// have one kernel serving CPU and Meta (on meta tensors only the result is
+// made); stack, split and chunk are composites over unsqueeze, cat and narrow.
+#include <cstring>
+
+#include "switchyard/dispatch/library.h"
+#include "switchyard/ops/elementwise_impl.h"
+#include "switchyard/ops/op_call.h"
+
+namespace sy {
+namespace {
+
+using detail::wrap_dim;
+
+// The result shape and dtype of cat, after the checks.
+struct CatPlan {
+  DimVector shape;
+  ScalarType dtype = kFloat32;
+  Device device = kCPU;
+  int64_t dim = 0;
+  std::vector<Tensor> parts;  // the inputs that take part (not legacy empties)
+};
+
+CatPlan plan_cat(std::string_view op, ArrayRef<Tensor> tensors, int64_t dim) {
+  SY_CHECK(!tensors.empty(), ValueError, "{}: expected a non-empty list of tensors", op);
+  CatPlan p;
+  for (const Tensor& t : tensors) {
+    // A 1-d tensor with no elements takes no part, whatever the others' shape.
+    if (!(t.dim() == 1 && t.numel() == 0)) p.parts.push_back(t);
+  }
+  p.dtype = result_type(tensors);
+  p.device = tensors[0].device();
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    SY_CHECK(tensors[i].device() == p.device, ValueError,
+             "{}: expected all tensors on {}, but tensor {} is on {}", op, p.device.str(), i,
+             tensors[i].device().str());
+  }
+  if (p.parts.empty()) {
+    p.shape = DimVector(size_t{1}, 0);
+    return p;
+  }
+  const Tensor& first = p.parts[0];
+  SY_CHECK(first.dim() > 0, ValueError, "{}: zero-dim tensors cannot be concatenated", op);
+  p.dim = wrap_dim(op, dim, first.dim());
+  p.shape = DimVector(first.sizes());
+  p.shape[p.dim] = 0;
+  for (size_t i = 0; i < p.parts.size(); ++i) {
+    const Tensor& t = p.parts[i];
+    SY_CHECK(t.dim() == first.dim(), ValueError,
+             "{}: tensors must have one number of dimensions: tensor 0 has shape {}, tensor {} "
+             "has shape {}",
+             op, to_string(first.sizes()), i, to_string(t.sizes()));
+    for (int64_t d = 0; d < t.dim(); ++d) {
+      SY_CHECK(d == p.dim || t.sizes()[d] == first.sizes()[d], ValueError,
+               "{}: sizes must match except in dim {}: tensor 0 has shape {}, tensor {} has "
+               "shape {}",
+               op, p.dim, to_string(first.sizes()), i, to_string(t.sizes()));
+    }
+    p.shape[p.dim] += t.sizes()[p.dim];
+  }
+  return p;
+}
+
+void cat_into(const Tensor& out, const CatPlan& p) {
+  if (out.is_meta()) return;
+  int64_t offset = 0;
+  for (const Tensor& t : p.parts) {
+    const int64_t n = t.sizes()[p.dim];
+    if (n > 0) copy_(narrow(out, p.dim, offset, n), t);
+    offset += n;
+  }
+}
+
+Tensor cat_k(ArrayRef<Tensor> tensors, int64_t dim) {
+  const CatPlan p = plan_cat("cat", tensors, dim);
+  Tensor out = make_tensor(p.shape, p.dtype, p.device);
+  cat_into(out, p);
+  return out;
+}
+
+const Tensor& cat_out_k(ArrayRef<Tensor> tensors, int64_t dim, const Tensor& out) {
+  const CatPlan p = plan_cat("cat.out", tensors, dim);
+  detail::check_output("cat.out", out, p.shape, p.dtype, false);
+  for (const Tensor& t : p.parts) {
+    SY_CHECK(!detail::may_overlap(out, t), ValueError,
+             "cat.out: out overlaps one of the inputs; pass a separate out tensor");
+  }
+  cat_into(out, p);
+  return out;
+}
+
+Tensor stack_composite(ArrayRef<Tensor> tensors, int64_t dim) {
+  SY_CHECK(!tensors.empty(), ValueError, "stack: expected a non-empty list of tensors");
+  const int64_t d = wrap_dim("stack", dim, tensors[0].dim() + 1);
+  std::vector<Tensor> parts;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    SY_CHECK(tensors[i].sizes() == tensors[0].sizes(), ValueError,
+             "stack: expects tensors of one shape, but tensor 0 is {} and tensor {} is {}",
+             to_string(tensors[0].sizes()), i, to_string(tensors[i].sizes()));
+    parts.push_back(unsqueeze(tensors[i], d));
+  }
+  return cat(parts, d);
+}
+
+std::vector<Tensor> split_composite(const Tensor& self, int64_t split_size, int64_t dim) {
+  SY_CHECK(self.dim() > 0, ValueError, "split: cannot split a zero-dim tensor");
+  const int64_t d = wrap_dim("split", dim, self.dim());
+  const int64_t size = self.sizes()[d];
+  SY_CHECK(split_size > 0 || (split_size == 0 && size == 0), ValueError,
+           "split: split_size must be positive, got {}", split_size);
+  std::vector<Tensor> out;
+  if (size == 0) {
+    out.push_back(self);
+    return out;
+  }
+  for (int64_t start = 0; start < size; start += split_size) {
+    out.push_back(narrow(self, d, start, std::min(split_size, size - start)));
+  }
+  return out;
+}
+
+std::vector<Tensor> split_with_sizes_composite(const Tensor& self, IntArrayRef sizes,
+                                               int64_t dim) {
+  SY_CHECK(self.dim() > 0, ValueError, "split_with_sizes: cannot split a zero-dim tensor");
+  const int64_t d = wrap_dim("split_with_sizes", dim, self.dim());
+  int64_t total = 0;
+  for (int64_t s : sizes) {
+    SY_CHECK(s >= 0, ValueError, "split_with_sizes: sizes must be >= 0, got {}",
+             to_string(sizes));
+    total += s;
+  }
+  SY_CHECK(total == self.sizes()[d], ValueError,
+           "split_with_sizes: sizes {} add up to {}, but dim {} has size {}", to_string(sizes),
+           total, d, self.sizes()[d]);
+  std::vector<Tensor> out;
+  int64_t start = 0;
+  for (int64_t s : sizes) {
+    out.push_back(narrow(self, d, start, s));
+    start += s;
+  }
+  return out;
+}
+
+std::vector<Tensor> chunk_composite(const Tensor& self, int64_t chunks, int64_t dim) {
+  SY_CHECK(chunks > 0, ValueError, "chunk: chunks must be positive, got {}", chunks);
+  SY_CHECK(self.dim() > 0, ValueError, "chunk: cannot chunk a zero-dim tensor");
+  const int64_t d = wrap_dim("chunk", dim, self.dim());
+  const int64_t size = self.sizes()[d];
+  return split(self, std::max<int64_t>((size + chunks - 1) / chunks, size == 0 ? 0 : 1), d);
+}
+
+// The index values as int64, checked to lie in [-size, size) (negative wrap).
+std::vector<int64_t> index_values(std::string_view op, const Tensor& index, int64_t size) {
+  const Tensor idx = index.to(kInt64).contiguous();
+  std::vector<int64_t> v(static_cast<size_t>(idx.numel()));
+  std::memcpy(v.data(), idx.raw_data(), v.size() * sizeof(int64_t));
+  for (int64_t& i : v) {
+    SY_CHECK(i >= -size && i < size, IndexError,
+             "{}: index {} is out of range for a dimension of size {}", op, i, size);
+    if (i < 0) i += size;
+  }
+  return v;
+}
+
+void check_index_dtype(std::string_view op, const Tensor& index) {
+  SY_CHECK(is_integral(index.dtype(), false), TypeError,
+           "{}: index must be an integer tensor (int64 or int32), got {}", op,
+           to_string(index.dtype()));
+}
+
+Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
+  check_index_dtype("index_select", index);
+  SY_CHECK(index.dim() <= 1, ValueError,
+           "index_select: index must be 1-d (or a scalar), got shape {}", to_string(index.sizes()));
+  const int64_t d = wrap_dim("index_select", dim, self.dim());
+  DimVector shape(self.sizes());
+  if (self.dim() > 0) shape[d] = index.numel();
+  Tensor out = make_tensor(shape, self.dtype(), self.device());
+  if (out.is_meta() || index.is_meta()) return out;
+  const int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  const std::vector<int64_t> idx = index_values("index_select", index, size);
+  if (out.numel() == 0) return out;
+  const Tensor x = self.contiguous();
+  int64_t outer = 1, inner = 1;
+  for (int64_t k = 0; k < self.dim(); ++k) {
+    if (k < d) outer *= self.sizes()[k];
+    if (k > d) inner *= self.sizes()[k];
+  }
+  const size_t row = static_cast<size_t>(inner * element_size(self.dtype()));
+  const auto* src = static_cast<const char*>(x.raw_data());
+  auto* dst = static_cast<char*>(out.raw_data());
+  const int64_t n = static_cast<int64_t>(idx.size());
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i = 0; i < n; ++i) {
+      std::memcpy(dst + (o * n + i) * static_cast<int64_t>(row),
+                  src + (o * size + idx[static_cast<size_t>(i)]) * static_cast<int64_t>(row), row);
+    }
+  }
+  return out;
+}
+
+Tensor gather_k(const Tensor& self, int64_t dim, const Tensor& index, bool) {
+  check_index_dtype("gather", index);
+  const int64_t d = wrap_dim("gather", dim, self.dim());
+  SY_CHECK(index.dim() == self.dim() || (self.dim() == 0 && index.dim() <= 1), ValueError,
+           "gather: index must have self's number of dimensions: self is {}, index is {}",
+           to_string(self.sizes()), to_string(index.sizes()));
+  for (int64_t k = 0; k < index.dim() && self.dim() > 0; ++k) {
+    SY_CHECK(k == d || index.sizes()[k] <= self.sizes()[k], ValueError,
+             "gather: index of shape {} is larger than self of shape {} in dim {}",
+             to_string(index.sizes()), to_string(self.sizes()), k);
+  }
+  Tensor out = make_tensor(index.sizes(), self.dtype(), self.device());
+  if (out.is_meta() || index.is_meta() || out.numel() == 0) return out;
+  const int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  const std::vector<int64_t> idx = index_values("gather", index, size);
+  const int64_t es = element_size(self.dtype());
+  const auto* src = static_cast<const char*>(self.raw_data());
+  auto* dst = static_cast<char*>(out.raw_data());
+  // Walk index's elements in order (idx is contiguous like out), tracking the
+  // multi-index to find the source element.
+  const int64_t nd = index.dim();
+  DimVector pos(static_cast<size_t>(nd), 0);
+  for (size_t n = 0; n < idx.size(); ++n) {
+    int64_t off = 0;
+    for (int64_t k = 0; k < nd; ++k) {
+      off += (k == d ? idx[n] : pos[k]) * self.strides()[k];
+    }
+    std::memcpy(dst + static_cast<int64_t>(n) * es, src + off * es, static_cast<size_t>(es));
+    for (int64_t k = nd - 1; k >= 0; --k) {
+      if (++pos[k] < index.sizes()[k]) break;
+      pos[k] = 0;
+    }
+  }
+  return out;
+}
+
+void register_kernels(Library& m) {
+  m.impl("cat", SY_FN(cat_k));
+  m.impl("cat.out", SY_FN(cat_out_k));
+  m.impl("index_select", SY_FN(index_select_k));
+  m.impl("gather", SY_FN(gather_k));
+}
+
+}  // namespace
+
+SY_LIBRARY_FRAGMENT(sy, m) {
+  m.def("cat(Tensor[] tensors, int dim=0) -> Tensor");
+  m.def("cat.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)");
+  m.def("stack(Tensor[] tensors, int dim=0) -> Tensor");
+  m.def("split.Tensor(Tensor(a) self, int split_size, int dim=0) -> Tensor[]");
+  m.def("split_with_sizes(Tensor(a) self, int[] split_sizes, int dim=0) -> Tensor[]");
+  m.def("chunk(Tensor(a) self, int chunks, int dim=0) -> Tensor[]");
+  m.def("index_select(Tensor self, int dim, Tensor index) -> Tensor");
+  m.def("gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor");
+}
+
+SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
+SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
+SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
+  m.impl("stack", SY_FN(stack_composite));
+  m.impl("split.Tensor", SY_FN(split_composite));
+  m.impl("split_with_sizes", SY_FN(split_with_sizes_composite));
+  m.impl("chunk", SY_FN(chunk_composite));
+}
+
+// ---- free functions and methods -------------------------------------------------------
+
+using detail::typed_op;
+
+Tensor cat(ArrayRef<Tensor> tensors, int64_t dim) {
+  static const auto op = typed_op<Tensor(ArrayRef<Tensor>, int64_t)>("sy::cat");
+  return op.call(tensors, dim);
+}
+const Tensor& cat_out(const Tensor& out, ArrayRef<Tensor> tensors, int64_t dim) {
+  static const auto op =
+      typed_op<Tensor(ArrayRef<Tensor>, int64_t, const Tensor&)>("sy::cat.out");
+  op.call(tensors, dim, out);
+  return out;
+}
+Tensor stack(ArrayRef<Tensor> tensors, int64_t dim) {
+  static const auto op = typed_op<Tensor(ArrayRef<Tensor>, int64_t)>("sy::stack");
+  return op.call(tensors, dim);
+}
+std::vector<Tensor> split(const Tensor& self, int64_t split_size, int64_t dim) {
+  static const auto op =
+      typed_op<std::vector<Tensor>(const Tensor&, int64_t, int64_t)>("sy::split.Tensor");
+  return op.call(self, split_size, dim);
+}
+std::vector<Tensor> split(const Tensor& self, IntArrayRef sizes, int64_t dim) {
+  static const auto op =
+      typed_op<std::vector<Tensor>(const Tensor&, IntArrayRef, int64_t)>("sy::split_with_sizes");
+  return op.call(self, sizes, dim);
+}
+std::vector<Tensor> chunk(const Tensor& self, int64_t chunks, int64_t dim) {
+  static const auto op =
+      typed_op<std::vector<Tensor>(const Tensor&, int64_t, int64_t)>("sy::chunk");
+  return op.call(self, chunks, dim);
+}
+Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, int64_t, const Tensor&)>("sy::index_select");
+  return op.call(self, dim, index);
+}
+Tensor gather(const Tensor& self, int64_t dim, const Tensor& index) {
+  static const auto op =
+      typed_op<Tensor(const Tensor&, int64_t, const Tensor&, bool)>("sy::gather");
+  return op.call(self, dim, index, false);
+}
+
+std::vector<Tensor> Tensor::split(int64_t size, int64_t dim) const {
+  return sy::split(*this, size, dim);
+}
+std::vector<Tensor> Tensor::split(IntArrayRef sizes, int64_t dim) const {
+  return sy::split(*this, sizes, dim);
+}
+std::vector<Tensor> Tensor::chunk(int64_t chunks, int64_t dim) const {
+  return sy::chunk(*this, chunks, dim);
+}
+Tensor Tensor::index_select(int64_t dim, const Tensor& index) const {
+  return sy::index_select(*this, dim, index);
+}
+Tensor Tensor::gather(int64_t dim, const Tensor& index) const {
+  return sy::gather(*this, dim, index);
+}
+
+}  // namespace sy

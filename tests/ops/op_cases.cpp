@@ -56,14 +56,229 @@ const std::vector<Case>& cases() {
     auto add = [&](std::string op, std::function<Args(Device)> make) {
       v.push_back({std::move(op), std::move(make)});
     };
+    auto dev = [](Device d) { return std::pair<std::string, IValue>{"device", IValue(d)}; };
     // --- creation -----------------------------------------------------------
-    for (const char* f : {"sy::empty", "sy::zeros", "sy::ones"}) {
-      add(f, [](Device d) { return Args{{ints({2, 3})}, {{"device", IValue(d)}}}; });
+    for (const char* f : {"sy::empty", "sy::zeros", "sy::ones", "sy::rand", "sy::randn"}) {
+      add(f, [dev](Device d) { return Args{{ints({2, 3})}, {dev(d)}}; });
     }
-    add("sy::full", [](Device d) {
-      return Args{{ints({2, 3}), IValue(Scalar(1.5))}, {{"device", IValue(d)}}};
+    add("sy::full", [dev](Device d) {
+      return Args{{ints({2, 3}), IValue(Scalar(1.5))}, {dev(d)}};
     });
+    add("sy::arange", [dev](Device d) { return Args{{IValue(Scalar(5))}, {dev(d)}}; });
+    add("sy::arange.start", [dev](Device d) {
+      return Args{{IValue(Scalar(1)), IValue(Scalar(4.5))}, {dev(d)}};
+    });
+    add("sy::arange.start_step", [dev](Device d) {
+      return Args{{IValue(Scalar(10)), IValue(Scalar(0)), IValue(Scalar(-3))}, {dev(d)}};
+    });
+    add("sy::linspace", [dev](Device d) {
+      return Args{{IValue(Scalar(0)), IValue(Scalar(1)), IValue(int64_t{5})}, {dev(d)}};
+    });
+    add("sy::eye", [dev](Device d) { return Args{{IValue(int64_t{3})}, {dev(d)}}; });
+    add("sy::eye.m", [dev](Device d) {
+      return Args{{IValue(int64_t{2}), IValue(int64_t{4})}, {dev(d)}};
+    });
+    for (const char* f : {"sy::empty_like", "sy::zeros_like", "sy::ones_like"}) {
+      add(f, [](Device d) { return Args{{TT(d, 3, 2, kInt32)}}; });
+    }
+    add("sy::full_like", [](Device d) { return Args{{T(d, {2, 2}), IValue(Scalar(7))}}; });
     add("sy::fill_", [](Device d) { return Args{{TT(d, 3, 4), IValue(Scalar(2))}}; });
+    add("sy::zero_", [](Device d) { return Args{{TT(d, 3, 4)}}; });
+
+    // --- elementwise: binary ------------------------------------------------
+    for (const char* op : {"add", "sub"}) {
+      const std::string o(op);
+      add("sy::" + o + ".Tensor", [](Device d) {
+        return Args{{TT(d, 3, 4), T(d, {4}, kInt32)}, {{"alpha", IValue(Scalar(2))}}};
+      });
+      add("sy::" + o + ".Scalar", [](Device d) { return Args{{T(d, {2, 3}, kInt32), IValue(Scalar(2.5))}}; });
+      add("sy::" + o + "_.Tensor", [](Device d) { return Args{{T(d, {2, 3}), T(d, {3}, kInt64)}}; });
+      add("sy::" + o + "_.Scalar", [](Device d) { return Args{{TT(d, 2, 3), IValue(Scalar(3))}}; });
+      add("sy::" + o + ".out", [](Device d) {
+        return Args{{T(d, {2, 1}), T(d, {3})}, {{"out", IValue(T(d, {2, 3}, kFloat64))}}};
+      });
+    }
+    for (const char* op : {"mul", "div", "remainder"}) {
+      const std::string o(op);
+      add("sy::" + o + ".Tensor", [](Device d) { return Args{{TT(d, 3, 4), T(d, {3, 1})}}; });
+      add("sy::" + o + ".Scalar", [](Device d) { return Args{{T(d, {5}, kInt64), IValue(Scalar(2))}}; });
+      add("sy::" + o + "_.Tensor", [](Device d) { return Args{{T(d, {2, 3}), T(d, {1, 3})}}; });
+      add("sy::" + o + "_.Scalar", [](Device d) { return Args{{T(d, {2, 3}, kFloat64), IValue(Scalar(4))}}; });
+    }
+    add("sy::mul.out", [](Device d) {
+      return Args{{T(d, {3}, kInt32), T(d, {2, 1}, kInt32)}, {{"out", IValue(T(d, {2, 3}, kInt64))}}};
+    });
+    add("sy::div.out", [](Device d) {
+      return Args{{T(d, {3}, kInt32), T(d, {3}, kInt32)}, {{"out", IValue(T(d, {3}))}}};
+    });
+    add("sy::remainder.Tensor_out", [](Device d) {
+      return Args{{T(d, {4}, kInt64), T(d, {4}, kInt64)}, {{"out", IValue(T(d, {4}, kInt64))}}};
+    });
+    add("sy::div.Tensor_mode", [](Device d) {
+      return Args{{T(d, {4}, kInt64), T(d, {2, 1}, kInt64)}, {{"rounding_mode", IValue("floor")}}};
+    });
+    add("sy::div.Scalar_mode", [](Device d) {
+      return Args{{T(d, {4}), IValue(Scalar(3))}, {{"rounding_mode", IValue("trunc")}}};
+    });
+    add("sy::div_.Tensor_mode", [](Device d) {
+      return Args{{T(d, {4}, kInt32), T(d, {4}, kInt32)}, {{"rounding_mode", IValue("trunc")}}};
+    });
+    add("sy::div_.Scalar_mode", [](Device d) {
+      return Args{{T(d, {4}), IValue(Scalar(2))}, {{"rounding_mode", IValue("floor")}}};
+    });
+    add("sy::div.out_mode", [](Device d) {
+      return Args{{T(d, {4}), T(d, {4})}, {{"rounding_mode", IValue("floor")}, {"out", IValue(T(d, {4}))}}};
+    });
+    add("sy::floor_divide", [](Device d) { return Args{{T(d, {3}, kInt64), T(d, {3}, kInt64)}}; });
+    add("sy::floor_divide.Scalar", [](Device d) { return Args{{T(d, {3}), IValue(Scalar(2))}}; });
+    add("sy::pow.Tensor_Tensor", [](Device d) { return Args{{TT(d, 2, 3), T(d, {3}, kInt64)}}; });
+    add("sy::pow.Tensor_Scalar", [](Device d) { return Args{{T(d, {3}, kInt64), IValue(Scalar(3))}}; });
+    add("sy::pow.Scalar", [](Device d) { return Args{{IValue(Scalar(2.0)), T(d, {3})}}; });
+    add("sy::pow_.Tensor", [](Device d) { return Args{{T(d, {3}), T(d, {3})}}; });
+    add("sy::pow_.Scalar", [](Device d) { return Args{{T(d, {3}), IValue(Scalar(0.5))}}; });
+    add("sy::pow.Tensor_Tensor_out", [](Device d) {
+      return Args{{T(d, {3}), T(d, {3})}, {{"out", IValue(T(d, {3}))}}};
+    });
+    for (const char* op : {"maximum", "minimum"}) {
+      const std::string o(op);
+      add("sy::" + o, [](Device d) { return Args{{T(d, {2, 3}), T(d, {3}, kInt32)}}; });
+      add("sy::" + o + ".out", [](Device d) {
+        return Args{{T(d, {3}), T(d, {3})}, {{"out", IValue(T(d, {3}))}}};
+      });
+    }
+    for (const char* op : {"eq", "ne", "lt", "le", "gt", "ge"}) {
+      const std::string o(op);
+      add("sy::" + o + ".Tensor", [](Device d) { return Args{{TT(d, 2, 3), T(d, {3}, kInt64)}}; });
+      add("sy::" + o + ".Scalar", [](Device d) { return Args{{T(d, {4}, kInt32), IValue(Scalar(1))}}; });
+    }
+    add("sy::logical_and", [](Device d) { return Args{{T(d, {3}), T(d, {2, 3}, kBool)}}; });
+    add("sy::logical_or", [](Device d) { return Args{{T(d, {3}, kInt64), T(d, {3})}}; });
+    add("sy::logical_not", [](Device d) { return Args{{TT(d, 2, 2)}}; });
+    add("sy::where.self", [](Device d) {
+      return Args{{T(d, {2, 1}, kBool), T(d, {3}, kInt32), T(d, {2, 3})}};
+    });
+    add("sy::clamp", [](Device d) {
+      return Args{{TT(d, 3, 2), IValue(Scalar(0)), IValue(Scalar(0.5))}};
+    });
+    add("sy::clamp_", [](Device d) { return Args{{T(d, {4}), IValue(Scalar(2))}}; });
+    add("sy::clamp.out", [](Device d) {
+      return Args{{T(d, {4}, kInt64)}, {{"max", IValue(Scalar(0))}, {"out", IValue(T(d, {4}, kInt64))}}};
+    });
+
+    // --- elementwise: unary -------------------------------------------------
+    for (const char* op : {"neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh",
+                           "sigmoid", "relu"}) {
+      const std::string o(op);
+      add("sy::" + o, [](Device d) { return Args{{TT(d, 3, 2)}}; });
+      add("sy::" + o + "_", [](Device d) { return Args{{T(d, {2, 2}, kFloat64)}}; });
+      add("sy::" + o + ".out", [](Device d) {
+        return Args{{T(d, {3}, kInt32)}, {{"out", IValue(T(d, {3}, kFloat64))}}};
+      });
+    }
+    add("sy::gelu", [](Device d) { return Args{{TT(d, 3, 2)}}; });
+    add("sy::gelu_", [](Device d) { return Args{{T(d, {4})}, {{"approximate", IValue("tanh")}}}; });
+    add("sy::gelu.out", [](Device d) { return Args{{T(d, {4})}, {{"out", IValue(T(d, {4}))}}}; });
+
+    // --- reductions ---------------------------------------------------------
+    add("sy::sum", [](Device d) { return Args{{TT(d, 3, 4, kInt32)}}; });
+    add("sy::sum.dim_IntList", [](Device d) {
+      return Args{{T(d, {2, 3, 4}), ints({0, 2})}, {{"keepdim", IValue(true)}}};
+    });
+    add("sy::sum.IntList_out", [](Device d) {
+      return Args{{T(d, {2, 3}), ints({1})}, {{"out", IValue(T(d, {2}))}}};
+    });
+    add("sy::mean", [](Device d) { return Args{{TT(d, 3, 4)}}; });
+    add("sy::mean.dim", [](Device d) { return Args{{T(d, {2, 3, 4}), ints({-1})}}; });
+    add("sy::mean.out", [](Device d) {
+      return Args{{T(d, {2, 3}), ints({0})}, {{"keepdim", IValue(true)}, {"out", IValue(T(d, {1, 3}))}}};
+    });
+    add("sy::prod", [](Device d) { return Args{{T(d, {3}, kInt32)}}; });
+    add("sy::prod.dim_int", [](Device d) { return Args{{TT(d, 2, 3), IValue(int64_t{1})}}; });
+    add("sy::max", [](Device d) { return Args{{TT(d, 2, 3)}}; });
+    add("sy::min", [](Device d) { return Args{{T(d, {4}, kInt64)}}; });
+    add("sy::max.dim", [](Device d) { return Args{{T(d, {2, 3, 4}), IValue(int64_t{1})}}; });
+    add("sy::min.dim", [](Device d) {
+      return Args{{TT(d, 3, 2), IValue(int64_t{0}), IValue(true)}};
+    });
+    add("sy::argmax", [](Device d) { return Args{{T(d, {2, 3})}}; });
+    add("sy::argmin", [](Device d) { return Args{{T(d, {2, 3}), IValue(int64_t{1}), IValue(true)}}; });
+    add("sy::var.correction", [](Device d) { return Args{{T(d, {3, 4}), ints({1})}}; });
+    add("sy::std.correction", [](Device d) { return Args{{TT(d, 3, 4)}}; });
+    add("sy::_softmax", [](Device d) { return Args{{T(d, {2, 5}), IValue(int64_t{0}), IValue(false)}}; });
+    add("sy::_log_softmax", [](Device d) { return Args{{T(d, {2, 5}), IValue(int64_t{1}), IValue(false)}}; });
+    add("sy::softmax.int", [](Device d) { return Args{{TT(d, 3, 4), IValue(int64_t{1})}}; });
+    add("sy::log_softmax.int", [](Device d) {
+      return Args{{T(d, {3, 4}, kInt64), IValue(int64_t{0}), IValue(kFloat64)}};
+    });
+
+    // --- linear algebra -----------------------------------------------------
+    add("sy::mm", [](Device d) { return Args{{TT(d, 2, 3), T(d, {3, 4})}}; });
+    add("sy::mm.out", [](Device d) {
+      return Args{{T(d, {2, 3}), T(d, {3, 4})}, {{"out", IValue(T(d, {2, 4}))}}};
+    });
+    add("sy::bmm", [](Device d) { return Args{{T(d, {2, 2, 3}), T(d, {2, 3, 4})}}; });
+    add("sy::bmm.out", [](Device d) {
+      return Args{{T(d, {2, 2, 3}), T(d, {2, 3, 1})}, {{"out", IValue(T(d, {2, 2, 1}))}}};
+    });
+    add("sy::dot", [](Device d) { return Args{{T(d, {5}, kInt64), T(d, {5}, kInt64)}}; });
+    add("sy::addmm", [](Device d) {
+      return Args{{T(d, {4}), T(d, {2, 3}), T(d, {3, 4})}, {{"beta", IValue(Scalar(0.5))}}};
+    });
+    add("sy::addmm.out", [](Device d) {
+      return Args{{T(d, {2, 4}), T(d, {2, 3}), T(d, {3, 4})}, {{"out", IValue(T(d, {2, 4}))}}};
+    });
+    add("sy::matmul", [](Device d) { return Args{{T(d, {2, 1, 3, 4}), T(d, {5, 4, 2})}}; });
+
+    // --- views and shape ----------------------------------------------------
+    add("sy::view", [](Device d) { return Args{{T(d, {2, 3, 4}), ints({6, -1})}}; });
+    add("sy::reshape", [](Device d) { return Args{{TT(d, 3, 4), ints({-1})}}; });
+    add("sy::flatten.using_ints", [](Device d) { return Args{{T(d, {2, 3, 4}), IValue(int64_t{1})}}; });
+    add("sy::transpose.int", [](Device d) {
+      return Args{{T(d, {2, 3, 4}), IValue(int64_t{0}), IValue(int64_t{-1})}};
+    });
+    add("sy::t", [](Device d) { return Args{{T(d, {2, 3})}}; });
+    add("sy::permute", [](Device d) { return Args{{T(d, {2, 3, 4}), ints({2, 0, 1})}}; });
+    add("sy::select.int", [](Device d) {
+      return Args{{T(d, {2, 3, 4}), IValue(int64_t{1}), IValue(int64_t{-1})}};
+    });
+    add("sy::slice.Tensor", [](Device d) {
+      return Args{{T(d, {10, 3}), IValue(int64_t{0}), IValue(int64_t{1}), IValue(int64_t{8}), IValue(int64_t{3})}};
+    });
+    add("sy::narrow", [](Device d) {
+      return Args{{T(d, {4, 5}), IValue(int64_t{1}), IValue(int64_t{1}), IValue(int64_t{3})}};
+    });
+    add("sy::unsqueeze", [](Device d) { return Args{{TT(d, 2, 3), IValue(int64_t{1})}}; });
+    add("sy::squeeze", [](Device d) { return Args{{T(d, {1, 3, 1, 2})}}; });
+    add("sy::squeeze.dim", [](Device d) { return Args{{T(d, {1, 3, 1}), IValue(int64_t{-1})}}; });
+    add("sy::expand", [](Device d) { return Args{{T(d, {3, 1}), ints({2, -1, 4})}}; });
+    add("sy::contiguous", [](Device d) { return Args{{TT(d, 3, 4)}}; });
+    add("sy::clone", [](Device d) { return Args{{TT(d, 3, 4, kInt32)}}; });
+    add("sy::copy_", [](Device d) { return Args{{T(d, {2, 3}, kInt64), TT(d, 1, 3)}}; });
+    add("sy::to.dtype", [](Device d) { return Args{{TT(d, 2, 3), IValue(kInt32)}}; });
+    add("sy::to.device", [](Device d) {
+      return Args{{T(d, {2, 3}), IValue(d), IValue(kFloat64)}};
+    });
+
+    // --- joining and indexing -----------------------------------------------
+    add("sy::cat", [](Device d) {
+      return Args{{tensors({T(d, {2, 3}), T(d, {1, 3}, kInt64), T(d, {0})}), IValue(int64_t{0})}};
+    });
+    add("sy::cat.out", [](Device d) {
+      return Args{{tensors({T(d, {2, 2}), TT(d, 2, 1)}), IValue(int64_t{1})},
+                  {{"out", IValue(T(d, {2, 3}))}}};
+    });
+    add("sy::stack", [](Device d) { return Args{{tensors({T(d, {2, 3}), T(d, {2, 3})}), IValue(int64_t{1})}}; });
+    add("sy::split.Tensor", [](Device d) { return Args{{T(d, {5, 2}), IValue(int64_t{2})}}; });
+    add("sy::split_with_sizes", [](Device d) {
+      return Args{{T(d, {2, 5}), ints({1, 4}), IValue(int64_t{1})}};
+    });
+    add("sy::chunk", [](Device d) { return Args{{T(d, {7}), IValue(int64_t{3})}}; });
+    add("sy::index_select", [](Device d) {
+      return Args{{TT(d, 3, 4), IValue(int64_t{1}), Z(d, {5})}};
+    });
+    add("sy::gather", [](Device d) {
+      return Args{{T(d, {3, 4}), IValue(int64_t{1}), Z(d, {2, 6})}};
+    });
     return v;
   }();
   return table;

@@ -1,6 +1,7 @@
-// cat, stack, split, chunk, index_select, gather. cat, index_select and gather
-// have one kernel serving CPU and Meta (on meta tensors only the result is
-// made); stack, split and chunk are composites over unsqueeze, cat and narrow.
+// cat, stack, split, chunk, index_select, gather. index_select and gather have
+// one kernel serving CPU and Meta (on meta tensors only the result is made);
+// cat is CompositeExplicitAutograd (it copies through copy_); stack, split and
+// chunk are composites over unsqueeze, cat and narrow.
 #include <cstring>
 
 #include "switchyard/dispatch/library.h"
@@ -236,8 +237,6 @@ Tensor gather_k(const Tensor& self, int64_t dim, const Tensor& index, bool) {
 }
 
 void register_kernels(Library& m) {
-  m.impl("cat", SY_FN(cat_k));
-  m.impl("cat.out", SY_FN(cat_out_k));
   m.impl("index_select", SY_FN(index_select_k));
   m.impl("gather", SY_FN(gather_k));
 }
@@ -257,6 +256,12 @@ SY_LIBRARY_FRAGMENT(sy, m) {
 
 SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
 SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
+// cat copies through copy_, so one kernel serves every backend, and a call with
+// an empty list still reaches it (and its error).
+SY_LIBRARY_IMPL(sy, CompositeExplicitAutograd, m) {
+  m.impl("cat", SY_FN(cat_k));
+  m.impl("cat.out", SY_FN(cat_out_k));
+}
 SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
   m.impl("stack", SY_FN(stack_composite));
   m.impl("split.Tensor", SY_FN(split_composite));

@@ -6,8 +6,6 @@
 // when it changed, so set_num_threads governs matrix products too; inside a
 // parallel region (a parallel_for chunk, a launched task) products run on one
 // thread, as nested parallelism would only oversubscribe the cores.
-#include <atomic>
-
 #include <cblas.h>
 
 #include "switchyard/dispatch/library.h"
@@ -17,15 +15,12 @@
 namespace sy {
 namespace {
 
-// Applies switchyard's thread count to OpenBLAS when it differs from the last
-// one applied. openblas_set_num_threads is process-wide, hence the cache.
+// Applies switchyard's thread count to OpenBLAS when it differs. The setting is
+// process-wide and others (libtorch, numpy) may change it too, so it is read
+// back each time rather than cached.
 void sync_blas_threads() {
-  static std::atomic<int> applied{0};
   const int want = in_parallel_region() ? 1 : get_num_threads();
-  if (applied.load(std::memory_order_relaxed) != want) {
-    openblas_set_num_threads(want);
-    applied.store(want, std::memory_order_relaxed);
-  }
+  if (openblas_get_num_threads() != want) openblas_set_num_threads(want);
 }
 
 void check_pair(std::string_view op, const Tensor& a, const Tensor& b) {

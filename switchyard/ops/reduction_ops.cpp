@@ -6,6 +6,7 @@
 // serves CPU and Meta (on meta tensors only the result is made); mean, std,
 // softmax and log_softmax are composites.
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -78,23 +79,37 @@ ScalarType accumulate_type(const Tensor& self, std::optional<ScalarType> dtype) 
   return is_integral(self.dtype(), true) ? kInt64 : self.dtype();
 }
 
-// Sum of n contiguous values: 16 lanes within blocks of 4096 (vectorised, and
-// each lane adds few values, which keeps float sums accurate), blocks added in Acc.
+// Sum of n contiguous values: within blocks of 4096, four independent vector
+// accumulators (kept in registers, so the adds pipeline), blocks added in Acc.
+// Each lane sums few values, which keeps float sums accurate.
 template <typename T, typename Acc>
 Acc sum_row(const T* p, int64_t n) {
   using Lane = std::conditional_t<std::is_floating_point_v<T>, T, Acc>;
-  constexpr int64_t kBlock = 4096, kLanes = 16;
+  constexpr int64_t kBlock = 4096;
+  constexpr int64_t kWidth = 16 / sizeof(Lane) > 0 ? 16 / sizeof(Lane) : 1;  // one SSE register
+  typedef Lane Vec __attribute__((vector_size(kWidth * sizeof(Lane))));
   Acc total = 0;
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t e = std::min(n, b + kBlock);
-    Lane lanes[kLanes] = {};
+    Vec a0 = {}, a1 = {}, a2 = {}, a3 = {};
     int64_t i = b;
-    for (; i + kLanes <= e; i += kLanes) {
-      for (int64_t j = 0; j < kLanes; ++j) lanes[j] += static_cast<Lane>(p[i + j]);
+    if constexpr (std::is_same_v<Lane, T>) {
+      for (; i + 4 * kWidth <= e; i += 4 * kWidth) {
+        Vec x0, x1, x2, x3;
+        std::memcpy(&x0, p + i, sizeof(Vec));
+        std::memcpy(&x1, p + i + kWidth, sizeof(Vec));
+        std::memcpy(&x2, p + i + 2 * kWidth, sizeof(Vec));
+        std::memcpy(&x3, p + i + 3 * kWidth, sizeof(Vec));
+        a0 += x0;
+        a1 += x1;
+        a2 += x2;
+        a3 += x3;
+      }
     }
+    const Vec v = (a0 + a1) + (a2 + a3);
     Lane block = 0;
+    for (int64_t j = 0; j < kWidth; ++j) block += v[j];
     for (; i < e; ++i) block += static_cast<Lane>(p[i]);
-    for (int64_t j = 0; j < kLanes; ++j) block += lanes[j];
     total += static_cast<Acc>(block);
   }
   return total;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -10,14 +11,78 @@
 namespace sy {
 namespace {
 
+constexpr size_t kAlignment = 64;
+
+// Note [Small block cache]
+// Small tensors are made and dropped at a high rate (scalars, shapes, loop
+// temporaries), and aligned_alloc is slow for them: glibc serves aligned
+// requests outside its fast per-thread bins and splits chunks that later need
+// consolidating. So blocks of up to kMaxCached bytes, in 64-byte size classes,
+// are kept on a per-thread free list when freed and handed out again by the
+// same thread: no lock, no atomic. A block freed on another thread joins that
+// thread's list; lists are bounded, and a thread frees its list when it exits.
+constexpr size_t kMaxCached = 1024;
+constexpr size_t kClasses = kMaxCached / kAlignment;
+constexpr size_t kKeepPerClass = 64;
+
+struct BlockCache {
+  std::array<std::array<void*, kKeepPerClass>, kClasses> blocks{};
+  std::array<size_t, kClasses> count{};
+  ~BlockCache();
+};
+
+constinit thread_local BlockCache* tls_cache __attribute__((tls_model("initial-exec"))) = nullptr;
+constinit thread_local bool tls_cache_gone __attribute__((tls_model("initial-exec"))) = false;
+
+BlockCache::~BlockCache() {
+  tls_cache = nullptr;
+  tls_cache_gone = true;
+  for (size_t c = 0; c < kClasses; ++c) {
+    for (size_t i = 0; i < count[c]; ++i) std::free(blocks[c][i]);
+  }
+}
+
+// The calling thread's cache, or null once its thread_locals are being destroyed.
+BlockCache* block_cache() {
+  if (tls_cache != nullptr || tls_cache_gone) return tls_cache;
+  thread_local BlockCache cache;
+  tls_cache = &cache;
+  return tls_cache;
+}
+
+void free_block(void* data, void* size_class) {
+  const auto c = reinterpret_cast<uintptr_t>(size_class);
+  BlockCache* cache = tls_cache;
+  if (cache != nullptr && cache->count[c] < kKeepPerClass) {
+    cache->blocks[c][cache->count[c]++] = data;
+    return;
+  }
+  std::free(data);
+}
+
+void free_large(void* data, void*) { std::free(data); }
+
 class CpuAllocator final : public Allocator {
  public:
   DataPtr allocate(size_t nbytes) override {
     if (nbytes == 0) return {};
-    constexpr size_t kAlignment = 64;
-    void* p = std::aligned_alloc(kAlignment, (nbytes + kAlignment - 1) / kAlignment * kAlignment);
+    const size_t rounded = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
+    if (rounded <= kMaxCached) {
+      const size_t c = rounded / kAlignment - 1;
+      void* context = reinterpret_cast<void*>(static_cast<uintptr_t>(c));
+      BlockCache* cache = block_cache();
+      if (cache != nullptr && cache->count[c] > 0) {
+        return {cache->blocks[c][--cache->count[c]], &free_block, context};
+      }
+      return {checked(std::aligned_alloc(kAlignment, rounded), nbytes), &free_block, context};
+    }
+    return {checked(std::aligned_alloc(kAlignment, rounded), nbytes), &free_large, nullptr};
+  }
+
+ private:
+  static void* checked(void* p, size_t nbytes) {
     SY_CHECK(p != nullptr, Error, "cpu allocator: out of memory allocating {} bytes", nbytes);
-    return {p, [](void* data, void*) { std::free(data); }, nullptr};
+    return p;
   }
 };
 

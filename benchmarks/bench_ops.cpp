@@ -1,0 +1,263 @@
+// The operator set (issue 4): creating a one-element tensor, add on one
+// element (new result and out=), sum over 16M floats, and 512x512 matrix
+// products, each side by side with libtorch's counterpart in one process
+// (the libtorch half only when libtorch is found). The 16M-element add_out and
+// its memcpy ceiling live in bench_thread_state.cpp with the thread scaling.
+// benchmarks/report.py prints the ratios and checks benchmarks/targets.json.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <thread>
+
+#include <switchyard/parallel/parallel.h>
+#include <switchyard/switchyard.h>
+
+#ifdef SWITCHYARD_HAVE_TORCH
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+// libtorch's mm runs on the same OpenBLAS, whose thread count
+// at::set_num_threads does not set; the libtorch half sets it, as switchyard does.
+extern "C" void openblas_set_num_threads(int);
+extern "C" int openblas_get_num_threads();
+#endif
+
+namespace {
+
+constexpr int64_t kBig = int64_t{1} << 24;  // 16M float32 elements = 64 MB
+constexpr int64_t kMat = 512;
+
+int hardware_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+// Runs a benchmark body with the intra-op thread count set, restoring it after.
+class SyThreads {
+ public:
+  explicit SyThreads(int n) : saved_(sy::get_num_threads()) { sy::set_num_threads(n); }
+  ~SyThreads() { sy::set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+// ---- switchyard -------------------------------------------------------------------
+
+void BM_Empty1_switchyard(benchmark::State& state) {
+  for (auto _ : state) {
+    sy::Tensor t = sy::empty({1});
+    benchmark::DoNotOptimize(t.impl());
+  }
+}
+BENCHMARK(BM_Empty1_switchyard)->Name("Empty1/switchyard");
+
+void BM_Add1_switchyard(benchmark::State& state) {
+  sy::Tensor a = sy::ones({1});
+  sy::Tensor b = sy::ones({1});
+  for (auto _ : state) {
+    sy::Tensor c = sy::add(a, b);
+    benchmark::DoNotOptimize(c.impl());
+  }
+}
+BENCHMARK(BM_Add1_switchyard)->Name("Add1/switchyard");
+
+void BM_AddOut1_switchyard(benchmark::State& state) {
+  sy::Tensor a = sy::ones({1});
+  sy::Tensor b = sy::ones({1});
+  sy::Tensor out = sy::zeros({1});
+  for (auto _ : state) {
+    sy::add_out(out, a, b);
+    benchmark::DoNotOptimize(out.raw_data());
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_AddOut1_switchyard)->Name("AddOut1/switchyard");
+
+void sy_sum_16m(benchmark::State& state, int threads) {
+  SyThreads scope(threads);
+  sy::Tensor a = sy::rand({kBig});
+  for (auto _ : state) {
+    sy::Tensor s = sy::sum(a);
+    benchmark::DoNotOptimize(s.impl());
+  }
+  state.SetBytesProcessed(state.iterations() * kBig * int64_t{sizeof(float)});
+  state.counters["threads"] = threads;
+}
+void BM_Sum16M_1thread_switchyard(benchmark::State& s) { sy_sum_16m(s, 1); }
+void BM_Sum16M_allthreads_switchyard(benchmark::State& s) { sy_sum_16m(s, hardware_threads()); }
+BENCHMARK(BM_Sum16M_1thread_switchyard)
+    ->Name("Sum16M_1thread/switchyard")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Sum16M_allthreads_switchyard)
+    ->Name("Sum16M_allthreads/switchyard")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void sy_mm_512(benchmark::State& state, int threads) {
+  SyThreads scope(threads);
+  sy::Tensor a = sy::rand({kMat, kMat});
+  sy::Tensor b = sy::rand({kMat, kMat});
+  for (auto _ : state) {
+    sy::Tensor c = sy::mm(a, b);
+    benchmark::DoNotOptimize(c.impl());
+  }
+  state.counters["GFLOPS"] = benchmark::Counter(
+      static_cast<double>(2 * kMat * kMat * kMat) * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+  state.counters["threads"] = threads;
+}
+void BM_Mm512_1thread_switchyard(benchmark::State& s) { sy_mm_512(s, 1); }
+void BM_Mm512_allthreads_switchyard(benchmark::State& s) { sy_mm_512(s, hardware_threads()); }
+BENCHMARK(BM_Mm512_1thread_switchyard)
+    ->Name("Mm512_1thread/switchyard")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Mm512_allthreads_switchyard)
+    ->Name("Mm512_allthreads/switchyard")->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// Softmax over the rows of a 256x1024 float32 matrix: a composite that calls a
+// fused kernel.
+void BM_Softmax_switchyard(benchmark::State& state) {
+  SyThreads scope(1);
+  sy::Tensor a = sy::randn({256, 1024});
+  for (auto _ : state) {
+    sy::Tensor s = sy::softmax(a, 1);
+    benchmark::DoNotOptimize(s.impl());
+  }
+}
+BENCHMARK(BM_Softmax_switchyard)->Name("Softmax256x1024/switchyard")->Unit(benchmark::kMicrosecond);
+
+// contiguous() of a transposed 1024x1024 float32 matrix: a strided copy.
+void BM_TransposeContiguous_switchyard(benchmark::State& state) {
+  SyThreads scope(1);
+  sy::Tensor a = sy::rand({1024, 1024});
+  for (auto _ : state) {
+    sy::Tensor c = a.t().contiguous();
+    benchmark::DoNotOptimize(c.impl());
+  }
+}
+BENCHMARK(BM_TransposeContiguous_switchyard)
+    ->Name("TransposeContiguous1024/switchyard")->Unit(benchmark::kMicrosecond);
+
+// A chain of view ops on a small tensor: the metadata path.
+void BM_ViewChain_switchyard(benchmark::State& state) {
+  sy::Tensor a = sy::ones({4, 8, 16});
+  for (auto _ : state) {
+    sy::Tensor v = a.transpose(0, 1).unsqueeze(0).select(1, 2).view({4, 16});
+    benchmark::DoNotOptimize(v.impl());
+  }
+}
+BENCHMARK(BM_ViewChain_switchyard)->Name("ViewChain/switchyard");
+
+#ifdef SWITCHYARD_HAVE_TORCH
+// ---- libtorch counterparts ----------------------------------------------------------
+
+class AtThreads {
+ public:
+  explicit AtThreads(int n) : saved_(at::get_num_threads()) { at::set_num_threads(n); }
+  ~AtThreads() { at::set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+void BM_Empty1_libtorch(benchmark::State& state) {
+  for (auto _ : state) {
+    at::Tensor t = at::empty({1});
+    benchmark::DoNotOptimize(t.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK(BM_Empty1_libtorch)->Name("Empty1/libtorch");
+
+void BM_Add1_libtorch(benchmark::State& state) {
+  at::Tensor a = at::ones({1});
+  at::Tensor b = at::ones({1});
+  for (auto _ : state) {
+    at::Tensor c = at::add(a, b);
+    benchmark::DoNotOptimize(c.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK(BM_Add1_libtorch)->Name("Add1/libtorch");
+
+void BM_AddOut1_libtorch(benchmark::State& state) {
+  at::Tensor a = at::ones({1});
+  at::Tensor b = at::ones({1});
+  at::Tensor out = at::zeros({1});
+  for (auto _ : state) {
+    at::add_out(out, a, b);
+    benchmark::DoNotOptimize(out.data_ptr());
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_AddOut1_libtorch)->Name("AddOut1/libtorch");
+
+void at_sum_16m(benchmark::State& state, int threads) {
+  AtThreads scope(threads);
+  at::Tensor a = at::rand({kBig});
+  for (auto _ : state) {
+    at::Tensor s = at::sum(a);
+    benchmark::DoNotOptimize(s.unsafeGetTensorImpl());
+  }
+  state.SetBytesProcessed(state.iterations() * kBig * int64_t{sizeof(float)});
+  state.counters["threads"] = threads;
+}
+void BM_Sum16M_1thread_libtorch(benchmark::State& s) { at_sum_16m(s, 1); }
+void BM_Sum16M_allthreads_libtorch(benchmark::State& s) { at_sum_16m(s, hardware_threads()); }
+BENCHMARK(BM_Sum16M_1thread_libtorch)
+    ->Name("Sum16M_1thread/libtorch")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Sum16M_allthreads_libtorch)
+    ->Name("Sum16M_allthreads/libtorch")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void at_mm_512(benchmark::State& state, int threads) {
+  AtThreads scope(threads);
+  const int saved_blas = openblas_get_num_threads();
+  openblas_set_num_threads(threads);
+  at::Tensor a = at::rand({kMat, kMat});
+  at::Tensor b = at::rand({kMat, kMat});
+  for (auto _ : state) {
+    at::Tensor c = at::mm(a, b);
+    benchmark::DoNotOptimize(c.unsafeGetTensorImpl());
+  }
+  state.counters["GFLOPS"] = benchmark::Counter(
+      static_cast<double>(2 * kMat * kMat * kMat) * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+  state.counters["threads"] = threads;
+  openblas_set_num_threads(saved_blas);
+}
+void BM_Mm512_1thread_libtorch(benchmark::State& s) { at_mm_512(s, 1); }
+void BM_Mm512_allthreads_libtorch(benchmark::State& s) { at_mm_512(s, hardware_threads()); }
+BENCHMARK(BM_Mm512_1thread_libtorch)
+    ->Name("Mm512_1thread/libtorch")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Mm512_allthreads_libtorch)
+    ->Name("Mm512_allthreads/libtorch")->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_Softmax_libtorch(benchmark::State& state) {
+  AtThreads scope(1);
+  at::Tensor a = at::randn({256, 1024});
+  for (auto _ : state) {
+    at::Tensor s = at::softmax(a, 1);
+    benchmark::DoNotOptimize(s.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK(BM_Softmax_libtorch)->Name("Softmax256x1024/libtorch")->Unit(benchmark::kMicrosecond);
+
+void BM_TransposeContiguous_libtorch(benchmark::State& state) {
+  AtThreads scope(1);
+  at::Tensor a = at::rand({1024, 1024});
+  for (auto _ : state) {
+    at::Tensor c = a.t().contiguous();
+    benchmark::DoNotOptimize(c.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK(BM_TransposeContiguous_libtorch)
+    ->Name("TransposeContiguous1024/libtorch")->Unit(benchmark::kMicrosecond);
+
+void BM_ViewChain_libtorch(benchmark::State& state) {
+  at::Tensor a = at::ones({4, 8, 16});
+  for (auto _ : state) {
+    at::Tensor v = a.transpose(0, 1).unsqueeze(0).select(1, 2).view({4, 16});
+    benchmark::DoNotOptimize(v.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK(BM_ViewChain_libtorch)->Name("ViewChain/libtorch");
+#endif
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -60,9 +60,25 @@ int main() {
   std::cout << "  after the guard, grad mode is " << (sy::GradMode::is_enabled() ? "on" : "off")
             << "\n\n";
 
+  std::cout << "The built-in ops broadcast and promote as in PyTorch:\n";
+  sy::Tensor a = sy::tensor({{1.0, 2.0}, {3.0, 4.0}});
+  sy::Tensor s = (a.matmul(a.t()) + 1).softmax(-1).sum({0});
+  std::cout << "  (a @ a.t() + 1).softmax(-1).sum(0) = " << s.to_string() << "\n";
+  std::cout << "  arange(4) * 2.5 = " << (sy::arange(4) * 2.5).to_string() << "\n\n";
+
+  std::cout << "Tracing records each op once; the graph replays on new inputs:\n";
+  sy::Graph graph = sy::trace(
+      [](const std::vector<sy::Tensor>& in) {
+        return std::vector<sy::Tensor>{sy::relu(sy::mm(in[0], in[1])).sum()};
+      },
+      {sy::rand({2, 3}), sy::rand({3, 4})});
+  std::cout << graph.to_string();
+  std::cout << "  replayed: " << graph.run({sy::ones({2, 3}), sy::ones({3, 4})})[0].to_string()
+            << "\n\n";
+
   std::cout << "A call whose keys reach no kernel fails and says why:\n";
   try {
-    sy::IncludeDispatchKeyGuard tracing(sy::DispatchKey::Tracer);
+    sy::IncludeDispatchKeyGuard batched(sy::DispatchKey::Batched);  // no kernel, no fallback
     scale.call(x, 1.0);
   } catch (const sy::Error& e) {
     std::cout << e.what() << "\n";

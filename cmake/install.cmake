@@ -19,7 +19,8 @@ install(TARGETS switchyard EXPORT switchyardTargets
 # Every header, in its layer's folder: public headers include each other by those paths.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/switchyard/
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/switchyard
-  FILES_MATCHING PATTERN "*.h")
+  FILES_MATCHING PATTERN "*.h"
+  PATTERN "python" EXCLUDE)  # the bindings' private header needs Python.h
 
 install(EXPORT switchyardTargets
   NAMESPACE switchyard::

@@ -28,25 +28,34 @@ constexpr size_t kKeepPerClass = 64;
 struct BlockCache {
   std::array<std::array<void*, kKeepPerClass>, kClasses> blocks{};
   std::array<size_t, kClasses> count{};
-  ~BlockCache();
+  ~BlockCache() {
+    for (size_t c = 0; c < kClasses; ++c) {
+      for (size_t i = 0; i < count[c]; ++i) std::free(blocks[c][i]);
+    }
+  }
 };
 
 constinit thread_local BlockCache* tls_cache __attribute__((tls_model("initial-exec"))) = nullptr;
 constinit thread_local bool tls_cache_gone __attribute__((tls_model("initial-exec"))) = false;
 
-BlockCache::~BlockCache() {
-  tls_cache = nullptr;
-  tls_cache_gone = true;
-  for (size_t c = 0; c < kClasses; ++c) {
-    for (size_t i = 0; i < count[c]; ++i) std::free(blocks[c][i]);
+// Owns the calling thread's cache. The cache itself is on the heap: 8 KiB of
+// thread_local data would not fit the static TLS space a library loaded with
+// dlopen (as from Python) may use.
+struct BlockCacheOwner {
+  BlockCache* cache = nullptr;
+  ~BlockCacheOwner() {
+    tls_cache = nullptr;
+    tls_cache_gone = true;
+    delete cache;
   }
-}
+};
 
 // The calling thread's cache, or null once its thread_locals are being destroyed.
 BlockCache* block_cache() {
   if (tls_cache != nullptr || tls_cache_gone) return tls_cache;
-  thread_local BlockCache cache;
-  tls_cache = &cache;
+  thread_local BlockCacheOwner owner;
+  owner.cache = new BlockCache;
+  tls_cache = owner.cache;
   return tls_cache;
 }
 

@@ -49,6 +49,13 @@ class SY_API TensorImpl : public RefCounted {
     return base ? base + storage_offset_ * element_size(dtype_) : nullptr;
   }
 
+  // The Python wrapper of this tensor, or null: an opaque, non-owning pointer
+  // that only the Python bindings set and read (under the GIL), so that a
+  // tensor keeps one Python object while that object lives. The wrapper clears
+  // it when it dies; the tensor layer never dereferences it.
+  void* python_wrapper() const { return python_wrapper_; }
+  void set_python_wrapper(void* wrapper) { python_wrapper_ = wrapper; }
+
   // Sets requires_grad and updates the key set to match.
   void set_requires_grad(bool requires_grad);
   // Replaces sizes, strides and offset (for views made in place); the caller
@@ -68,6 +75,7 @@ class SY_API TensorImpl : public RefCounted {
   bool requires_grad_ = false;
   bool is_contiguous_ = true;
   bool is_inference_ = false;
+  void* python_wrapper_ = nullptr;
 };
 
 // Strides of a contiguous (row-major) tensor of `sizes`.

@@ -1,0 +1,100 @@
+"""switchyard's Python entry points next to PyTorch's, timed in one run.
+
+    PYTHONPATH=build/release/python /usr/bin/python3 benchmarks/python/bench_python.py
+
+Each case is timed for switchyard and for torch (Debian's python3-torch) in
+alternating rounds, so that both see the same machine load; the figure is the
+median over rounds of the time per call. ratio = switchyard / torch (lower is
+better). Without torch, switchyard's figures are printed alone. The targets
+are issue 7's.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import timeit
+
+import switchyard as sy
+from switchyard.library import Library
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+
+def per_call_ns(stmt, env, number):
+    return timeit.timeit(stmt, globals=env, number=number) / number * 1e9
+
+
+def setup_switchyard():
+    lib = Library("bench_lib", "DEF")
+    lib.define("my_func(Tensor self) -> Tensor")
+    lib.impl("my_func", lambda self: self, "CPU")
+    return {"sy": sy, "a": sy.tensor([1.0]), "b": sy.tensor([2.0]), "_keep": lib}
+
+
+def setup_torch():
+    lib = torch.library.Library("bench_lib", "DEF")
+    lib.define("my_func(Tensor self) -> Tensor")
+    lib.impl("my_func", lambda self: self, "CPU")
+    return {"torch": torch, "a": torch.tensor([1.0]), "b": torch.tensor([2.0]), "_keep": lib}
+
+
+# (name, what, switchyard statement, torch statement, target ratio)
+CASES = [
+    ("PythonKernelOp", "custom op with a Python kernel, called through ops.ns.op",
+     "sy.ops.bench_lib.my_func(a)", "torch.ops.bench_lib.my_func(a)", 0.3),
+    ("AddOneElement", "add on 1-element tensors",
+     "sy.add(a, b)", "torch.add(a, b)", 0.25),
+    ("NoGradBlock", "with no_grad(): pass",
+     "with sy.no_grad(): pass", "with torch.no_grad(): pass", 0.2),
+    ("PythonCall", "a plain Python function call (the floor)",
+     "f()", "f()", None),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--number", type=int, default=20000, help="calls per round")
+    parser.add_argument("--json", help="write the figures to this file")
+    args = parser.parse_args()
+
+    sy_env = setup_switchyard()
+    torch_env = setup_torch() if torch is not None else None
+    for env in (sy_env, torch_env):
+        if env is not None:
+            env["f"] = lambda: None
+
+    print(f"switchyard {sy.__version__}; torch {torch.__version__ if torch else 'absent'}; "
+          f"python {sys.version.split()[0]}; median of {args.rounds} rounds x {args.number} calls")
+    print(f"{'case':<16} {'switchyard':>12} {'torch':>12} {'ratio':>8} {'target':>8}  met?")
+    results = []
+    for name, what, sy_stmt, torch_stmt, target in CASES:
+        sy_times, torch_times = [], []
+        per_call_ns(sy_stmt, sy_env, args.number // 10)  # warm up
+        if torch_env is not None:
+            per_call_ns(torch_stmt, torch_env, args.number // 10)
+        for _ in range(args.rounds):
+            sy_times.append(per_call_ns(sy_stmt, sy_env, args.number))
+            if torch_env is not None:
+                torch_times.append(per_call_ns(torch_stmt, torch_env, args.number))
+        sy_ns = statistics.median(sy_times)
+        torch_ns = statistics.median(torch_times) if torch_times else None
+        ratio = sy_ns / torch_ns if torch_ns else None
+        met = "" if target is None or ratio is None else ("yes" if ratio <= target else "NO")
+        print(f"{name:<16} {sy_ns:>10.0f}ns "
+              f"{(f'{torch_ns:.0f}ns' if torch_ns else 'n/a'):>12} "
+              f"{(f'{ratio:.2f}x' if ratio else 'n/a'):>8} "
+              f"{(f'<={target}x' if target else ''):>8}  {met}")
+        results.append({"case": name, "what": what, "switchyard_ns": sy_ns, "torch_ns": torch_ns,
+                        "ratio": ratio, "target": target})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""switchyard: tensors and ops routed through a dispatcher, as in PyTorch's core.
+
+    import switchyard as sy
+
+    x = sy.tensor([[1.0, 2.0], [3.0, 4.0]])
+    y = sy.add(x, x)              # sy.ops.sy.add: overloads resolved from the schemas
+    with sy.no_grad():
+        z = x * 2
+
+See docs/python.md for the Library API, modes, wrappers and the hermetic flag.
+"""
+
+import builtins as _builtins
+import functools as _functools
+
+from switchyard import _C
+from switchyard._C import (  # noqa: F401
+    DispatchError,
+    Error,
+    OpOverload,
+    OpOverloadPacket,
+    SchemaError,
+    Tensor,
+    ThreadLocalState,
+    device,
+    dtype,
+    enable_grad,
+    from_dlpack,
+    from_numpy,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+    tensor,
+)
+from switchyard.ops import ops, op_exists  # noqa: F401
+from switchyard import _tensor_methods, cuda, library, threading  # noqa: F401
+
+float32, float64, int32, int64, uint8 = _C.float32, _C.float64, _C.int32, _C.int64, _C.uint8
+# PyTorch's names that shadow builtins; set through globals() so this module's
+# own code keeps the builtins.
+globals().update(bool=_C.bool, float=_C.float, double=_C.double, long=_C.long, int=_C.int)
+
+__version__ = "0.1.0"
+
+
+def _decorate_with_mode(mode, fn):
+    @_functools.wraps(fn)
+    def run_in_mode(*args, **kwargs):
+        with mode.clone():
+            return fn(*args, **kwargs)
+
+    return run_in_mode
+
+
+_C._set_mode_decorator(_decorate_with_mode)
+_tensor_methods.install()
+
+
+# ---- factories ----------------------------------------------------------------------------
+
+def _sizes(size):
+    if len(size) == 1 and isinstance(size[0], (list, tuple)):
+        return list(size[0])
+    return list(size)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``size`` with uninitialised data: ``sy.empty(2, 3)`` or ``sy.empty((2, 3))``."""
+    return ops.sy.empty(_sizes(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``size`` filled with 0 (float32 unless ``dtype`` says otherwise)."""
+    return ops.sy.zeros(_sizes(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``size`` filled with 1 (float32 unless ``dtype`` says otherwise)."""
+    return ops.sy.ones(_sizes(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``size`` filled with ``fill_value`` (its type gives the dtype unless set)."""
+    return ops.sy.full(_sizes((size,)), fill_value, dtype=dtype, device=device,
+                       requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """``[start, end)`` in steps of ``step``; ``sy.arange(n)`` counts from 0."""
+    if end is None:
+        start, end = 0, start
+    if op_exists("sy::arange"):
+        return ops.sy.arange(start, end, step, dtype=dtype, device=device,
+                             requires_grad=requires_grad)
+    # Until the op is registered: computed here, as PyTorch would.
+    count = max(0, -(-(end - start) // step)) if step > 0 else max(0, -((start - end) // step))
+    values = [start + i * step for i in _builtins.range(_builtins.int(count))]
+    if dtype is None:
+        any_float = any(isinstance(v, _builtins.float) for v in (start, end, step))
+        dtype = _C.float32 if any_float else _C.int64
+    return tensor(values, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _random(op, size, dtype, device, requires_grad, draw):
+    if op_exists("sy::" + op):
+        return getattr(ops.sy, op)(_sizes(size), dtype=dtype, device=device,
+                                   requires_grad=requires_grad)
+    import random
+
+    shape = _sizes(size)
+    count = 1
+    for s in shape:
+        count *= s
+    flat = tensor([draw(random) for _ in _builtins.range(count)],
+                  dtype=dtype or _C.float32, device=device)
+    return ops.sy.reshape(flat, shape).requires_grad_(requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1)."""
+    return _random("rand", size, dtype, device, requires_grad, lambda r: r.random())
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples."""
+    return _random("randn", size, dtype, device, requires_grad, lambda r: r.gauss(0.0, 1.0))
+
+
+# ---- every op of namespace sy as a function -------------------------------------------------
+
+def __getattr__(name):
+    """``sy.add``, ``sy.matmul``, ...: the packet of op ``sy::<name>``, when it exists."""
+    if not name.startswith("_") and op_exists("sy::" + name):
+        packet = getattr(ops.sy, name)
+        globals()[name] = packet
+        return packet
+    raise AttributeError(f"module 'switchyard' has no attribute '{name}'")

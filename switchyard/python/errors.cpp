@@ -1,0 +1,110 @@
+// C++ exceptions into Python ones, and Python exceptions through C++.
+#include <atomic>
+
+#include "switchyard/python/bindings.h"
+
+namespace sy::python {
+
+namespace {
+// switchyard.Error (a RuntimeError) and its subclasses DispatchError and
+// SchemaError; sy::TypeError, ValueError and IndexError become Python's own.
+PyObject* error_type = nullptr;
+PyObject* dispatch_error_type = nullptr;
+PyObject* schema_error_type = nullptr;
+
+std::atomic<uint64_t> epoch{0};
+}  // namespace
+
+uint64_t registration_epoch() { return epoch.load(std::memory_order_relaxed); }
+void bump_registration_epoch() { epoch.fetch_add(1, std::memory_order_relaxed); }
+
+// Holds the exception object; dropping the last reference may happen on a
+// thread without the GIL (an exception_ptr kept by a future), so it takes it.
+struct PythonError::State {
+  PyObject* type = nullptr;
+  PyObject* value = nullptr;
+  PyObject* traceback = nullptr;
+  ~State() {
+    if (!Py_IsInitialized() || _Py_IsFinalizing()) return;  // the interpreter is gone: leak
+    PyGILState_STATE g = PyGILState_Ensure();
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    PyGILState_Release(g);
+  }
+};
+
+PythonError PythonError::fetch() {
+  auto state = std::make_shared<State>();
+  PyErr_Fetch(&state->type, &state->value, &state->traceback);
+  PyErr_NormalizeException(&state->type, &state->value, &state->traceback);
+  if (state->traceback && state->value) PyException_SetTraceback(state->value, state->traceback);
+  std::string message = "unknown Python error";
+  if (state->type) {
+    message = reinterpret_cast<PyTypeObject*>(state->type)->tp_name;
+    if (PyObject* s = state->value ? PyObject_Str(state->value) : nullptr) {
+      if (const char* text = PyUnicode_AsUTF8(s)) message += std::string(": ") + text;
+      Py_DECREF(s);
+    }
+    PyErr_Clear();
+  }
+  return PythonError(std::move(message), std::move(state));
+}
+
+void PythonError::restore() const {
+  Py_XINCREF(state_->type);
+  Py_XINCREF(state_->value);
+  Py_XINCREF(state_->traceback);
+  PyErr_Restore(state_->type, state_->value, state_->traceback);
+}
+
+void set_python_error(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const PythonError& err) {
+    err.restore();
+  } catch (py::error_already_set& err) {
+    err.restore();
+  } catch (const py::builtin_exception& err) {
+    err.set_error();
+  } catch (const sy::TypeError& err) {
+    PyErr_SetString(PyExc_TypeError, err.what());
+  } catch (const sy::ValueError& err) {
+    PyErr_SetString(PyExc_ValueError, err.what());
+  } catch (const sy::IndexError& err) {
+    PyErr_SetString(PyExc_IndexError, err.what());
+  } catch (const sy::SchemaError& err) {
+    PyErr_SetString(schema_error_type, err.what());
+  } catch (const sy::DispatchError& err) {
+    PyErr_SetString(dispatch_error_type, err.what());
+  } catch (const sy::Error& err) {
+    PyErr_SetString(error_type, err.what());
+  } catch (const std::bad_alloc&) {
+    PyErr_NoMemory();
+  } catch (const std::exception& err) {
+    PyErr_SetString(PyExc_RuntimeError, err.what());
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
+  }
+}
+
+void init_errors(py::module_& m) {
+  error_type = PyErr_NewExceptionWithDoc(
+      "switchyard._C.Error", "Base of the errors switchyard raises (other than TypeError, "
+      "ValueError and IndexError, which are Python's own).", PyExc_RuntimeError, nullptr);
+  dispatch_error_type = PyErr_NewExceptionWithDoc(
+      "switchyard._C.DispatchError",
+      "No kernel for a call, an op that was removed, or conflicting registrations.", error_type,
+      nullptr);
+  schema_error_type = PyErr_NewExceptionWithDoc(
+      "switchyard._C.SchemaError", "A schema string that does not parse.", error_type, nullptr);
+  m.add_object("Error", py::handle(error_type));
+  m.add_object("DispatchError", py::handle(dispatch_error_type));
+  m.add_object("SchemaError", py::handle(schema_error_type));
+  // pybind11-bound functions translate the same way as the raw entry points.
+  py::register_exception_translator([](std::exception_ptr p) {
+    if (p) set_python_error(p);
+  });
+}
+
+}  // namespace sy::python

@@ -1,0 +1,20 @@
+"""Shared helpers for the Python tests."""
+
+import itertools
+
+import pytest
+
+import switchyard as sy
+
+_counter = itertools.count()
+
+
+def requires_op(name):
+    """Skips a test while op ``name`` ("sy::matmul") is not registered; runs it once it is."""
+    return pytest.mark.skipif(not sy.op_exists(name), reason=f"op {name} is not registered yet")
+
+
+@pytest.fixture
+def ns():
+    """A fresh namespace name per test, so libraries of different tests never collide."""
+    return f"pytest_ns{next(_counter)}"

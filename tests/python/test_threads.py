@@ -1,0 +1,114 @@
+"""The GIL: released around long C++ work, taken by Python kernels, many threads at once."""
+
+import threading
+import time
+
+import switchyard as sy
+from switchyard.library import Library
+
+
+def _run_threads(n, fn):
+    errors = []
+    barrier = threading.Barrier(n)
+
+    def body(i):
+        try:
+            barrier.wait()
+            fn(i)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_ops_from_many_threads_give_correct_results():
+    def work(i):
+        a = sy.full((64,), float(i))
+        for _ in range(500):
+            assert sy.add(a, a).tolist()[0] == 2.0 * i
+
+    _run_threads(8, work)
+
+
+def test_python_kernels_from_many_threads(ns):
+    calls = []
+    with Library(ns, "DEF") as lib:
+        lib.define("tag(Tensor self, int i) -> Tensor")
+        lib.impl("tag", lambda s, i: calls.append(i) or s, "CPU")
+        op = getattr(sy.ops, ns).tag
+
+        def work(i):
+            x = sy.tensor([float(i)])
+            for _ in range(200):
+                assert op(x, i) is x
+
+        _run_threads(6, work)
+    assert sorted(set(calls)) == list(range(6)) and len(calls) == 1200
+
+
+def test_gil_is_released_during_a_large_cpp_call():
+    """Another Python thread makes progress while a large add runs in C++."""
+    a = sy.ones(1 << 22)
+    out = sy.empty(1 << 22)
+    ticks = []
+    stop = threading.Event()
+
+    def ticker():
+        while not stop.is_set():
+            ticks.append(1)
+            time.sleep(0)
+
+    t = threading.Thread(target=ticker)
+    t.start()
+    try:
+        deadline = time.monotonic() + 5.0
+        rounds = 0
+        while time.monotonic() < deadline and rounds < 40:
+            before = len(ticks)
+            sy.add(a, a, out=out)
+            rounds += 1
+            if len(ticks) > before:
+                break
+    finally:
+        stop.set()
+        t.join()
+    assert out[0].item() == 2.0
+    assert len(ticks) > 0
+
+
+def test_python_kernel_called_while_the_gil_is_released(ns):
+    """A Python kernel on a large tensor: the call released the GIL, the kernel retakes it."""
+    with Library(ns, "DEF") as lib:
+        lib.define("big(Tensor self) -> Tensor")
+        lib.impl("big", lambda s: sy.neg(s), "CPU")
+        x = sy.ones(1 << 16)
+        assert getattr(sy.ops, ns).big(x)[0].item() == -1.0
+
+
+def test_library_destroyed_while_other_threads_call_its_op(ns):
+    lib = Library(ns, "DEF")
+    lib.define("f(Tensor self) -> Tensor")
+    lib.impl("f", lambda s: s, "CPU")
+    op = getattr(sy.ops, ns).f
+    outcomes = []
+
+    def work(i):
+        x = sy.tensor([1.0])
+        for _ in range(300):
+            try:
+                op(x)
+                outcomes.append("ok")
+            except sy.DispatchError as e:
+                assert "removed" in str(e)
+                outcomes.append("removed")
+        if i == 0:
+            lib.destroy()
+
+    _run_threads(4, work)
+    lib.destroy()
+    assert len(outcomes) == 1200

@@ -12,6 +12,7 @@ See docs/python.md for the Library API, modes, wrappers and the hermetic flag.
 
 import builtins as _builtins
 import functools as _functools
+import warnings as _warnings
 
 from switchyard import _C
 from switchyard._C import (  # noqa: F401
@@ -56,6 +57,28 @@ def _decorate_with_mode(mode, fn):
 
 _C._set_mode_decorator(_decorate_with_mode)
 _tensor_methods.install()
+
+
+# ---- tracing ------------------------------------------------------------------------------
+
+Graph = _C.Graph
+
+
+def trace(fn, example_inputs):
+    """Runs ``fn(*example_inputs)`` once and returns the Graph of the ops it called.
+
+    Args:
+        fn: a function of tensors returning a tensor or a tuple/list of tensors.
+        example_inputs: a tensor or a tuple/list of tensors, the traced inputs.
+
+    The graph prints with ``str()`` and replays when called: ``graph(x, y)``. Tensors
+    that ``fn`` uses without receiving them become constants; each is reported with a
+    ``UserWarning``.
+    """
+    graph = _C._trace(fn, example_inputs)
+    for note in graph.warnings:
+        _warnings.warn("sy.trace: " + note, stacklevel=2)
+    return graph
 
 
 # ---- factories ----------------------------------------------------------------------------

@@ -1,0 +1,88 @@
+// sy.trace and the Graph it returns: tracing a Python function runs it once
+// under the C++ tracer (switchyard/trace/tracer.h); the graph prints with str()
+// and replays when called.
+#include <utility>
+#include <vector>
+
+#include "switchyard/python/bindings.h"
+
+namespace sy::python {
+namespace {
+
+std::vector<Tensor> tensors_from(py::handle seq, const char* what) {
+  std::vector<Tensor> out;
+  if (is_tensor(seq.ptr())) {
+    out.push_back(unwrap(seq.ptr()));
+    return out;
+  }
+  SY_CHECK(py::isinstance<py::tuple>(seq) || py::isinstance<py::list>(seq), TypeError,
+           "trace: {} must be a tensor or a tuple or list of tensors, got {}", what,
+           std::string(py::str(py::type::of(seq).attr("__name__"))));
+  for (py::handle item : seq) {
+    SY_CHECK(is_tensor(item.ptr()), TypeError,
+             "trace: {} must hold only tensors, got a {}", what,
+             std::string(py::str(py::type::of(item).attr("__name__"))));
+    out.push_back(unwrap(item.ptr()));
+  }
+  return out;
+}
+
+py::object outputs_to_python(const std::vector<Tensor>& out) {
+  if (out.size() == 1) return py::reinterpret_steal<py::object>(wrap(out[0]));
+  py::tuple t(out.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    t[i] = py::reinterpret_steal<py::object>(wrap(out[i]));
+  }
+  return std::move(t);
+}
+
+}  // namespace
+
+void init_trace(py::module_& m) {
+  py::class_<Graph, std::shared_ptr<Graph>>(m, "Graph",
+                                            "A traced program: print it with str(), replay it "
+                                            "by calling it with new inputs.")
+      .def("__str__", &Graph::to_string)
+      .def("__repr__", &Graph::to_string)
+      .def(
+          "__call__",
+          [](const Graph& g, py::args args) {
+            std::vector<Tensor> in = tensors_from(args, "the inputs");
+            return outputs_to_python(g.run(in));
+          },
+          "Runs the graph on new inputs (tensors of the traced dtypes and ranks).")
+      .def_property_readonly("num_nodes", &Graph::num_nodes)
+      .def_property_readonly("warnings", &Graph::warnings,
+                             "Notes made while tracing (tensors from outside became constants).")
+      .def("check", &Graph::check, "Raises when the graph is not well formed.")
+      .def("eliminate_dead_code", &Graph::eliminate_dead_code,
+           "Removes nodes nothing uses that write nothing; returns how many.")
+      .def("fold_constants", &Graph::fold_constants,
+           "Runs nodes of constants once; returns how many were folded.");
+
+  m.def(
+      "_trace",
+      [](py::function fn, py::handle example_inputs) {
+        const std::vector<Tensor> inputs = tensors_from(example_inputs, "example_inputs");
+        auto traced = [&fn](const std::vector<Tensor>& in) {
+          py::tuple args(in.size());
+          for (size_t i = 0; i < in.size(); ++i) {
+            args[i] = py::reinterpret_steal<py::object>(wrap(in[i]));
+          }
+          py::object result;
+          try {
+            result = fn(*args);
+          } catch (py::error_already_set& e) {
+            e.restore();  // keep the Python exception (type, traceback) as it was raised
+            throw PythonError::fetch();
+          }
+          return tensors_from(result, "the traced function's result");
+        };
+        return std::make_shared<Graph>(trace(traced, inputs));
+      },
+      py::arg("fn"), py::arg("example_inputs"),
+      "Runs fn(*example_inputs) once, recording each op it calls; returns the Graph.");
+  m.def("_is_tracing", &is_tracing, "Whether an op called now on this thread would be recorded.");
+}
+
+}  // namespace sy::python

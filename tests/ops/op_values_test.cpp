@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,12 @@ void expect_error(F stmt, const std::string& needle) {
 }
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+int64_t numel_of(const std::vector<int64_t>& s) {
+  int64_t n = 1;
+  for (int64_t v : s) n *= v;
+  return n;
+}
 constexpr ScalarType kAll[] = {kBool, kUInt8, kInt32, kInt64, kFloat32, kFloat64};
 
 // ---- type promotion -----------------------------------------------------------------------
@@ -460,6 +467,72 @@ TEST(Indexing, IndexSelectAndGather) {
   EXPECT_EQ(i64(a.gather(0, tensor({{1, 0, 1}}))), (std::vector<int64_t>{4, 2, 6}));
   expect_error<IndexError>([&] { a.gather(1, tensor({{3}})); }, "out of range");
   expect_error<ValueError>([&] { a.gather(1, tensor({1})); }, "number of dimensions");
+}
+
+}  // namespace
+}  // namespace sy
+
+namespace sy {
+namespace {
+
+// ---- properties ----------------------------------------------------------------------------
+
+// Broadcasting, checked against its definition on random shapes: the result's
+// shape, and every element of a + b read through the broadcast indices.
+TEST(BroadcastProperty, AddMatchesTheDefinitionOnRandomShapes) {
+  std::mt19937 gen(7);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
+  for (int trial = 0; trial < 300; ++trial) {
+    const int nd = pick(0, 4);
+    std::vector<int64_t> full(nd);
+    for (auto& s : full) s = pick(0, 3);
+    auto variant = [&] {  // a suffix of `full` with some sizes replaced by 1
+      std::vector<int64_t> v(full.begin() + pick(0, nd), full.end());
+      for (auto& s : v) {
+        if (pick(0, 2) == 0) s = 1;
+      }
+      return v;
+    };
+    const std::vector<int64_t> sa = variant(), sb = variant();
+    Tensor a = arange(1, 1 + std::max<int64_t>(1, numel_of(sa)), 1, TensorOptions().dtype(kFloat64))
+                   .narrow(0, 0, numel_of(sa)).view(sa);
+    Tensor b = mul(arange(1, 1 + std::max<int64_t>(1, numel_of(sb)), 1, TensorOptions().dtype(kInt32))
+                       .narrow(0, 0, numel_of(sb)), 100).view(sb);
+    const DimVector want = broadcast_shapes(sa, sb);
+    Tensor c = add(a, b);
+    ASSERT_EQ(c.sizes(), IntArrayRef(want)) << to_string(IntArrayRef(sa)) << " + " << to_string(IntArrayRef(sb));
+    ASSERT_EQ(c.dtype(), kFloat64);
+    // Element at multi-index i reads a and b at i with broadcast dims pinned to 0.
+    const Tensor cc = c.contiguous();
+    std::vector<int64_t> idx(want.size(), 0);
+    for (int64_t n = 0; n < c.numel(); ++n) {
+      auto read = [&](const Tensor& t) {
+        int64_t off = 0;
+        const size_t shift = want.size() - static_cast<size_t>(t.dim());
+        for (int64_t d = 0; d < t.dim(); ++d) {
+          off += (t.sizes()[d] == 1 ? 0 : idx[shift + d]) * t.strides()[d];
+        }
+        return off;
+      };
+      const double expected = a.data_ptr<double>()[read(a)] + b.data_ptr<int32_t>()[read(b)];
+      ASSERT_EQ(cc.data_ptr<double>()[n], expected);
+      for (size_t d = want.size(); d-- > 0;) {
+        if (++idx[d] < want[d]) break;
+        idx[d] = 0;
+      }
+    }
+  }
+}
+
+TEST(BroadcastProperty, IncompatibleShapesAreRejectedSymmetrically) {
+  std::mt19937 gen(11);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t x = std::uniform_int_distribution<int64_t>(2, 4)(gen);
+    const int64_t y = x + std::uniform_int_distribution<int64_t>(1, 3)(gen);
+    EXPECT_THROW(broadcast_shapes({x, 1}, {y, 5}), ValueError);
+    EXPECT_THROW(broadcast_shapes({y, 5}, {x, 1}), ValueError);
+    EXPECT_EQ(broadcast_shapes({x, 1}, {1, y}).ref(), broadcast_shapes({1, y}, {x, 1}).ref());
+  }
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ ScalarType accumulate_type(const Tensor& self, std::optional<ScalarType> dtype) 
   return is_integral(self.dtype(), true) ? kInt64 : self.dtype();
 }
 
-// Sum of n contiguous values: within blocks of 4096, four independent vector
+// Sum of n contiguous values: within blocks of 4096, eight independent vector
 // accumulators (kept in registers, so the adds pipeline), blocks added in Acc.
 // Each lane sums few values, which keeps float sums accurate.
 template <typename T, typename Acc>
@@ -91,22 +91,18 @@ Acc sum_row(const T* p, int64_t n) {
   Acc total = 0;
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t e = std::min(n, b + kBlock);
-    Vec a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    Vec acc[8] = {};
     int64_t i = b;
     if constexpr (std::is_same_v<Lane, T>) {
-      for (; i + 4 * kWidth <= e; i += 4 * kWidth) {
-        Vec x0, x1, x2, x3;
-        std::memcpy(&x0, p + i, sizeof(Vec));
-        std::memcpy(&x1, p + i + kWidth, sizeof(Vec));
-        std::memcpy(&x2, p + i + 2 * kWidth, sizeof(Vec));
-        std::memcpy(&x3, p + i + 3 * kWidth, sizeof(Vec));
-        a0 += x0;
-        a1 += x1;
-        a2 += x2;
-        a3 += x3;
+      for (; i + 8 * kWidth <= e; i += 8 * kWidth) {
+        for (int k = 0; k < 8; ++k) {
+          Vec x;
+          std::memcpy(&x, p + i + k * kWidth, sizeof(Vec));
+          acc[k] += x;
+        }
       }
     }
-    const Vec v = (a0 + a1) + (a2 + a3);
+    const Vec v = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
     Lane block = 0;
     for (int64_t j = 0; j < kWidth; ++j) block += v[j];
     for (; i < e; ++i) block += static_cast<Lane>(p[i]);

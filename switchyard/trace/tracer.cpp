@@ -18,6 +18,7 @@ namespace {
 struct TracingSlot final : ThreadLocalSlot {
   explicit TracingSlot(std::shared_ptr<TracingState> s) : state(std::move(s)) {}
   std::unique_ptr<ThreadLocalSlot> deepcopy() const override {
+    state->note_copy();
     return std::make_unique<TracingSlot>(state);
   }
   std::shared_ptr<TracingState> state;
@@ -55,7 +56,7 @@ void trace_op(const OperatorHandle& op, DispatchKeySet keys, Stack* stack) {
   } clear_on_exit;
   args.resize(n);
   {
-    std::lock_guard<std::mutex> lock(state->mutex());
+    TracingState::Lock lock(*state);
     SY_CHECK(!state->finished(), DispatchError,
              "tracer: {} was called on a thread carrying a trace that has already finished; "
              "work launched while tracing must complete before the traced function returns",
@@ -136,7 +137,7 @@ void TracingState::set_value(const Tensor& t, Value* v) {
 
 Node* TracingState::record(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
                            std::vector<NodeArg>& args, const Stack& results) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Lock lock(*this);
   SY_CHECK(!finished_, DispatchError,
            "tracer: {} was called on a thread carrying a trace that has already finished; work "
            "launched while tracing must complete before the traced function returns",
@@ -160,7 +161,7 @@ Node* TracingState::record(const OperatorHandle& op, std::shared_ptr<const Funct
 }
 
 Graph TracingState::finish(const std::vector<Tensor>& outputs) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Lock lock(*this);
   for (size_t i = 0; i < outputs.size(); ++i) {
     SY_CHECK(outputs[i].defined(), ValueError, "trace: the function's output {} is undefined", i);
     graph_.add_output(value_for(outputs[i]));
@@ -195,7 +196,7 @@ Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>
             const std::vector<Tensor>& example_inputs) {
   auto state = std::make_shared<TracingState>();
   {
-    std::lock_guard<std::mutex> lock(state->mutex());
+    TracingState::Lock lock(*state);
     for (size_t i = 0; i < example_inputs.size(); ++i) {
       SY_CHECK(example_inputs[i].defined(), ValueError,
                "trace: example input {} is an undefined tensor", i);

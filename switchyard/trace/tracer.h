@@ -14,6 +14,7 @@
 // recorded into the same graph (recording takes a lock). See docs/tracing.md.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -31,8 +32,21 @@ class SY_API TracingState {
   TracingState();
   ~TracingState();
 
-  // The calling code holds mutex() for value_for, set_value and graph().
-  std::mutex& mutex() { return mu_; }
+  // Holds the state's lock when more than one thread may record: while the
+  // state lives in a single thread's slot (no snapshot has copied it), the
+  // owner records without locking. The calling code holds one of these for
+  // value_for, set_value and graph().
+  class Lock {
+   public:
+    explicit Lock(TracingState& s) {
+      if (s.copies_.load(std::memory_order_relaxed) > 1) held_ = std::unique_lock(s.mu_);
+    }
+
+   private:
+    std::unique_lock<std::mutex> held_;
+  };
+  // Called for every slot copy that holds this state (see Lock).
+  void note_copy() { copies_.fetch_add(1, std::memory_order_relaxed); }
   // The value `t` currently has in the graph; a tensor the trace has not seen
   // becomes a constant (with a warning in the graph).
   Value* value_for(const Tensor& t);
@@ -54,6 +68,10 @@ class SY_API TracingState {
 
  private:
   std::mutex mu_;
+  // Slot copies made of this state: 1 is the installing thread's own; more
+  // means a snapshot carried it (maybe to another thread), and from then on
+  // every access locks. Only ever grows.
+  std::atomic<int> copies_{0};
   bool finished_ = false;
   Graph graph_;
   // The tensor-to-value map: open addressing over TensorImpl addresses (one

@@ -159,7 +159,7 @@ TEST(TraceSwitches, RecordsOnlyWithStateEnabledAndNoGuard) {
     auto state = std::make_shared<TracingState>();
     Tensor x = ones({2});
     {
-      std::lock_guard<std::mutex> lock(state->mutex());
+      TracingState::Lock lock(*state);
       state->set_value(x, state->graph().add_input(x));
     }
     if (c.state) set_tracing_state(state);

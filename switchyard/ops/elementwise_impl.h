@@ -180,9 +180,28 @@ void run_binary(const Tensor& out, const Tensor& a, const Tensor& b, ScalarType 
                 const Op& op) {
   if (out.is_meta() || out.numel() == 0) return;
   const Tensor ca = as_dtype(a, compute), cb = as_dtype(b, compute);
+  // Same shapes, all contiguous (the common case, and every small tensor's
+  // cost): one flat loop, no geometry to work out.
+  const bool flat = ca.is_contiguous() && cb.is_contiguous() && out.is_contiguous() &&
+                    ca.sizes() == out.sizes() && cb.sizes() == out.sizes();
   SY_DISPATCH_ALL_TYPES(compute, "elementwise", [&] {
     using T = scalar_t;
     using R = std::conditional_t<K == ResultKind::Bool, bool, T>;
+    if (flat) {
+      auto f = op.template bind<T>();
+      R* o = static_cast<R*>(out.raw_data());
+      const T* x = static_cast<const T*>(ca.raw_data());
+      const T* y = static_cast<const T*>(cb.raw_data());
+      auto body = [&](int64_t lo, int64_t hi) {
+        _Pragma("GCC ivdep") for (int64_t i = lo; i < hi; ++i) o[i] = static_cast<R>(f(x[i], y[i]));
+      };
+      if (out.numel() < kGrain) {
+        body(0, out.numel());
+      } else {
+        parallel_for(0, out.numel(), kGrain, body);
+      }
+      return;
+    }
     binary_loop<R, T>(out, ca, cb, op.template bind<T>());
   });
 }
@@ -192,10 +211,11 @@ template <ResultKind K, typename Op, typename Check>
 Tensor binary_new(std::string_view name, const Tensor& a, const Tensor& b, const Op& op,
                   Check check) {
   const Device device = result_device(name, {&a, &b});
-  const DimVector shape = broadcast_for(name, a.sizes(), b.sizes());
   const ElementwiseTypes ty = types_for(K, result_type(a, b));
   check(ty.compute);
-  Tensor out = make_tensor(shape, ty.result, device);
+  Tensor out = a.sizes() == b.sizes()
+                   ? make_tensor(a.sizes(), ty.result, device)
+                   : make_tensor(broadcast_for(name, a.sizes(), b.sizes()), ty.result, device);
   run_binary<K>(out, a, b, ty.compute, op);
   return out;
 }

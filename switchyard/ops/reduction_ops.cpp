@@ -91,18 +91,28 @@ Acc sum_row(const T* p, int64_t n) {
   Acc total = 0;
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t e = std::min(n, b + kBlock);
-    Vec acc[8] = {};
+    // Named accumulators: an array here would live on the stack (GCC keeps
+    // each add's result in memory), named ones stay in registers.
+    Vec a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
     int64_t i = b;
     if constexpr (std::is_same_v<Lane, T>) {
+      auto load = [&](int64_t at) {
+        Vec x;
+        std::memcpy(&x, p + at, sizeof(Vec));
+        return x;
+      };
       for (; i + 8 * kWidth <= e; i += 8 * kWidth) {
-        for (int k = 0; k < 8; ++k) {
-          Vec x;
-          std::memcpy(&x, p + i + k * kWidth, sizeof(Vec));
-          acc[k] += x;
-        }
+        a0 += load(i);
+        a1 += load(i + kWidth);
+        a2 += load(i + 2 * kWidth);
+        a3 += load(i + 3 * kWidth);
+        a4 += load(i + 4 * kWidth);
+        a5 += load(i + 5 * kWidth);
+        a6 += load(i + 6 * kWidth);
+        a7 += load(i + 7 * kWidth);
       }
     }
-    const Vec v = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    const Vec v = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
     Lane block = 0;
     for (int64_t j = 0; j < kWidth; ++j) block += v[j];
     for (; i < e; ++i) block += static_cast<Lane>(p[i]);
@@ -120,7 +130,7 @@ void sum_kernel(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
   using Acc = AccOf<T>;
   if (inner == 1) {
     if (outer == 1) {  // everything into one value: split the row across threads
-      const int64_t grain = std::max<int64_t>(kGrain, R / (4 * get_num_threads()) + 1);
+      const int64_t grain = std::max<int64_t>(kGrain, (R + get_num_threads() - 1) / get_num_threads());
       const Acc s = parallel_reduce(
           int64_t{0}, R, grain, Acc(0),
           [&](int64_t b, int64_t e, Acc) { return sum_row<T, Acc>(x + b, e - b); },

@@ -4,7 +4,7 @@
 //   opname    := [ident '::'] ident ['.' ident]
 //   params    := param (',' param)*          param := '*' | type ident ['=' literal]
 //   type      := base ['(' ident ['!'] ')'] ('?' | '[' [int] ']')*
-//   returns   := '(' ')' | '(' type [ident] (',' type [ident])* ')' | type
+//   returns   := '(' ')' | 'None' | '(' type [ident] (',' type [ident])* ')' | type
 //   literal   := ['-'] number | ['-'] inf | True | False | None | string | ident
 //              | '[' [literal (',' literal)*] ']'
 //
@@ -348,6 +348,11 @@ class Parser {
 
   std::vector<Return> returns() {
     std::vector<Return> rets;
+    // `-> None` is Python's spelling of no results (it prints as `-> ()`).
+    if (peek().kind == Tok::Ident && text(peek()) == "None") {
+      advance();
+      return rets;
+    }
     if (!accept(Tok::LParen)) {
       Return ret;
       std::tie(ret.type, ret.alias) = parse_type();

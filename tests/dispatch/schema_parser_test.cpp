@@ -281,6 +281,14 @@ TEST(SchemaParser, ParsesNoReturns) {
   EXPECT_TRUE(parse_schema("f() -> ()").arguments().empty());
 }
 
+TEST(SchemaParser, NoneMeansNoReturnsAndPrintsAsEmptyParens) {
+  const FunctionSchema s = parse_schema("my_func(Tensor self) -> None");
+  EXPECT_TRUE(s.returns().empty());
+  EXPECT_EQ(s, parse_schema("my_func(Tensor self) -> ()"));
+  EXPECT_EQ(s.to_string(), "my_func(Tensor self) -> ()");
+  EXPECT_THROW(parse_schema("f() -> None x"), SchemaError);
+}
+
 TEST(SchemaParser, ParsesOneUnnamedReturn) {
   const FunctionSchema s = parse_schema("f() -> Tensor[]");
   ASSERT_EQ(s.returns().size(), 1u);

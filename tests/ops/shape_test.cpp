@@ -1,3 +1,0 @@
-#include <gtest/gtest.h>
-
-#include "switchyard/switchyard.h"

@@ -174,6 +174,8 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
   SY_CHECK(index.dim() <= 1, ValueError,
            "index_select: index must be 1-d (or a scalar), got shape {}", to_string(index.sizes()));
   const int64_t d = wrap_dim("index_select", dim, self.dim());
+  SY_CHECK(self.dim() > 0 || index.numel() == 1, ValueError,
+           "index_select: a zero-dim self takes exactly one index, got {}", index.numel());
   DimVector shape(self.sizes());
   if (self.dim() > 0) shape[d] = index.numel();
   Tensor out = make_tensor(shape, self.dtype(), self.device());
@@ -202,18 +204,20 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
 
 Tensor gather_k(const Tensor& self, int64_t dim, const Tensor& index, bool) {
   check_index_dtype("gather", index);
+  SY_CHECK(self.dim() > 0, ValueError,
+           "gather: self must have at least one dimension; unsqueeze a zero-dim tensor first");
   const int64_t d = wrap_dim("gather", dim, self.dim());
-  SY_CHECK(index.dim() == self.dim() || (self.dim() == 0 && index.dim() <= 1), ValueError,
+  SY_CHECK(index.dim() == self.dim(), ValueError,
            "gather: index must have self's number of dimensions: self is {}, index is {}",
            to_string(self.sizes()), to_string(index.sizes()));
-  for (int64_t k = 0; k < index.dim() && self.dim() > 0; ++k) {
+  for (int64_t k = 0; k < index.dim(); ++k) {
     SY_CHECK(k == d || index.sizes()[k] <= self.sizes()[k], ValueError,
              "gather: index of shape {} is larger than self of shape {} in dim {}",
              to_string(index.sizes()), to_string(self.sizes()), k);
   }
   Tensor out = make_tensor(index.sizes(), self.dtype(), self.device());
   if (out.is_meta() || index.is_meta() || out.numel() == 0) return out;
-  const int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  const int64_t size = self.sizes()[d];
   const std::vector<int64_t> idx = index_values("gather", index, size);
   const int64_t es = element_size(self.dtype());
   const auto* src = static_cast<const char*>(self.raw_data());

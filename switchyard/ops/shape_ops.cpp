@@ -235,6 +235,8 @@ Tensor expand_kernel(const Tensor& self, IntArrayRef size, bool /*implicit*/) {
       continue;
     }
     const int64_t have = self.sizes()[d];
+    SY_CHECK(size[i] >= -1, ValueError, "expand: invalid size {} in the target shape {}", size[i],
+             to_string(size));
     const int64_t want = size[i] == -1 ? have : size[i];
     SY_CHECK(have == want || have == 1, ValueError,
              "expand: the tensor's size {} at dim {} (shape {}) must be 1 or equal the target "

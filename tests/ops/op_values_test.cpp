@@ -355,6 +355,7 @@ TEST(Shape, BadDimsAndIndicesAreErrors) {
   expect_error<IndexError>([&] { a.select(1, 3); }, "index 3 is out of range for dim 1 of size 3");
   expect_error<IndexError>([&] { a.transpose(0, 2); }, "[-2, 1]");
   expect_error<ValueError>([&] { a.expand({2, 4}); }, "must be 1 or equal");
+  expect_error<ValueError>([] { ones({1}).expand({-2}); }, "invalid size -2");
   expect_error<ValueError>([&] { a.permute({0, 0}); }, "appears twice");
   expect_error<ValueError>([&] { a.slice(0, 0, 2, 0); }, "step must be positive");
   expect_error<IndexError>([&] { a.narrow(1, 2, 2); }, "exceeds");
@@ -467,6 +468,9 @@ TEST(Indexing, IndexSelectAndGather) {
   EXPECT_EQ(i64(a.gather(0, tensor({{1, 0, 1}}))), (std::vector<int64_t>{4, 2, 6}));
   expect_error<IndexError>([&] { a.gather(1, tensor({{3}})); }, "out of range");
   expect_error<ValueError>([&] { a.gather(1, tensor({1})); }, "number of dimensions");
+  expect_error<ValueError>([] { tensor(5).gather(0, tensor({0, 0})); }, "at least one dimension");
+  expect_error<ValueError>([] { tensor(5).index_select(0, tensor({0, 0})); }, "exactly one index");
+  EXPECT_EQ(tensor(5).index_select(0, tensor({0})).item<int64_t>(), 5);
 }
 
 }  // namespace

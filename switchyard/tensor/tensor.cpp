@@ -205,9 +205,15 @@ Tensor make_tensor(IntArrayRef sizes, ScalarType dtype, Device device) {
   for (int64_t s : sizes) {
     SY_CHECK(s >= 0, ValueError, "cannot make a tensor with a negative size: sizes {}",
              sy::to_string(sizes));
-    numel *= s;
+    SY_CHECK(!__builtin_mul_overflow(numel, s, &numel), ValueError,
+             "cannot make a tensor of sizes {}: the number of elements overflows int64",
+             sy::to_string(sizes));
   }
-  auto storage = Storage::make(static_cast<size_t>(numel * element_size(dtype)), device);
+  int64_t nbytes = 0;
+  SY_CHECK(!__builtin_mul_overflow(numel, element_size(dtype), &nbytes), ValueError,
+           "cannot make a tensor of sizes {} and dtype {}: its size in bytes overflows int64",
+           sy::to_string(sizes), to_string(dtype));
+  auto storage = Storage::make(static_cast<size_t>(nbytes), device);
   const DimVector strides = contiguous_strides(sizes);
   return Tensor(IntrusivePtr<TensorImpl>::make(std::move(storage), dtype, sizes, strides, 0));
 }

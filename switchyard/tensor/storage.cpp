@@ -7,6 +7,7 @@
 #include <new>
 
 #include "switchyard/core/error.h"
+#include "switchyard/tensor/tensor_impl.h"
 
 namespace sy {
 namespace {
@@ -59,10 +60,16 @@ BlockCache* block_cache() {
   return tls_cache;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kUseCacheForFree = false;
+#else
+constexpr bool kUseCacheForFree = true;
+#endif
+
 void free_block(void* data, void* size_class) {
   const auto c = reinterpret_cast<uintptr_t>(size_class);
   BlockCache* cache = tls_cache;
-  if (cache != nullptr && cache->count[c] < kKeepPerClass) {
+  if (kUseCacheForFree && cache != nullptr && cache->count[c] < kKeepPerClass) {
     cache->blocks[c][cache->count[c]++] = data;
     return;
   }
@@ -70,6 +77,34 @@ void free_block(void* data, void* size_class) {
 }
 
 void free_large(void* data, void*) { std::free(data); }
+
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer every block is a fresh allocation, so a use after free
+// is caught rather than served from the cache.
+constexpr bool kUseCache = false;
+#else
+constexpr bool kUseCache = true;
+#endif
+
+// A block of the cache's size class for `bytes` (<= kMaxCached).
+void* cached_alloc(size_t bytes) {
+  const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  const size_t c = rounded / kAlignment - 1;
+  BlockCache* cache = kUseCache ? block_cache() : nullptr;
+  if (cache != nullptr && cache->count[c] > 0) return cache->blocks[c][--cache->count[c]];
+  void* p = std::aligned_alloc(kAlignment, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+void cached_free(void* p, size_t bytes) {
+  const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  if (kUseCache) {
+    free_block(p, reinterpret_cast<void*>(static_cast<uintptr_t>(rounded / kAlignment - 1)));
+  } else {
+    std::free(p);
+  }
+}
 
 class CpuAllocator final : public Allocator {
  public:
@@ -79,7 +114,7 @@ class CpuAllocator final : public Allocator {
     if (rounded <= kMaxCached) {
       const size_t c = rounded / kAlignment - 1;
       void* context = reinterpret_cast<void*>(static_cast<uintptr_t>(c));
-      BlockCache* cache = block_cache();
+      BlockCache* cache = kUseCache ? block_cache() : nullptr;
       if (cache != nullptr && cache->count[c] > 0) {
         return {cache->blocks[c][--cache->count[c]], &free_block, context};
       }
@@ -114,6 +149,14 @@ Allocator& get_allocator(DeviceType type) {
            to_string(type), type == DeviceType::PrivateUse1 ? "PrivateUse1" : "...");
   return *a;
 }
+
+// Tensors and storages come and go with every op result; they use the same
+// per-thread cache as small data blocks (Note [Small block cache]).
+static_assert(sizeof(StorageImpl) <= kMaxCached && sizeof(TensorImpl) <= kMaxCached);
+void* StorageImpl::operator new(size_t bytes) { return cached_alloc(bytes); }
+void StorageImpl::operator delete(void* p, size_t bytes) { cached_free(p, bytes); }
+void* TensorImpl::operator new(size_t bytes) { return cached_alloc(bytes); }
+void TensorImpl::operator delete(void* p, size_t bytes) { cached_free(p, bytes); }
 
 StorageImpl::StorageImpl(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
   if (device.type() != DeviceType::Meta) data_ = get_allocator(device.type()).allocate(nbytes);

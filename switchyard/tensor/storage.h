@@ -43,6 +43,10 @@ class SY_API StorageImpl : public RefCounted {
   StorageImpl(DataPtr data, size_t nbytes, Device device);
   ~StorageImpl() override;
 
+  // Allocated from a per-thread cache of small blocks (storage.cpp).
+  static void* operator new(size_t bytes);
+  static void operator delete(void* p, size_t bytes);
+
   void* data() const { return data_.data; }
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }

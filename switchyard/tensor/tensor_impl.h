@@ -29,6 +29,10 @@ class SY_API TensorImpl : public RefCounted {
   TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, IntArrayRef strides,
              int64_t storage_offset);
 
+  // Allocated from a per-thread cache of small blocks (storage.cpp).
+  static void* operator new(size_t bytes);
+  static void operator delete(void* p, size_t bytes);
+
   IntArrayRef sizes() const { return sizes_; }
   IntArrayRef strides() const { return strides_; }
   int64_t dim() const { return static_cast<int64_t>(sizes_.size()); }

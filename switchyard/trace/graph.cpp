@@ -356,6 +356,10 @@ void Graph::check() const {
              "invalid graph: node {} calls {}, which is no longer registered (its library was "
              "removed); re-register it or trace again",
              i, n.schema_->full_name());
+    SY_CHECK(n.op_.schema() == *n.schema_, ValueError,
+             "invalid graph: node {} calls {}, which was redefined after the graph was "
+             "recorded: recorded as `{}`, now `{}`. Trace again with the op as it is now",
+             i, n.schema_->full_name(), n.schema_->to_string(), n.op_.schema().to_string());
     const auto& params = n.schema_->arguments();
     SY_CHECK(n.args_.size() == params.size(), ValueError,
              "invalid graph: node {} ({}) has {} arguments, its schema {}", i,

@@ -174,7 +174,8 @@ class SY_API Graph {
   //     return (%2)
   std::string to_string() const;
   // Throws sy::ValueError, naming the node, when a value is used before it is
-  // defined or not in this graph, an op is no longer registered, a node's
+  // defined or not in this graph, an op is no longer registered or was
+  // redefined with another schema since the node was recorded, a node's
   // arguments do not match its schema, or an output is missing.
   void check() const;
 

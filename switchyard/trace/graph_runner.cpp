@@ -5,8 +5,17 @@
 #include <mutex>
 
 #include "switchyard/core/error.h"
+#include "switchyard/core/retire.h"
 
 namespace sy {
+namespace {
+
+// The generation of op's schema now (DispatchTable::generation): it changes
+// whenever the op is defined or removed. The caller is inside a CallScope,
+// which keeps the table alive while it is read.
+uint32_t schema_generation(const OperatorHandle& op) { return op.entry()->table()->generation; }
+
+}  // namespace
 
 GraphRunner::GraphRunner(const Graph& g) {
   g.check();
@@ -20,7 +29,10 @@ GraphRunner::GraphRunner(const Graph& g) {
   }
   for (const Value* v : g.outputs()) output_slots_.push_back(v->id());
   for (const Node* n : g.nodes()) {
-    Step step{n->op(), {}, {}};
+    Step step(n->op(), n->schema_ptr());
+    // check() has compared the schema with the op's current one.
+    detail::CallScope scope;
+    step.generation.store(schema_generation(n->op()), std::memory_order_relaxed);
     for (const NodeArg& a : n->args()) {
       Arg arg{a.kind, -1, false, {}, {}};
       if (a.value) arg.slot = a.value->id();
@@ -56,6 +68,20 @@ GraphRunner::GraphRunner(const Graph& g) {
   }
 }
 
+void GraphRunner::check_op_unchanged(const Step& step, size_t index) const {
+  const uint32_t now = schema_generation(step.op);
+  SY_CHECK(step.op.is_defined(), ValueError,
+           "Graph::run: node {} calls {}, which is no longer registered (its library was "
+           "removed); re-register it or trace again",
+           index, step.schema->full_name());
+  SY_CHECK(step.op.schema() == *step.schema, ValueError,
+           "Graph::run: node {} calls {}, which was redefined after the graph was recorded: "
+           "recorded as `{}`, now `{}`. Trace again with the op as it is now",
+           index, step.schema->full_name(), step.schema->to_string(),
+           step.op.schema().to_string());
+  step.generation.store(now, std::memory_order_relaxed);  // same schema: later runs skip this
+}
+
 void GraphRunner::check_inputs(const std::vector<Tensor>& inputs) const {
   SY_CHECK(inputs.size() == input_slots_.size(), ValueError,
            "Graph::run: the graph takes {} inputs, got {}", input_slots_.size(), inputs.size());
@@ -74,6 +100,7 @@ void GraphRunner::check_inputs(const std::vector<Tensor>& inputs) const {
 
 std::vector<Tensor> GraphRunner::run(const std::vector<Tensor>& inputs) const {
   check_inputs(inputs);
+  detail::CallScope scope;  // for schema_generation()
   // The value slots: one buffer per thread kept between runs (a nested run
   // finds it taken and makes its own).
   thread_local std::vector<IValue> spare_env;
@@ -90,7 +117,12 @@ std::vector<Tensor> GraphRunner::run(const std::vector<Tensor>& inputs) const {
   for (size_t i = 0; i < inputs.size(); ++i) env[input_slots_[i]] = IValue(inputs[i]);
   Stack stack;
   stack.reserve(max_stack_);
-  for (const Step& step : steps_) {
+  for (size_t index = 0; index < steps_.size(); ++index) {
+    const Step& step = steps_[index];
+    if (SY_UNLIKELY(schema_generation(step.op) !=
+                    step.generation.load(std::memory_order_relaxed))) {
+      check_op_unchanged(step, index);
+    }
     stack.clear();
     for (const Arg& a : step.args) {
       switch (a.kind) {

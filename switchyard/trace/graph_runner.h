@@ -5,7 +5,8 @@
 // last read, so a value is moved into its last reader rather than copied and
 // intermediates are freed as early as in eager code. Nodes run through the
 // dispatcher, boxed, so every op and every kernel a thread would pick for an
-// eager call run the same way on replay.
+// eager call run the same way on replay. An op redefined with another schema
+// after the runner was built is an error naming its node, before it runs.
 //
 // Graph::run() keeps one runner per graph version; build one directly to hold
 // on to a plan while the graph changes.
@@ -13,7 +14,9 @@
 // Thread-safety: run() may be called from many threads at once.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "switchyard/core/export.h"
@@ -47,14 +50,28 @@ class SY_API GraphRunner {
   };
   struct Step {
     OperatorHandle op;
+    std::shared_ptr<const FunctionSchema> schema;  // as recorded
+    // The op's schema generation this step was checked against; a run that
+    // finds another checks the schema again (the op was redefined).
+    mutable std::atomic<uint32_t> generation{0};
     std::vector<Arg> args;
     std::vector<Out> outs;
+
+    Step(OperatorHandle o, std::shared_ptr<const FunctionSchema> s)
+        : op(std::move(o)), schema(std::move(s)) {}
+    Step(Step&& o) noexcept
+        : op(o.op),
+          schema(std::move(o.schema)),
+          generation(o.generation.load(std::memory_order_relaxed)),
+          args(std::move(o.args)),
+          outs(std::move(o.outs)) {}
   };
   struct InputType {
     ScalarType dtype;
     int64_t dim;
   };
   void check_inputs(const std::vector<Tensor>& inputs) const;
+  void check_op_unchanged(const Step& step, size_t index) const;
 
   std::vector<Step> steps_;
   std::vector<std::pair<int64_t, IValue>> constants_;

@@ -117,6 +117,67 @@ TEST(GraphCheck, GraphWhoseOpWasRemovedCannotRun) {
   }
 }
 
+// An op removed and defined again with other returns: the graph's node no
+// longer matches it. check() and run() name that node, before anything runs.
+class GraphRedefinedOp : public testing::Test {
+ protected:
+  void SetUp() override {
+    lib_ = std::make_unique<Library>(Library::DEF, "graph_redef");
+    lib_->def("f(Tensor x) -> Tensor");
+    lib_->impl("f", DispatchKey::CPU, [](const Tensor& x) { return add(x, x); });
+    auto op = Dispatcher::singleton().find_op("graph_redef::f").typed<Tensor(const Tensor&)>();
+    graph_ = trace(
+        [&](const std::vector<Tensor>& in) { return one(add(op.call(in[0]), in[0])); },
+        {ones({2})});
+  }
+  void Redefine() {
+    lib_.reset();
+    lib_ = std::make_unique<Library>(Library::DEF, "graph_redef");
+    lib_->def("f(Tensor x) -> int");
+    lib_->impl("f", DispatchKey::CPU, [](const Tensor& x) { return int64_t{7}; });
+  }
+  static void ExpectNamesNodeZero(const ValueError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("node 0 calls graph_redef::f, which was redefined"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("graph_redef::f(Tensor x) -> int"), std::string::npos) << what;
+  }
+  std::unique_ptr<Library> lib_;
+  Graph graph_;
+};
+
+TEST_F(GraphRedefinedOp, CheckNamesTheRedefinedNode) {
+  EXPECT_NO_THROW(graph_.check());
+  Redefine();
+  try {
+    graph_.check();
+    FAIL() << "check() passed a node whose op now returns another type";
+  } catch (const ValueError& e) {
+    ExpectNamesNodeZero(e);
+  }
+}
+
+TEST_F(GraphRedefinedOp, RunAfterARedefinitionNamesTheNodeNotTheNextOne) {
+  EXPECT_FLOAT_EQ(graph_.run({ones({2})})[0].data_ptr<float>()[0], 3.0f);  // plan built
+  Redefine();
+  try {
+    graph_.run({ones({2})});
+    FAIL() << "run() replayed a node whose op now returns another type";
+  } catch (const ValueError& e) {
+    ExpectNamesNodeZero(e);
+  }
+}
+
+TEST_F(GraphRedefinedOp, RedefiningWithTheSameSchemaKeepsTheGraphValid) {
+  EXPECT_FLOAT_EQ(graph_.run({ones({2})})[0].data_ptr<float>()[0], 3.0f);
+  lib_.reset();
+  lib_ = std::make_unique<Library>(Library::DEF, "graph_redef");
+  lib_->def("f(Tensor x) -> Tensor");
+  lib_->impl("f", DispatchKey::CPU, [](const Tensor& x) { return add(x, x, 2); });
+  EXPECT_NO_THROW(graph_.check());
+  EXPECT_FLOAT_EQ(graph_.run({ones({2})})[0].data_ptr<float>()[0], 4.0f);
+}
+
 TEST(GraphCheck, HandBuiltGraphUsingAForeignValueFailsTheCheck) {
   Graph other;
   Value* foreign = other.add_input(ones({1}));

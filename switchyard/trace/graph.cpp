@@ -157,45 +157,67 @@ Value* Graph::add_constant(const Tensor& t) {
   return v;
 }
 
-Node* Graph::add_node(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
-                      std::vector<NodeArg>& args, ArrayRef<IValue> results) {
+Graph::PendingNode Graph::begin_node(const OperatorHandle& op,
+                                    std::shared_ptr<const FunctionSchema> schema,
+                                    size_t num_args) {
   Node* node = node_store_.make_n(1, op);
   node->schema_ = std::move(schema);
-  node->args_ = {arg_store_.make_n(args.size()), args.size()};
-  for (size_t i = 0; i < args.size(); ++i) node->args_[i] = std::move(args[i]);
+  node->args_ = {arg_store_.make_n(num_args), num_args};
+  return {node, node->args_.data};
+}
+
+Value* Graph::new_output(Node* node, const Tensor& t) {
+  Value* v = new_value(Value::Kind::Output);
+  v->producer_ = node;
+  set_type(v, t);
+  return v;
+}
+
+void Graph::append(Node* node) {
+  nodes_.push_back(node);
+  changed();
+}
+
+Node* Graph::end_node(Node* node, ArrayRef<IValue> results) {
   node->outputs_ = {output_store_.make_n(results.size()), results.size()};
   for (size_t r_i = 0; r_i < results.size(); ++r_i) {
     const IValue& r = results[r_i];
     NodeOutput& out = node->outputs_[r_i];
-    auto make = [&](const IValue& x) {
-      Value* v = new_value(Value::Kind::Output);
-      v->producer_ = node;
-      if (x.is_tensor()) {
-        set_type(v, x.to_tensor());
-      } else {
-        v->is_tensor_ = false;
-        v->non_tensor_type_ = non_tensor_type(x);
-      }
-      return v;
-    };
     if (r.is_tensor_list()) {
       out.is_list = true;
-      for (const Tensor& t : r.to_tensor_list()) out.list.push_back(make(IValue(t)));
+      for (const Tensor& t : r.to_tensor_list()) out.list.push_back(new_output(node, t));
+    } else if (r.is_tensor()) {
+      out.value = new_output(node, r.to_tensor_ref());
     } else {
-      out.value = make(r);
+      Value* v = new_value(Value::Kind::Output);
+      v->producer_ = node;
+      set_type(v, ValueType::of(r));
+      out.value = v;
     }
   }
-  nodes_.push_back(node);
-  changed();
+  append(node);
+  return node;
+}
+
+Node* Graph::end_node(Node* node, const Tensor& result) {
+  node->outputs_ = {output_store_.make_n(1), 1};
+  node->outputs_[0].value = new_output(node, result);
+  append(node);
   return node;
 }
 
 Node* Graph::add_node(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
+                      std::vector<NodeArg>& args, ArrayRef<IValue> results) {
+  PendingNode p = begin_node(op, std::move(schema), args.size());
+  for (size_t i = 0; i < args.size(); ++i) p.args[i] = std::move(args[i]);
+  return end_node(p.node, results);
+}
+
+Node* Graph::add_node(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
                       std::vector<NodeArg>& args, const std::vector<OutputType>& outputs) {
-  Node* node = node_store_.make_n(1, op);
-  node->schema_ = std::move(schema);
-  node->args_ = {arg_store_.make_n(args.size()), args.size()};
-  for (size_t i = 0; i < args.size(); ++i) node->args_[i] = std::move(args[i]);
+  PendingNode p = begin_node(op, std::move(schema), args.size());
+  Node* node = p.node;
+  for (size_t i = 0; i < args.size(); ++i) p.args[i] = std::move(args[i]);
   node->outputs_ = {output_store_.make_n(outputs.size()), outputs.size()};
   for (size_t r = 0; r < outputs.size(); ++r) {
     NodeOutput& out = node->outputs_[r];
@@ -214,8 +236,7 @@ Node* Graph::add_node(const OperatorHandle& op, std::shared_ptr<const FunctionSc
       }
     }
   }
-  nodes_.push_back(node);
-  changed();
+  append(node);
   return node;
 }
 

@@ -85,7 +85,7 @@ struct NodeOutput {
 // One call of one op.
 class SY_API Node {
  public:
-  // Nodes are made by Graph::add_node.
+  // Nodes are made by Graph::add_node (or begin_node).
   explicit Node(OperatorHandle op) : op_(std::move(op)) {}
   const OperatorHandle& op() const { return op_; }
   const FunctionSchema& schema() const { return *schema_; }
@@ -164,6 +164,20 @@ class SY_API Graph {
   // The same, with the outputs' types given instead of example results.
   Node* add_node(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
                  std::vector<NodeArg>& args, const std::vector<OutputType>& outputs);
+
+  // add_node in two halves, for the tracer: begin_node makes a node with
+  // `num_args` empty arguments for the caller to fill in place, outside the
+  // graph; end_node gives it outputs typed from the call's results and appends
+  // it. A node begun and never ended is not part of the graph.
+  struct PendingNode {
+    Node* node;
+    NodeArg* args;
+  };
+  PendingNode begin_node(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
+                         size_t num_args);
+  Node* end_node(Node* node, ArrayRef<IValue> results);
+  // For a call that returned one tensor.
+  Node* end_node(Node* node, const Tensor& result);
   void add_output(Value* v);
   void add_warning(std::string w);
 
@@ -198,6 +212,8 @@ class SY_API Graph {
   std::shared_ptr<const GraphRunner> runner() const;
   void changed();
   Value* new_value(Value::Kind kind);
+  Value* new_output(Node* node, const Tensor& t);
+  void append(Node* node);
   static void set_type(Value* v, const ValueType& t);
   static void set_type(Value* v, const Tensor& t);
 

@@ -6,6 +6,7 @@
 
 #include "switchyard/core/error.h"
 #include "switchyard/core/retire.h"
+#include "switchyard/trace/common_signatures.h"
 
 namespace sy {
 namespace {
@@ -16,6 +17,42 @@ namespace {
 uint32_t schema_generation(const OperatorHandle& op) { return op.entry()->table()->generation; }
 
 }  // namespace
+
+// An argument of a step, as the C++ parameter type P of its op.
+template <typename P>
+decltype(auto) GraphRunner::unbox_arg(const Arg& a, const IValue* env) {
+  using C = detail::canonical_arg_t<P>;
+  if constexpr (std::is_same_v<C, Tensor>) {
+    return env[a.slot].to_tensor_ref();
+  } else {
+    return detail::ArgTraits<C>::unbox(a.constant);
+  }
+}
+
+template <typename... Args>
+Tensor GraphRunner::call_unboxed(const void* typed, const Arg* args, const IValue* env) {
+  const auto& op = *static_cast<const TypedOperatorHandle<Tensor(Args...)>*>(typed);
+  return [&]<size_t... I>(std::index_sequence<I...>) {
+    return op.call(unbox_arg<Args>(args[I], env)...);
+  }(std::index_sequence_for<Args...>{});
+}
+
+void GraphRunner::plan_unboxed(Step& step) {
+  detail::with_common_signature(*step.schema, [&]<typename... Args>() {
+    // Tensor parameters must come from slots and the others from the plan
+    // (hand-built graphs may differ); Tensor[] arguments are left boxed.
+    bool fits = true;
+    size_t i = 0;
+    ((fits = fits && !std::is_same_v<detail::canonical_arg_t<Args>, ArrayRef<Tensor>> &&
+             (step.args[i++].kind == NodeArg::Kind::Value) ==
+                 std::is_same_v<detail::canonical_arg_t<Args>, Tensor>),
+     ...);
+    if (!fits) return;
+    step.typed = std::make_shared<const TypedOperatorHandle<Tensor(Args...)>>(
+        step.op.typed<Tensor(Args...)>());
+    step.unboxed = &call_unboxed<Args...>;
+  });
+}
 
 GraphRunner::GraphRunner(const Graph& g) {
   g.check();
@@ -47,6 +84,7 @@ GraphRunner::GraphRunner(const Graph& g) {
       for (const Value* v : o.list) out.list.push_back(v->id());
       step.outs.push_back(std::move(out));
     }
+    plan_unboxed(step);
     max_stack_ = std::max({max_stack_, step.args.size(), step.outs.size()});
     steps_.push_back(std::move(step));
   }
@@ -122,6 +160,14 @@ std::vector<Tensor> GraphRunner::run(const std::vector<Tensor>& inputs) const {
     if (SY_UNLIKELY(schema_generation(step.op) !=
                     step.generation.load(std::memory_order_relaxed))) {
       check_op_unchanged(step, index);
+    }
+    if (step.unboxed != nullptr) {
+      Tensor result = step.unboxed(step.typed.get(), step.args.data(), env.data());
+      for (const Arg& a : step.args) {
+        if (a.last_use) env[a.slot] = IValue();  // freed as early as the boxed path frees it
+      }
+      env[step.outs[0].slot] = IValue(std::move(result));
+      continue;
     }
     stack.clear();
     for (const Arg& a : step.args) {

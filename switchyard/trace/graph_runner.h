@@ -5,7 +5,8 @@
 // last read, so a value is moved into its last reader rather than copied and
 // intermediates are freed as early as in eager code. Nodes run through the
 // dispatcher, boxed, so every op and every kernel a thread would pick for an
-// eager call run the same way on replay. An op redefined with another schema
+// eager call run the same way on replay (ops of the common signatures through
+// their typed handles, without boxing). An op redefined with another schema
 // after the runner was built is an error naming its node, before it runs.
 //
 // Graph::run() keeps one runner per graph version; build one directly to hold
@@ -56,6 +57,11 @@ class SY_API GraphRunner {
     mutable std::atomic<uint32_t> generation{0};
     std::vector<Arg> args;
     std::vector<Out> outs;
+    // Ops with a common signature (common_signatures.h) are called through a
+    // typed handle, `typed`, with their arguments unboxed from the slots and
+    // the plan; null for the others, which are called boxed.
+    Tensor (*unboxed)(const void* typed, const Arg* args, const IValue* env) = nullptr;
+    std::shared_ptr<const void> typed;
 
     Step(OperatorHandle o, std::shared_ptr<const FunctionSchema> s)
         : op(std::move(o)), schema(std::move(s)) {}
@@ -64,7 +70,9 @@ class SY_API GraphRunner {
           schema(std::move(o.schema)),
           generation(o.generation.load(std::memory_order_relaxed)),
           args(std::move(o.args)),
-          outs(std::move(o.outs)) {}
+          outs(std::move(o.outs)),
+          unboxed(o.unboxed),
+          typed(std::move(o.typed)) {}
   };
   struct InputType {
     ScalarType dtype;
@@ -72,6 +80,11 @@ class SY_API GraphRunner {
   };
   void check_inputs(const std::vector<Tensor>& inputs) const;
   void check_op_unchanged(const Step& step, size_t index) const;
+  template <typename P>
+  static decltype(auto) unbox_arg(const Arg& a, const IValue* env);
+  template <typename... Args>
+  static Tensor call_unboxed(const void* typed, const Arg* args, const IValue* env);
+  static void plan_unboxed(Step& step);
 
   std::vector<Step> steps_;
   std::vector<std::pair<int64_t, IValue>> constants_;

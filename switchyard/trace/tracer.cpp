@@ -1,5 +1,7 @@
 #include "switchyard/trace/tracer.h"
 
+#include "switchyard/trace/tracer_impl.h"
+
 #include <bit>
 
 #include <fmt/format.h>
@@ -31,10 +33,18 @@ SlotId tracing_slot() {
 // Registered at load time, so the slot number is fixed before any thread traces.
 [[maybe_unused]] const SlotId kRegisteredAtLoad = tracing_slot();
 
-TracingState* current_state() {
-  auto* s = static_cast<TracingSlot*>(slot_accessor(tracing_slot()));
-  return s ? s->state.get() : nullptr;
+TracingState* current_state() { return detail::current_tracing_state(); }
+
+}  // namespace
+
+[[noreturn]] void TracingState::throw_finished(const FunctionSchema& schema) {
+  throw DispatchError(fmt::format(
+      "tracer: {} was called on a thread carrying a trace that has already finished; work "
+      "launched while tracing must complete before the traced function returns",
+      schema.full_name()));
 }
+
+namespace {
 
 // The Tracer key's kernel for every op: records the call as a node, then runs
 // the op below the Tracer key with tracing suspended, so only the outermost op
@@ -47,40 +57,26 @@ void trace_op(const OperatorHandle& op, DispatchKeySet keys, Stack* stack) {
     return;
   }
   std::shared_ptr<const FunctionSchema> schema = op.entry()->table()->schema;
-  const size_t n = schema->arguments().size();
-  // Reused per thread: the Tracer kernel does not re-enter itself on a thread
-  // (the op runs with the Tracer key excluded).
-  thread_local std::vector<NodeArg> args;
-  struct Clear {  // drop the tensors it holds also when the op throws
-    ~Clear() { args.clear(); }
-  } clear_on_exit;
-  args.resize(n);
+  const FunctionSchema& s = *schema;
+  const size_t n = s.arguments().size();
+  Node* node;
   {
     TracingState::Lock lock(*state);
-    SY_CHECK(!state->finished(), DispatchError,
-             "tracer: {} was called on a thread carrying a trace that has already finished; "
-             "work launched while tracing must complete before the traced function returns",
-             schema->full_name());
+    const Graph::PendingNode p = state->begin(op, std::move(schema));
+    node = p.node;
     const size_t first = stack->size() - n;
-    for (size_t i = 0; i < n; ++i) {
-      const IValue& a = (*stack)[first + i];
-      NodeArg& arg = args[i];
-      if (a.is_tensor()) {
-        arg.kind = NodeArg::Kind::Value;
-        arg.value = state->value_for(a.to_tensor());
-      } else if (a.is_tensor_list()) {
-        arg.kind = NodeArg::Kind::ValueList;
-        for (const Tensor& t : a.to_tensor_list()) arg.list.push_back(state->value_for(t));
-      } else {
-        arg.constant = a;
-      }
-    }
+    for (size_t i = 0; i < n; ++i) detail::record_arg(*state, p.args[i], (*stack)[first + i]);
   }
   {
     tracer::NoTracerDispatchMode suspended;
     op.redispatch_boxed(below, *stack);
   }
-  state->record(op, std::move(schema), args, *stack);
+  const size_t nret = s.returns().size();
+  SY_CHECK(stack->size() >= nret, DispatchError,
+           "tracer: {} returned {} values, its schema says {}", s.full_name(), stack->size(),
+           nret);
+  // The results are the top nret entries; anything below is not this call's.
+  state->end(node, ArrayRef<IValue>(stack->data() + (stack->size() - nret), nret));
 }
 
 SY_LIBRARY_IMPL(_, Tracer, m) { m.fallback(CppFunction::boxed(trace_op)); }
@@ -96,29 +92,65 @@ Tensor alias_of(const Tensor& t) {
 
 }  // namespace
 
+namespace detail {
+
+TracingState* current_tracing_state() {
+  auto* s = static_cast<TracingSlot*>(slot_accessor(tracing_slot()));
+  return s ? s->state.get() : nullptr;
+}
+
+void record_arg(TracingState& state, NodeArg& arg, const IValue& a) {
+  if (a.is_tensor()) {
+    arg.kind = NodeArg::Kind::Value;
+    arg.value = state.value_for(a.to_tensor_ref());
+  } else if (a.is_tensor_list()) {
+    arg.kind = NodeArg::Kind::ValueList;
+    for (const Tensor& t : a.to_tensor_list()) arg.list.push_back(state.value_for(t));
+  } else {
+    arg.constant = a;
+  }
+}
+
+}  // namespace detail
+
 // ---- TracingState -------------------------------------------------------------------------
 
 TracingState::TracingState() = default;
 TracingState::~TracingState() = default;
 
+namespace {
+// The slot of `key` in `entries` (a power-of-two table with a free slot):
+// where it is, or the free slot where it would go.
+size_t probe(const std::vector<TracingState::Entry>& entries, const TensorImpl* key) {
+  const size_t mask = entries.size() - 1;
+  // Fibonacci hashing: the product's top bits, as many as the table needs.
+  const int shift = std::countl_zero(static_cast<uint64_t>(mask));
+  size_t i = static_cast<size_t>((reinterpret_cast<uintptr_t>(key) * 0x9E3779B97F4A7C15ull) >>
+                                 shift) &
+             mask;
+  while (entries[i].key != nullptr && entries[i].key != key) i = (i + 1) & mask;
+  return i;
+}
+}  // namespace
+
+void TracingState::rebuild(size_t capacity) {
+  std::vector<Entry> old = std::move(entries_);
+  entries_ = std::vector<Entry>(capacity);
+  num_entries_ = 0;
+  for (Entry& e : old) {
+    if (e.key == nullptr || e.tensor.use_count() == 1) continue;  // only the map holds it
+    entries_[probe(entries_, e.key)] = std::move(e);
+    ++num_entries_;
+  }
+}
+
 TracingState::Entry& TracingState::entry_for(const TensorImpl* key) {
   if (2 * (num_entries_ + 1) > entries_.size()) {  // keep the load at most 1/2
-    std::vector<Entry> old = std::move(entries_);
-    entries_ = std::vector<Entry>(std::max<size_t>(64, old.size() * 2));
-    num_entries_ = 0;
-    for (Entry& e : old) {
-      if (e.key) {
-        entry_for(e.key) = std::move(e);
-        ++num_entries_;
-      }
-    }
+    // Sweep first; grow only if the live entries would still fill a quarter.
+    rebuild(std::max<size_t>(64, entries_.size()));
+    if (4 * (num_entries_ + 1) > entries_.size()) rebuild(entries_.size() * 2);
   }
-  const size_t mask = entries_.size() - 1;
-  // Fibonacci hashing: the product's top bits, as many as the table needs.
-  const int shift = std::countl_zero(static_cast<uint64_t>(mask)) ;
-  size_t i = static_cast<size_t>((reinterpret_cast<uintptr_t>(key) * 0x9E3779B97F4A7C15ull) >> shift) & mask;
-  while (entries_[i].key != nullptr && entries_[i].key != key) i = (i + 1) & mask;
-  return entries_[i];
+  return entries_[probe(entries_, key)];
 }
 
 // The caller holds mu_.
@@ -144,28 +176,33 @@ void TracingState::set_value(const Tensor& t, Value* v) {
   e.value = v;
 }
 
-Node* TracingState::record(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
-                           std::vector<NodeArg>& args, const Stack& results) {
+Graph::PendingNode TracingState::begin(const OperatorHandle& op,
+                                      std::shared_ptr<const FunctionSchema> schema) {
+  if (SY_UNLIKELY(finished_)) throw_finished(*schema);
+  const size_t n = schema->arguments().size();
+  return graph_.begin_node(op, std::move(schema), n);
+}
+
+Node* TracingState::end(Node* node, ArrayRef<IValue> results) {
   Lock lock(*this);
-  SY_CHECK(!finished_, DispatchError,
-           "tracer: {} was called on a thread carrying a trace that has already finished; work "
-           "launched while tracing must complete before the traced function returns",
-           schema->full_name());
-  const size_t nret = schema->returns().size();
-  SY_CHECK(results.size() >= nret, DispatchError,
-           "tracer: {} returned {} values, its schema says {}", schema->full_name(),
-           results.size(), nret);
-  // The results are the top nret entries; anything below is not this call's.
-  const ArrayRef<IValue> mine(results.data() + (results.size() - nret), nret);
-  Node* node = graph_.add_node(op, std::move(schema), args, mine);
-  for (size_t i = 0; i < nret; ++i) {
+  if (SY_UNLIKELY(finished_)) throw_finished(node->schema());
+  graph_.end_node(node, results);
+  for (size_t i = 0; i < results.size(); ++i) {
     const NodeOutput& out = node->outputs()[i];
-    if (out.value && mine[i].is_tensor()) set_value(mine[i].to_tensor(), out.value);
+    if (out.value && results[i].is_tensor()) set_value(results[i].to_tensor_ref(), out.value);
     if (out.is_list) {
-      const auto& ts = mine[i].to_tensor_list();
+      const auto& ts = results[i].to_tensor_list();
       for (size_t j = 0; j < ts.size(); ++j) set_value(ts[j], out.list[j]);
     }
   }
+  return node;
+}
+
+Node* TracingState::end(Node* node, const Tensor& result) {
+  Lock lock(*this);
+  if (SY_UNLIKELY(finished_)) throw_finished(node->schema());
+  graph_.end_node(node, result);
+  set_value(result, node->outputs()[0].value);
   return node;
 }
 
@@ -193,6 +230,7 @@ void set_tracing_state(std::shared_ptr<TracingState> state) {
     set_slot(tracing_slot(), nullptr);
     return;
   }
+  detail::install_unboxed_tracer_kernels();
   const TracingSlot slot(std::move(state));
   set_slot(tracing_slot(), &slot);
 }

@@ -56,12 +56,18 @@ class SY_API TracingState {
   // Whether finish() has run.
   bool finished() const { return finished_; }
 
-  // Appends a node for a call that returned `results` (its returns on top of
-  // the stack) and maps the returned tensors to the node's outputs. Takes the
-  // lock; throws once the trace has finished.
-  // Moves the args out of `args`.
-  Node* record(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
-               std::vector<NodeArg>& args, const Stack& results);
+  // Starts recording a call of `op`: a node outside the graph whose arguments
+  // the caller fills in place (value_for for tensors). The caller holds a Lock;
+  // throws once the trace has finished.
+  Graph::PendingNode begin(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema);
+  // Ends recording `node`, whose call returned `results` (its returns, in
+  // order): appends it to the graph and maps the returned tensors to its
+  // outputs. Takes the lock; throws once the trace has finished.
+  Node* end(Node* node, ArrayRef<IValue> results);
+  // The same for a call that returned one tensor.
+  Node* end(Node* node, const Tensor& result);
+  // The error for a call recorded after the trace finished.
+  [[noreturn]] static void throw_finished(const FunctionSchema& schema);
   // Ends the trace: `outputs` become the graph's outputs and the graph is
   // moved out; later record() calls throw. Takes the lock.
   Graph finish(const std::vector<Tensor>& outputs);
@@ -75,15 +81,24 @@ class SY_API TracingState {
   bool finished_ = false;
   Graph graph_;
   // The tensor-to-value map: open addressing over TensorImpl addresses (one
-  // allocation per growth, none per tensor). Each entry keeps its tensor alive
-  // while tracing, so an address is never reused by another tensor and
-  // mistaken for it.
-  struct Entry {
+  // allocation per growth, none per tensor). Each entry keeps its tensor alive,
+  // so an address is never reused by another tensor and mistaken for it, until
+  // the map holds the only reference: then nothing can use the tensor again,
+  // and the next sweep (when the table fills) drops the entry and frees the
+  // tensor, as eager code would have.
+
+ public:
+  struct Entry {  // (public for the probing helper in tracer.cpp)
     const TensorImpl* key = nullptr;
     Tensor tensor;
     Value* value = nullptr;
   };
+
+ private:
   Entry& entry_for(const TensorImpl* key);
+  // Rebuilds the table with `capacity` slots (a power of two), keeping the
+  // entries whose tensors something else still references.
+  void rebuild(size_t capacity);
   std::vector<Entry> entries_;
   size_t num_entries_ = 0;
 };

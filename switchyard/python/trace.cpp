@@ -57,6 +57,10 @@ void init_trace(py::module_& m) {
       .def("check", &Graph::check, "Raises when the graph is not well formed.")
       .def("eliminate_dead_code", [](Graph& g) { return eliminate_dead_code(g); },
            "Removes nodes nothing uses that write nothing; returns how many.")
+      .def("save", &Graph::save, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+           "Writes the graph and its constants to a file (docs/aot.md).")
+      .def_static("load", &Graph::load, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+                  "Reads a graph saved with save(); a ValueError says what is wrong with a bad file.")
       .def("fold_constants", [](Graph& g) { return fold_constants(g); },
            "Runs nodes of constants once; returns how many were folded.");
 

@@ -193,6 +193,15 @@ class SY_API Graph {
   // arguments do not match its schema, or an output is missing.
   void check() const;
 
+  // ---- files (graph_file.h; the format is in docs/aot.md) ----------------------------
+  // Writes the graph, with its constants, to `path`. Throws GraphFileError when
+  // the file cannot be written, and the check()'s error for a graph that fails it.
+  void save(const std::string& path) const;
+  // The graph saved at `path`. Throws GraphFileError, saying what is wrong,
+  // for a file that is missing, truncated, corrupted, of a newer format
+  // version, or that calls an op this process lacks or has with another schema.
+  static Graph load(const std::string& path);
+
   // ---- editing (what the passes in passes.h use) ------------------------------------
   // Replaces the node list by `kept`, a subsequence of nodes() in the same order.
   void keep_nodes(std::vector<Node*> kept);

@@ -76,3 +76,23 @@ def test_check_and_replay_name_an_op_redefined_with_other_returns():
             g.check()
         with pytest.raises(ValueError, match="node 0 calls trace_redef_py::f, which was redefined"):
             g(sy.ones(2))
+
+
+def test_saved_graph_loads_and_replays(tmp_path):
+    w = sy.rand(3, 2)
+    g = sy.trace(lambda x: sy.relu(sy.ops.sy.mm(x, w)), sy.rand(4, 3))
+    path = str(tmp_path / "g.sy")
+    g.save(path)
+    loaded = sy.Graph.load(path)
+    x = sy.rand(4, 3)
+    assert loaded(x).tolist() == g(x).tolist()
+    assert str(loaded).count("sy::mm") == 1
+
+
+def test_loading_a_bad_file_is_a_value_error(tmp_path):
+    path = tmp_path / "bad.sy"
+    path.write_bytes(b"SYGRAPH\0" + b"\0" * 10)
+    with pytest.raises(ValueError, match="shorter than the 32-byte header"):
+        sy.Graph.load(str(path))
+    with pytest.raises(ValueError, match="cannot open"):
+        sy.Graph.load(str(tmp_path / "missing.sy"))

@@ -1,0 +1,127 @@
+#include "op_graph_cases.h"
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cstring>
+#include <random>
+#include <set>
+
+namespace sy::testing_cases {
+namespace {
+
+// Ops whose results are random or uninitialised: only shapes and dtypes compare.
+bool nondeterministic(const std::string& op) {
+  static const std::set<std::string> kOps = {"sy::rand", "sy::randn", "sy::empty",
+                                             "sy::empty_like", "sy::rand_like",
+                                             "sy::randn_like"};
+  return kOps.count(op.substr(0, op.find('.'))) > 0;
+}
+
+// The case's stack on CPU, with every float tensor's whole storage filled with
+// values in [0.5, 1.5) from `seed` (positive, so logs and roots stay finite).
+Stack random_stack(const Case& c, const FunctionSchema& schema, uint32_t seed) {
+  Stack stack = testing_cases::build_stack(schema, c.make(kCPU), nullptr);
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> dist(0.5, 1.5);
+  auto fill = [&](const Tensor& t) {
+    const Storage& s = t.impl()->storage();
+    if (t.dtype() == kFloat32) {
+      auto* p = static_cast<float*>(s->data());
+      for (size_t i = 0; i < s->nbytes() / sizeof(float); ++i) p[i] = static_cast<float>(dist(gen));
+    } else if (t.dtype() == kFloat64) {
+      auto* p = static_cast<double*>(s->data());
+      for (size_t i = 0; i < s->nbytes() / sizeof(double); ++i) p[i] = dist(gen);
+    }
+  };
+  for (IValue& v : stack) {
+    if (v.is_tensor()) fill(v.to_tensor());
+    if (v.is_tensor_list()) {
+      for (const Tensor& t : v.to_tensor_list()) fill(t);
+    }
+  }
+  return stack;
+}
+
+std::vector<Tensor> tensors_of(const Stack& stack) {
+  std::vector<Tensor> out;
+  for (const IValue& v : stack) {
+    if (v.is_tensor()) out.push_back(v.to_tensor());
+    if (v.is_tensor_list()) {
+      for (const Tensor& t : v.to_tensor_list()) out.push_back(t);
+    }
+  }
+  return out;
+}
+
+// The case's stack with its tensors replaced, in order, by `in`.
+Stack with_tensors(Stack stack, const std::vector<Tensor>& in) {
+  size_t k = 0;
+  for (IValue& v : stack) {
+    if (v.is_tensor()) v = IValue(in[k++]);
+    if (v.is_tensor_list()) {
+      std::vector<Tensor> ts = v.to_tensor_list();
+      for (Tensor& t : ts) t = in[k++];
+      v = IValue(std::move(ts));
+    }
+  }
+  return stack;
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  if (a.sizes() != b.sizes() || a.dtype() != b.dtype()) return false;
+  const Tensor ca = a.contiguous(), cb = b.contiguous();
+  return std::memcmp(ca.raw_data(), cb.raw_data(),
+                     static_cast<size_t>(ca.numel() * element_size(ca.dtype()))) == 0;
+}
+
+}  // namespace
+
+// The case traced as a one-op function of its tensor arguments.
+Graph trace_case(const Case& c) {
+  OperatorHandle op = Dispatcher::singleton().find_op(c.op);
+  const Stack example = random_stack(c, op.schema(), 1);
+  Graph g = trace(
+      [&](const std::vector<Tensor>& in) {
+        Stack s = with_tensors(example, in);
+        op.call_boxed(s);
+        return tensors_of(s);
+      },
+      tensors_of(example));
+  EXPECT_EQ(g.num_nodes(), 1u) << g.to_string();
+  g.check();
+  return g;
+}
+
+// `run` (a graph of the case, replayed) on fresh inputs equals the op run eagerly.
+void expect_equals_eager(const Case& c,
+                         const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& run) {
+  OperatorHandle op = Dispatcher::singleton().find_op(c.op);
+  const FunctionSchema schema = op.schema();
+  // Two identical sets of fresh inputs: in-place ops change theirs.
+  Stack eager = random_stack(c, schema, 2);
+  const Stack replay_in = random_stack(c, schema, 2);
+  std::vector<Tensor> replayed = run(tensors_of(replay_in));
+  op.call_boxed(eager);
+  std::vector<Tensor> expected = tensors_of(eager);
+  ASSERT_EQ(replayed.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(replayed[i].sizes(), expected[i].sizes()) << "result " << i;
+    EXPECT_EQ(replayed[i].dtype(), expected[i].dtype()) << "result " << i;
+    if (!nondeterministic(c.op)) {
+      EXPECT_TRUE(same_bits(replayed[i], expected[i]))
+          << "result " << i << "\nreplay: " << replayed[i].to_string()
+          << "\neager:  " << expected[i].to_string();
+    }
+  }
+}
+
+std::string case_name(size_t i) {
+  std::string name = cases()[i].op.substr(4);
+  for (char& ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return name + "_" + std::to_string(i);
+}
+
+}  // namespace sy::testing_cases

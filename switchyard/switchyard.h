@@ -23,3 +23,4 @@
 #include "switchyard/trace/graph_runner.h"
 #include "switchyard/trace/passes.h"
 #include "switchyard/trace/tracer.h"
+#include "switchyard/aot/model.h"

@@ -13,6 +13,7 @@ namespace sy::detail {
 // dim of size > 1, or strides too small for the dims inside them. Conservative:
 // a tensor it calls overlapping might in rare layouts not be, never the other way.
 inline bool has_internal_overlap(const Tensor& t) {
+  if (t.is_contiguous()) return false;  // the usual out=, checked in O(1)
   DimVector order;
   for (int64_t d = 0; d < t.dim(); ++d) {
     if (t.sizes()[d] == 1) continue;

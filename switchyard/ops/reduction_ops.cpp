@@ -29,7 +29,8 @@ struct ReducePlan {
 ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef dims,
                           bool keepdim) {
   const int64_t nd = self.dim();
-  std::vector<bool> reduced(static_cast<size_t>(std::max<int64_t>(nd, 1)), dims.empty());
+  // (A DimVector, not std::vector<bool>: no allocation for the usual ranks.)
+  DimVector reduced(static_cast<size_t>(std::max<int64_t>(nd, 1)), dims.empty() ? 1 : 0);
   for (int64_t d : dims) {
     const int64_t w = wrap_dim(op, d, nd);
     SY_CHECK(!reduced[w] || dims.empty(), ValueError, "{}: dim {} appears more than once in {}",

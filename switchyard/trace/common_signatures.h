@@ -30,7 +30,8 @@ using OptDevice = std::optional<Device>;
 using List = std::tuple<
     TensorSignature<T>, TensorSignature<T, T>, TensorSignature<T, S>, TensorSignature<T, T, T>,
     TensorSignature<T, T, S>, TensorSignature<T, S, S>, TensorSignature<T, T, S, T>,
-    TensorSignature<T, T, T, S, S>, TensorSignature<T, IntArrayRef>,
+    TensorSignature<T, T, T, S, S>, TensorSignature<T, T, T, S, S, T>,
+    TensorSignature<T, IntArrayRef>,
     TensorSignature<T, IntArrayRef, bool>, TensorSignature<T, int64_t>,
     TensorSignature<T, int64_t, int64_t>, TensorSignature<T, int64_t, bool>,
     TensorSignature<T, OptType>, TensorSignature<T, int64_t, OptType>,

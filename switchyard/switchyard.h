@@ -23,4 +23,5 @@
 #include "switchyard/trace/graph_runner.h"
 #include "switchyard/trace/passes.h"
 #include "switchyard/trace/tracer.h"
+#include "switchyard/aot/c_api.h"
 #include "switchyard/aot/model.h"

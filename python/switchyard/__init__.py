@@ -36,7 +36,7 @@ from switchyard._C import (  # noqa: F401
     tensor,
 )
 from switchyard.ops import ops, op_exists  # noqa: F401
-from switchyard import _tensor_methods, cuda, library, threading  # noqa: F401
+from switchyard import _tensor_methods, aot, cuda, library, threading  # noqa: F401
 
 float32, float64, int32, int64, uint8 = _C.float32, _C.float64, _C.int32, _C.int64, _C.uint8
 # PyTorch's names that shadow builtins; set through globals() so this module's

@@ -149,5 +149,12 @@ void init_ops(py::module_& m);
 void init_library(py::module_& m);
 void init_modes(py::module_& m);
 void init_trace(py::module_& m);
+void init_aot(py::module_& m);
+
+// A tensor, or a tuple or list of tensors, as a vector; a TypeError says which
+// caller (`who`) got what instead.
+std::vector<Tensor> tensors_from(py::handle seq, const char* who, const char* what);
+// One output as itself, several as a tuple.
+py::object outputs_to_python(const std::vector<Tensor>& out);
 
 }  // namespace sy::python

@@ -7,21 +7,19 @@
 #include "switchyard/python/bindings.h"
 
 namespace sy::python {
-namespace {
 
-std::vector<Tensor> tensors_from(py::handle seq, const char* what) {
+std::vector<Tensor> tensors_from(py::handle seq, const char* who, const char* what) {
   std::vector<Tensor> out;
   if (is_tensor(seq.ptr())) {
     out.push_back(unwrap(seq.ptr()));
     return out;
   }
   SY_CHECK(py::isinstance<py::tuple>(seq) || py::isinstance<py::list>(seq), TypeError,
-           "trace: {} must be a tensor or a tuple or list of tensors, got {}", what,
+           "{}: {} must be a tensor or a tuple or list of tensors, got {}", who, what,
            std::string(py::str(py::type::of(seq).attr("__name__"))));
   for (py::handle item : seq) {
-    SY_CHECK(is_tensor(item.ptr()), TypeError,
-             "trace: {} must hold only tensors, got a {}", what,
-             std::string(py::str(py::type::of(item).attr("__name__"))));
+    SY_CHECK(is_tensor(item.ptr()), TypeError, "{}: {} must hold only tensors, got a {}", who,
+             what, std::string(py::str(py::type::of(item).attr("__name__"))));
     out.push_back(unwrap(item.ptr()));
   }
   return out;
@@ -33,10 +31,8 @@ py::object outputs_to_python(const std::vector<Tensor>& out) {
   for (size_t i = 0; i < out.size(); ++i) {
     t[i] = py::reinterpret_steal<py::object>(wrap(out[i]));
   }
-  return std::move(t);
+  return t;
 }
-
-}  // namespace
 
 void init_trace(py::module_& m) {
   py::class_<Graph, std::shared_ptr<Graph>>(m, "Graph",
@@ -47,7 +43,7 @@ void init_trace(py::module_& m) {
       .def(
           "__call__",
           [](const Graph& g, py::args args) {
-            std::vector<Tensor> in = tensors_from(args, "the inputs");
+            std::vector<Tensor> in = tensors_from(args, "trace", "the inputs");
             return outputs_to_python(g.run(in));
           },
           "Runs the graph on new inputs (tensors of the traced dtypes and ranks).")
@@ -67,7 +63,7 @@ void init_trace(py::module_& m) {
   m.def(
       "_trace",
       [](py::function fn, py::handle example_inputs) {
-        const std::vector<Tensor> inputs = tensors_from(example_inputs, "example_inputs");
+        const std::vector<Tensor> inputs = tensors_from(example_inputs, "trace", "example_inputs");
         auto traced = [&fn](const std::vector<Tensor>& in) {
           py::tuple args(in.size());
           for (size_t i = 0; i < in.size(); ++i) {
@@ -80,7 +76,7 @@ void init_trace(py::module_& m) {
             e.restore();  // keep the Python exception (type, traceback) as it was raised
             throw PythonError::fetch();
           }
-          return tensors_from(result, "the traced function's result");
+          return tensors_from(result, "trace", "the traced function's result");
         };
         return std::make_shared<Graph>(trace(traced, inputs));
       },

@@ -68,10 +68,11 @@ struct UnboxedTracer {
 
 void install_unboxed_tracer_kernels() {
   static std::once_flag once;
+  // Never destroyed: the kernels stay for the life of the process, as the
+  // built-in ops do (a static pointer, so leak checkers see it reachable).
+  static Library* lib = nullptr;
   std::call_once(once, [] {
-    // Never destroyed: the kernels stay for the life of the process, as the
-    // built-in ops do.
-    auto* lib = new Library(Library::IMPL, "sy", DispatchKey::Tracer, __FILE__, __LINE__);
+    lib = new Library(Library::IMPL, "sy", DispatchKey::Tracer, __FILE__, __LINE__);
     Dispatcher& d = Dispatcher::singleton();
     for (const std::string& name : d.op_names()) {
       if (name.rfind("sy::", 0) != 0) continue;

@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <random>
+#include <string>
 
 #include "switchyard/switchyard.h"
 
@@ -164,6 +166,38 @@ TEST_F(AotAllocations, ShapesSeenBeforeAllocateNothing) {
     for (const auto* in : {&a, &b, &c}) model.run_borrowed(*in);
   }
   EXPECT_EQ(count.count(), 0);
+}
+
+TEST_F(AotAllocations, CAbiRunsAllocateNothingAfterWarmUp) {
+  const std::string path = testing::TempDir() + "/aot_allocation_test_mlp.sy";
+  {
+    const Tensor w1 = random({64, 128}, 1), b1 = random({128}, 2), w2 = random({128, 10}, 3),
+                 b2 = random({10}, 4);
+    trace([&](const std::vector<Tensor>& in) {
+      return std::vector<Tensor>{addmm(b2, relu(addmm(b1, in[0], w1)), w2)};
+    }, {random({32, 64}, 5)}).save(path);
+  }
+  sy_model* model = nullptr;
+  ASSERT_EQ(sy_model_load(path.c_str(), &model), SY_OK) << sy_last_error();
+  const Tensor x = random({32, 64}, 17);
+  const int64_t sizes[2] = {32, 64};
+  const sy_tensor_ref in = {x.raw_data(), SY_FLOAT32, 2, sizes, nullptr};
+  float buffer[32 * 10];
+  const int64_t out_sizes[2] = {32, 10};
+  auto run = [&] {
+    sy_tensor_ref borrowed = {nullptr, 0, 0, nullptr, nullptr};
+    sy_tensor_ref into = {buffer, SY_FLOAT32, 2, out_sizes, nullptr};
+    EXPECT_EQ(sy_model_run(model, &in, 1, &borrowed, 1), SY_OK);
+    EXPECT_EQ(sy_model_run(model, &in, 1, &into, 1), SY_OK);
+  };
+  run();
+  {
+    CountAllocations count;
+    for (int i = 0; i < 50; ++i) run();
+    EXPECT_EQ(count.count(), 0);
+  }
+  sy_model_release(model);
+  std::remove(path.c_str());
 }
 
 TEST_F(AotAllocations, OwnedOutputsAllocateOnlyTheOutputs) {

@@ -12,7 +12,6 @@
 #include "switchyard/aot/execution_state.h"
 #include "switchyard/aot/run_guard.h"
 #include "switchyard/core/retire.h"
-#include "switchyard/dispatch/operator_entry.h"
 #include "switchyard/trace/common_signatures.h"
 
 namespace sy::aot::detail {
@@ -52,7 +51,7 @@ decltype(auto) fetch(const Operand& o, ExecutionState& s) {
 // Calls k's unboxed kernel with the step's operands; an out= kernel (Out) gets
 // the planned buffer `out` as its last parameter.
 template <bool Out, typename... Args>
-Tensor call_unboxed(const ResolvedKernel& k, const Operand* args, ExecutionState& s,
+Tensor call_unboxed(const StepKernel& k, const Operand* args, ExecutionState& s,
                     const Tensor* out) {
   using Fn = Tensor (*)(OperatorKernel*, DispatchKeySet, sy::detail::param_t<Args>...);
   const auto fn = reinterpret_cast<Fn>(k.kernel.unboxed);
@@ -76,26 +75,23 @@ constexpr bool fetchable() {
 }
 
 // The kernel a call of `op` with tensors of `devices` (the traced ones)
-// reaches with no thread keys, resolved from the op's current table.
-ResolvedKernel resolve(const OperatorHandle& op, const std::vector<Device>& devices) {
-  ResolvedKernel r;
-  r.op = op;
+// reaches with no thread keys, resolved once from the op's current table.
+StepKernel resolve(const OperatorHandle& op, const std::vector<Device>& devices) {
   DispatchKeySet keys;
   for (const Device& d : devices) keys = keys | make_tensor({0}, kFloat32, d).key_set();
-  sy::detail::CallScope scope;  // the table stays valid while it is read
-  const DispatchTable* t = op.entry()->table();
-  r.schema = t->schema;
-  r.keys = keys & t->non_fallthrough;
-  r.kernel = t->slots[r.keys.highest_index()];
-  for (const auto& f : t->keep_alive) {
-    if (f.get() == r.kernel.functor) r.keep_alive = f;
-  }
-  return r;
+  OperatorHandle::ResolvedKernel r = op.resolve(keys);
+  StepKernel k;
+  k.op = op;
+  k.schema = std::move(r.schema);
+  k.kernel = r.kernel;
+  k.keys = r.keys;
+  k.keep_alive = std::move(r.keep_alive);
+  return k;
 }
 
 // The unboxed caller for `k` when its op has a common signature (for an out=
 // kernel, one whose last parameter is the out tensor).
-void plan_unboxed(ResolvedKernel& k, bool is_out) {
+void plan_unboxed(StepKernel& k, bool is_out) {
   if (k.kernel.unboxed == nullptr) return;
   sy::detail::with_common_signature(*k.schema, [&]<typename... Args>() {
     if constexpr (fetchable<Args...>()) {

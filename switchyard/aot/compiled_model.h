@@ -47,7 +47,7 @@ struct Operand {
 
 // A resolved kernel: the dispatch table slot a call with the traced tensors
 // reaches, kept alive by the step.
-struct ResolvedKernel {
+struct StepKernel {
   OperatorHandle op{nullptr};
   std::shared_ptr<const FunctionSchema> schema;
   KernelFunction kernel;
@@ -55,16 +55,16 @@ struct ResolvedKernel {
   std::shared_ptr<OperatorKernel> keep_alive;
   // Calls the kernel unboxed with the step's operands (and `out` for out=
   // kernels), or null when it has no unboxed form of a common signature.
-  Tensor (*unboxed)(const ResolvedKernel& k, const Operand* args, ExecutionState& s,
+  Tensor (*unboxed)(const StepKernel& k, const Operand* args, ExecutionState& s,
                     const Tensor* out) = nullptr;
 };
 
 struct Step {
   size_t node_index = 0;  // in the graph, for messages
-  ResolvedKernel functional;
+  StepKernel functional;
   // The op's out= overload (same arguments and one `Tensor(a!) out`), when it
   // has one and returns one tensor: the memory plan may use it.
-  std::optional<ResolvedKernel> out_variant;
+  std::optional<StepKernel> out_variant;
   std::vector<Operand> args;
   // The values the step defines: one per return (a list return: its items).
   struct Result {

@@ -320,7 +320,7 @@ void ExecutionState::use_plan_for(const std::vector<Tensor>& inputs,
 
 void ExecutionState::run_step(const Step& step, bool out) {
   if (out) {
-    const ResolvedKernel& k = *step.out_variant;
+    const StepKernel& k = *step.out_variant;
     const Tensor& buffer = owned[step.results[0].ids[0]];
     if (k.unboxed != nullptr) {
       k.unboxed(k, step.args.data(), *this, &buffer);
@@ -335,7 +335,7 @@ void ExecutionState::run_step(const Step& step, bool out) {
     owned[step.results[0].ids[0]] =
         step.functional.unboxed(step.functional, step.args.data(), *this, nullptr);
   } else {
-    const ResolvedKernel& k = step.functional;
+    const StepKernel& k = step.functional;
     stack.clear();
     for (const Operand& o : step.args) push_operand(stack, o, *this);
     k.kernel.call_boxed(k.op, k.keys, &stack);

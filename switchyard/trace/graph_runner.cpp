@@ -9,14 +9,6 @@
 #include "switchyard/trace/common_signatures.h"
 
 namespace sy {
-namespace {
-
-// The generation of op's schema now (DispatchTable::generation): it changes
-// whenever the op is defined or removed. The caller is inside a CallScope,
-// which keeps the table alive while it is read.
-uint32_t schema_generation(const OperatorHandle& op) { return op.entry()->table()->generation; }
-
-}  // namespace
 
 // An argument of a step, as the C++ parameter type P of its op.
 template <typename P>
@@ -68,8 +60,7 @@ GraphRunner::GraphRunner(const Graph& g) {
   for (const Node* n : g.nodes()) {
     Step step(n->op(), n->schema_ptr());
     // check() has compared the schema with the op's current one.
-    detail::CallScope scope;
-    step.generation.store(schema_generation(n->op()), std::memory_order_relaxed);
+    step.generation.store(n->op().definition_generation(), std::memory_order_relaxed);
     for (const NodeArg& a : n->args()) {
       Arg arg{a.kind, -1, false, {}, {}};
       if (a.value) arg.slot = a.value->id();
@@ -107,7 +98,7 @@ GraphRunner::GraphRunner(const Graph& g) {
 }
 
 void GraphRunner::check_op_unchanged(const Step& step, size_t index) const {
-  const uint32_t now = schema_generation(step.op);
+  const uint32_t now = step.op.definition_generation();
   SY_CHECK(step.op.is_defined(), ValueError,
            "Graph::run: node {} calls {}, which is no longer registered (its library was "
            "removed); re-register it or trace again",
@@ -138,7 +129,8 @@ void GraphRunner::check_inputs(const std::vector<Tensor>& inputs) const {
 
 std::vector<Tensor> GraphRunner::run(const std::vector<Tensor>& inputs) const {
   check_inputs(inputs);
-  detail::CallScope scope;  // for schema_generation()
+  // One scope for the run: each step's definition_generation() nests in it cheaply.
+  detail::CallScope scope;
   // The value slots: one buffer per thread kept between runs (a nested run
   // finds it taken and makes its own).
   thread_local std::vector<IValue> spare_env;
@@ -157,7 +149,7 @@ std::vector<Tensor> GraphRunner::run(const std::vector<Tensor>& inputs) const {
   stack.reserve(max_stack_);
   for (size_t index = 0; index < steps_.size(); ++index) {
     const Step& step = steps_[index];
-    if (SY_UNLIKELY(schema_generation(step.op) !=
+    if (SY_UNLIKELY(step.op.definition_generation() !=
                     step.generation.load(std::memory_order_relaxed))) {
       check_op_unchanged(step, index);
     }

@@ -56,7 +56,7 @@ void trace_op(const OperatorHandle& op, DispatchKeySet keys, Stack* stack) {
     op.redispatch_boxed(below, *stack);
     return;
   }
-  std::shared_ptr<const FunctionSchema> schema = op.entry()->table()->schema;
+  std::shared_ptr<const FunctionSchema> schema = op.current_schema();
   const FunctionSchema& s = *schema;
   const size_t n = s.arguments().size();
   Node* node;

@@ -49,7 +49,7 @@ struct UnboxedTracer {
     Node* node;
     {
       TracingState::Lock lock(*state);
-      const Graph::PendingNode p = state->begin(op, op.entry()->table()->schema);
+      const Graph::PendingNode p = state->begin(op, op.current_schema());
       node = p.node;
       size_t i = 0;
       (record_unboxed(*state, p.args[i++], args), ...);

@@ -39,6 +39,7 @@ from switchyard.ops import ops, op_exists  # noqa: F401
 from switchyard import _tensor_methods, cuda, library, threading  # noqa: F401
 
 float32, float64, int32, int64, uint8 = _C.float32, _C.float64, _C.int32, _C.int64, _C.uint8
+float16, bfloat16, half = _C.float16, _C.bfloat16, _C.half
 # PyTorch's names that shadow builtins; set through globals() so this module's
 # own code keeps the builtins.
 globals().update(bool=_C.bool, float=_C.float, double=_C.double, long=_C.long, int=_C.int)

@@ -163,6 +163,7 @@ def install():
     Tensor.cpu = _cpu
     Tensor.numpy = _numpy
     for name, dtype_name in [("float", "float32"), ("double", "float64"), ("long", "int64"),
-                             ("int", "int32"), ("bool", "bool")]:
+                             ("int", "int32"), ("bool", "bool"), ("half", "float16"),
+                             ("bfloat16", "bfloat16")]:
         if op_exists("sy::to"):
             setattr(Tensor, name, _converter(dtype_name))

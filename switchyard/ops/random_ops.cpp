@@ -100,10 +100,14 @@ Tensor random_kernel(std::string_view op, IntArrayRef size, std::optional<Scalar
   }
   Tensor out = make_tensor(size, t, device.value_or(kCPU));
   if (!out.is_meta() && out.numel() > 0) {
-    if (t == kFloat32) {
-      fill_random<float>(out, normal);
-    } else {
+    if (t == kFloat64) {
       fill_random<double>(out, normal);
+    } else if (t == kFloat32) {
+      fill_random<float>(out, normal);
+    } else {  // float16, bfloat16: drawn in float32, rounded
+      Tensor wide = make_tensor(size, kFloat32, kCPU);
+      fill_random<float>(wide, normal);
+      copy_(out, wide);
     }
   }
   if (requires_grad) out.requires_grad_(true);

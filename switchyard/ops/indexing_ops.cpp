@@ -181,7 +181,12 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
   Tensor out = make_tensor(shape, self.dtype(), self.device());
   if (out.is_meta() || index.is_meta()) return out;
   const int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
-  const std::vector<int64_t> idx = index_values("index_select", index, size);
+  const Tensor idx = index.to(kInt64).contiguous();
+  const int64_t* iv = static_cast<const int64_t*>(idx.raw_data());
+  const int64_t n = idx.numel();
+  bool bad = false;
+  for (int64_t i = 0; i < n; ++i) bad |= iv[i] < -size || iv[i] >= size;
+  if (SY_UNLIKELY(bad)) index_values("index_select", index, size);  // throws, naming the index
   if (out.numel() == 0) return out;
   const Tensor x = self.contiguous();
   int64_t outer = 1, inner = 1;
@@ -189,16 +194,19 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
     if (k < d) outer *= self.sizes()[k];
     if (k > d) inner *= self.sizes()[k];
   }
-  const size_t row = static_cast<size_t>(inner * element_size(self.dtype()));
+  const int64_t row = inner * element_size(self.dtype());
   const auto* src = static_cast<const char*>(x.raw_data());
   auto* dst = static_cast<char*>(out.raw_data());
-  const int64_t n = static_cast<int64_t>(idx.size());
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t i = 0; i < n; ++i) {
-      std::memcpy(dst + (o * n + i) * static_cast<int64_t>(row),
-                  src + (o * size + idx[static_cast<size_t>(i)]) * static_cast<int64_t>(row), row);
-    }
-  }
+  // Rows are independent: split them across threads, a grain's worth of bytes each.
+  parallel_for(0, outer * n, std::max<int64_t>(1, 4 * detail::kGrain / std::max<int64_t>(row, 1)),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t r = lo; r < hi; ++r) {
+                   const int64_t o = r / n;
+                   int64_t v = iv[r % n];
+                   if (v < 0) v += size;
+                   std::memcpy(dst + r * row, src + (o * size + v) * row, static_cast<size_t>(row));
+                 }
+               });
   return out;
 }
 

@@ -22,6 +22,8 @@
 
 namespace sy {
 
+class OptionalTensorListRef;
+
 class SY_API Tensor {
  public:
   Tensor() = default;
@@ -117,6 +119,10 @@ class SY_API Tensor {
                        const std::optional<Scalar>& max = {}) const;
   // Elements of *this where `condition` holds, of `other` elsewhere.
   Tensor where(const Tensor& condition, const Tensor& other) const;
+  Tensor where(const Tensor& condition, const Scalar& other) const;
+  Tensor clamp(const std::optional<Tensor>& min, const std::optional<Tensor>& max = {}) const;
+  const Tensor& clamp_(const std::optional<Tensor>& min,
+                       const std::optional<Tensor>& max = {}) const;
 
   // Comparisons and logic: bool results (ops/elementwise.h).
   Tensor eq(const Tensor& other) const;
@@ -134,6 +140,10 @@ class SY_API Tensor {
   Tensor logical_and(const Tensor& other) const;
   Tensor logical_or(const Tensor& other) const;
   Tensor logical_not() const;
+  Tensor isclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08,
+                 bool equal_nan = false) const;
+  bool allclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08,
+                bool equal_nan = false) const;
 
   // Unary math (ops/elementwise.h).
   Tensor neg() const;
@@ -182,6 +192,12 @@ class SY_API Tensor {
   Tensor var(IntArrayRef dim, int64_t correction = 1, bool keepdim = false) const;
   Tensor std(int64_t correction = 1) const;
   Tensor std(IntArrayRef dim, int64_t correction = 1, bool keepdim = false) const;
+  Tensor norm(const Scalar& p = 2) const;
+  Tensor norm(const std::optional<Scalar>& p, IntArrayRef dim, bool keepdim = false) const;
+  Tensor any() const;
+  Tensor any(int64_t dim, bool keepdim = false) const;
+  Tensor all() const;
+  Tensor all(int64_t dim, bool keepdim = false) const;
   Tensor softmax(int64_t dim, std::optional<ScalarType> dtype = {}) const;
   Tensor log_softmax(int64_t dim, std::optional<ScalarType> dtype = {}) const;
 
@@ -213,6 +229,12 @@ class SY_API Tensor {
   const Tensor& copy_(const Tensor& src) const;
   Tensor to(ScalarType dtype, bool copy = false) const;
   Tensor to(Device device, std::optional<ScalarType> dtype = {}, bool copy = false) const;
+  Tensor repeat(IntArrayRef repeats) const;
+  // The dims reversed (Python's t.T), and the last two swapped (t.mT).
+  Tensor T() const;
+  Tensor mT() const;
+  // A view of the same data that requires no grad.
+  Tensor detach() const;
 
   // Joining and indexing (ops/indexing.h).
   std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
@@ -220,6 +242,33 @@ class SY_API Tensor {
   std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
   Tensor index_select(int64_t dim, const Tensor& index) const;
   Tensor gather(int64_t dim, const Tensor& index) const;
+
+  // Advanced indexing (ops/advanced_indexing.h).
+  Tensor index(OptionalTensorListRef indices) const;
+  const Tensor& index_put_(OptionalTensorListRef indices, const Tensor& values,
+                           bool accumulate = false) const;
+  Tensor index_put(OptionalTensorListRef indices, const Tensor& values,
+                   bool accumulate = false) const;
+  Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
+  Tensor masked_fill(const Tensor& mask, const Tensor& value) const;
+  const Tensor& masked_fill_(const Tensor& mask, const Scalar& value) const;
+  const Tensor& masked_fill_(const Tensor& mask, const Tensor& value) const;
+  Tensor masked_select(const Tensor& mask) const;
+  Tensor nonzero() const;
+  Tensor scatter(int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor scatter(int64_t dim, const Tensor& index, const Scalar& value) const;
+  const Tensor& scatter_(int64_t dim, const Tensor& index, const Tensor& src) const;
+  const Tensor& scatter_(int64_t dim, const Tensor& index, const Scalar& value) const;
+  Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
+  const Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) const;
+
+  // Sorting and scans (ops/sorting.h).
+  std::tuple<Tensor, Tensor> sort(int64_t dim = -1, bool descending = false) const;
+  Tensor argsort(int64_t dim = -1, bool descending = false) const;
+  std::tuple<Tensor, Tensor> topk(int64_t k, int64_t dim = -1, bool largest = true,
+                                  bool sorted = true) const;
+  Tensor cumsum(int64_t dim, std::optional<ScalarType> dtype = {}) const;
+  Tensor cumprod(int64_t dim, std::optional<ScalarType> dtype = {}) const;
 
  private:
   const TensorImpl& checked() const {
@@ -262,6 +311,27 @@ class TensorOptions {
   std::optional<ScalarType> dtype_;
   Device device_ = kCPU;
   bool requires_grad_ = false;
+};
+
+// A `Tensor?[]` argument (the indices of advanced indexing): tensors of which
+// some may be absent, an absent one being an undefined Tensor (None in
+// Python). It views the tensors, like ArrayRef: they must outlive it.
+class OptionalTensorListRef {
+ public:
+  OptionalTensorListRef() = default;
+  OptionalTensorListRef(ArrayRef<Tensor> tensors) : tensors_(tensors) {}  // NOLINT
+  OptionalTensorListRef(const std::vector<Tensor>& tensors) : tensors_(tensors) {}  // NOLINT
+  OptionalTensorListRef(std::initializer_list<Tensor> tensors) : tensors_(tensors) {}  // NOLINT
+
+  ArrayRef<Tensor> tensors() const { return tensors_; }
+  size_t size() const { return tensors_.size(); }
+  bool empty() const { return tensors_.empty(); }
+  const Tensor& operator[](size_t i) const { return tensors_[i]; }
+  const Tensor* begin() const { return tensors_.begin(); }
+  const Tensor* end() const { return tensors_.end(); }
+
+ private:
+  ArrayRef<Tensor> tensors_;
 };
 
 // A new tensor of `sizes` with uninitialised data, bypassing the dispatcher: the

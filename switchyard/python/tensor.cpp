@@ -154,6 +154,8 @@ PyGetSetDef tensor_getset[] = {
     {"ndim", get_ndim, nullptr, "The number of dimensions.", nullptr},
     {"is_meta", get_is_meta, nullptr, "Whether the tensor is on the meta device.", nullptr},
     {"is_cuda", get_is_cuda, nullptr, "Whether the tensor is on a CUDA device.", nullptr},
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict,
+     "The attributes set on this tensor object.", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 

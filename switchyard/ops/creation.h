@@ -40,10 +40,6 @@ SY_API Tensor empty_like(const Tensor& self, TensorOptions options = {});
 SY_API Tensor zeros_like(const Tensor& self, TensorOptions options = {});
 SY_API Tensor ones_like(const Tensor& self, TensorOptions options = {});
 SY_API Tensor full_like(const Tensor& self, const Scalar& value, TensorOptions options = {});
-// Uniform [0, 1) / standard normal samples of self's shape (dtype and device
-// self's unless `options` set them).
-SY_API Tensor rand_like(const Tensor& self, TensorOptions options = {});
-SY_API Tensor randn_like(const Tensor& self, TensorOptions options = {});
 
 // Sets every element of `self` to `value` (to 0); returns `self`.
 SY_API const Tensor& fill_(const Tensor& self, const Scalar& value);

@@ -12,7 +12,6 @@
 
 #include <optional>
 #include <string_view>
-#include <vector>
 
 #include "switchyard/core/export.h"
 #include "switchyard/tensor/tensor.h"
@@ -64,17 +63,6 @@ SY_API Tensor clamp(const Tensor& self, const std::optional<Scalar>& min,
                     const std::optional<Scalar>& max = {});
 // self where condition (a bool tensor) holds, other elsewhere; all three broadcast.
 SY_API Tensor where(const Tensor& condition, const Tensor& self, const Tensor& other);
-// Number branches take part in promotion as Scalars: where(c, int_tensor, 0.5)
-// is float32, where(c, 1, 0) int64, where(c, 1.0, 0.0) float32.
-SY_API Tensor where(const Tensor& condition, const Scalar& self, const Tensor& other);
-SY_API Tensor where(const Tensor& condition, const Tensor& self, const Scalar& other);
-SY_API Tensor where(const Tensor& condition, const Scalar& self, const Scalar& other);
-// The coordinates of condition's true elements: one 1-d tensor per dim.
-SY_API std::vector<Tensor> where(const Tensor& condition);
-// self limited by tensors (broadcast; either may be absent): minimum(maximum(self,
-// min), max), in the promoted dtype; NaN in any operand gives NaN.
-SY_API Tensor clamp(const Tensor& self, const std::optional<Tensor>& min,
-                    const std::optional<Tensor>& max = {});
 
 // Comparisons (bool results).
 SY_API Tensor eq(const Tensor& self, const Tensor& other);
@@ -108,14 +96,6 @@ SY_API Tensor tanh(const Tensor& self);
 SY_API Tensor sigmoid(const Tensor& self);
 SY_API Tensor relu(const Tensor& self);
 SY_API Tensor gelu(const Tensor& self, std::string_view approximate = "none");
-
-// Elementwise |self - other| <= atol + rtol * |other| (or equal; NaNs equal only
-// with equal_nan), broadcast; self and other must have one dtype. allclose is
-// whether that holds everywhere.
-SY_API Tensor isclose(const Tensor& self, const Tensor& other, double rtol = 1e-05,
-                      double atol = 1e-08, bool equal_nan = false);
-SY_API bool allclose(const Tensor& self, const Tensor& other, double rtol = 1e-05,
-                     double atol = 1e-08, bool equal_nan = false);
 
 // Operators, as in PyTorch's C++ API: each calls the op of the same meaning.
 SY_API Tensor operator+(const Tensor& a, const Tensor& b);

@@ -45,21 +45,4 @@ SY_API Tensor std(const Tensor& self, IntArrayRef dim = {}, int64_t correction =
 SY_API Tensor softmax(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype = {});
 SY_API Tensor log_softmax(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype = {});
 
-// Whether any / every element is nonzero (NaN counts), over everything or
-// along `dim`: bool results, uint8 for uint8 inputs (as in PyTorch).
-SY_API Tensor any(const Tensor& self);
-SY_API Tensor any(const Tensor& self, int64_t dim, bool keepdim = false);
-SY_API Tensor all(const Tensor& self);
-SY_API Tensor all(const Tensor& self, int64_t dim, bool keepdim = false);
-
-// The vector `ord`-norm of self over `dim` (every element when empty):
-// (sum |x|^ord)^(1/ord); ord inf / -inf is the largest / smallest |x|, ord 0
-// the count of nonzeros. Floating inputs only (or pass dtype).
-SY_API Tensor linalg_vector_norm(const Tensor& self, const Scalar& ord = 2, IntArrayRef dim = {},
-                                 bool keepdim = false, std::optional<ScalarType> dtype = {});
-// PyTorch's norm: the p-norm of every element, or over `dim` (p absent means 2).
-SY_API Tensor norm(const Tensor& self, const Scalar& p = 2);
-SY_API Tensor norm(const Tensor& self, const std::optional<Scalar>& p, IntArrayRef dim,
-                   bool keepdim = false);
-
 }  // namespace sy

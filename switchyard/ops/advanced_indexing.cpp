@@ -354,9 +354,13 @@ void for_each_row(const IndexPlan& p, F&& fn) {
   const int64_t rows = p.outer_numel * p.b_numel;
   parallel_for(0, rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, p.inner_numel)),
                [&](int64_t lo, int64_t hi) {
+                 // Row r is (o, b) = (r / b_numel, r % b_numel): divide once, then step.
+                 int64_t o = lo / p.b_numel, b = lo % p.b_numel;
+                 int64_t base = outer_offset(p, o);
+                 const int64_t* off = p.offsets.data();
                  for (int64_t r = lo; r < hi; ++r) {
-                   const int64_t o = r / p.b_numel, b = r % p.b_numel;
-                   fn(r, outer_offset(p, o) + p.offsets[static_cast<size_t>(b)]);
+                   fn(r, base + off[b]);
+                   if (++b == p.b_numel && r + 1 < hi) b = 0, base = outer_offset(p, ++o);
                  }
                });
 }

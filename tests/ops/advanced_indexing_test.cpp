@@ -196,3 +196,35 @@ TEST(Norm, VectorNorms) {
 
 }  // namespace
 }  // namespace sy
+
+namespace sy {
+namespace {
+
+// index_select copies rows of every size (one element, 8 bytes, multiples of 32
+// bytes, odd sizes) and blocks of outer rows; each result row is checked
+// against the source row it names.
+TEST(IndexSelect, RowsOfEverySizeAndNegativeIndices) {
+  for (int64_t inner : {1, 2, 3, 8, 64, 100}) {
+    for (ScalarType dtype : {kFloat32, kInt64, kUInt8, kFloat16}) {
+      const Tensor x = arange(5 * 7 * inner, TensorOptions().dtype(kInt64))
+                           .reshape({5, 7, inner})
+                           .to(dtype);
+      const Tensor index = tensor({6, -1, 0, 3, 3, -7, 2, 5, 1, 4});
+      const Tensor r = index_select(x, 1, index);
+      ASSERT_EQ(shape(r), (std::vector<int64_t>{5, 10, inner}));
+      const std::vector<int64_t> got = longs(r), all = longs(x), idx = longs(index);
+      for (int64_t o = 0; o < 5; ++o) {
+        for (int64_t i = 0; i < 10; ++i) {
+          const int64_t v = idx[i] < 0 ? idx[i] + 7 : idx[i];
+          for (int64_t k = 0; k < inner; ++k) {
+            ASSERT_EQ(got[(o * 10 + i) * inner + k], all[(o * 7 + v) * inner + k])
+                << to_string(dtype) << " inner " << inner;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sy

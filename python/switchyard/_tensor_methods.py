@@ -79,13 +79,6 @@ def _iter(self):
 # Hand-written methods of the op table (python: {method: custom}).
 CUSTOM = {"where": where}
 
-# Methods of ops not yet in the op table (registered in their own files).
-PENDING_METHODS = [
-    "index_put_", "index_put", "masked_fill", "masked_fill_", "masked_select", "nonzero",
-    "scatter", "scatter_", "scatter_add", "scatter_add_", "sort", "argsort", "topk", "cumsum",
-    "cumprod", "any", "all", "isclose", "allclose", "repeat", "detach",
-]
-
 
 def install():
     """Puts the methods of the registered ops on sy.Tensor."""
@@ -99,9 +92,6 @@ def install():
     for name, _ in _op_table.CUSTOM_METHODS:
         if op_exists("sy::" + name):
             setattr(Tensor, name, CUSTOM[name])
-    for name in PENDING_METHODS:
-        if op_exists("sy::" + name):
-            setattr(Tensor, name, getattr(ops.sy, name))
     extras = {
         "__rsub__": ("sy::neg", _rsub), "__rtruediv__": ("sy::div", _rtruediv),
         "__rfloordiv__": ("sy::floor_divide", _rfloordiv), "__rmod__": ("sy::remainder", _rmod),

@@ -1,4 +1,4 @@
-// Advanced indexing (advanced_indexing.h): index, index_put_, masked_fill,
+// Advanced indexing (advanced_indexing.yaml): index, index_put_, masked_fill,
 // masked_select and nonzero. One kernel per op serves CPU and Meta: on meta
 // tensors the checks run and the result is made without data, except where
 // the result's shape depends on values (a bool mask), which is an error there.
@@ -13,8 +13,6 @@
 #include <emmintrin.h>
 #endif
 
-#include "switchyard/dispatch/library.h"
-#include "switchyard/ops/advanced_indexing.h"
 #include "switchyard/ops/elementwise_impl.h"
 #include "switchyard/ops/op_call.h"
 
@@ -574,13 +572,9 @@ Tensor masked_select_k(const Tensor& self, const Tensor& mask) {
   return select_rows(x, m, {});
 }
 
-void register_kernels(Library& m) {
-  m.impl("index.Tensor", SY_FN(index_k));
-  m.impl("index_put_", SY_FN(index_put_k));
-  m.impl("masked_fill_.Scalar", SY_FN(masked_fill_scalar_i));
-  m.impl("masked_fill_.Tensor", SY_FN(masked_fill_tensor_i));
-  m.impl("masked_select", SY_FN(masked_select_k));
-  m.impl("nonzero", SY_FN(nonzero_k));
+Tensor index_put_composite(const Tensor& self, OptionalTensorListRef indices,
+                           const Tensor& values, bool accumulate) {
+  return index_put_(self.clone(), indices, values, accumulate);
 }
 
 Tensor masked_fill_scalar_composite(const Tensor& self, const Tensor& mask, const Scalar& value) {
@@ -595,108 +589,6 @@ Tensor masked_fill_tensor_composite(const Tensor& self, const Tensor& mask, cons
 }
 
 }  // namespace
-
-// ---- registration (schemas, kernels) -----------------------------------------------------------
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("index.Tensor(Tensor self, Tensor?[] indices) -> Tensor");
-  m.def("index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) "
-        "-> Tensor(a!)");
-  m.def("index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> "
-        "Tensor");
-  m.def("masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor");
-  m.def("masked_fill.Tensor(Tensor self, Tensor mask, Tensor value) -> Tensor");
-  m.def("masked_fill_.Scalar(Tensor(a!) self, Tensor mask, Scalar value) -> Tensor(a!)");
-  m.def("masked_fill_.Tensor(Tensor(a!) self, Tensor mask, Tensor value) -> Tensor(a!)");
-  m.def("masked_select(Tensor self, Tensor mask) -> Tensor");
-  m.def("nonzero(Tensor self) -> Tensor");
-}
-
-SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
-  m.impl("index_put", [](const Tensor& self, OptionalTensorListRef indices, const Tensor& values,
-                         bool accumulate) {
-    return index_put_(self.clone(), indices, values, accumulate);
-  });
-  m.impl("masked_fill.Scalar", SY_FN(masked_fill_scalar_composite));
-  m.impl("masked_fill.Tensor", SY_FN(masked_fill_tensor_composite));
-}
-
-// ---- free functions and methods -------------------------------------------------------------
-
-using detail::typed_op;
-
-Tensor index(const Tensor& self, OptionalTensorListRef indices) {
-  static const auto op = typed_op<Tensor(const Tensor&, OptionalTensorListRef)>("sy::index.Tensor");
-  return op.call(self, indices);
-}
-const Tensor& index_put_(const Tensor& self, OptionalTensorListRef indices, const Tensor& values,
-                         bool accumulate) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, OptionalTensorListRef, const Tensor&, bool)>("sy::index_put_");
-  op.call(self, indices, values, accumulate);
-  return self;
-}
-Tensor index_put(const Tensor& self, OptionalTensorListRef indices, const Tensor& values,
-                 bool accumulate) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, OptionalTensorListRef, const Tensor&, bool)>("sy::index_put");
-  return op.call(self, indices, values, accumulate);
-}
-Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, const Scalar&)>(
-      "sy::masked_fill.Scalar");
-  return op.call(self, mask, value);
-}
-Tensor masked_fill(const Tensor& self, const Tensor& mask, const Tensor& value) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, const Tensor&)>(
-      "sy::masked_fill.Tensor");
-  return op.call(self, mask, value);
-}
-const Tensor& masked_fill_(const Tensor& self, const Tensor& mask, const Scalar& value) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, const Scalar&)>(
-      "sy::masked_fill_.Scalar");
-  op.call(self, mask, value);
-  return self;
-}
-const Tensor& masked_fill_(const Tensor& self, const Tensor& mask, const Tensor& value) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, const Tensor&)>(
-      "sy::masked_fill_.Tensor");
-  op.call(self, mask, value);
-  return self;
-}
-Tensor masked_select(const Tensor& self, const Tensor& mask) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&)>("sy::masked_select");
-  return op.call(self, mask);
-}
-Tensor nonzero(const Tensor& self) {
-  static const auto op = typed_op<Tensor(const Tensor&)>("sy::nonzero");
-  return op.call(self);
-}
-
-Tensor Tensor::index(OptionalTensorListRef indices) const { return sy::index(*this, indices); }
-const Tensor& Tensor::index_put_(OptionalTensorListRef indices, const Tensor& values,
-                                 bool accumulate) const {
-  return sy::index_put_(*this, indices, values, accumulate);
-}
-Tensor Tensor::index_put(OptionalTensorListRef indices, const Tensor& values,
-                         bool accumulate) const {
-  return sy::index_put(*this, indices, values, accumulate);
-}
-Tensor Tensor::masked_fill(const Tensor& mask, const Scalar& value) const {
-  return sy::masked_fill(*this, mask, value);
-}
-Tensor Tensor::masked_fill(const Tensor& mask, const Tensor& value) const {
-  return sy::masked_fill(*this, mask, value);
-}
-const Tensor& Tensor::masked_fill_(const Tensor& mask, const Scalar& value) const {
-  return sy::masked_fill_(*this, mask, value);
-}
-const Tensor& Tensor::masked_fill_(const Tensor& mask, const Tensor& value) const {
-  return sy::masked_fill_(*this, mask, value);
-}
-Tensor Tensor::masked_select(const Tensor& mask) const { return sy::masked_select(*this, mask); }
-Tensor Tensor::nonzero() const { return sy::nonzero(*this); }
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/advanced_indexing_registrations.h"

@@ -1,9 +1,11 @@
-// where with number branches, where(condition), and clamp with tensor bounds
-// (elementwise.h). All composites: the number branches become zero-dim tensors
-// of the promoted dtype (so promotion is where.self's), and clamp with tensors
-// is minimum(maximum(self, min), max), which propagates NaN from every operand
-// as PyTorch's clamp does.
-#include "switchyard/dispatch/library.h"
+// where with number branches, where(condition), clamp with tensor bounds,
+// isclose and allclose (conditional_ops.yaml). The where and clamp overloads
+// are composites: the number branches become zero-dim tensors of the promoted
+// dtype (so promotion is where.self's), and clamp with tensors is
+// minimum(maximum(self, min), max), which propagates NaN from every operand as
+// PyTorch's clamp does. isclose has one kernel serving CPU and Meta.
+#include <cmath>
+
 #include "switchyard/ops/elementwise_impl.h"
 #include "switchyard/ops/op_call.h"
 
@@ -50,72 +52,54 @@ const Tensor& clamp_tensor_o(const Tensor& self, const std::optional<Tensor>& lo
   return copy_(out, r);
 }
 
+// ---- isclose ----------------------------------------------------------------------------------
+
+// |a - b| <= atol + rtol * |b|, or a == b (infinities of one sign), or both NaN
+// with equal_nan. Floats compute in their own type, integers in double.
+struct IsCloseOp {
+  double rtol, atol;
+  bool equal_nan;
+  template <typename T>
+  auto bind() const {
+    using C = std::conditional_t<std::is_floating_point_v<T>, T, double>;
+    const C rt = static_cast<C>(rtol), at = static_cast<C>(atol);
+    const bool nan_ok = equal_nan;
+    return [rt, at, nan_ok](T a, T b) -> bool {
+      if (a == b) return true;
+      const C x = static_cast<C>(a), y = static_cast<C>(b);
+      if (x != x || y != y) return nan_ok && x != x && y != y;
+      const C actual = std::abs(x - y);
+      return std::isfinite(actual) && actual <= at + std::abs(rt * y);
+    };
+  }
+};
+
+void check_isclose(std::string_view op, const Tensor& a, const Tensor& b, double rtol,
+                   double atol) {
+  SY_CHECK(a.dtype() == b.dtype(), TypeError,
+           "{}: self is {} and other is {}; both must have one dtype (convert one with .to())",
+           op, to_string(a.dtype()), to_string(b.dtype()));
+  SY_CHECK(rtol >= 0 && atol >= 0, ValueError,
+           "{}: rtol ({}) and atol ({}) must be non-negative", op, rtol, atol);
+}
+
+Tensor isclose_k(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  check_isclose("isclose", a, b, rtol, atol);
+  return detail::binary_new<detail::ResultKind::Bool>("isclose", a, b,
+                                                      IsCloseOp{rtol, atol, equal_nan},
+                                                      detail::no_check);
+}
+
+bool allclose_composite(const Tensor& a, const Tensor& b, double rtol, double atol,
+                        bool equal_nan) {
+  check_isclose("allclose", a, b, rtol, atol);
+  SY_CHECK(!a.is_meta() && !b.is_meta(), ValueError,
+           "allclose: returns a Python bool, which a meta tensor (no values) cannot give; use "
+           "isclose(...).all()");
+  return isclose(a, b, rtol, atol, equal_nan).all().item<bool>();
+}
+
 }  // namespace
-
-// ---- registration (schemas, kernels) -----------------------------------------------------------
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("where.ScalarSelf(Tensor condition, Scalar self, Tensor other) -> Tensor");
-  m.def("where.ScalarOther(Tensor condition, Tensor self, Scalar other) -> Tensor");
-  m.def("where.Scalar(Tensor condition, Scalar self, Scalar other) -> Tensor");
-  m.def("where(Tensor condition) -> Tensor[]");
-  m.def("clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor");
-  m.def("clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)");
-  m.def("clamp.Tensor_out(Tensor self, Tensor? min=None, Tensor? max=None, *, Tensor(a!) out) "
-        "-> Tensor(a!)");
-}
-
-SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
-  m.impl("where.ScalarSelf", SY_FN(where_scalar_self));
-  m.impl("where.ScalarOther", SY_FN(where_scalar_other));
-  m.impl("where.Scalar", SY_FN(where_scalars));
-  m.impl("where", SY_FN(where_nonzero));
-  m.impl("clamp.Tensor", SY_FN(clamp_tensor));
-  m.impl("clamp_.Tensor", SY_FN(clamp_tensor_i));
-  m.impl("clamp.Tensor_out", SY_FN(clamp_tensor_o));
-}
-
-// ---- free functions and methods -------------------------------------------------------------
-
-using detail::typed_op;
-using OptTensor = std::optional<Tensor>;
-
-Tensor where(const Tensor& cond, const Scalar& self, const Tensor& other) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const Scalar&, const Tensor&)>("sy::where.ScalarSelf");
-  return op.call(cond, self, other);
-}
-Tensor where(const Tensor& cond, const Tensor& self, const Scalar& other) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const Tensor&, const Scalar&)>("sy::where.ScalarOther");
-  return op.call(cond, self, other);
-}
-Tensor where(const Tensor& cond, const Scalar& self, const Scalar& other) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const Scalar&, const Scalar&)>("sy::where.Scalar");
-  return op.call(cond, self, other);
-}
-std::vector<Tensor> where(const Tensor& cond) {
-  static const auto op = typed_op<std::vector<Tensor>(const Tensor&)>("sy::where");
-  return op.call(cond);
-}
-Tensor clamp(const Tensor& self, const OptTensor& min, const OptTensor& max) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const OptTensor&, const OptTensor&)>("sy::clamp.Tensor");
-  return op.call(self, min, max);
-}
-
-Tensor Tensor::where(const Tensor& cond, const Scalar& other) const {
-  return sy::where(cond, *this, other);
-}
-Tensor Tensor::clamp(const OptTensor& min, const OptTensor& max) const {
-  return sy::clamp(*this, min, max);
-}
-const Tensor& Tensor::clamp_(const OptTensor& min, const OptTensor& max) const {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const OptTensor&, const OptTensor&)>("sy::clamp_.Tensor");
-  op.call(*this, min, max);
-  return *this;
-}
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/conditional_ops_registrations.h"

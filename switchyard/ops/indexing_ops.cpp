@@ -126,6 +126,11 @@ std::vector<Tensor> split_composite(const Tensor& self, int64_t split_size, int6
   return out;
 }
 
+// Python's t.split([2, 3]): the same as split_with_sizes.
+std::vector<Tensor> split_sizes_composite(const Tensor& self, IntArrayRef sizes, int64_t dim) {
+  return split(self, sizes, dim);
+}
+
 std::vector<Tensor> split_with_sizes_composite(const Tensor& self, IntArrayRef sizes,
                                                int64_t dim) {
   SY_CHECK(self.dim() > 0, ValueError, "split_with_sizes: cannot split a zero-dim tensor");

@@ -1,7 +1,6 @@
-// repeat, numpy_T (Python's .T), mT and detach (shape.h). detach makes a view
+// repeat, numpy_T (Python's .T), mT and detach (layout_ops.yaml). detach makes a view
 // at CompositeExplicitAutograd (one kernel for every backend, as the views in
 // shape_ops.cpp); repeat, numpy_T and mT are composites of views and reshape.
-#include "switchyard/dispatch/library.h"
 #include "switchyard/ops/op_call.h"
 #include "switchyard/ops/ops.h"
 
@@ -59,47 +58,6 @@ Tensor detach_kernel(const Tensor& self) {
 }
 
 }  // namespace
-
-// ---- registration (schemas, kernels) -----------------------------------------------------------
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("repeat(Tensor self, int[] repeats) -> Tensor");
-  m.def("numpy_T(Tensor(a) self) -> Tensor(a)");
-  m.def("mT(Tensor(a) self) -> Tensor(a)");
-  m.def("detach(Tensor(a) self) -> Tensor(a)");
-}
-
-SY_LIBRARY_IMPL(sy, CompositeExplicitAutograd, m) { m.impl("detach", SY_FN(detach_kernel)); }
-SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
-  m.impl("repeat", SY_FN(repeat_composite));
-  m.impl("numpy_T", SY_FN(numpy_T_composite));
-  m.impl("mT", SY_FN(mT_composite));
-}
-
-// ---- free functions and methods -------------------------------------------------------------
-
-using detail::typed_op;
-
-Tensor repeat(const Tensor& self, IntArrayRef repeats) {
-  static const auto op = typed_op<Tensor(const Tensor&, IntArrayRef)>("sy::repeat");
-  return op.call(self, repeats);
-}
-Tensor numpy_T(const Tensor& self) {
-  static const auto op = typed_op<Tensor(const Tensor&)>("sy::numpy_T");
-  return op.call(self);
-}
-Tensor mT(const Tensor& self) {
-  static const auto op = typed_op<Tensor(const Tensor&)>("sy::mT");
-  return op.call(self);
-}
-Tensor detach(const Tensor& self) {
-  static const auto op = typed_op<Tensor(const Tensor&)>("sy::detach");
-  return op.call(self);
-}
-
-Tensor Tensor::repeat(IntArrayRef repeats) const { return sy::repeat(*this, repeats); }
-Tensor Tensor::T() const { return sy::numpy_T(*this); }
-Tensor Tensor::mT() const { return sy::mT(*this); }
-Tensor Tensor::detach() const { return sy::detach(*this); }
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/layout_ops_registrations.h"

@@ -1,11 +1,10 @@
-// Vector norms (reduction.h): linalg_vector_norm and PyTorch's norm overloads,
+// Vector norms (norm_ops.yaml): linalg_vector_norm and PyTorch's norm overloads,
 // all composites of elementwise ops and reductions (so every backend with
 // those has norms, and meta tensors get their shapes).
 #include <cmath>
 #include <limits>
 #include <vector>
 
-#include "switchyard/dispatch/library.h"
 #include "switchyard/ops/elementwise_impl.h"
 #include "switchyard/ops/op_call.h"
 
@@ -77,47 +76,6 @@ Tensor norm_dim(const Tensor& self, const std::optional<Scalar>& p, IntArrayRef 
 }
 
 }  // namespace
-
-// ---- registration (schemas, kernels) -----------------------------------------------------------
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("linalg_vector_norm(Tensor self, Scalar ord=2, int[1]? dim=None, bool keepdim=False, *, "
-        "ScalarType? dtype=None) -> Tensor");
-  m.def("norm.Scalar(Tensor self, Scalar p=2) -> Tensor");
-  m.def("norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=False) -> Tensor");
-}
-
-SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
-  m.impl("linalg_vector_norm", SY_FN(vector_norm));
-  m.impl("norm.Scalar", SY_FN(norm_scalar));
-  m.impl("norm.ScalarOpt_dim", SY_FN(norm_dim));
-}
-
-// ---- free functions and methods -------------------------------------------------------------
-
-using detail::typed_op;
-
-Tensor linalg_vector_norm(const Tensor& self, const Scalar& ord, IntArrayRef dim, bool keepdim,
-                          std::optional<ScalarType> dtype) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const Scalar&, std::optional<IntArrayRef>, bool,
-                      std::optional<ScalarType>)>("sy::linalg_vector_norm");
-  return op.call(self, ord, dim.empty() ? std::optional<IntArrayRef>() : dim, keepdim, dtype);
-}
-Tensor norm(const Tensor& self, const Scalar& p) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Scalar&)>("sy::norm.Scalar");
-  return op.call(self, p);
-}
-Tensor norm(const Tensor& self, const std::optional<Scalar>& p, IntArrayRef dim, bool keepdim) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const std::optional<Scalar>&, IntArrayRef, bool)>(
-          "sy::norm.ScalarOpt_dim");
-  return op.call(self, p, dim, keepdim);
-}
-
-Tensor Tensor::norm(const Scalar& p) const { return sy::norm(*this, p); }
-Tensor Tensor::norm(const std::optional<Scalar>& p, IntArrayRef dim, bool keepdim) const {
-  return sy::norm(*this, p, dim, keepdim);
-}
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/norm_ops_registrations.h"

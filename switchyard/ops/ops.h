@@ -4,17 +4,11 @@
 // docs/ops.md lists every op with its kernels.
 #pragma once
 
-#include "switchyard/ops/advanced_indexing.h"
-#include "switchyard/ops/aliases.h"
 #include "switchyard/ops/creation.h"
 #include "switchyard/ops/elementwise.h"
 #include "switchyard/ops/indexing.h"
-#include "switchyard/ops/layout.h"
 #include "switchyard/ops/linalg.h"
-#include "switchyard/ops/logic.h"
-#include "switchyard/ops/norm.h"
 #include "switchyard/ops/reduction.h"
 #include "switchyard/ops/shape.h"
-#include "switchyard/ops/sorting.h"
 #include "switchyard/ops/type_promotion.h"
 #include "switchyard/ops/random.h"

@@ -125,6 +125,18 @@ Tensor randn_kernel(IntArrayRef size, std::optional<ScalarType> dtype,
   return random_kernel("randn", size, dtype, device, requires_grad, true);
 }
 
+// The *_like forms: self's shape, and its dtype and device unless given.
+Tensor rand_like_kernel(const Tensor& self, std::optional<ScalarType> dtype,
+                        std::optional<Device> device, bool requires_grad) {
+  return random_kernel("rand_like", self.sizes(), dtype.value_or(self.dtype()),
+                       device.value_or(self.device()), requires_grad, false);
+}
+Tensor randn_like_kernel(const Tensor& self, std::optional<ScalarType> dtype,
+                         std::optional<Device> device, bool requires_grad) {
+  return random_kernel("randn_like", self.sizes(), dtype.value_or(self.dtype()),
+                       device.value_or(self.device()), requires_grad, true);
+}
+
 }  // namespace
 }  // namespace sy
 

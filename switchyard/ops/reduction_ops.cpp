@@ -372,6 +372,18 @@ Tensor std_composite(const Tensor& self, std::optional<IntArrayRef> dim, int64_t
   return sqrt(var(self, dim.value_or(IntArrayRef()), correction, keepdim));
 }
 
+// PyTorch's `unbiased` spelling: correction 1 when unbiased, 0 otherwise.
+Tensor var_unbiased(const Tensor& self, bool unbiased) { return var(self, {}, unbiased ? 1 : 0); }
+Tensor var_dim_unbiased(const Tensor& self, std::optional<IntArrayRef> dim, bool unbiased,
+                        bool keepdim) {
+  return var(self, dim.value_or(IntArrayRef()), unbiased ? 1 : 0, keepdim);
+}
+Tensor std_unbiased(const Tensor& self, bool unbiased) { return std(self, {}, unbiased ? 1 : 0); }
+Tensor std_dim_unbiased(const Tensor& self, std::optional<IntArrayRef> dim, bool unbiased,
+                        bool keepdim) {
+  return std(self, dim.value_or(IntArrayRef()), unbiased ? 1 : 0, keepdim);
+}
+
 // ---- softmax ------------------------------------------------------------------------------
 
 Tensor softmax_impl(std::string_view op, const Tensor& self, int64_t dim, bool log) {

@@ -1,4 +1,4 @@
-// cumsum and cumprod (sorting.h), one kernel each serving CPU and Meta.
+// cumsum and cumprod (scan_ops.yaml), one kernel each serving CPU and Meta.
 //
 // The input is seen as [outer, L, inner] with L the scanned dim. A running
 // value is kept per (outer, inner) in the accumulator type (double for
@@ -6,10 +6,8 @@
 // step's value is rounded into the result's dtype.
 #include <vector>
 
-#include "switchyard/dispatch/library.h"
 #include "switchyard/ops/elementwise_impl.h"
 #include "switchyard/ops/op_call.h"
-#include "switchyard/ops/sorting.h"
 
 namespace sy {
 namespace {
@@ -67,43 +65,7 @@ Tensor cumprod_k(const Tensor& self, int64_t dim, std::optional<ScalarType> dtyp
   return scan_k<true>("cumprod", self, dim, dtype);
 }
 
-void register_kernels(Library& m) {
-  m.impl("cumsum", SY_FN(cumsum_k));
-  m.impl("cumprod", SY_FN(cumprod_k));
-}
-
 }  // namespace
-
-// ---- registration (schemas, kernels) -----------------------------------------------------------
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor");
-  m.def("cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor");
-}
-
-SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
-
-// ---- free functions and methods -------------------------------------------------------------
-
-using detail::typed_op;
-
-Tensor cumsum(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, int64_t, std::optional<ScalarType>)>("sy::cumsum");
-  return op.call(self, dim, dtype);
-}
-Tensor cumprod(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, int64_t, std::optional<ScalarType>)>("sy::cumprod");
-  return op.call(self, dim, dtype);
-}
-
-Tensor Tensor::cumsum(int64_t dim, std::optional<ScalarType> dtype) const {
-  return sy::cumsum(*this, dim, dtype);
-}
-Tensor Tensor::cumprod(int64_t dim, std::optional<ScalarType> dtype) const {
-  return sy::cumprod(*this, dim, dtype);
-}
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/scan_ops_registrations.h"

@@ -1,11 +1,9 @@
-// scatter_ and scatter_add_ (advanced_indexing.h), one kernel each serving CPU
+// scatter_ and scatter_add_ (scatter_ops.yaml), one kernel each serving CPU
 // and Meta; scatter and scatter_add (the out-of-place forms) are composites.
 // Every index is checked before anything is written, so a bad index leaves
 // self as it was.
 #include <cstring>
 
-#include "switchyard/dispatch/library.h"
-#include "switchyard/ops/advanced_indexing.h"
 #include "switchyard/ops/elementwise_impl.h"
 #include "switchyard/ops/op_call.h"
 
@@ -133,91 +131,20 @@ const Tensor& scatter_add_i(const Tensor& self, int64_t dim, const Tensor& index
   return self;
 }
 
-void register_kernels(Library& m) {
-  m.impl("scatter_.src", SY_FN(scatter_src_i));
-  m.impl("scatter_.value", SY_FN(scatter_value_i));
-  m.impl("scatter_add_", SY_FN(scatter_add_i));
+Tensor scatter_src_composite(const Tensor& self, int64_t dim, const Tensor& index,
+                             const Tensor& src) {
+  return scatter_(self.clone(), dim, index, src);
+}
+Tensor scatter_value_composite(const Tensor& self, int64_t dim, const Tensor& index,
+                               const Scalar& value) {
+  return scatter_(self.clone(), dim, index, value);
+}
+Tensor scatter_add_composite(const Tensor& self, int64_t dim, const Tensor& index,
+                             const Tensor& src) {
+  return scatter_add_(self.clone(), dim, index, src);
 }
 
 }  // namespace
-
-// ---- registration (schemas, kernels) -----------------------------------------------------------
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor");
-  m.def("scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor");
-  m.def("scatter_.src(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)");
-  m.def("scatter_.value(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)");
-  m.def("scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor");
-  m.def("scatter_add_(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)");
-}
-
-SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
-  m.impl("scatter.src", [](const Tensor& self, int64_t dim, const Tensor& index,
-                           const Tensor& src) { return scatter_(self.clone(), dim, index, src); });
-  m.impl("scatter.value", [](const Tensor& self, int64_t dim, const Tensor& index,
-                             const Scalar& value) {
-    return scatter_(self.clone(), dim, index, value);
-  });
-  m.impl("scatter_add", [](const Tensor& self, int64_t dim, const Tensor& index,
-                           const Tensor& src) { return scatter_add_(self.clone(), dim, index, src); });
-}
-
-// ---- free functions and methods -------------------------------------------------------------
-
-using detail::typed_op;
-using ScatterSrc = Tensor(const Tensor&, int64_t, const Tensor&, const Tensor&);
-using ScatterValue = Tensor(const Tensor&, int64_t, const Tensor&, const Scalar&);
-
-Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
-  static const auto op = typed_op<ScatterSrc>("sy::scatter.src");
-  return op.call(self, dim, index, src);
-}
-Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Scalar& value) {
-  static const auto op = typed_op<ScatterValue>("sy::scatter.value");
-  return op.call(self, dim, index, value);
-}
-const Tensor& scatter_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
-  static const auto op = typed_op<ScatterSrc>("sy::scatter_.src");
-  op.call(self, dim, index, src);
-  return self;
-}
-const Tensor& scatter_(const Tensor& self, int64_t dim, const Tensor& index,
-                       const Scalar& value) {
-  static const auto op = typed_op<ScatterValue>("sy::scatter_.value");
-  op.call(self, dim, index, value);
-  return self;
-}
-Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
-  static const auto op = typed_op<ScatterSrc>("sy::scatter_add");
-  return op.call(self, dim, index, src);
-}
-const Tensor& scatter_add_(const Tensor& self, int64_t dim, const Tensor& index,
-                           const Tensor& src) {
-  static const auto op = typed_op<ScatterSrc>("sy::scatter_add_");
-  op.call(self, dim, index, src);
-  return self;
-}
-
-Tensor Tensor::scatter(int64_t dim, const Tensor& index, const Tensor& src) const {
-  return sy::scatter(*this, dim, index, src);
-}
-Tensor Tensor::scatter(int64_t dim, const Tensor& index, const Scalar& value) const {
-  return sy::scatter(*this, dim, index, value);
-}
-const Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Tensor& src) const {
-  return sy::scatter_(*this, dim, index, src);
-}
-const Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Scalar& value) const {
-  return sy::scatter_(*this, dim, index, value);
-}
-Tensor Tensor::scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const {
-  return sy::scatter_add(*this, dim, index, src);
-}
-const Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) const {
-  return sy::scatter_add_(*this, dim, index, src);
-}
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/scatter_ops_registrations.h"

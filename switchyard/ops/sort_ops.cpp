@@ -1,4 +1,4 @@
-// sort, argsort and topk (sorting.h). sort and topk have one kernel each
+// sort, argsort and topk (sort_ops.yaml). sort and topk have one kernel each
 // serving CPU and Meta (on meta tensors only the results are made); argsort
 // and sort.stable are composites over sort.
 //
@@ -8,10 +8,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "switchyard/dispatch/library.h"
 #include "switchyard/ops/elementwise_impl.h"
 #include "switchyard/ops/op_call.h"
-#include "switchyard/ops/sorting.h"
 
 namespace sy {
 namespace {
@@ -122,64 +120,16 @@ std::tuple<Tensor, Tensor> topk_k(const Tensor& self, int64_t k, int64_t dim, bo
   return order_impl("topk", self, k, dim, largest, sorted);
 }
 
-void register_kernels(Library& m) {
-  m.impl("sort", SY_FN(sort_k));
-  m.impl("topk", SY_FN(topk_k));
+// sort is always stable, so `stable` changes nothing.
+std::tuple<Tensor, Tensor> sort_stable_composite(const Tensor& self, std::optional<bool>,
+                                                 int64_t dim, bool descending) {
+  return sort(self, dim, descending);
+}
+Tensor argsort_composite(const Tensor& self, int64_t dim, bool descending) {
+  return std::get<1>(sort(self, dim, descending));
 }
 
 }  // namespace
-
-// ---- registration (schemas, kernels) -----------------------------------------------------------
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("sort(Tensor self, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)");
-  m.def("sort.stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False) -> "
-        "(Tensor values, Tensor indices)");
-  m.def("argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor");
-  m.def("topk(Tensor self, int k, int dim=-1, bool largest=True, bool sorted=True) -> "
-        "(Tensor values, Tensor indices)");
-}
-
-SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
-  // sort is always stable, so `stable` changes nothing.
-  m.impl("sort.stable", [](const Tensor& self, std::optional<bool>, int64_t dim, bool descending) {
-    return sort(self, dim, descending);
-  });
-  m.impl("argsort", [](const Tensor& self, int64_t dim, bool descending) {
-    return std::get<1>(sort(self, dim, descending));
-  });
-}
-
-// ---- free functions and methods -------------------------------------------------------------
-
-using detail::typed_op;
-
-std::tuple<Tensor, Tensor> sort(const Tensor& self, int64_t dim, bool descending) {
-  static const auto op =
-      typed_op<std::tuple<Tensor, Tensor>(const Tensor&, int64_t, bool)>("sy::sort");
-  return op.call(self, dim, descending);
-}
-Tensor argsort(const Tensor& self, int64_t dim, bool descending) {
-  static const auto op = typed_op<Tensor(const Tensor&, int64_t, bool)>("sy::argsort");
-  return op.call(self, dim, descending);
-}
-std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim, bool largest,
-                                bool sorted) {
-  static const auto op =
-      typed_op<std::tuple<Tensor, Tensor>(const Tensor&, int64_t, int64_t, bool, bool)>("sy::topk");
-  return op.call(self, k, dim, largest, sorted);
-}
-
-std::tuple<Tensor, Tensor> Tensor::sort(int64_t dim, bool descending) const {
-  return sy::sort(*this, dim, descending);
-}
-Tensor Tensor::argsort(int64_t dim, bool descending) const {
-  return sy::argsort(*this, dim, descending);
-}
-std::tuple<Tensor, Tensor> Tensor::topk(int64_t k, int64_t dim, bool largest, bool sorted) const {
-  return sy::topk(*this, k, dim, largest, sorted);
-}
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/sort_ops_registrations.h"

@@ -48,20 +48,14 @@ struct DispatchTable {
   // compare it to the generation they were checked against.
   uint32_t generation = 0;
   bool defined = false;
-  // Boxed calls: the argument count, which arguments carry dispatch keys, and
-  // which IValue tags each argument accepts (bit i: tag i).
+  // Boxed calls: the argument count, and which IValue tags each argument
+  // accepts (bit i: tag i).
   uint32_t num_arguments = 0;
-  uint64_t tensor_arguments = 0;
   std::vector<uint16_t> accepted_tags;
   std::shared_ptr<const FunctionSchema> schema;
   TagSet tags;
   // Keeps the functors the slots point at alive as long as this table is.
   std::vector<std::shared_ptr<OperatorKernel>> keep_alive;
-};
-
-// Where a registration came from: "file.cpp:12 (library my_lib, IMPL)".
-struct RegistrationSite {
-  std::string text;
 };
 
 // A backend fallback, kept by the dispatcher, read by every op's table.

@@ -268,11 +268,11 @@ struct Overload {
 
   // Whether the op is defined now; re-reads the schema when it changed.
   bool refresh() {
-    detail::CallScope scope;  // keeps the table alive while it is read
-    const DispatchTable* t = handle.entry()->table();
-    if (SY_LIKELY(t->generation == generation)) return schema != nullptr;
-    generation = t->generation;
-    schema = t->defined ? t->schema : nullptr;
+    const uint32_t now = handle.definition_generation();
+    if (SY_LIKELY(now == generation)) return schema != nullptr;
+    // A definition made between the two reads only makes the next call read again.
+    generation = now;
+    schema = handle.current_schema();
     names.clear();
     num_positional = 0;
     varargs_int_list = false;

@@ -136,7 +136,7 @@ def test_rand_like_and_randn_like():
     n = sy.randn_like(s, dtype=sy.float32)
     assert n.dtype == sy.float32 and n.shape == (2, 3)
     assert sy.rand_like(sy.zeros(4, dtype=sy.float16)).dtype == sy.float16
-    with pytest.raises(TypeError, match="rand: makes floating-point tensors"):
+    with pytest.raises(TypeError, match="rand_like: makes floating-point tensors"):
         sy.rand_like(sy.zeros(2, dtype=sy.int64))
 
 

@@ -154,6 +154,7 @@ void init_library(py::module_& m);
 void init_modes(py::module_& m);
 void init_trace(py::module_& m);
 void init_aot(py::module_& m);
+void init_serialization(py::module_& m);
 
 // A tensor, or a tuple or list of tensors, as a vector; a TypeError says which
 // caller (`who`) got what instead.

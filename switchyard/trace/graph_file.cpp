@@ -557,7 +557,10 @@ Graph graph_from_bytes(std::string_view bytes, std::string_view what, bool verif
           break;
         case ArgRecord::ValueList: {
           args[a].kind = NodeArg::Kind::ValueList;
-          if (type.kind() != SchemaType::Kind::List || !type.elem().is_tensor()) {
+          // Tensor[], or Tensor?[] whose items the trace recorded were all tensors.
+          if (type.kind() != SchemaType::Kind::List ||
+              !(type.elem().is_tensor() ||
+                (type.elem().kind() == SchemaType::Kind::Optional && type.elem().elem().is_tensor()))) {
             r.fail(fmt::format("node {} passes a tensor list as argument {} ({}) of {}", k,
                                params[a].name, type.to_string(), op.schema->full_name()));
           }

@@ -38,6 +38,8 @@ std::optional<ScalarType> dtype_of(int32_t code) {
     case SY_INT64: return sy::kInt64;
     case SY_FLOAT32: return sy::kFloat32;
     case SY_FLOAT64: return sy::kFloat64;
+    case SY_FLOAT16: return sy::kFloat16;
+    case SY_BFLOAT16: return sy::kBFloat16;
     default: return std::nullopt;
   }
 }
@@ -50,6 +52,8 @@ int32_t code_of(ScalarType t) {
     case ScalarType::Int64: return SY_INT64;
     case ScalarType::Float32: return SY_FLOAT32;
     case ScalarType::Float64: return SY_FLOAT64;
+    case ScalarType::Float16: return SY_FLOAT16;
+    case ScalarType::BFloat16: return SY_BFLOAT16;
   }
   return -1;
 }
@@ -62,7 +66,7 @@ struct BadRef {
 // A tensor over the memory `r` describes; throws BadRef for a malformed ref.
 Tensor wrap(const sy_tensor_ref& r, const char* what, size_t i) {
   const std::optional<ScalarType> dtype = dtype_of(r.dtype);
-  if (!dtype) throw BadRef{fmt::format("{} {} has dtype code {}, not one of SY_BOOL..SY_FLOAT64", what, i, r.dtype)};
+  if (!dtype) throw BadRef{fmt::format("{} {} has dtype code {}, not one of SY_BOOL..SY_BFLOAT16", what, i, r.dtype)};
   if (r.ndim < 0 || r.ndim > kMaxDims) {
     throw BadRef{fmt::format("{} {} has ndim {}, not 0 to {}", what, i, r.ndim, kMaxDims)};
   }

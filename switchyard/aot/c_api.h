@@ -57,6 +57,8 @@ extern "C" {
 #define SY_INT64 3
 #define SY_FLOAT32 4
 #define SY_FLOAT64 5
+#define SY_FLOAT16 6  /* IEEE half, as uint16_t bits */
+#define SY_BFLOAT16 7 /* bfloat16, as uint16_t bits */
 
 /* A tensor the caller or the library owns, seen without owning it: `ndim`
  * sizes and strides (in elements; NULL strides: contiguous, row-major). */

@@ -14,4 +14,5 @@ PYBIND11_MODULE(_C, m) {
   sy::python::init_trace(m);
   sy::python::init_aot(m);
   sy::python::init_serialization(m);
+  sy::python::init_python_dispatch(m);
 }

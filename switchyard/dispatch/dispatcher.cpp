@@ -105,6 +105,8 @@ OperatorHandle::ResolvedKernel OperatorHandle::resolve(DispatchKeySet keys) cons
   for (const auto& f : t->keep_alive) {
     if (f.get() == r.kernel.functor) r.keep_alive = f;
   }
+  std::lock_guard<std::mutex> lock(Dispatcher::singleton().mu_);
+  r.overrides_earlier = entry_->kernel_count(r.keys.highest_priority_key()) > 1;
   return r;
 }
 

@@ -80,6 +80,10 @@ class SY_API OperatorHandle {
     DispatchKeySet keys;  // `keys` without fallthrough keys: what the kernel receives
     std::shared_ptr<OperatorKernel> keep_alive;    // the kernel's state, if any
     std::shared_ptr<const FunctionSchema> schema;  // the schema then; null when undefined
+    // The kernel was registered at its key over an earlier one (Note
+    // [Overriding a kernel]): a caller that would substitute another kernel
+    // of the op's family (its out= overload, a fused loop) keeps this one.
+    bool overrides_earlier = false;
   };
   ResolvedKernel resolve(DispatchKeySet keys) const;
   // The tags the op was defined with; empty when it is not defined now.

@@ -124,6 +124,11 @@ const std::string* OperatorEntry::kernel_site(DispatchKey key) const {
   return k ? &k->site : nullptr;
 }
 
+size_t OperatorEntry::kernel_count(DispatchKey key) const {
+  return static_cast<size_t>(
+      std::count_if(impls_.begin(), impls_.end(), [&](const Kernel& k) { return k.key == key; }));
+}
+
 void OperatorEntry::check_signature(const detail::CppSignature& sig,
                                     const std::string& site) const {
   const FunctionSchema& s = schema();

@@ -106,6 +106,8 @@ class OperatorEntry {
 
   // The site of the kernel registered at `key` (alias or runtime), if any.
   const std::string* kernel_site(DispatchKey key) const;
+  // How many kernels are registered at `key` (the newest one is used).
+  size_t kernel_count(DispatchKey key) const;
 
   // Throws DispatchError when a kernel's C++ signature does not match the schema.
   void check_signature(const detail::CppSignature& sig, const std::string& site) const;

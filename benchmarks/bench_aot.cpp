@@ -1,7 +1,8 @@
 // The AOT runtime (issue 14) against libtorch's TorchScript runtime, side by
 // side in one process: a 1-op model (the runtime's own overhead), a 4x4
 // mm+add+relu+sum model, and a 64-128-10 MLP at batch 32, on one thread and on
-// two. At start-up, benchmarks/make_torchscript_models.py (Debian's python3 and
+// two; and a chain of six elementwise ops over 1024x1024 floats, fused (one
+// loop, CompileOptions' default) and not, beside eager and TorchScript. At start-up, benchmarks/make_torchscript_models.py (Debian's python3 and
 // torch) writes the TorchScript files and the weights into a temporary
 // directory; the switchyard models are traced here from the same weights,
 // saved and loaded with sy::aot::Model::load, and both sides' outputs are
@@ -74,7 +75,8 @@ struct Case {
 struct Models {
   std::string dir;
   bool have_torch = false;
-  std::optional<Case> one_op, small, mlp;
+  std::optional<Case> one_op, small, mlp, pointwise;
+  std::optional<sy::aot::Model> pointwise_unfused;
 };
 
 using Fn = std::vector<sy::Tensor> (*)(const std::vector<sy::Tensor>& in,
@@ -93,6 +95,9 @@ Case make_case(Models& m, const std::string& name, Fn fn,
   const std::string path = m.dir + "/" + name + ".sy";
   sy::trace([&](const std::vector<sy::Tensor>& in) { return fn(in, w); }, {x}).save(path);
   Case c{sy::aot::Model::load(path), {x}};
+  if (name == "pointwise") {
+    m.pointwise_unfused = sy::aot::Model::load(path, {.fuse_elementwise = false});
+  }
 #ifdef SWITCHYARD_HAVE_TORCH
   if (m.have_torch) {
     c.torchscript = torch::jit::load(m.dir + "/" + name + ".pt");
@@ -127,6 +132,12 @@ std::vector<sy::Tensor> mm_add_relu_sum(const std::vector<sy::Tensor>& in,
 std::vector<sy::Tensor> mlp(const std::vector<sy::Tensor>& in, const std::vector<sy::Tensor>& w) {
   return {sy::addmm(w[3], sy::relu(sy::addmm(w[1], in[0], w[0])), w[2])};
 }
+// tanh(x * w + b) * sigmoid(x) + x / 2: six steps, one fused group.
+std::vector<sy::Tensor> pointwise(const std::vector<sy::Tensor>& in,
+                                  const std::vector<sy::Tensor>& w) {
+  const sy::Tensor& x = in[0];
+  return {sy::add(sy::mul(sy::tanh(sy::add(sy::mul(x, w[0]), w[1])), sy::sigmoid(x)), x, 0.5)};
+}
 
 Models& models() {
   static Models m = [] {
@@ -149,6 +160,12 @@ Models& models() {
     m.mlp = make_case(m, "mlp", mlp,
                       {{"w1", {64, 128}}, {"b1", {128}}, {"w2", {128, 10}}, {"b2", {10}}},
                       {32, 64});
+    m.pointwise = make_case(m, "pointwise", pointwise, {{"w", {1024}}, {"b", {1024}}},
+                            {1024, 1024});
+    if (m.pointwise->model.fused_groups().size() != 1) {
+      std::fprintf(stderr, "bench_aot: the pointwise chain did not fuse into one group\n");
+      std::exit(1);
+    }
     return m;
   }();
   return m;
@@ -220,7 +237,36 @@ BENCHMARK(BM_MlpThreads_switchyard)
     ->Threads(2)
     ->UseRealTime();
 
+// ---- six elementwise ops over 1024x1024 floats: fused, unfused, eager ----------------------
+
+void BM_Pointwise_switchyard(benchmark::State& state) { run_switchyard(state, *models().pointwise); }
+BENCHMARK(BM_Pointwise_switchyard)->Name("AotPointwise1M/switchyard");
+
+void BM_Pointwise_unfused(benchmark::State& state) {
+  const Case& c = *models().pointwise;
+  const sy::aot::Model& unfused = *models().pointwise_unfused;
+  std::vector<sy::Tensor> in = {c.inputs[0].clone()};
+  for (auto _ : state) {
+    sy::aot::BorrowedOutputs out = unfused.run_borrowed(in);
+    benchmark::DoNotOptimize(out[0].raw_data());
+  }
+}
+BENCHMARK(BM_Pointwise_unfused)->Name("AotPointwise1M/unfused");
+
+void BM_Pointwise_eager(benchmark::State& state) {
+  const Case& c = *models().pointwise;
+  const std::vector<sy::Tensor> w = c.model.weights();
+  for (auto _ : state) {
+    std::vector<sy::Tensor> out = pointwise(c.inputs, w);
+    benchmark::DoNotOptimize(out[0].raw_data());
+  }
+}
+BENCHMARK(BM_Pointwise_eager)->Name("AotPointwise1M/eager");
+
 #ifdef SWITCHYARD_HAVE_TORCH
+void BM_Pointwise_libtorch(benchmark::State& state) { run_torchscript(state, *models().pointwise); }
+BENCHMARK(BM_Pointwise_libtorch)->Name("AotPointwise1M/libtorch");
+
 void BM_OneOp_libtorch(benchmark::State& state) { run_torchscript(state, *models().one_op); }
 BENCHMARK(BM_OneOp_libtorch)->Name("AotOneOp/libtorch");
 

@@ -41,15 +41,26 @@ class Mlp(torch.nn.Module):
         return torch.addmm(self.b2, torch.relu(torch.addmm(self.b1, x, self.w1)), self.w2)
 
 
+class Pointwise(torch.nn.Module):
+    def __init__(self, w):
+        super().__init__()
+        self.w, self.b = w["w"], w["b"]
+
+    def forward(self, x):
+        return torch.add(torch.tanh(x * self.w + self.b) * torch.sigmoid(x), x, alpha=0.5)
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     small = weights(rng, {"w": (4, 4), "b": (4, 4)})
     mlp = weights(rng, {"w1": (64, 128), "b1": (128,), "w2": (128, 10), "b2": (10,)})
+    pointwise = weights(rng, {"w": (1024,), "b": (1024,)})
     models = {
         "one_op": (OneOp(), {}, torch.zeros(4)),
         "mm_add_relu_sum": (MmAddReluSum(small), small, torch.zeros(4, 4)),
         "mlp": (Mlp(mlp), mlp, torch.zeros(32, 64)),
+        "pointwise": (Pointwise(pointwise), pointwise, torch.zeros(1024, 1024)),
     }
     with torch.no_grad():
         for name, (module, ws, example) in models.items():

@@ -86,6 +86,7 @@ StepKernel resolve(const OperatorHandle& op, const std::vector<Device>& devices)
   k.kernel = r.kernel;
   k.keys = r.keys;
   k.keep_alive = std::move(r.keep_alive);
+  k.overrides_earlier = r.overrides_earlier;
   return k;
 }
 
@@ -134,7 +135,8 @@ bool is_functional_single_tensor(const FunctionSchema& s) {
 
 }  // namespace
 
-CompiledModel::CompiledModel(const Graph& g) : id(g_next_model_id.fetch_add(1)) {
+CompiledModel::CompiledModel(const Graph& g, const CompileOptions& options)
+    : id(g_next_model_id.fetch_add(1)) {
   g.check();
   // ---- values: dense ids ---------------------------------------------------------------
   std::unordered_map<const Value*, uint32_t> ids;
@@ -256,7 +258,9 @@ CompiledModel::CompiledModel(const Graph& g) : id(g_next_model_id.fetch_add(1)) 
              "aot::Model: node {} calls {}, whose schema changed since the graph was loaded",
              node_index, n->schema().full_name());
     plan_unboxed(step.functional, /*is_out=*/false);
-    if (is_functional_single_tensor(n->schema())) {
+    // A kernel registered over the library's keeps every call: its out=
+    // overload (the library's) would compute something else.
+    if (is_functional_single_tensor(n->schema()) && !step.functional.overrides_earlier) {
       if (std::optional<OperatorHandle> out = find_out_variant(n->schema(), op_names)) {
         step.out_variant = resolve(*out, devices);
         plan_unboxed(*step.out_variant, /*is_out=*/true);
@@ -366,6 +370,13 @@ CompiledModel::CompiledModel(const Graph& g) : id(g_next_model_id.fetch_add(1)) 
     const uint32_t v = output_ids[k];
     output_is_fresh.push_back(value_kind[v] == ValueKind::Step && alias_root[v] == v &&
                               outputs[k].same_as_output < 0);
+  }
+
+  // ---- elementwise fusion ------------------------------------------------------------------
+  fused_at.assign(steps.size(), -1);
+  if (options.fuse_elementwise) {
+    fused = find_fused_groups(*this);
+    for (size_t k = 0; k < fused.size(); ++k) fused_at[fused[k].first] = static_cast<int32_t>(k);
   }
 
   // ---- weights, then the batch rule (needs them for shape inference) -----------------------

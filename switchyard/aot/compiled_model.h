@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/aot/fusion.h"
 #include "switchyard/aot/model.h"
 #include "switchyard/dispatch/dispatcher.h"
 #include "switchyard/trace/graph.h"
@@ -53,6 +54,7 @@ struct StepKernel {
   KernelFunction kernel;
   DispatchKeySet keys;
   std::shared_ptr<OperatorKernel> keep_alive;
+  bool overrides_earlier = false;  // registered over the library's kernel
   // Calls the kernel unboxed with the step's operands (and `out` for out=
   // kernels), or null when it has no unboxed form of a common signature.
   Tensor (*unboxed)(const StepKernel& k, const Operand* args, ExecutionState& s,
@@ -94,7 +96,7 @@ struct FoldStep {
 struct CompiledModel {
   // Builds the compiled form; throws sy::ValueError naming the node for a
   // graph it cannot run (see docs/aot.md, "What a model can hold").
-  explicit CompiledModel(const Graph& g);
+  explicit CompiledModel(const Graph& g, const CompileOptions& options = {});
   ~CompiledModel();
 
   uint64_t id;  // unique in the process, never reused
@@ -132,6 +134,10 @@ struct CompiledModel {
   std::vector<uint8_t> output_is_fresh;
 
   std::vector<Step> steps;
+  // Runs of elementwise steps computed in one loop (fusion.h), and per step
+  // the group that starts there (-1 for none).
+  std::vector<FusedGroup> fused;
+  std::vector<int32_t> fused_at;
 
   // Weights: slots [0, num_weights) are the graph's constants, in graph
   // order; the rest are computed by fold_steps from them.

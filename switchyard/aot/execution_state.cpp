@@ -1,6 +1,7 @@
 #include "switchyard/aot/execution_state.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <memory>
 
@@ -215,6 +216,21 @@ std::unique_ptr<ExecutionState::ShapePlan> ExecutionState::plan(const std::vecto
   output_in_cache.assign(m.outputs.size(), 0);
   p->planned.resize(m.num_values);
 
+  // Fused groups: the steps before a group's last are not computed (no
+  // buffer), and the group reads its operands while it writes its result, so
+  // they stay alive (unshared) until its last step.
+  std::vector<uint8_t> inside_group(m.steps.size(), 0);
+  std::vector<size_t> read_until(m.num_values, 0);  // per alias root
+  p->fused.reserve(m.fused.size());
+  for (const FusedGroup& g : m.fused) {
+    p->fused.push_back(plan_fused(m, g, shapes.known, shapes.sizes));
+    if (!p->fused.back().on) continue;
+    for (size_t s = g.first; s < g.last; ++s) inside_group[s] = 1;
+    for (uint32_t v : g.loads) {
+      read_until[m.alias_root[v]] = std::max(read_until[m.alias_root[v]], g.last);
+    }
+  }
+
   // Greedy assignment by lifetime: each planned value takes a buffer whose
   // last value's alias group is no longer read, or a new one.
   struct Live {
@@ -237,6 +253,7 @@ std::unique_ptr<ExecutionState::ShapePlan> ExecutionState::plan(const std::vecto
       }
     }
     const Step& step = m.steps[s];
+    if (inside_group[s]) continue;
     if (!step.out_variant || step.results.size() != 1 || step.results[0].is_list) continue;
     const uint32_t v = step.results[0].ids[0];
     if (!m.plannable[v] || !shapes.known[v]) continue;
@@ -275,7 +292,7 @@ std::unique_ptr<ExecutionState::ShapePlan> ExecutionState::plan(const std::vecto
     }
     need[b] = std::max(need[b], bytes);
     buffer_of[v] = static_cast<int64_t>(b);
-    live.push_back({std::max(m.group_last_use[v], s), b});
+    live.push_back({std::max({m.group_last_use[v], read_until[v], s}), b});
   }
   for (size_t b = 0; b < need.size(); ++b) grown(buffers, buffer_bytes, b, need[b]);
   for (uint32_t v = 0; v < m.num_values; ++v) {
@@ -361,6 +378,10 @@ void ExecutionState::run_step(const Step& step, bool out) {
     }
     stack.clear();
   }
+  release_after(step);
+}
+
+void ExecutionState::release_after(const Step& step) {
   for (uint32_t i : step.release_after) {
     if (active->persistent[i]) continue;
     owned[i] = Tensor();
@@ -368,9 +389,39 @@ void ExecutionState::run_step(const Step& step, bool out) {
   }
 }
 
+bool ExecutionState::run_group(size_t gi) {
+  const FusedGroup& g = model.fused[gi];
+  const FusedPlan& p = active->fused[gi];
+  if (!p.on) {
+    ++fused_fallbacks;
+    return false;
+  }
+  std::array<const Tensor*, kMaxLoads> loads{};
+  for (size_t l = 0; l < g.loads.size(); ++l) loads[l] = where[g.loads[l]];
+  Tensor& out = owned[g.result];
+  const bool planned = active->use_out[g.last] != 0;
+  if (!fused_operands_fit(g, p, loads.data(), planned ? &out : nullptr)) {
+    ++fused_fallbacks;
+    return false;
+  }
+  if (!planned) out = make_tensor(p.sizes, g.dtype, Device(DeviceType::CPU));
+  run_fused(g, p, loads.data(), out);
+  ++fused_runs;
+  for (size_t s = g.first; s <= g.last; ++s) release_after(model.steps[s]);
+  return true;
+}
+
 void ExecutionState::run_steps() {
   const std::vector<Step>& steps = model.steps;
-  for (size_t s = 0; s < steps.size(); ++s) run_step(steps[s], active->use_out[s] != 0);
+  for (size_t s = 0; s < steps.size();) {
+    const int32_t g = model.fused_at[s];
+    if (g >= 0 && run_group(static_cast<size_t>(g))) {
+      s = model.fused[g].last + 1;
+      continue;
+    }
+    run_step(steps[s], active->use_out[s] != 0);
+    ++s;
+  }
 }
 
 void ExecutionState::finish_outputs(OutputMode mode, std::vector<Tensor>* copies,

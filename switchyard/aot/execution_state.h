@@ -47,6 +47,7 @@ struct ExecutionState {
 
   // Counts runs; BorrowedOutputs compare it with the run that made them.
   uint64_t runs = 0;
+  uint64_t fused_runs = 0, fused_fallbacks = 0;  // RunStats
   bool busy = false;  // inside run(): a nested run on this thread uses another state
 
   // ---- the frame --------------------------------------------------------------------
@@ -64,6 +65,7 @@ struct ExecutionState {
     std::vector<uint8_t> persistent;  // per value: a planned buffer, kept between runs
     std::vector<Tensor> planned;      // per value: its tensor over a buffer (or undefined)
     std::vector<uint8_t> output_in_cache;  // per output: the plan writes it there directly
+    std::vector<FusedPlan> fused;          // per fused group of the model
   };
   static constexpr size_t kMaxPlans = 4;
   std::vector<std::unique_ptr<ShapePlan>> plans;  // most recently used first
@@ -81,6 +83,10 @@ struct ExecutionState {
   void use_plan_for(const std::vector<Tensor>& inputs, const WeightSnapshot& weights);
   void run_steps();
   void run_step(const Step& step, bool out);
+  void release_after(const Step& step);
+  // Runs fused group `g` in one loop; false (nothing done) when this plan or
+  // its operands do not allow it, and the caller runs its steps one by one.
+  bool run_group(size_t g);
   void finish_outputs(OutputMode mode, std::vector<Tensor>* copies,
                       const std::vector<Tensor>* into);
   Storage& grown(std::vector<Storage>& pool, std::vector<size_t>& bytes, size_t i, size_t need);

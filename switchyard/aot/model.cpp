@@ -2,6 +2,8 @@
 
 #include <bit>
 
+#include <fmt/format.h>
+
 #include "switchyard/aot/compiled_model.h"
 #include "switchyard/aot/execution_state.h"
 #include "switchyard/core/retire.h"
@@ -73,12 +75,21 @@ const Tensor& BorrowedOutputs::operator[](size_t i) const {
 
 // ---- Model ----------------------------------------------------------------------------------
 
-Model Model::load(const std::string& path) {
-  return Model(std::make_shared<detail::CompiledModel>(Graph::load(path)));
+Model Model::load(const std::string& path, const CompileOptions& options) {
+  return Model(std::make_shared<detail::CompiledModel>(Graph::load(path), options));
 }
 
-Model Model::compile(const Graph& graph) {
-  return Model(std::make_shared<detail::CompiledModel>(graph));
+Model Model::compile(const Graph& graph, const CompileOptions& options) {
+  return Model(std::make_shared<detail::CompiledModel>(graph, options));
+}
+
+std::vector<std::string> Model::fused_groups() const {
+  std::vector<std::string> out;
+  for (const detail::FusedGroup& g : impl_->fused) {
+    out.push_back(fmt::format("nodes {}-{}: {}", impl_->steps[g.first].node_index,
+                              impl_->steps[g.last].node_index, g.describe));
+  }
+  return out;
 }
 
 size_t Model::num_inputs() const { return impl_->inputs.size(); }
@@ -109,6 +120,11 @@ BorrowedOutputs Model::run_borrowed(const std::vector<Tensor>& inputs) const {
 
 void Model::run_into(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) const {
   state_for(impl_).run(inputs, detail::OutputMode::Into, nullptr, &outputs, nullptr);
+}
+
+RunStats Model::this_thread_stats() const {
+  const detail::ExecutionState& s = state_for(impl_);
+  return {s.runs, s.fused_runs, s.fused_fallbacks};
 }
 
 size_t Model::num_weights() const { return impl_->num_weights; }

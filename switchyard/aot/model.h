@@ -66,6 +66,20 @@ struct OutputInfo {
 // Outputs borrowed from the calling thread's cache (Model::run_borrowed): valid
 // until this thread's next run of the same model (or the same pool instance).
 // Reading one after that is a sy::ValueError, in every build.
+// How Model::load and Model::compile build a model.
+struct CompileOptions {
+  // Runs of elementwise steps (add, mul, exp, relu, ... on float32/float64)
+  // computed in one loop over blocks (docs/aot.md, "Fused elementwise steps").
+  bool fuse_elementwise = true;
+};
+
+// What the calling thread's execution state of a model has done so far.
+struct RunStats {
+  uint64_t runs = 0;
+  uint64_t fused_runs = 0;       // fused groups computed in one loop
+  uint64_t fused_fallbacks = 0;  // fused groups whose steps ran one by one instead
+};
+
 class SY_API BorrowedOutputs {
  public:
   // Nothing borrowed (not valid).
@@ -92,14 +106,19 @@ class SY_API Model {
   // Loads the graph saved at `path` (Graph::save) and compiles it. Throws
   // GraphFileError for a bad file and sy::ValueError naming the node for a
   // graph a model cannot run.
-  static Model load(const std::string& path);
+  static Model load(const std::string& path, const CompileOptions& options = {});
   // Compiles a graph in memory (it is not changed).
-  static Model compile(const Graph& graph);
+  static Model compile(const Graph& graph, const CompileOptions& options = {});
 
   size_t num_inputs() const;
   const TensorSpec& input(size_t i) const;
   size_t num_outputs() const;
   const OutputInfo& output(size_t i) const;
+  // The fused groups of elementwise steps, in order, each as the graph nodes
+  // it covers and its ops: "nodes 3-5: mul+add+relu".
+  std::vector<std::string> fused_groups() const;
+  // The calling thread's counts for this model (zeros before its first run).
+  RunStats this_thread_stats() const;
 
   // Runs the model; the outputs are new tensors the caller owns.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;

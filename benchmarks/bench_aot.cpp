@@ -1,8 +1,10 @@
 // The AOT runtime (issue 14) against libtorch's TorchScript runtime, side by
 // side in one process: a 1-op model (the runtime's own overhead), a 4x4
 // mm+add+relu+sum model, and a 64-128-10 MLP at batch 32, on one thread and on
-// two; and a chain of six elementwise ops over 1024x1024 floats, fused (one
-// loop, CompileOptions' default) and not, beside eager and TorchScript. At start-up, benchmarks/make_torchscript_models.py (Debian's python3 and
+// two; and two chains of elementwise ops over 1024x1024 floats, fused (one
+// loop, CompileOptions' default) and not, beside eager and TorchScript: six ops
+// with tanh and sigmoid (much arithmetic an element), and five cheap ones
+// (mostly memory traffic). At start-up, benchmarks/make_torchscript_models.py (Debian's python3 and
 // torch) writes the TorchScript files and the weights into a temporary
 // directory; the switchyard models are traced here from the same weights,
 // saved and loaded with sy::aot::Model::load, and both sides' outputs are
@@ -75,8 +77,8 @@ struct Case {
 struct Models {
   std::string dir;
   bool have_torch = false;
-  std::optional<Case> one_op, small, mlp, pointwise;
-  std::optional<sy::aot::Model> pointwise_unfused;
+  std::optional<Case> one_op, small, mlp, pointwise, arith;
+  std::optional<sy::aot::Model> pointwise_unfused, arith_unfused;
 };
 
 using Fn = std::vector<sy::Tensor> (*)(const std::vector<sy::Tensor>& in,
@@ -98,6 +100,7 @@ Case make_case(Models& m, const std::string& name, Fn fn,
   if (name == "pointwise") {
     m.pointwise_unfused = sy::aot::Model::load(path, {.fuse_elementwise = false});
   }
+  if (name == "arith") m.arith_unfused = sy::aot::Model::load(path, {.fuse_elementwise = false});
 #ifdef SWITCHYARD_HAVE_TORCH
   if (m.have_torch) {
     c.torchscript = torch::jit::load(m.dir + "/" + name + ".pt");
@@ -138,6 +141,11 @@ std::vector<sy::Tensor> pointwise(const std::vector<sy::Tensor>& in,
   const sy::Tensor& x = in[0];
   return {sy::add(sy::mul(sy::tanh(sy::add(sy::mul(x, w[0]), w[1])), sy::sigmoid(x)), x, 0.5)};
 }
+// relu(x * w + b) * 0.5 - x: five cheap steps, one fused group.
+std::vector<sy::Tensor> arith(const std::vector<sy::Tensor>& in, const std::vector<sy::Tensor>& w) {
+  const sy::Tensor& x = in[0];
+  return {sy::sub(sy::mul(sy::relu(sy::add(sy::mul(x, w[0]), w[1])), 0.5), x)};
+}
 
 Models& models() {
   static Models m = [] {
@@ -162,8 +170,9 @@ Models& models() {
                       {32, 64});
     m.pointwise = make_case(m, "pointwise", pointwise, {{"w", {1024}}, {"b", {1024}}},
                             {1024, 1024});
-    if (m.pointwise->model.fused_groups().size() != 1) {
-      std::fprintf(stderr, "bench_aot: the pointwise chain did not fuse into one group\n");
+    m.arith = make_case(m, "arith", arith, {{"w", {1024}}, {"b", {1024}}}, {1024, 1024});
+    if (m.pointwise->model.fused_groups().size() != 1 || m.arith->model.fused_groups().size() != 1) {
+      std::fprintf(stderr, "bench_aot: an elementwise chain did not fuse into one group\n");
       std::exit(1);
     }
     return m;
@@ -237,35 +246,47 @@ BENCHMARK(BM_MlpThreads_switchyard)
     ->Threads(2)
     ->UseRealTime();
 
-// ---- six elementwise ops over 1024x1024 floats: fused, unfused, eager ----------------------
+// ---- elementwise chains over 1024x1024 floats: fused, unfused, eager ----------------------
 
-void BM_Pointwise_switchyard(benchmark::State& state) { run_switchyard(state, *models().pointwise); }
-BENCHMARK(BM_Pointwise_switchyard)->Name("AotPointwise1M/switchyard");
-
-void BM_Pointwise_unfused(benchmark::State& state) {
-  const Case& c = *models().pointwise;
-  const sy::aot::Model& unfused = *models().pointwise_unfused;
+void run_unfused(benchmark::State& state, const sy::aot::Model& unfused, const Case& c) {
   std::vector<sy::Tensor> in = {c.inputs[0].clone()};
   for (auto _ : state) {
     sy::aot::BorrowedOutputs out = unfused.run_borrowed(in);
     benchmark::DoNotOptimize(out[0].raw_data());
   }
 }
-BENCHMARK(BM_Pointwise_unfused)->Name("AotPointwise1M/unfused");
 
-void BM_Pointwise_eager(benchmark::State& state) {
-  const Case& c = *models().pointwise;
+void run_eager(benchmark::State& state, Fn fn, const Case& c) {
   const std::vector<sy::Tensor> w = c.model.weights();
   for (auto _ : state) {
-    std::vector<sy::Tensor> out = pointwise(c.inputs, w);
+    std::vector<sy::Tensor> out = fn(c.inputs, w);
     benchmark::DoNotOptimize(out[0].raw_data());
   }
 }
+
+void BM_Pointwise_switchyard(benchmark::State& state) { run_switchyard(state, *models().pointwise); }
+BENCHMARK(BM_Pointwise_switchyard)->Name("AotPointwise1M/switchyard");
+void BM_Pointwise_unfused(benchmark::State& state) {
+  run_unfused(state, *models().pointwise_unfused, *models().pointwise);
+}
+BENCHMARK(BM_Pointwise_unfused)->Name("AotPointwise1M/unfused");
+void BM_Pointwise_eager(benchmark::State& state) { run_eager(state, pointwise, *models().pointwise); }
 BENCHMARK(BM_Pointwise_eager)->Name("AotPointwise1M/eager");
+
+void BM_Arith_switchyard(benchmark::State& state) { run_switchyard(state, *models().arith); }
+BENCHMARK(BM_Arith_switchyard)->Name("AotArith1M/switchyard");
+void BM_Arith_unfused(benchmark::State& state) {
+  run_unfused(state, *models().arith_unfused, *models().arith);
+}
+BENCHMARK(BM_Arith_unfused)->Name("AotArith1M/unfused");
+void BM_Arith_eager(benchmark::State& state) { run_eager(state, arith, *models().arith); }
+BENCHMARK(BM_Arith_eager)->Name("AotArith1M/eager");
 
 #ifdef SWITCHYARD_HAVE_TORCH
 void BM_Pointwise_libtorch(benchmark::State& state) { run_torchscript(state, *models().pointwise); }
 BENCHMARK(BM_Pointwise_libtorch)->Name("AotPointwise1M/libtorch");
+void BM_Arith_libtorch(benchmark::State& state) { run_torchscript(state, *models().arith); }
+BENCHMARK(BM_Arith_libtorch)->Name("AotArith1M/libtorch");
 
 void BM_OneOp_libtorch(benchmark::State& state) { run_torchscript(state, *models().one_op); }
 BENCHMARK(BM_OneOp_libtorch)->Name("AotOneOp/libtorch");

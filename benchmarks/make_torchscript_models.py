@@ -50,17 +50,28 @@ class Pointwise(torch.nn.Module):
         return torch.add(torch.tanh(x * self.w + self.b) * torch.sigmoid(x), x, alpha=0.5)
 
 
+class Arith(torch.nn.Module):
+    def __init__(self, w):
+        super().__init__()
+        self.w, self.b = w["w"], w["b"]
+
+    def forward(self, x):
+        return torch.relu(x * self.w + self.b) * 0.5 - x
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     small = weights(rng, {"w": (4, 4), "b": (4, 4)})
     mlp = weights(rng, {"w1": (64, 128), "b1": (128,), "w2": (128, 10), "b2": (10,)})
     pointwise = weights(rng, {"w": (1024,), "b": (1024,)})
+    arith = weights(rng, {"w": (1024,), "b": (1024,)})
     models = {
         "one_op": (OneOp(), {}, torch.zeros(4)),
         "mm_add_relu_sum": (MmAddReluSum(small), small, torch.zeros(4, 4)),
         "mlp": (Mlp(mlp), mlp, torch.zeros(32, 64)),
         "pointwise": (Pointwise(pointwise), pointwise, torch.zeros(1024, 1024)),
+        "arith": (Arith(arith), arith, torch.zeros(1024, 1024)),
     }
     with torch.no_grad():
         for name, (module, ws, example) in models.items():

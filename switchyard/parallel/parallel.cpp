@@ -12,6 +12,8 @@
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include "switchyard/core/intrusive_ptr.h"
+
 // Note [Telling ThreadSanitizer about TBB's handoffs]
 // Debian's oneTBB is not built with ThreadSanitizer, so TSan cannot see that
 // handing a task to a worker orders what the caller wrote before what the task
@@ -42,6 +44,16 @@ constinit thread_local bool tls_in_parallel_region
 }  // namespace detail
 
 namespace {
+
+// Pool workers make objects that mostly die on other threads (a launched task's
+// result) while the worker sleeps, so they never own any: what they make is
+// counted atomically and freed wherever it is dropped (Note [Biased reference
+// counts]). A thread that waits in parallel_for and runs chunks keeps its bias.
+void mark_pool_worker() {
+  if (SY_UNLIKELY(detail::tls_ref_thread.id != detail::kRefUnbiased)) {
+    detail::stop_biasing_this_thread();
+  }
+}
 
 int hardware_threads() {
   const unsigned n = std::thread::hardware_concurrency();
@@ -124,12 +136,14 @@ void parallel_for_impl(int64_t begin, int64_t end, int64_t grain,
   const int64_t chunk = (range + chunks - 1) / chunks;
   const ThreadLocalState state;
   int done_token = 0;
+  const detail::RefThread* caller = &detail::tls_ref_thread;
   SY_TSAN_RELEASE(&state);
   intra_op().arena().execute([&] {
     oneapi::tbb::parallel_for(
         oneapi::tbb::blocked_range<int64_t>(0, chunks, 1),
         [&](const oneapi::tbb::blocked_range<int64_t>& r) {
           SY_TSAN_ACQUIRE(&state);
+          if (&detail::tls_ref_thread != caller) mark_pool_worker();
           struct ReleaseAtEnd {
             int* token;
             ~ReleaseAtEnd() { SY_TSAN_RELEASE(token); }
@@ -152,10 +166,14 @@ void enqueue_interop(std::function<void()> task) {
   SY_TSAN_RELEASE(box.get());
   inter_op().arena().enqueue([box] {
     SY_TSAN_ACQUIRE(box.get());
+    mark_pool_worker();
     (*box)();
   });
 #else
-  inter_op().arena().enqueue(std::move(task));
+  inter_op().arena().enqueue([task = std::move(task)] {
+    mark_pool_worker();
+    task();
+  });
 #endif
 }
 

@@ -23,6 +23,9 @@ TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, Int
       dtype_(dtype),
       is_inference_(detail::tls_autograd_state.inference_mode) {
   refresh_derived();
+  // Tensors are what a thread makes most: a good moment to free what other
+  // threads released of this thread's objects (Note [Biased reference counts]).
+  detail::settle_deferred_releases_if_any();
 }
 
 void TensorImpl::set_requires_grad(bool requires_grad) {

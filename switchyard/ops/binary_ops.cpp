@@ -121,6 +121,15 @@ struct RemainderOp {
 };
 
 struct PowOp {
+  // float and double powers run through SLEEF's pow (ops/vec).
+  template <typename T>
+  static constexpr detail::VecMap2<T> vec() {
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      return static_cast<detail::VecMap2<T>>(&vec::pow);
+    } else {
+      return nullptr;
+    }
+  }
   template <typename T>
   auto bind() const {
     return [](T a, T b) -> T {

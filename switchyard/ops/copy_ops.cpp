@@ -7,6 +7,7 @@
 #include "switchyard/ops/op_call.h"
 #include "switchyard/ops/ops.h"
 #include "switchyard/ops/overlap.h"
+#include "switchyard/ops/vec/vec_loops.h"
 
 namespace sy {
 namespace {
@@ -71,6 +72,7 @@ const Tensor& copy_cpu(const Tensor& self, const Tensor& src, bool) {
     });
     return self;
   }
+  if (detail::transpose_copy(self, source)) return self;
   strided_copy(self, source);
   return self;
 }

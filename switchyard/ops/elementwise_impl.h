@@ -15,6 +15,7 @@
 #include "switchyard/ops/ops.h"
 #include "switchyard/ops/overlap.h"
 #include "switchyard/ops/type_promotion.h"
+#include "switchyard/ops/vec/vec_loops.h"
 
 namespace sy::detail {
 
@@ -187,6 +188,13 @@ void run_binary(const Tensor& out, const Tensor& a, const Tensor& b, ScalarType 
   SY_DISPATCH_ALL_TYPES(compute, "elementwise", [&] {
     using T = scalar_t;
     using R = std::conditional_t<K == ResultKind::Bool, bool, T>;
+    // Ops with a vectorised kernel for T (Op::vec<T>(), ops/vec) run it.
+    if constexpr (requires { Op::template vec<T>(); }) {
+      if constexpr (std::is_same_v<R, T> && Op::template vec<T>() != nullptr) {
+        binary_loop_vec<T>(out, ca, cb, Op::template vec<T>());
+        return;
+      }
+    }
     if (flat) {
       auto f = op.template bind<T>();
       R* o = static_cast<R*>(out.raw_data());

@@ -41,8 +41,7 @@ struct RefThread {
   uint32_t id;  // kRefUnregistered, kRefUnbiased, or an owner id (never 0)
   RefOwner* owner;
 };
-SY_API extern constinit thread_local RefThread tls_ref_thread
-    __attribute__((tls_model("initial-exec")));
+SY_API extern constinit thread_local RefThread tls_ref_thread SY_TLS_MODEL;
 
 // Thread ids: 0 marks an object no thread owns; these two mark threads that
 // own nothing (so no object's owner id ever equals them).

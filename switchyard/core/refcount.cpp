@@ -61,8 +61,7 @@
 namespace sy {
 namespace detail {
 
-constinit thread_local RefThread tls_ref_thread __attribute__((tls_model("initial-exec"))) = {
-    kRefUnregistered, nullptr};
+constinit thread_local RefThread tls_ref_thread SY_TLS_MODEL = {kRefUnregistered, nullptr};
 
 namespace {
 

@@ -123,9 +123,10 @@ struct RemainderOp {
 };
 
 struct PowOp {
-  // float and double powers run through SLEEF's pow (ops/vec).
+  // float and double powers run through SLEEF's pow (ops/vec); other types
+  // get nullptr (of type nullptr_t).
   template <typename T>
-  static constexpr detail::VecMap2<T> vec() {
+  static constexpr auto vec() {
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
       return static_cast<detail::VecMap2<T>>(&vec::pow);
     } else {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string_view>
+#include <type_traits>
 
 #include "switchyard/ops/loops.h"
 #include "switchyard/ops/ops.h"
@@ -188,9 +189,12 @@ void run_binary(const Tensor& out, const Tensor& a, const Tensor& b, ScalarType 
   SY_DISPATCH_ALL_TYPES(compute, "elementwise", [&] {
     using T = scalar_t;
     using R = std::conditional_t<K == ResultKind::Bool, bool, T>;
-    // Ops with a vectorised kernel for T (Op::vec<T>(), ops/vec) run it.
+    // Ops with a vectorised kernel for T (Op::vec<T>(), ops/vec; nullptr_t
+    // where there is none: a type test, as GCC does not fold a function's
+    // address compared with null under the sanitizers) run it.
     if constexpr (requires { Op::template vec<T>(); }) {
-      if constexpr (std::is_same_v<R, T> && Op::template vec<T>() != nullptr) {
+      if constexpr (std::is_same_v<R, T> &&
+                    !std::is_null_pointer_v<decltype(Op::template vec<T>())>) {
         binary_loop_vec<T>(out, ca, cb, Op::template vec<T>());
         return;
       }

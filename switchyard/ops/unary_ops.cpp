@@ -4,6 +4,7 @@
 // generated from it, are included at the end of this file.
 #include <cmath>
 #include <numbers>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -81,9 +82,11 @@ T apply(T x) {
   }
 }
 
-// The vectorised kernel of F for T (ops/vec), or null where there is none.
+// The vectorised kernel of F for T (ops/vec), or nullptr (of type nullptr_t)
+// where there is none. Callers test the type: GCC does not fold the address of
+// an exported function compared with null under the sanitizers.
 template <Fn F, typename T>
-constexpr detail::VecMap<T> vec_kernel() {
+constexpr auto vec_kernel() {
   using K = detail::VecMap<T>;
   if constexpr (!std::is_same_v<T, float> && !std::is_same_v<T, double>) {
     return nullptr;
@@ -112,7 +115,7 @@ void run_unary(const Tensor& out, const Tensor& self, ScalarType compute, Scalar
     using T = scalar_t;
     if (result == kBool) {
       detail::unary_loop<bool, T>(out, in, [](T x) { return apply<F>(x); });
-    } else if constexpr (vec_kernel<F, T>() != nullptr) {
+    } else if constexpr (!std::is_null_pointer_v<decltype(vec_kernel<F, T>())>) {
       detail::unary_loop_vec<T>(out, in, vec_kernel<F, T>());
     } else {
       detail::unary_loop<T, T>(out, in, [](T x) { return apply<F>(x); });

@@ -21,18 +21,23 @@ class SY_API GradMode {
   static void set_enabled(bool enabled) { detail::tls_autograd_state.grad_disabled = !enabled; }
 };
 
-// Sets grad mode to `enabled` for the guard's lifetime, then restores it.
+// Sets grad mode to `enabled` for the guard's lifetime, then restores it. Guards
+// end in order, on their own thread (Note [Guards end in order]).
 class SY_API AutoGradMode {
  public:
   explicit AutoGradMode(bool enabled) : saved_(GradMode::is_enabled()) {
     GradMode::set_enabled(enabled);
   }
-  ~AutoGradMode() { GradMode::set_enabled(saved_); }
+  ~AutoGradMode() noexcept(false) {
+    if (ticket_.end("AutoGradMode")) GradMode::set_enabled(saved_);
+  }
   AutoGradMode(const AutoGradMode&) = delete;
   AutoGradMode& operator=(const AutoGradMode&) = delete;
+  bool is_innermost() const { return ticket_.is_innermost(); }
 
  private:
   bool saved_;
+  detail::GuardTicket ticket_;
 };
 
 // Turns grad mode off for the guard's lifetime.
@@ -47,7 +52,7 @@ inline bool is_inference_mode_enabled() { return detail::tls_autograd_state.infe
 // Inference mode for the guard's lifetime (or, with `enabled` false, out of
 // it): grad mode off, the autograd keys and ADInplaceOrView excluded, tensors
 // made inside marked as inference tensors. Restores the autograd state and the
-// excluded keys it found.
+// excluded keys it found (in order: Note [Guards end in order]).
 class SY_API InferenceMode {
  public:
   explicit InferenceMode(bool enabled = true)
@@ -60,16 +65,19 @@ class SY_API InferenceMode {
     detail::tls_local_dispatch_key_set.excluded =
         enabled ? (saved_excluded_ | keys) : (saved_excluded_ & ~keys);
   }
-  ~InferenceMode() {
+  ~InferenceMode() noexcept(false) {
+    if (!ticket_.end("InferenceMode")) return;
     detail::tls_autograd_state = saved_state_;
     detail::tls_local_dispatch_key_set.excluded = saved_excluded_;
   }
   InferenceMode(const InferenceMode&) = delete;
   InferenceMode& operator=(const InferenceMode&) = delete;
+  bool is_innermost() const { return ticket_.is_innermost(); }
 
  private:
   AutogradState saved_state_;
   uint64_t saved_excluded_;
+  detail::GuardTicket ticket_;
 };
 
 // Excludes the autograd keys and ADInplaceOrView for the guard's lifetime: what

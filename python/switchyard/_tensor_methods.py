@@ -19,6 +19,8 @@ METHOD_OPS = [
     "add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_", "floor_divide",
     "remainder", "remainder_", "pow", "pow_", "maximum", "minimum", "clamp", "clamp_",
     "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
+    "bitwise_and", "bitwise_and_", "bitwise_or", "bitwise_or_", "bitwise_xor", "bitwise_xor_",
+    "bitwise_not", "bitwise_not_",
     # unary math
     "neg", "neg_", "abs", "abs_", "exp", "exp_", "log", "log_", "sqrt", "sqrt_",
     "rsqrt", "rsqrt_", "sin", "sin_", "cos", "cos_", "tanh", "tanh_", "sigmoid",
@@ -45,8 +47,12 @@ OPERATORS = [
     ("__pow__", "pow"), ("__ipow__", "pow_"), ("__matmul__", "matmul"),
     ("__eq__", "eq"), ("__ne__", "ne"), ("__lt__", "lt"), ("__le__", "le"),
     ("__gt__", "gt"), ("__ge__", "ge"),
-    ("__neg__", "neg"), ("__abs__", "abs"), ("__invert__", "logical_not"),
-    ("__and__", "logical_and"), ("__or__", "logical_or"),
+    ("__neg__", "neg"), ("__abs__", "abs"),
+    # bitwise on integers; on bools also the logical operators (as in PyTorch)
+    ("__invert__", "bitwise_not"), ("__and__", "bitwise_and"), ("__rand__", "bitwise_and"),
+    ("__iand__", "bitwise_and_"), ("__or__", "bitwise_or"), ("__ror__", "bitwise_or"),
+    ("__ior__", "bitwise_or_"), ("__xor__", "bitwise_xor"), ("__rxor__", "bitwise_xor"),
+    ("__ixor__", "bitwise_xor_"),
 ]
 
 

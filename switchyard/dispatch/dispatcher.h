@@ -226,7 +226,9 @@ class SY_API Dispatcher {
   std::string explain(const OperatorHandle& op, const Stack& args);
 
   // Error messages for the slots that throw (used by the error kernels).
-  [[noreturn]] void throw_missing_kernel(const OperatorHandle& op, DispatchKeySet keys);
+  // `stack` holds the call's arguments (to name undefined tensors and excluded keys).
+  [[noreturn]] void throw_missing_kernel(const OperatorHandle& op, DispatchKeySet keys,
+                                         const Stack* stack = nullptr);
   [[noreturn]] void throw_undefined_op(const OperatorHandle& op);
   [[noreturn]] void throw_ambiguous(const OperatorHandle& op, DispatchKeySet keys);
 

@@ -56,6 +56,14 @@ bool list_accepts(const SchemaType& elem, const IValue& v) {
   }
 }
 
+size_t list_length(const IValue& v) {
+  if (v.is_int_list()) return v.to_int_list().size();
+  if (v.is_double_list()) return v.to_double_list().size();
+  if (v.is_bool_list()) return v.to_bool_list().size();
+  if (v.is_tensor_list()) return v.to_tensor_list().size();
+  return 0;
+}
+
 // A string default as the parser reads it back. IValue::repr escapes only quotes
 // and backslashes, which would print a newline in a default as a line break.
 std::string quoted(const std::string& s) {
@@ -86,8 +94,7 @@ bool SchemaType::accepts(const IValue& v) const {
     case Kind::Scalar: return v.is_scalar();
     case Kind::ScalarType: return v.is_scalar_type();
     case Kind::Device: return v.is_device();
-    // The fixed size is not checked: PyTorch itself declares `int[1] dim=[]`.
-    case Kind::List: return list_accepts(*elem_, v);
+    case Kind::List: return list_accepts(*elem_, v) && list_size_fits(list_length(v));
     case Kind::Optional: return v.is_none() || elem_->accepts(v);
   }
   return false;

@@ -10,8 +10,9 @@
 namespace sy {
 namespace {
 
-void missing_kernel_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys, Stack*) {
-  Dispatcher::singleton().throw_missing_kernel(op, keys);
+void missing_kernel_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys,
+                          Stack* stack) {
+  Dispatcher::singleton().throw_missing_kernel(op, keys, stack);
 }
 void undefined_op_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet, Stack*) {
   Dispatcher::singleton().throw_undefined_op(op);

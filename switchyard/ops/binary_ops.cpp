@@ -64,6 +64,18 @@ Rounding parse_rounding(std::string_view op, std::optional<std::string_view> mod
   SY_THROW(ValueError, "{}: rounding_mode must be None, 'trunc' or 'floor', got '{}'", op, *mode);
 }
 
+// Note [Integer division overflow]
+// The minimum of a signed type divided by -1 overflows (x86 raises SIGFPE).
+// Its result is defined as two's complement wraps it: the quotient is the
+// minimum itself and the remainder 0. PyTorch crashes here.
+template <typename T>
+T trunc_div(T a, T b) {
+  if constexpr (std::is_signed_v<T>) {
+    if (b == T(-1)) return static_cast<T>(std::make_unsigned_t<T>(0) - static_cast<std::make_unsigned_t<T>>(a));
+  }
+  return static_cast<T>(a / b);
+}
+
 template <typename T>
 T floor_div(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
@@ -74,6 +86,7 @@ T floor_div(T a, T b) {
     const T f = std::floor(q);
     return q - f > T(0.5) ? f + 1 : f;
   } else if constexpr (std::is_signed_v<T>) {
+    if (b == T(-1)) return trunc_div(a, b);  // exact; see Note [Integer division overflow]
     const T q = static_cast<T>(a / b);
     return (a % b != 0 && ((a < 0) != (b < 0))) ? static_cast<T>(q - 1) : q;
   } else {
@@ -93,7 +106,7 @@ struct DivOp {
         if (m == Rounding::Floor) return floor_div(a, b);
         return m == Rounding::Trunc ? std::trunc(a / b) : a / b;
       } else {
-        return m == Rounding::Floor ? floor_div(a, b) : static_cast<T>(a / b);
+        return m == Rounding::Floor ? floor_div(a, b) : trunc_div(a, b);
       }
     };
   }
@@ -110,6 +123,7 @@ struct RemainderOp {
         if (r != 0 && ((r < 0) != (b < 0))) r += b;
         return r;
       } else if constexpr (std::is_signed_v<T>) {
+        if (b == T(-1)) return T(0);  // See Note [Integer division overflow]
         T r = static_cast<T>(a % b);
         if (r != 0 && ((r < 0) != (b < 0))) r = static_cast<T>(r + b);
         return r;
@@ -186,6 +200,25 @@ struct LogicalOp {
   }
 };
 
+enum class Bits { And, Or, Xor };
+struct BitwiseOp {
+  Bits bits;
+  template <typename T>
+  auto bind() const {
+    const Bits b = bits;
+    return [b](T x, T y) -> T {
+      if constexpr (std::is_integral_v<T>) {
+        switch (b) {
+          case Bits::And: return static_cast<T>(x & y);
+          case Bits::Or: return static_cast<T>(x | y);
+          case Bits::Xor: return static_cast<T>(x ^ y);
+        }
+      }
+      return x;  // never runs: check_bitwise admits integer and bool dtypes only
+    };
+  }
+};
+
 // ---- dtype checks ---------------------------------------------------------------------
 
 auto check_alpha(std::string_view op, const Scalar& alpha) {
@@ -197,6 +230,7 @@ auto check_alpha(std::string_view op, const Scalar& alpha) {
     SY_CHECK(t != kBool || alpha.is_bool() || alpha.to<int64_t>() == 1, TypeError,
              "{}: alpha {} is not a bool, but the op computes in bool; use alpha=True", op,
              alpha.str());
+    detail::check_scalar_fits(op, "alpha", alpha, t);
   };
 }
 
@@ -256,10 +290,40 @@ auto check_pow(std::string_view op, const Tensor& exponent) {
   };
 }
 
+auto check_bitwise(std::string_view op) {
+  return [op](ScalarType t) {
+    SY_CHECK(is_integral(t, true), TypeError,
+             "{}: bitwise ops need integer or bool tensors, got {}; for truth values of floats "
+             "use logical_and / logical_or",
+             op, to_string(t));
+  };
+}
+
 // Scalar overloads compute in result_type(self, other): wrapping `other` in a
 // zero-dim tensor of that dtype gives the Tensor overload the same promotion.
+// An integer that does not fit wraps, as in PyTorch (uint8 tensor + 300 adds 44).
 Tensor wrap(const Tensor& self, const Scalar& other) {
   return scalar_tensor(other, result_type(self, other));
+}
+
+// True division computes in a floating dtype, so the Scalar joins it there
+// before any conversion: uint8 tensor / 256 divides by 256, not by 0.
+Tensor wrap_floating(const Tensor& self, const Scalar& other) {
+  return scalar_tensor(other, to_floating(result_type(self, other)));
+}
+
+// An integer power's exponent must fit the integer dtype and not be negative
+// (as in PyTorch: 1 / x has no integer value).
+Tensor wrap_exponent(std::string_view op, const Tensor& self, const Scalar& e) {
+  const ScalarType t = result_type(self, e);
+  if (is_integral(t, false)) {
+    SY_CHECK(!(e.is_integral() && e.to<int64_t>() < 0), ValueError,
+             "{}: integers cannot be raised to the negative power {}; convert the base to a "
+             "float dtype first",
+             op, e.str());
+    detail::check_scalar_fits(op, "the exponent", e, t);
+  }
+  return scalar_tensor(e, t);
 }
 
 // ---- kernels --------------------------------------------------------------------------
@@ -372,6 +436,32 @@ Tensor compare_scalar(const Tensor& a, const Scalar& b) {
   return compare_k<C>(a, wrap(a, b));
 }
 
+template <Bits B>
+Tensor bitwise_k(const Tensor& a, const Tensor& b) {
+  static constexpr std::string_view kNames[] = {"bitwise_and", "bitwise_or", "bitwise_xor"};
+  const std::string_view name = kNames[static_cast<int>(B)];
+  return binary_new<ResultKind::Same>(name, a, b, BitwiseOp{B}, check_bitwise(name));
+}
+template <Bits B>
+const Tensor& bitwise_i(const Tensor& self, const Tensor& b) {
+  static constexpr std::string_view kNames[] = {"bitwise_and_", "bitwise_or_", "bitwise_xor_"};
+  const std::string_view name = kNames[static_cast<int>(B)];
+  return binary_into<ResultKind::Same>(name, self, self, b, BitwiseOp{B}, check_bitwise(name),
+                                       true);
+}
+
+// The Scalar overloads (composites): the Tensor overload of the same op on the
+// wrapped Scalar. I indexes kBitwiseTensorOps.
+constexpr const char* kBitwiseTensorOps[] = {
+    "sy::bitwise_and.Tensor",  "sy::bitwise_or.Tensor",  "sy::bitwise_xor.Tensor",
+    "sy::bitwise_and_.Tensor", "sy::bitwise_or_.Tensor", "sy::bitwise_xor_.Tensor"};
+template <int I>
+Tensor bitwise_scalar(const Tensor& a, const Scalar& b) {
+  static const auto op =
+      detail::typed_op<Tensor(const Tensor&, const Tensor&)>(kBitwiseTensorOps[I]);
+  return op.call(a, wrap(a, b));
+}
+
 Tensor logical_and_k(const Tensor& a, const Tensor& b) {
   return binary_new<ResultKind::Bool>("logical_and", a, b, LogicalOp{true}, no_check);
 }
@@ -438,7 +528,10 @@ ScalarType clamp_type(const Tensor& self, const std::optional<Scalar>& lo,
   s.add(self);
   if (lo) s.add(*lo);
   if (hi) s.add(*hi);
-  return s.result();
+  const ScalarType t = s.result();
+  if (lo) detail::check_scalar_fits("clamp", "min", *lo, t);
+  if (hi) detail::check_scalar_fits("clamp", "max", *hi, t);
+  return t;
 }
 
 Tensor clamp_k(const Tensor& self, const std::optional<Scalar>& lo,
@@ -505,6 +598,12 @@ SY_LIBRARY_FRAGMENT(sy, m) {
     m.def(fmt::format("{}.Tensor(Tensor self, Tensor other) -> Tensor", op));
     m.def(fmt::format("{}.Scalar(Tensor self, Scalar other) -> Tensor", op));
   }
+  for (const char* op : {"bitwise_and", "bitwise_or", "bitwise_xor"}) {
+    m.def(fmt::format("{}.Tensor(Tensor self, Tensor other) -> Tensor", op));
+    m.def(fmt::format("{}.Scalar(Tensor self, Scalar other) -> Tensor", op));
+    m.def(fmt::format("{}_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)", op));
+    m.def(fmt::format("{}_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)", op));
+  }
   m.def("logical_and(Tensor self, Tensor other) -> Tensor");
   m.def("logical_or(Tensor self, Tensor other) -> Tensor");
   m.def("where.self(Tensor condition, Tensor self, Tensor other) -> Tensor");
@@ -548,6 +647,12 @@ void register_binary_kernels(Library& m) {
   m.impl("le.Tensor", SY_FN(compare_k<Cmp::Le>));
   m.impl("gt.Tensor", SY_FN(compare_k<Cmp::Gt>));
   m.impl("ge.Tensor", SY_FN(compare_k<Cmp::Ge>));
+  m.impl("bitwise_and.Tensor", SY_FN(bitwise_k<Bits::And>));
+  m.impl("bitwise_or.Tensor", SY_FN(bitwise_k<Bits::Or>));
+  m.impl("bitwise_xor.Tensor", SY_FN(bitwise_k<Bits::Xor>));
+  m.impl("bitwise_and_.Tensor", SY_FN(bitwise_i<Bits::And>));
+  m.impl("bitwise_or_.Tensor", SY_FN(bitwise_i<Bits::Or>));
+  m.impl("bitwise_xor_.Tensor", SY_FN(bitwise_i<Bits::Xor>));
   m.impl("logical_and", SY_FN(logical_and_k));
   m.impl("logical_or", SY_FN(logical_or_k));
   m.impl("where.self", SY_FN(where_k));
@@ -574,15 +679,17 @@ SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
   });
   m.impl("mul.Scalar", [](const Tensor& a, const Scalar& b) { return mul(a, wrap(a, b)); });
   m.impl("mul_.Scalar", [](const Tensor& a, const Scalar& b) { return mul_(a, wrap(a, b)); });
-  m.impl("div.Scalar", [](const Tensor& a, const Scalar& b) { return div(a, wrap(a, b)); });
-  m.impl("div_.Scalar", [](const Tensor& a, const Scalar& b) { return div_(a, wrap(a, b)); });
+  m.impl("div.Scalar",
+         [](const Tensor& a, const Scalar& b) { return div(a, wrap_floating(a, b)); });
+  m.impl("div_.Scalar",
+         [](const Tensor& a, const Scalar& b) { return div_(a, wrap_floating(a, b)); });
   m.impl("div.Scalar_mode", [](const Tensor& a, const Scalar& b,
                                std::optional<std::string_view> mode) {
-    return div(a, wrap(a, b), mode);
+    return div(a, mode ? wrap(a, b) : wrap_floating(a, b), mode);
   });
   m.impl("div_.Scalar_mode", [](const Tensor& a, const Scalar& b,
                                 std::optional<std::string_view> mode) {
-    return div_(a, wrap(a, b), mode);
+    return div_(a, mode ? wrap(a, b) : wrap_floating(a, b), mode);
   });
   m.impl("remainder.Scalar",
          [](const Tensor& a, const Scalar& b) { return remainder(a, wrap(a, b)); });
@@ -595,11 +702,22 @@ SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
   m.impl("floor_divide.Scalar", [](const Tensor& a, const Scalar& b) {
     return div(a, wrap(a, b), std::string_view("floor"));
   });
-  m.impl("pow.Tensor_Scalar", [](const Tensor& a, const Scalar& e) { return pow(a, wrap(a, e)); });
-  m.impl("pow_.Scalar", [](const Tensor& a, const Scalar& e) { return a.pow_(wrap(a, e)); });
-  m.impl("pow.Scalar", [](const Scalar& s, const Tensor& e) {
-    return pow(scalar_tensor(s, result_type(e, s)), e);
+  m.impl("pow.Tensor_Scalar", [](const Tensor& a, const Scalar& e) {
+    return pow(a, wrap_exponent("pow", a, e));
   });
+  m.impl("pow_.Scalar",
+         [](const Tensor& a, const Scalar& e) { return a.pow_(wrap_exponent("pow_", a, e)); });
+  m.impl("pow.Scalar", [](const Scalar& s, const Tensor& e) {
+    const ScalarType t = result_type(e, s);
+    if (is_integral(t, false)) detail::check_scalar_fits("pow", "the base", s, t);
+    return pow(scalar_tensor(s, t), e);
+  });
+  m.impl("bitwise_and.Scalar", SY_FN(bitwise_scalar<0>));
+  m.impl("bitwise_or.Scalar", SY_FN(bitwise_scalar<1>));
+  m.impl("bitwise_xor.Scalar", SY_FN(bitwise_scalar<2>));
+  m.impl("bitwise_and_.Scalar", SY_FN(bitwise_scalar<3>));
+  m.impl("bitwise_or_.Scalar", SY_FN(bitwise_scalar<4>));
+  m.impl("bitwise_xor_.Scalar", SY_FN(bitwise_scalar<5>));
   m.impl("eq.Scalar", SY_FN(compare_scalar<Cmp::Eq>));
   m.impl("ne.Scalar", SY_FN(compare_scalar<Cmp::Ne>));
   m.impl("lt.Scalar", SY_FN(compare_scalar<Cmp::Lt>));
@@ -828,7 +946,7 @@ Tensor operator*(const Scalar& a, const Tensor& b) { return mul(b, a); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 Tensor operator/(const Tensor& a, const Scalar& b) { return div(a, b); }
 Tensor operator/(const Scalar& a, const Tensor& b) {
-  return div(detail::scalar_tensor(a, result_type(b, a)), b);
+  return div(detail::scalar_tensor(a, to_floating(result_type(b, a))), b);
 }
 
 }  // namespace sy

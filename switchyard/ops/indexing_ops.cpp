@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "switchyard/dispatch/library.h"
+#include "switchyard/ops/direct.h"
 #include "switchyard/ops/elementwise_impl.h"
 #include "switchyard/ops/op_call.h"
 
@@ -152,7 +153,7 @@ std::vector<Tensor> chunk_composite(const Tensor& self, int64_t chunks, int64_t 
 
 // The index values as int64, checked to lie in [-size, size) (negative wrap).
 std::vector<int64_t> index_values(std::string_view op, const Tensor& index, int64_t size) {
-  const Tensor idx = index.to(kInt64).contiguous();
+  const Tensor idx = detail::contiguous_values(detail::converted(index, kInt64));
   std::vector<int64_t> v(static_cast<size_t>(idx.numel()));
   std::memcpy(v.data(), idx.raw_data(), v.size() * sizeof(int64_t));
   for (int64_t& i : v) {
@@ -163,14 +164,17 @@ std::vector<int64_t> index_values(std::string_view op, const Tensor& index, int6
   return v;
 }
 
-void check_index_dtype(std::string_view op, const Tensor& index) {
+void check_index(std::string_view op, const Tensor& self, const Tensor& index) {
   SY_CHECK(is_integral(index.dtype(), false), TypeError,
            "{}: index must be an integer tensor (int64 or int32), got {}", op,
            to_string(index.dtype()));
+  SY_CHECK(index.device() == self.device(), ValueError,
+           "{}: index is on {} but self is on {}; both must be on one device", op,
+           index.device().str(), self.device().str());
 }
 
 Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
-  check_index_dtype("index_select", index);
+  check_index("index_select", self, index);
   SY_CHECK(index.dim() <= 1, ValueError,
            "index_select: index must be 1-d (or a scalar), got shape {}", to_string(index.sizes()));
   const int64_t d = wrap_dim("index_select", dim, self.dim());
@@ -179,11 +183,11 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
   DimVector shape(self.sizes());
   if (self.dim() > 0) shape[d] = index.numel();
   Tensor out = make_tensor(shape, self.dtype(), self.device());
-  if (out.is_meta() || index.is_meta()) return out;
+  if (out.is_meta()) return out;
   const int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
   const std::vector<int64_t> idx = index_values("index_select", index, size);
   if (out.numel() == 0) return out;
-  const Tensor x = self.contiguous();
+  const Tensor x = detail::contiguous_values(self);
   int64_t outer = 1, inner = 1;
   for (int64_t k = 0; k < self.dim(); ++k) {
     if (k < d) outer *= self.sizes()[k];
@@ -203,7 +207,7 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
 }
 
 Tensor gather_k(const Tensor& self, int64_t dim, const Tensor& index, bool) {
-  check_index_dtype("gather", index);
+  check_index("gather", self, index);
   SY_CHECK(self.dim() > 0, ValueError,
            "gather: self must have at least one dimension; unsqueeze a zero-dim tensor first");
   const int64_t d = wrap_dim("gather", dim, self.dim());
@@ -216,7 +220,7 @@ Tensor gather_k(const Tensor& self, int64_t dim, const Tensor& index, bool) {
              to_string(index.sizes()), to_string(self.sizes()), k);
   }
   Tensor out = make_tensor(index.sizes(), self.dtype(), self.device());
-  if (out.is_meta() || index.is_meta() || out.numel() == 0) return out;
+  if (out.is_meta() || out.numel() == 0) return out;
   const int64_t size = self.sizes()[d];
   const std::vector<int64_t> idx = index_values("gather", index, size);
   const int64_t es = element_size(self.dtype());

@@ -15,7 +15,7 @@ namespace {
 using detail::ResultKind;
 
 // How each op maps a value of its compute type T.
-enum class Fn { Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Gelu, GeluTanh, Not };
+enum class Fn { Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Gelu, GeluTanh, Not, BitNot };
 
 struct UnarySpec {
   const char* name;
@@ -49,9 +49,17 @@ T apply(T x) {
       return x < T(0) ? static_cast<T>(-x) : x;
     }
   } else if constexpr (F == Fn::Relu) {
-    return x > T(0) ? x : T(0);
+    return x < T(0) ? T(0) : x;  // keeps NaN and -0.0, as PyTorch does
   } else if constexpr (F == Fn::Not) {
     return x == T(0);
+  } else if constexpr (F == Fn::BitNot) {
+    if constexpr (std::is_same_v<T, bool>) {
+      return !x;
+    } else if constexpr (std::is_integral_v<T>) {
+      return static_cast<T>(~x);
+    } else {
+      return x;  // never runs: bitwise_not admits integer and bool dtypes only
+    }
   } else if constexpr (!std::is_floating_point_v<T>) {
     return x;  // never runs: float functions compute in float types
   } else if constexpr (F == Fn::Exp) {
@@ -120,7 +128,7 @@ const Tensor& unary_into(std::string_view name, const Tensor& out, const Tensor&
   }
   Tensor tmp = make_tensor(self.sizes(), ty.result, out.device());
   run_unary<F>(tmp, self, ty.compute, ty.result);
-  if (!out.is_meta()) copy_(out, tmp);
+  detail::copy_values(out, tmp);
   return out;
 }
 
@@ -175,12 +183,29 @@ Tensor logical_not_k(const Tensor& self) {
   return unary_new<Fn::Not>("logical_not", self, ResultKind::Bool, true);
 }
 
+void check_bitwise_not(std::string_view op, const Tensor& self) {
+  SY_CHECK(is_integral(self.dtype(), true), TypeError,
+           "{}: bitwise_not needs an integer or bool tensor, got {}; for the truth value of "
+           "floats use logical_not",
+           op, to_string(self.dtype()));
+}
+Tensor bitwise_not_k(const Tensor& self) {
+  check_bitwise_not("bitwise_not", self);
+  return unary_new<Fn::BitNot>("bitwise_not", self, ResultKind::Same, true);
+}
+const Tensor& bitwise_not_i(const Tensor& self) {
+  check_bitwise_not("bitwise_not_", self);
+  return unary_into<Fn::BitNot>("bitwise_not_", self, self, ResultKind::Same, true, true);
+}
+
 void register_kernels(Library& m) {
   register_unary(m, std::make_index_sequence<std::size(kUnary)>{});
   m.impl("gelu", SY_FN(gelu_k));
   m.impl("gelu_", SY_FN(gelu_i));
   m.impl("gelu.out", SY_FN(gelu_o));
   m.impl("logical_not", SY_FN(logical_not_k));
+  m.impl("bitwise_not", SY_FN(bitwise_not_k));
+  m.impl("bitwise_not_", SY_FN(bitwise_not_i));
 }
 
 }  // namespace
@@ -195,6 +220,8 @@ SY_LIBRARY_FRAGMENT(sy, m) {
   m.def("gelu_(Tensor(a!) self, *, str approximate='none') -> Tensor(a!)");
   m.def("gelu.out(Tensor self, *, str approximate='none', Tensor(a!) out) -> Tensor(a!)");
   m.def("logical_not(Tensor self) -> Tensor");
+  m.def("bitwise_not(Tensor self) -> Tensor");
+  m.def("bitwise_not_(Tensor(a!) self) -> Tensor(a!)");
 }
 
 SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }

@@ -29,7 +29,7 @@ struct PythonKernel final : OperatorKernel {
   // Runs when the last table using the kernel is freed, on any thread.
   ~PythonKernel() override {
     if (!Py_IsInitialized() || _Py_IsFinalizing()) return;  // the interpreter is gone: leak
-    PyGILState_STATE g = PyGILState_Ensure();
+    PyGILState_STATE g = ensure_gil();
     Py_DECREF(fn);
     PyGILState_Release(g);
   }
@@ -44,7 +44,7 @@ struct PythonKernel final : OperatorKernel {
 
 class GilState {
  public:
-  GilState() : state_(PyGILState_Ensure()) {}
+  GilState() : state_(ensure_gil()) {}
   ~GilState() { PyGILState_Release(state_); }
   GilState(const GilState&) = delete;
   GilState& operator=(const GilState&) = delete;
@@ -112,6 +112,12 @@ void PythonKernel::call(OperatorKernel* k, const OperatorHandle& op, DispatchKey
   std::optional<ExcludeDispatchKeyGuard> below;
   if (self->is_fallback) below.emplace(self->key);
   GilState gil;
+  try {
+    check_stack_depth("a Python kernel");
+  } catch (py::error_already_set& e) {
+    e.restore();
+    throw PythonError::fetch();
+  }
   HermeticGuard hermetic(self->hermetic);
 
   PyArgs args(n + 1);
@@ -134,15 +140,29 @@ void PythonKernel::call(OperatorKernel* k, const OperatorHandle& op, DispatchKey
     }
   }
   const size_t npos = args.size() - num_kw;
-  PyObject* result = PyObject_Vectorcall(self->fn, args.data(),
-                                         npos | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames.ptr());
+  PyObject* result = sleep_if_ended([&] {
+    return PyObject_Vectorcall(self->fn, args.data(), npos | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                               kwnames.ptr());
+  });
   if (!result) throw PythonError::fetch();
   auto owned = py::reinterpret_steal<py::object>(result);
 
   const auto& returns = schema.returns();
   auto to_value = [&](PyObject* value, const Return& r) {
     IValue v;
-    if (!from_python(value, r.type, v)) {
+    bool fits = false;
+    try {
+      fits = from_python(value, r.type, v);
+    } catch (py::error_already_set& e) {  // raised by the value's __index__
+      e.restore();
+      throw PythonError::fetch();
+    }
+    if (!fits) {
+      if (auto why = explain_mismatch(value, r.type)) {
+        SY_THROW(TypeError, "the Python kernel {} for {} returned a value that is not the {} "
+                 "its schema returns: {}",
+                 py::repr(self->fn).cast<std::string>(), op.name(), r.type.to_string(), *why);
+      }
       SY_THROW(TypeError, "the Python kernel {} for {} returned {} where the schema returns {}",
                py::repr(self->fn).cast<std::string>(), op.name(), Py_TYPE(value)->tp_name,
                r.type.to_string());

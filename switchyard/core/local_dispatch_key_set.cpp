@@ -8,7 +8,7 @@
 namespace sy {
 namespace detail {
 constinit thread_local RawLocalDispatchKeySet tls_local_dispatch_key_set
-    __attribute__((tls_model("initial-exec"))) = {0, 0, 0};
+    SY_TLS_MODEL = {0, 0, 0};
 
 namespace {
 std::string out_of_order_message(const char* guard, bool other_thread, uint64_t depth,

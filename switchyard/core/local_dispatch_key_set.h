@@ -37,7 +37,7 @@ struct RawLocalDispatchKeySet {
   uint64_t guard_depth;
 };
 SY_API extern constinit thread_local RawLocalDispatchKeySet tls_local_dispatch_key_set
-    __attribute__((tls_model("initial-exec")));
+    SY_TLS_MODEL;
 }  // namespace detail
 
 // Note [Guards end in order]

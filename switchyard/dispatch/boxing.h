@@ -23,6 +23,23 @@
 
 namespace sy::detail {
 
+// The dispatch keys arguments carry: a defined tensor's keys, every defined
+// tensor's of a list. Typed calls (ArgTraits::add_keys) and boxed calls
+// (add_value_keys) both gather through these.
+SY_ALWAYS_INLINE void add_tensor_keys(DispatchKeySet& ks, const Tensor& t) {
+  if (t.defined()) ks |= t.impl()->key_set();
+}
+inline void add_tensor_keys(DispatchKeySet& ks, ArrayRef<Tensor> ts) {
+  for (const Tensor& t : ts) add_tensor_keys(ks, t);
+}
+SY_ALWAYS_INLINE void add_value_keys(DispatchKeySet& ks, const IValue& v) {
+  if (v.is_tensor()) {
+    if (const TensorImpl* impl = v.tensor_impl_unchecked()) ks |= impl->key_set();
+  } else if (SY_UNLIKELY(v.is_tensor_list())) {
+    add_tensor_keys(ks, v.to_tensor_list());
+  }
+}
+
 // ArgTraits<Canonical>: `param` (how the canonical form is passed), `schema`
 // (its schema type), box (to IValue), unbox (from IValue, possibly borrowing),
 // add_keys (the dispatch keys it carries).
@@ -42,9 +59,7 @@ struct ArgTraits<Tensor> {
   static constexpr std::string_view schema = "Tensor";
   static IValue box(param v) { return IValue(v); }
   static const Tensor& unbox(const IValue& v) { return v.to_tensor_ref(); }
-  static void add_keys(DispatchKeySet& ks, param v) {
-    if (v.defined()) ks |= v.impl()->key_set();
-  }
+  static void add_keys(DispatchKeySet& ks, param v) { add_tensor_keys(ks, v); }
 };
 template <>
 struct ArgTraits<std::optional<Tensor>> {
@@ -53,7 +68,7 @@ struct ArgTraits<std::optional<Tensor>> {
   static IValue box(param v) { return IValue(v); }
   static std::optional<Tensor> unbox(const IValue& v) { return v.to_optional_tensor(); }
   static void add_keys(DispatchKeySet& ks, param v) {
-    if (v && v->defined()) ks |= v->impl()->key_set();
+    if (v) add_tensor_keys(ks, *v);
   }
 };
 template <>
@@ -62,11 +77,7 @@ struct ArgTraits<ArrayRef<Tensor>> {
   static constexpr std::string_view schema = "Tensor[]";
   static IValue box(param v) { return IValue(v.vec()); }
   static ArrayRef<Tensor> unbox(const IValue& v) { return v.to_tensor_list(); }
-  static void add_keys(DispatchKeySet& ks, param v) {
-    for (const Tensor& t : v) {
-      if (t.defined()) ks |= t.impl()->key_set();
-    }
-  }
+  static void add_keys(DispatchKeySet& ks, param v) { add_tensor_keys(ks, v); }
 };
 template <>
 struct ArgTraits<int64_t> : ValueArgTraits<int64_t> {

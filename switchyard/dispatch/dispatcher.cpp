@@ -71,7 +71,7 @@ std::string describe_value(const IValue& v) {
 // ---- OperatorHandle ---------------------------------------------------------
 
 FunctionSchema OperatorHandle::schema() const {
-  std::lock_guard<std::mutex> lock(Dispatcher::singleton().registration_mutex());
+  std::lock_guard<std::mutex> lock(Dispatcher::singleton().mu_);
   SY_CHECK(entry_->has_schema(), DispatchError,
            "{} has no schema: it was removed (its library was destroyed) or never defined",
            name());
@@ -83,36 +83,29 @@ bool OperatorHandle::is_defined() const {
   return entry_->table()->defined;
 }
 
+TagSet OperatorHandle::tags() const {
+  detail::CallScope scope;
+  return entry_->table()->tags;
+}
+
+std::shared_ptr<const FunctionSchema> OperatorHandle::current_schema() const {
+  detail::CallScope scope;
+  return entry_->table()->schema;
+}
+
 uint32_t OperatorHandle::checked_generation(const detail::CppSignature& sig) const {
-  std::lock_guard<std::mutex> lock(Dispatcher::singleton().registration_mutex());
+  std::lock_guard<std::mutex> lock(Dispatcher::singleton().mu_);
   if (entry_->has_schema()) {
     entry_->check_signature(sig, "OperatorHandle::typed<Sig>()");
   }
   return entry_->table()->generation;
 }
 
-DispatchKeySet OperatorHandle::boxed_tensor_keys(const DispatchTable& t, const Stack& stack) {
-  DispatchKeySet ks;
-  if (stack.size() < t.num_arguments) return ks;
-  const size_t first = stack.size() - t.num_arguments;
-  for (uint64_t mask = t.tensor_arguments; mask != 0; mask &= mask - 1) {
-    const IValue& v = stack[first + std::countr_zero(mask)];
-    if (v.is_tensor()) {
-      if (const TensorImpl* impl = v.tensor_impl_unchecked()) ks |= impl->key_set();
-    } else if (v.is_tensor_list()) {
-      for (const Tensor& t : v.to_tensor_list()) {
-        if (t.defined()) ks |= t.impl()->key_set();
-      }
-    }
-  }
-  return ks;
-}
-
 namespace detail {
 namespace {
 struct StackPool;
-constinit thread_local StackPool* tls_stack_pool __attribute__((tls_model("initial-exec"))) = nullptr;
-constinit thread_local bool tls_stack_pool_gone __attribute__((tls_model("initial-exec"))) = false;
+constinit thread_local StackPool* tls_stack_pool SY_TLS_MODEL = nullptr;
+constinit thread_local bool tls_stack_pool_gone SY_TLS_MODEL = false;
 
 struct StackPool {
   static constexpr size_t kKeep = 8;
@@ -187,13 +180,7 @@ void OperatorHandle::call_boxed(Stack& stack) const {
     for (size_t i = 0; i < n; ++i) {
       const IValue& v = args[i];
       bad |= ~(accepted[i] >> static_cast<int>(v.tag())) & 1u;
-      if (v.is_tensor()) {
-        if (const TensorImpl* impl = v.tensor_impl_unchecked()) ks |= impl->key_set();
-      } else if (SY_UNLIKELY(v.is_tensor_list())) {
-        for (const Tensor& x : v.to_tensor_list()) {
-          if (x.defined()) ks |= x.impl()->key_set();
-        }
-      }
+      detail::add_value_keys(ks, v);
     }
     ok = bad == 0;
   }
@@ -297,7 +284,8 @@ struct CollectAfterUnlock {
   ~CollectAfterUnlock() { detail::collect_retired_if_full(); }
 };
 
-RegistrationHandle Dispatcher::register_def(FunctionSchema schema, std::string site) {
+RegistrationHandle Dispatcher::register_def(FunctionSchema schema, TagSet tags,
+                                            std::string site) {
   const OperatorName name{schema.ns(), schema.name(), schema.overload_name()};
   CollectAfterUnlock collect;
   std::lock_guard<std::mutex> lock(mu_);
@@ -308,7 +296,7 @@ RegistrationHandle Dispatcher::register_def(FunctionSchema schema, std::string s
            e.full_name(), e.schema().to_string(), e.def_site(), schema.to_string(), site,
            name.ns + "::" + name.name);
   const uint64_t id = next_id_++;
-  e.set_schema(std::move(schema), site, id);
+  e.set_schema(std::move(schema), tags, site, id);
   // Kernels registered before the def are checked against it now.
   // (An impl may come from a library loaded before the defining one.)
   try {
@@ -433,11 +421,8 @@ std::string Dispatcher::explain(const OperatorHandle& op, const Stack& args) {
   std::string sources;
   const auto& schema_args = t->schema->arguments();
   for (size_t i = 0; i < args.size(); ++i) {
-    Stack one{args[i]};
-    DispatchTable single;
-    single.num_arguments = 1;
-    single.tensor_arguments = schema_args[i].type.contains_tensor() ? 1 : 0;
-    const DispatchKeySet ks = OperatorHandle::boxed_tensor_keys(single, one);
+    DispatchKeySet ks;
+    if (schema_args[i].type.contains_tensor()) detail::add_value_keys(ks, args[i]);
     if (!ks.empty()) sources += fmt::format(" {}={}", schema_args[i].name, to_string(ks));
     tensor_keys |= ks;
   }
@@ -478,11 +463,11 @@ void Dispatcher::throw_missing_kernel(const OperatorHandle& op, DispatchKeySet k
     const DispatchTable* t = op.entry()->table();
     chosen = (keys & t->non_fallthrough).highest_priority_key();
     if (stack && t->defined && stack->size() >= t->num_arguments) {
-      tensor_keys = OperatorHandle::boxed_tensor_keys(*t, *stack);
       const size_t first = stack->size() - t->num_arguments;
       const auto& arguments = t->schema->arguments();
       for (size_t i = 0; i < arguments.size(); ++i) {
         const IValue& v = (*stack)[first + i];
+        if (arguments[i].type.contains_tensor()) detail::add_value_keys(tensor_keys, v);
         if (arguments[i].type.is_tensor() && v.is_tensor() && !v.tensor_impl_unchecked()) {
           undefined += fmt::format("{}'{}'", undefined.empty() ? "" : ", ", arguments[i].name);
         }

@@ -8,22 +8,27 @@
 #include "switchyard/dispatch/dispatcher.h"
 
 namespace sy {
+
+// The error slots' kernels: each throws the dispatcher's message for its case.
+struct detail::DispatchErrors {
+  static void missing_kernel(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys,
+                             Stack* stack) {
+    Dispatcher::singleton().throw_missing_kernel(op, keys, stack);
+  }
+  static void undefined_op(OperatorKernel*, const OperatorHandle& op, DispatchKeySet, Stack*) {
+    Dispatcher::singleton().throw_undefined_op(op);
+  }
+  static void ambiguous(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys, Stack*) {
+    Dispatcher::singleton().throw_ambiguous(op, keys);
+  }
+};
+
 namespace {
 
-void missing_kernel_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys,
-                          Stack* stack) {
-  Dispatcher::singleton().throw_missing_kernel(op, keys, stack);
-}
-void undefined_op_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet, Stack*) {
-  Dispatcher::singleton().throw_undefined_op(op);
-}
-void ambiguous_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys, Stack*) {
-  Dispatcher::singleton().throw_ambiguous(op, keys);
-}
-
-constexpr KernelFunction kMissingKernel{&missing_kernel_boxed, nullptr, nullptr};
-constexpr KernelFunction kUndefinedOpKernel{&undefined_op_boxed, nullptr, nullptr};
-constexpr KernelFunction kAmbiguousKernel{&ambiguous_boxed, nullptr, nullptr};
+constexpr KernelFunction kMissingKernel{&detail::DispatchErrors::missing_kernel, nullptr, nullptr};
+constexpr KernelFunction kUndefinedOpKernel{&detail::DispatchErrors::undefined_op, nullptr,
+                                            nullptr};
+constexpr KernelFunction kAmbiguousKernel{&detail::DispatchErrors::ambiguous, nullptr, nullptr};
 constexpr KernelFunction kFallthroughKernel{&detail::fallthrough_boxed, nullptr, nullptr};
 
 // The schema type a C++ canonical type maps onto: fixed sizes and alias
@@ -79,8 +84,9 @@ void fallthrough_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet
 OperatorEntry::OperatorEntry(OperatorName name)
     : name_(std::move(name)), full_name_(name_.full_name()), table_(nullptr) {}
 
-void OperatorEntry::set_schema(FunctionSchema schema, std::string site, uint64_t id) {
-  def_ = Def{std::make_shared<const FunctionSchema>(std::move(schema)), std::move(site), id};
+void OperatorEntry::set_schema(FunctionSchema schema, TagSet tags, std::string site,
+                               uint64_t id) {
+  def_ = Def{std::make_shared<const FunctionSchema>(std::move(schema)), tags, std::move(site), id};
   ++generation_;
 }
 
@@ -236,10 +242,10 @@ void OperatorEntry::update_table(const FallbackArray& fallbacks) {
   table->defined = def_.has_value();
   if (def_) {
     table->schema = def_->schema;
+    table->tags = def_->tags;
     const auto& args = def_->schema->arguments();
     table->num_arguments = static_cast<uint32_t>(args.size());
     for (size_t i = 0; i < args.size(); ++i) {
-      if (args[i].type.contains_tensor() && i < 64) table->tensor_arguments |= uint64_t{1} << i;
       table->accepted_tags.push_back(accepted_tags(args[i].type));
     }
   }

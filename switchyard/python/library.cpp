@@ -105,8 +105,8 @@ class PyArgs {
 void PythonKernel::call(OperatorKernel* k, const OperatorHandle& op, DispatchKeySet,
                         Stack* stack) {
   auto* self = static_cast<PythonKernel*>(k);
-  // The call's CallScope keeps this table, and so its schema, alive.
-  const FunctionSchema& schema = *op.entry()->table()->schema;
+  const std::shared_ptr<const FunctionSchema> schema_ptr = op.current_schema();
+  const FunctionSchema& schema = *schema_ptr;
   const auto& arguments = schema.arguments();
   const size_t n = arguments.size();
   std::optional<ExcludeDispatchKeyGuard> below;

@@ -40,11 +40,11 @@ const Tensor& Tensor::requires_grad_(bool requires_grad) const {
   SY_CHECK(!requires_grad || is_floating_point(dtype()), TypeError,
            "requires_grad_(True): only floating-point tensors can require gradients, got dtype {}",
            sy::to_string(dtype()));
-  SY_CHECK(!requires_grad || !is_inference() || detail::tls_autograd_state.inference_mode,
+  SY_CHECK(!requires_grad || !is_inference() || tls_autograd_state().inference_mode,
            ValueError,
            "requires_grad_(True) on an inference tensor outside InferenceMode: tensors made in "
            "inference mode take no part in autograd. Clone it outside inference mode first.");
-  if (SY_UNLIKELY(detail::tls_slots.set_mask != 0)) check_slots_support_inplace_requires_grad();
+  if (SY_UNLIKELY(tls_any_slot_set())) check_slots_support_inplace_requires_grad();
   impl_->set_requires_grad(requires_grad);
   return *this;
 }

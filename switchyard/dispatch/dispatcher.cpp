@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "switchyard/core/warning.h"
+
 namespace sy {
 
 namespace detail {
@@ -325,20 +327,26 @@ RegistrationHandle Dispatcher::register_impl(const OperatorName& name, DispatchK
            "it against the schema",
            name.full_name(), to_string(key), site);
   CollectAfterUnlock collect;
-  std::lock_guard<std::mutex> lock(mu_);
-  OperatorEntry& e = entry_for(name);
-  if (const std::string* other = e.kernel_site(key)) {
-    SY_THROW(DispatchError,
-             "{} already has a kernel for {}.\n  first:  {}\n  second: {}\n"
-             "  Remove one (each op takes one kernel a key), or register the second at another "
-             "key.",
-             e.full_name(), to_string(key), *other, site);
+  std::string overridden;  // the warning, given once the lock is released
+  RegistrationHandle handle;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    OperatorEntry& e = entry_for(name);
+    if (e.has_schema() && fn.signature()) e.check_signature(*fn.signature(), site);
+    if (const std::string* other = e.kernel_site(key)) {
+      overridden = fmt::format(
+          "{} already has a kernel for {}; the new one overrides it until the library that "
+          "registered it is removed, which restores the first.\n  first:  {}\n  second: {}",
+          e.full_name(), to_string(key), *other, site);
+    }
+    const uint64_t id = next_id_++;
+    e.add_kernel(key, fn.kernel(), fn.functor(), fn.signature(), std::move(site), id);
+    e.update_table(fallbacks_);
+    handle = {RegistrationHandle::Kind::Impl, &e, key, id};
   }
-  if (e.has_schema() && fn.signature()) e.check_signature(*fn.signature(), site);
-  const uint64_t id = next_id_++;
-  e.add_kernel(key, fn.kernel(), fn.functor(), fn.signature(), std::move(site), id);
-  e.update_table(fallbacks_);
-  return {RegistrationHandle::Kind::Impl, &e, key, id};
+  // Outside the lock: a handler (Python's) may take other locks or call back in.
+  if (!overridden.empty()) warn(overridden);
+  return handle;
 }
 
 RegistrationHandle Dispatcher::register_fallback(DispatchKey key, CppFunction fn,

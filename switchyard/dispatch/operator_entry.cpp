@@ -56,6 +56,9 @@ uint16_t accepted_tags(const SchemaType& t) {
     case K::Scalar: return tag_bit(T::Bool) | tag_bit(T::Int) | tag_bit(T::Double);
     case K::ScalarType: return tag_bit(T::ScalarType);
     case K::Device: return tag_bit(T::Device);
+    case K::Layout:
+    case K::MemoryFormat: return tag_bit(T::Int);
+    case K::Generator: return 0;  // only None, which Generator? adds
     case K::Optional: return accepted_tags(t.elem()) | tag_bit(T::None);
     case K::List:
       switch (t.elem().kind()) {
@@ -108,9 +111,10 @@ bool OperatorEntry::remove_kernel(uint64_t id) {
   return std::erase_if(impls_, [id](const Kernel& k) { return k.id == id; }) > 0;
 }
 
+// The latest registration at `key` wins (See Note [Overriding a kernel]).
 const OperatorEntry::Kernel* OperatorEntry::kernel_at(DispatchKey key) const {
-  for (const Kernel& k : impls_) {
-    if (k.key == key) return &k;
+  for (auto it = impls_.rbegin(); it != impls_.rend(); ++it) {
+    if (it->key == key) return &*it;
   }
   return nullptr;
 }
@@ -271,6 +275,7 @@ std::vector<DispatchKey> OperatorEntry::registered_keys() const {
   std::vector<DispatchKey> keys;
   for (const Kernel& k : impls_) keys.push_back(k.key);
   std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;
 }
 
@@ -283,14 +288,14 @@ std::string OperatorEntry::dump() const {
   }
   std::vector<const Kernel*> sorted;
   for (const Kernel& k : impls_) sorted.push_back(&k);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const Kernel* a, const Kernel* b) { return a->key < b->key; });
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Kernel* a, const Kernel* b) { return a->key < b->key; });
   for (const Kernel* k : sorted) {
-    out += fmt::format("{}: {} [{}]\n", to_string(k->key),
+    out += fmt::format("{}: {} [{}]{}\n", to_string(k->key),
                        k->kernel.is_fallthrough() ? "fallthrough"
                        : k->kernel.unboxed        ? "kernel (unboxed and boxed)"
                                                   : "kernel (boxed)",
-                       k->site);
+                       k->site, kernel_at(k->key) == k ? "" : " (overridden)");
   }
   return out;
 }

@@ -8,8 +8,9 @@
 // call keeps using the table and kernels it loaded.
 //
 // Which kernel fills the slot of runtime key K, first match wins (the result
-// does not depend on registration order):
-//   1. a kernel registered at K itself;
+// does not depend on the order of registrations at different keys):
+//   1. a kernel registered at K itself (the latest, when several were: see
+//      Note [Overriding a kernel]);
 //   2. for a backend key, or the Undefined slot (calls with no tensor
 //      arguments): the CompositeExplicitAutograd kernel;
 //   3. the CompositeImplicitAutograd kernel, but for an autograd key only when
@@ -21,6 +22,13 @@
 //   5. the dispatcher's fallback for K (ADInplaceOrView and the autograd keys
 //      fall through unless a fallback was registered);
 //   6. a kernel that throws the missing-kernel error.
+//
+// Note [Overriding a kernel]
+// Registering a kernel at a key that already has one (a user's CPU kernel for a
+// built-in op) warns and overrides it, as PyTorch does: the latest registration
+// at a key is the one used, and removing it (destroying its library) brings
+// back the one before. Each registration is kept, so any order of removals
+// leaves the latest of those that remain.
 #pragma once
 
 #include <array>

@@ -216,8 +216,11 @@ class PyLibrary {
       : library_(std::make_unique<Library>(kind_of(kind), ns, key_of(key, "Library"),
                                            std::move(file), line)) {}
 
-  void define(const std::string& schema, const std::string& file, int line) {
-    live().def(schema, SourceLocation{file.c_str(), line});
+  void define(const std::string& schema, const std::string& file, int line,
+              const std::vector<Tag>& tags) {
+    TagSet set;
+    for (Tag t : tags) set = set.add(t);
+    live().def(schema, set, SourceLocation{file.c_str(), line});
     bump_registration_epoch();
   }
 
@@ -317,7 +320,8 @@ void init_library(py::module_& m) {
                     int>(),
            py::arg("ns"), py::arg("kind"), py::arg("dispatch_key"), py::arg("file"),
            py::arg("line"))
-      .def("define", &PyLibrary::define, py::arg("schema"), py::arg("file"), py::arg("line"))
+      .def("define", &PyLibrary::define, py::arg("schema"), py::arg("file"), py::arg("line"),
+           py::arg("tags"))
       .def("impl", &PyLibrary::impl, py::arg("name"), py::arg("fn"), py::arg("dispatch_key"),
            py::arg("hermetic"), py::arg("file"), py::arg("line"))
       .def("impl_fallthrough", &PyLibrary::impl_fallthrough, py::arg("name"),

@@ -220,5 +220,6 @@ void init_ops(py::module_& m);
 void init_library(py::module_& m);
 void init_modes(py::module_& m);
 void init_trace(py::module_& m);
+void init_serialization(py::module_& m);
 
 }  // namespace sy::python

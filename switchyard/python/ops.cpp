@@ -466,8 +466,39 @@ struct Overload {
   }
 };
 
+// The type of an op's named results (max.dim's (values, indices)): a
+// structseq, as PyTorch's torch.return_types.max, made once per op name and
+// field names and kept for the life of the process.
+PyTypeObject* named_results_type(const std::string& op_name, const std::vector<Return>& returns) {
+  struct Kept {
+    std::string type_name;
+    std::vector<std::string> names;
+    std::vector<PyStructSequence_Field> fields;
+    PyStructSequence_Desc desc{};
+    PyTypeObject* type = nullptr;
+  };
+  static std::vector<std::unique_ptr<Kept>> kept;  // under the GIL
+  std::vector<std::string> names;
+  for (const Return& r : returns) names.push_back(r.name);
+  const std::string type_name = "switchyard.return_types." + op_name;
+  for (const auto& k : kept) {
+    if (k->type_name == type_name && k->names == names) return k->type;
+  }
+  auto k = std::make_unique<Kept>();
+  k->type_name = type_name;
+  k->names = names;
+  for (const std::string& n : k->names) k->fields.push_back({n.c_str(), nullptr});
+  k->fields.push_back({nullptr, nullptr});
+  k->desc = {k->type_name.c_str(), nullptr, k->fields.data(), static_cast<int>(names.size())};
+  k->type = PyStructSequence_NewType(&k->desc);
+  if (!k->type) throw py::error_already_set();
+  kept.push_back(std::move(k));
+  return kept.back()->type;
+}
+
 // Runs a parsed call: the arguments are on `stack`; returns the results as a
-// Python value (None, one value, or a tuple).
+// Python value (None, one value, a tuple, or a structseq when the schema
+// names every result).
 PyObject* run(const Overload& ov, Stack& stack) {
   int64_t elements = 0;
   for (const IValue& v : stack) {
@@ -480,7 +511,12 @@ PyObject* run(const Overload& ov, Stack& stack) {
     if (stack[0].is_tensor()) return wrap(std::move(stack[0]).to_tensor());
     return to_python(stack[0]);
   }
-  PyObject* tuple = PyTuple_New(static_cast<Py_ssize_t>(n));
+  const auto& returns = ov.schema->returns();
+  const bool named = returns.size() == n && std::all_of(returns.begin(), returns.end(),
+                                                         [](const Return& r) { return !r.name.empty(); });
+  PyObject* tuple = named ? PyStructSequence_New(named_results_type(
+                                ov.schema->name(), returns))
+                          : PyTuple_New(static_cast<Py_ssize_t>(n));
   if (!tuple) return nullptr;
   for (size_t i = 0; i < n; ++i) {
     PyObject* item = to_python(stack[i]);
@@ -488,7 +524,11 @@ PyObject* run(const Overload& ov, Stack& stack) {
       Py_DECREF(tuple);
       return nullptr;
     }
-    PyTuple_SET_ITEM(tuple, static_cast<Py_ssize_t>(i), item);
+    if (named) {
+      PyStructSequence_SetItem(tuple, static_cast<Py_ssize_t>(i), item);
+    } else {
+      PyTuple_SET_ITEM(tuple, static_cast<Py_ssize_t>(i), item);
+    }
   }
   return tuple;
 }

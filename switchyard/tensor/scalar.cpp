@@ -51,6 +51,11 @@ bool overflows_as(Scalar::Kind kind, int64_t i, double d) {
 }  // namespace
 
 bool Scalar::overflows(ScalarType t) const {
+  if (is_reduced_float(t)) {  // their largest finite values, as PyTorch's checks use
+    const double max = t == ScalarType::Float16 ? 65504.0 : 0x1.fep127;
+    const double v = kind_ == Kind::Double ? d_ : static_cast<double>(i_);
+    return !std::isinf(v) && (v < -max || v > max);  // NaN compares false
+  }
   bool result = false;
   SY_DISPATCH_ALL_TYPES(t, "Scalar::overflows",
                         [&] { result = overflows_as<scalar_t>(kind_, i_, d_); });

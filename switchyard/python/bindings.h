@@ -103,6 +103,18 @@ PyObject* find_op_packet(const std::string& ns, const std::string& name);
 // An OpOverload object for `op` (new reference).
 PyObject* overload_object(const OperatorHandle& op);
 
+// Replaces the `num_args` arguments at the end of `stack` with `result`, the
+// value a Python callable returned for `op`, converted to the schema's
+// returns. A value of the wrong type or count is a TypeError naming `who` (as
+// "<what> <repr(who)>") and the op.
+void store_results(PyObject* result, const FunctionSchema& schema, const OperatorHandle& op,
+                   size_t num_args, Stack& stack, const char* what, PyObject* who);
+
+// The Python key's handler: dispatch modes and tensor subclasses (python_dispatch.cpp).
+// Whether `type` is a tensor subclass whose instances carry the Python key
+// (it defines __sy_dispatch__).
+bool has_python_dispatch(PyTypeObject* type);
+
 // ---- errors ---------------------------------------------------------------------------
 
 // A Python exception that passes through C++ (raised in a Python kernel): keeps
@@ -177,6 +189,19 @@ void restore_gil(PyThreadState* state);
 // PyGILState_Ensure(), with the same rule.
 PyGILState_STATE ensure_gil();
 
+// Holds the GIL for its lifetime (any thread, whether it holds it or not), by
+// ensure_gil()'s rule.
+class GilState {
+ public:
+  GilState() : state_(ensure_gil()) {}
+  ~GilState() { PyGILState_Release(state_); }
+  GilState(const GilState&) = delete;
+  GilState& operator=(const GilState&) = delete;
+
+ private:
+  PyGILState_STATE state_;
+};
+
 // Runs `body` without the GIL when `release` is true (no destructor retakes it:
 // see Note [Threads at interpreter exit]).
 template <typename F>
@@ -221,5 +246,6 @@ void init_library(py::module_& m);
 void init_modes(py::module_& m);
 void init_trace(py::module_& m);
 void init_serialization(py::module_& m);
+void init_python_dispatch(py::module_& m);
 
 }  // namespace sy::python

@@ -168,7 +168,7 @@ void warn_in_python(const std::string& message) {
     std::fprintf(stderr, "switchyard warning: %s\n", message.c_str());
     return;
   }
-  PyGILState_STATE gil = PyGILState_Ensure();
+  PyGILState_STATE gil = ensure_gil();
   if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) PyErr_WriteUnraisable(nullptr);
   PyGILState_Release(gil);
 }

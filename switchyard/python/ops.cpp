@@ -10,6 +10,7 @@
 // When no overload fits, the TypeError shows every schema and why it did not.
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 #include "switchyard/python/bindings.h"
@@ -682,6 +683,14 @@ PyObject* make_overload(const OpState& packet, const std::string& overload) {
   return make_op(overload_type, std::move(state));
 }
 
+// One OpOverload object per op, made on first use and kept for the life of the
+// process, so `func is sy.ops.sy.mm.default` holds in a dispatch handler.
+// Keyed by the op's name string, which lives as long as its entry (forever).
+std::unordered_map<const std::string*, PyObject*>& overload_cache() {
+  static auto* cache = new std::unordered_map<const std::string*, PyObject*>;
+  return *cache;
+}
+
 PyObject* packet_getattro(PyObject* self, PyObject* name) {
   PyObject* r = PyObject_GenericGetAttr(self, name);
   if (r || !PyErr_ExceptionMatches(PyExc_AttributeError)) return r;
@@ -691,6 +700,11 @@ PyObject* packet_getattro(PyObject* self, PyObject* name) {
   return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
     const OpState& state = *reinterpret_cast<PyOp*>(self)->state;
     const std::string overload = std::strcmp(text, "default") == 0 ? "" : text;
+    std::string full = state.qualified();
+    if (!overload.empty()) full += "." + overload;
+    if (auto handle = Dispatcher::singleton().find_op_or_null(full)) {
+      return overload_object(*handle);
+    }
     if (PyObject* op = make_overload(state, overload)) return op;
     PyErr_Format(PyExc_AttributeError, "%s has no overload '%s'", state.python_name().c_str(),
                  text);
@@ -765,7 +779,41 @@ PyObject* get_tags(PyObject* self, void*) {
   });
 }
 
+// "sy::add.Tensor", as PyTorch's OpOverload.name() gives "aten::add.Tensor".
+PyObject* m_name(PyObject* self, PyObject*) { return get_qualified(self, nullptr); }
+
+// sy.ops.<ns>.<name>: the packet this overload belongs to.
+PyObject* get_overloadpacket(PyObject* self, void*) {
+  const OpState& s = *reinterpret_cast<PyOp*>(self)->state;
+  PyObject* module = PyImport_ImportModule("switchyard.ops");
+  if (!module) return nullptr;
+  PyObject* ops = PyObject_GetAttrString(module, "ops");
+  Py_DECREF(module);
+  if (!ops) return nullptr;
+  PyObject* ns = PyObject_GetAttrString(ops, s.ns.c_str());
+  Py_DECREF(ops);
+  if (!ns) return nullptr;
+  PyObject* packet = PyObject_GetAttrString(ns, s.name.c_str());
+  Py_DECREF(ns);
+  return packet;
+}
+
+// "sy.add.Tensor", as str() of PyTorch's gives "aten.add.Tensor".
+PyObject* overload_str(PyObject* self) {
+  const OpState& s = *reinterpret_cast<PyOp*>(self)->state;
+  std::string text = s.ns + "." + s.name + "." +
+                     (!s.overload || s.overload->empty() ? std::string("default") : *s.overload);
+  return PyUnicode_FromString(text.c_str());
+}
+
+PyMethodDef overload_methods[] = {
+    {"name", m_name, METH_NOARGS, "The qualified name, \"ns::op.overload\" (\"ns::op\" for default)."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
 PyGetSetDef overload_getset[] = {
+    {"overloadpacket", get_overloadpacket, nullptr, "The packet of all the op's overloads.",
+     nullptr},
     {"__name__", get_name, nullptr, nullptr, nullptr},
     {"tags", get_tags, nullptr, "The op's tags (sy.Tag), as it was defined with.", nullptr},
     {"_qualified_op_name", get_qualified, nullptr, "\"ns::name[.overload]\"", nullptr},
@@ -799,6 +847,8 @@ PyType_Slot overload_slots[] = {
     {Py_tp_descr_get, reinterpret_cast<void*>(op_descr_get)},
     {Py_tp_repr, reinterpret_cast<void*>(op_repr)},
     {Py_tp_getset, overload_getset},
+    {Py_tp_methods, overload_methods},
+    {Py_tp_str, reinterpret_cast<void*>(overload_str)},
     {Py_tp_members, op_members},
     {Py_tp_doc, const_cast<char*>("One overload of an op.")},
     {0, nullptr},
@@ -839,8 +889,8 @@ PyObject* find_op_packet(const std::string& ns, const std::string& name) {
   return make_op(packet_type, std::move(state));
 }
 
-// A packet for the op behind `op` (for Python fallbacks), or its one overload.
-PyObject* overload_object(const OperatorHandle& op) {
+namespace {
+PyObject* new_overload_object(const OperatorHandle& op) {
   const OperatorName n = parse_operator_name(op.name());
   auto state = std::make_unique<OpState>();
   state->ns = n.ns;
@@ -851,6 +901,16 @@ PyObject* overload_object(const OperatorHandle& op) {
   state->epoch = registration_epoch();
   return make_op(overload_type, std::move(state));
 }
+}  // namespace
+
+// The OpOverload of `op` (for Python fallbacks and dispatch handlers), cached.
+PyObject* overload_object(const OperatorHandle& op) {
+  PyObject*& cached = overload_cache()[&op.name()];
+  if (cached == nullptr) cached = new_overload_object(op);
+  Py_INCREF(cached);
+  return cached;
+}
+
 
 void init_ops(py::module_& m) {
   auto tag = py::enum_<Tag>(m, "Tag", "A fact about an op (switchyard/dispatch/op_tag.h).");

@@ -236,19 +236,23 @@ auto check_alpha(std::string_view op, const Scalar& alpha) {
   };
 }
 
-auto check_sub(std::string_view op, const Scalar& alpha) {
-  return [op, alpha](ScalarType t) {
-    SY_CHECK(t != kBool, TypeError,
-             "{}: subtracting bool tensors is not supported; use logical_xor or convert to an "
-             "integer dtype first",
+// As in PyTorch, no bool tensor takes part in a subtraction.
+auto check_sub(std::string_view op, const Scalar& alpha, const Tensor& a, const Tensor& b) {
+  return [op, alpha, &a, &b](ScalarType t) {
+    SY_CHECK(t != kBool && a.dtype() != kBool && b.dtype() != kBool, TypeError,
+             "{}: subtracting with a bool tensor is not supported; to invert a mask use ~ or "
+             "logical_not, else convert to an integer dtype first",
              op);
     check_alpha(op, alpha)(t);
   };
 }
 
-// Division that rounds in an integer dtype, and remainder, cannot divide by zero.
-void check_no_zero(std::string_view op, const Tensor& divisor, ScalarType compute) {
+// Division that rounds in an integer dtype, and remainder, cannot divide by zero
+// (when there is anything to divide: an empty operand makes an empty result).
+void check_no_zero(std::string_view op, const Tensor& dividend, const Tensor& divisor,
+                   ScalarType compute) {
   if (!is_integral(compute, true) || divisor.is_meta()) return;
+  if (dividend.numel() == 0 || divisor.numel() == 0) return;
   const Tensor d = detail::as_dtype(divisor, compute);
   bool zero = false;
   SY_DISPATCH_ALL_TYPES(compute, op, [&] {
@@ -259,18 +263,19 @@ void check_no_zero(std::string_view op, const Tensor& divisor, ScalarType comput
            op, to_string(compute));
 }
 
-auto check_div(std::string_view op, Rounding mode, const Tensor& divisor) {
-  return [op, mode, &divisor](ScalarType t) {
+auto check_div(std::string_view op, Rounding mode, const Tensor& dividend,
+               const Tensor& divisor) {
+  return [op, mode, &dividend, &divisor](ScalarType t) {
     if (mode == Rounding::None) return;
     SY_CHECK(t != kBool, TypeError, "{}: rounded division is not supported for bool tensors", op);
-    check_no_zero(op, divisor, t);
+    check_no_zero(op, dividend, divisor, t);
   };
 }
 
-auto check_remainder(std::string_view op, const Tensor& divisor) {
-  return [op, &divisor](ScalarType t) {
+auto check_remainder(std::string_view op, const Tensor& dividend, const Tensor& divisor) {
+  return [op, &dividend, &divisor](ScalarType t) {
     SY_CHECK(t != kBool, TypeError, "{}: not supported for bool tensors", op);
-    check_no_zero(op, divisor, t);
+    check_no_zero(op, dividend, divisor, t);
   };
 }
 
@@ -342,15 +347,15 @@ const Tensor& add_o(const Tensor& a, const Tensor& b, const Scalar& alpha, const
                                        check_alpha("add.out", alpha), false);
 }
 Tensor sub_k(const Tensor& a, const Tensor& b, const Scalar& alpha) {
-  return binary_new<ResultKind::Same>("sub", a, b, SubOp{alpha}, check_sub("sub", alpha));
+  return binary_new<ResultKind::Same>("sub", a, b, SubOp{alpha}, check_sub("sub", alpha, a, b));
 }
 const Tensor& sub_i(const Tensor& self, const Tensor& b, const Scalar& alpha) {
   return binary_into<ResultKind::Same>("sub_", self, self, b, SubOp{alpha},
-                                       check_sub("sub_", alpha), true);
+                                       check_sub("sub_", alpha, self, b), true);
 }
 const Tensor& sub_o(const Tensor& a, const Tensor& b, const Scalar& alpha, const Tensor& out) {
   return binary_into<ResultKind::Same>("sub.out", out, a, b, SubOp{alpha},
-                                       check_sub("sub.out", alpha), false);
+                                       check_sub("sub.out", alpha, a, b), false);
 }
 Tensor mul_k(const Tensor& a, const Tensor& b) {
   return binary_new<ResultKind::Same>("mul", a, b, MulOp{}, no_check);
@@ -367,7 +372,7 @@ Tensor div_mode_k(const Tensor& a, const Tensor& b, std::optional<std::string_vi
   if (r == Rounding::None) {
     return binary_new<ResultKind::Floating>("div", a, b, DivOp{r}, no_check);
   }
-  return binary_new<ResultKind::Same>("div", a, b, DivOp{r}, check_div("div", r, b));
+  return binary_new<ResultKind::Same>("div", a, b, DivOp{r}, check_div("div", r, a, b));
 }
 Tensor div_k(const Tensor& a, const Tensor& b) { return div_mode_k(a, b, std::nullopt); }
 const Tensor& div_into(std::string_view name, const Tensor& out, const Tensor& a,
@@ -376,7 +381,7 @@ const Tensor& div_into(std::string_view name, const Tensor& out, const Tensor& a
   if (r == Rounding::None) {
     return binary_into<ResultKind::Floating>(name, out, a, b, DivOp{r}, no_check, inplace);
   }
-  return binary_into<ResultKind::Same>(name, out, a, b, DivOp{r}, check_div(name, r, b), inplace);
+  return binary_into<ResultKind::Same>(name, out, a, b, DivOp{r}, check_div(name, r, a, b), inplace);
 }
 const Tensor& div_mode_i(const Tensor& self, const Tensor& b, std::optional<std::string_view> m) {
   return div_into("div_", self, self, b, m, true);
@@ -392,15 +397,15 @@ const Tensor& div_o(const Tensor& a, const Tensor& b, const Tensor& out) {
 
 Tensor remainder_k(const Tensor& a, const Tensor& b) {
   return binary_new<ResultKind::Same>("remainder", a, b, RemainderOp{},
-                                      check_remainder("remainder", b));
+                                      check_remainder("remainder", a, b));
 }
 const Tensor& remainder_i(const Tensor& self, const Tensor& b) {
   return binary_into<ResultKind::Same>("remainder_", self, self, b, RemainderOp{},
-                                       check_remainder("remainder_", b), true);
+                                       check_remainder("remainder_", self, b), true);
 }
 const Tensor& remainder_o(const Tensor& a, const Tensor& b, const Tensor& out) {
   return binary_into<ResultKind::Same>("remainder.out", out, a, b, RemainderOp{},
-                                       check_remainder("remainder.out", b), false);
+                                       check_remainder("remainder.out", a, b), false);
 }
 
 Tensor pow_k(const Tensor& a, const Tensor& e) {
@@ -519,6 +524,9 @@ ScalarType clamp_type(const Tensor& self, const std::optional<Scalar>& lo,
   if (lo) s.add(*lo);
   if (hi) s.add(*hi);
   const ScalarType t = s.result();
+  SY_CHECK(t != kBool, TypeError,
+           "clamp: not supported for bool tensors with bool bounds; convert to an integer dtype "
+           "first");
   if (lo) detail::check_scalar_fits("clamp", "min", *lo, t);
   if (hi) detail::check_scalar_fits("clamp", "max", *hi, t);
   return t;
@@ -551,10 +559,19 @@ Tensor add_scalar(const Tensor& a, const Scalar& b, const Scalar& alpha) {
 Tensor add_scalar_(const Tensor& a, const Scalar& b, const Scalar& alpha) {
   return add_(a, wrap(a, b), alpha);
 }
+// As in PyTorch, a bool Scalar takes no part in a subtraction either.
+void check_sub_scalar(std::string_view op, const Scalar& b) {
+  SY_CHECK(!b.is_bool(), TypeError,
+           "{}: subtracting a bool is not supported; to invert a mask use ~ or logical_not, "
+           "else subtract an int",
+           op);
+}
 Tensor sub_scalar(const Tensor& a, const Scalar& b, const Scalar& alpha) {
+  check_sub_scalar("sub", b);
   return sub(a, wrap(a, b), alpha);
 }
 Tensor sub_scalar_(const Tensor& a, const Scalar& b, const Scalar& alpha) {
+  check_sub_scalar("sub_", b);
   return sub_(a, wrap(a, b), alpha);
 }
 Tensor mul_scalar(const Tensor& a, const Scalar& b) { return mul(a, wrap(a, b)); }

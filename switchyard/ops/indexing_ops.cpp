@@ -159,7 +159,8 @@ std::vector<Tensor> chunk_composite(const Tensor& self, int64_t chunks, int64_t 
   SY_CHECK(self.dim() > 0, ValueError, "chunk: cannot chunk a zero-dim tensor");
   const int64_t d = wrap_dim("chunk", dim, self.dim());
   const int64_t size = self.sizes()[d];
-  return split(self, std::max<int64_t>((size + chunks - 1) / chunks, size == 0 ? 0 : 1), d);
+  if (size == 0) return std::vector<Tensor>(static_cast<size_t>(chunks), self);  // as PyTorch
+  return split(self, (size + chunks - 1) / chunks, d);
 }
 
 // The index values as int64, checked to lie in [-size, size) (negative wrap).
@@ -287,10 +288,18 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
   return out;
 }
 
-Tensor gather_k(const Tensor& self, int64_t dim, const Tensor& index, bool) {
+Tensor gather_k(const Tensor& self, int64_t dim, const Tensor& index, bool sparse_grad) {
+  if (self.dim() == 0 || index.dim() == 0) {
+    // As in PyTorch, a zero-dim self or index counts as one dimension of size 1.
+    wrap_dim("gather", dim, self.dim());
+    const DimVector one(size_t{1}, 1);
+    auto as_1d = [&](const Tensor& t) {
+      return t.dim() == 0 ? make_view(t, one, one, t.storage_offset()) : t;
+    };
+    const Tensor out = gather_k(as_1d(self), dim, as_1d(index), sparse_grad);
+    return index.dim() == 0 ? make_view(out, {}, {}, out.storage_offset()) : out;
+  }
   check_index("gather", self, index);
-  SY_CHECK(self.dim() > 0, ValueError,
-           "gather: self must have at least one dimension; unsqueeze a zero-dim tensor first");
   const int64_t d = wrap_dim("gather", dim, self.dim());
   SY_CHECK(index.dim() == self.dim(), ValueError,
            "gather: index must have self's number of dimensions: self is {}, index is {}",

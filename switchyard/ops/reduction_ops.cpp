@@ -327,10 +327,17 @@ std::tuple<Tensor, Tensor> max_dim_k(const Tensor& self, int64_t dim, bool keepd
 std::tuple<Tensor, Tensor> min_dim_k(const Tensor& self, int64_t dim, bool keepdim) {
   return best_impl("min", self, dim, keepdim, false, true, true);
 }
+// As in PyTorch, argmax and argmin have no meaning for bool tensors (max and min do).
+void check_not_bool(std::string_view op, const Tensor& self) {
+  SY_CHECK(self.dtype() != kBool, TypeError,
+           "{}: not supported for bool tensors; convert to an integer dtype first", op);
+}
 Tensor argmax_k(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
+  check_not_bool("argmax", self);
   return std::get<1>(best_impl("argmax", self, dim, keepdim && dim.has_value(), true, false, true));
 }
 Tensor argmin_k(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
+  check_not_bool("argmin", self);
   return std::get<1>(
       best_impl("argmin", self, dim, keepdim && dim.has_value(), false, false, true));
 }

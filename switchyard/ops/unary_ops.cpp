@@ -28,7 +28,7 @@ struct UnarySpec {
 
 constexpr UnarySpec kUnary[] = {
     {"neg", Fn::Neg, ResultKind::Same, false},
-    {"abs", Fn::Abs, ResultKind::Same, true},
+    {"abs", Fn::Abs, ResultKind::Same, false},
     {"exp", Fn::Exp, ResultKind::Floating, true},
     {"log", Fn::Log, ResultKind::Floating, true},
     {"sqrt", Fn::Sqrt, ResultKind::Floating, true},
@@ -164,20 +164,24 @@ struct UnaryKernels {
   }
 };
 
-Fn gelu_fn(std::string_view approximate) {
+// As in PyTorch, gelu is defined for floating tensors only.
+Fn gelu_fn(std::string_view approximate, const Tensor& self) {
   SY_CHECK(approximate == "none" || approximate == "tanh", ValueError,
            "gelu: approximate must be 'none' or 'tanh', got '{}'", approximate);
+  SY_CHECK(is_floating_point(self.dtype()), TypeError,
+           "gelu: needs a floating tensor, got {}; convert it first (e.g. .float())",
+           to_string(self.dtype()));
   return approximate == "none" ? Fn::Gelu : Fn::GeluTanh;
 }
 
 Tensor gelu_k(const Tensor& self, std::string_view approximate) {
-  return gelu_fn(approximate) == Fn::Gelu
+  return gelu_fn(approximate, self) == Fn::Gelu
              ? unary_new<Fn::Gelu>("gelu", self, ResultKind::Floating, true)
              : unary_new<Fn::GeluTanh>("gelu", self, ResultKind::Floating, true);
 }
 const Tensor& gelu_into(std::string_view name, const Tensor& out, const Tensor& self,
                         std::string_view approximate, bool inplace) {
-  return gelu_fn(approximate) == Fn::Gelu
+  return gelu_fn(approximate, self) == Fn::Gelu
              ? unary_into<Fn::Gelu>(name, out, self, ResultKind::Floating, true, inplace)
              : unary_into<Fn::GeluTanh>(name, out, self, ResultKind::Floating, true, inplace);
 }

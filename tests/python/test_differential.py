@@ -306,7 +306,6 @@ PENDING = {
     "sy::mT": "mT of a zero-dim tensor raises; torch 1.13 returns it",
     "sy::masked_fill.Scalar": "a value that does not fit the dtype is not refused (uint8, -2.5)",
     "sy::masked_fill_.Scalar": "a value that does not fit the dtype is not refused (uint8, -2.5)",
-    "sy::topk": "topk of a zero-dim tensor with k=0 returns the element; torch returns none",
     "sy::where": "where(condition) of a zero-dim condition returns no index tensor",
     "sy::where.ScalarSelf": "a Scalar self that does not fit the dtype is not refused (uint8, 256)",
 }

@@ -95,3 +95,9 @@ def test_gather_counts_a_zero_dim_tensor_as_one_dimension():
     same(lambda m: m.gather(m.tensor([4, 6]), 0, m.tensor(1)))
     both_raise(lambda m: m.gather(m.tensor(5.0), 0, m.tensor([[0]])), ValueError)
     both_raise(lambda m: m.gather(m.tensor(5.0), 0, m.tensor(1)), IndexError)
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_topk_of_a_zero_dim_tensor_returns_its_element(k):
+    values, indices = same(lambda m: m.topk(m.tensor(False), k))
+    assert values.item() is False and indices.item() == 0

@@ -304,10 +304,6 @@ SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, data
 # entry is removed then.
 PENDING = {
     "sy::mT": "mT of a zero-dim tensor raises; torch 1.13 returns it",
-    "sy::masked_fill.Scalar": "a value that does not fit the dtype is not refused (uint8, -2.5)",
-    "sy::masked_fill_.Scalar": "a value that does not fit the dtype is not refused (uint8, -2.5)",
-    "sy::where": "where(condition) of a zero-dim condition returns no index tensor",
-    "sy::where.ScalarSelf": "a Scalar self that does not fit the dtype is not refused (uint8, 256)",
 }
 PENDING_META = {"sy::mT": PENDING["sy::mT"]}
 

@@ -101,3 +101,27 @@ def test_gather_counts_a_zero_dim_tensor_as_one_dimension():
 def test_topk_of_a_zero_dim_tensor_returns_its_element(k):
     values, indices = same(lambda m: m.topk(m.tensor(False), k))
     assert values.item() is False and indices.item() == 0
+
+
+@pytest.mark.parametrize("value", [-2.5, 256, 1000.0])
+def test_masked_fill_refuses_a_value_that_does_not_fit(value):
+    both_raise(lambda m: m.masked_fill(m.zeros(2, dtype=m.uint8), m.tensor([True, False]), value),
+               ValueError, "overflow")
+    both_raise(lambda m: m.zeros(0, dtype=m.uint8).masked_fill_(m.zeros(0, dtype=m.bool), value),
+               ValueError, "overflow")
+
+
+@pytest.mark.parametrize("expr", [
+    lambda m: m.where(m.tensor([True, False]), 256, m.zeros(2, dtype=m.uint8)),
+    lambda m: m.where(m.tensor([True, False]), m.zeros(2, dtype=m.uint8), 300),
+])
+def test_where_refuses_a_scalar_branch_that_does_not_fit(expr):
+    both_raise(expr, ValueError, "overflow")
+    # -1 fits uint8 by PyTorch's rule (it wraps), and 2.5 promotes to float.
+    same(lambda m: m.where(m.tensor([True, False]), -1, m.zeros(2, dtype=m.uint8)))
+    same(lambda m: m.where(m.tensor([True, False]), 2.5, m.zeros(2, dtype=m.uint8)))
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_where_of_a_zero_dim_condition_gives_one_index_tensor(value):
+    same(lambda m: m.where(m.tensor(value)))

@@ -143,19 +143,22 @@ class SY_API ThreadLocalState {
 
 // Installs a snapshot on the calling thread for the guard's lifetime, then
 // restores exactly the state it found: keys, autograd state, and the very slot
-// objects (not copies), also when an exception passes through.
+// objects (not copies), also when an exception passes through. Guards end in
+// order, on their own thread (Note [Guards end in order]); is_innermost() tells.
 class SY_API ThreadLocalStateGuard {
  public:
   explicit ThreadLocalStateGuard(const ThreadLocalState& state);
-  ~ThreadLocalStateGuard();
+  ~ThreadLocalStateGuard() noexcept(false);
   ThreadLocalStateGuard(const ThreadLocalStateGuard&) = delete;
   ThreadLocalStateGuard& operator=(const ThreadLocalStateGuard&) = delete;
+  bool is_innermost() const { return ticket_.is_innermost(); }
 
  private:
   LocalDispatchKeySet saved_keys_;
   AutogradState saved_autograd_;
   detail::RawSlots saved_slots_;
   bool slots_swapped_ = false;
+  detail::GuardTicket ticket_;
 };
 
 }  // namespace sy

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <numbers>
 #include <string_view>
 
 #include "switchyard/aot/compiled_model.h"
 #include "switchyard/ops/loops.h"
+#include "switchyard/ops/vec/vec.h"
 #include "switchyard/parallel/parallel.h"
 
 namespace sy::aot::detail {
@@ -241,7 +241,9 @@ SY_ALWAYS_INLINE void unary(T* o, const T* x, int64_t n, F f) {
 }
 
 // One instruction over a block, with the formulas of the ops' kernels
-// (ops/binary_ops.cpp, ops/unary_ops.cpp), in the same type and order.
+// (ops/binary_ops.cpp, ops/unary_ops.cpp), in the same type and order; the
+// functions the ops compute with ops/vec (SLEEF) run through the same kernels,
+// whose result for an element does not depend on where it sits in the array.
 template <typename T>
 void apply(const FusedInstr& in, T c0, T c1, T* o, Arg<T> a, Arg<T> b, int64_t n) {
   const T* x = a.p;
@@ -261,25 +263,17 @@ void apply(const FusedInstr& in, T c0, T c1, T* o, Arg<T> a, Arg<T> b, int64_t n
     }
     case PointwiseFn::Neg: return unary(o, x, n, [](T v) { return static_cast<T>(-v); });
     case PointwiseFn::Abs: return unary(o, x, n, [](T v) { return v < T(0) ? static_cast<T>(-v) : v; });
-    case PointwiseFn::Exp: return unary(o, x, n, [](T v) { return std::exp(v); });
-    case PointwiseFn::Log: return unary(o, x, n, [](T v) { return std::log(v); });
+    case PointwiseFn::Exp: return vec::exp(x, o, n);
+    case PointwiseFn::Log: return vec::log(x, o, n);
     case PointwiseFn::Sqrt: return unary(o, x, n, [](T v) { return std::sqrt(v); });
     case PointwiseFn::Rsqrt: return unary(o, x, n, [](T v) { return T(1) / std::sqrt(v); });
     case PointwiseFn::Sin: return unary(o, x, n, [](T v) { return std::sin(v); });
     case PointwiseFn::Cos: return unary(o, x, n, [](T v) { return std::cos(v); });
-    case PointwiseFn::Tanh: return unary(o, x, n, [](T v) { return std::tanh(v); });
-    case PointwiseFn::Sigmoid:
-      return unary(o, x, n, [](T v) { return T(1) / (T(1) + std::exp(-v)); });
-    case PointwiseFn::Relu: return unary(o, x, n, [](T v) { return v > T(0) ? v : T(0); });
-    case PointwiseFn::Gelu:
-      return unary(o, x, n, [](T v) {
-        return T(0.5) * v * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
-      });
-    case PointwiseFn::GeluTanh:
-      return unary(o, x, n, [](T v) {
-        const T k = T(std::numbers::sqrt2 * std::numbers::inv_sqrtpi);  // sqrt(2 / pi)
-        return T(0.5) * v * (T(1) + std::tanh(k * (v + T(0.044715) * v * v * v)));
-      });
+    case PointwiseFn::Tanh: return vec::tanh(x, o, n);
+    case PointwiseFn::Sigmoid: return vec::sigmoid(x, o, n);
+    case PointwiseFn::Relu: return unary(o, x, n, [](T v) { return v < T(0) ? T(0) : v; });
+    case PointwiseFn::Gelu: return vec::gelu(x, o, n);
+    case PointwiseFn::GeluTanh: return vec::gelu_tanh(x, o, n);
     case PointwiseFn::Clamp: {
       const bool lo = in.has_c0, hi = in.has_c1;
       return unary(o, x, n, [=](T v) {

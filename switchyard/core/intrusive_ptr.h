@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "switchyard/core/export.h"
+
 namespace sy {
 
 class RefCounted {
@@ -19,15 +21,45 @@ class RefCounted {
   virtual ~RefCounted() = default;
 
   // The number of references; exact only when no other thread is copying.
-  uint32_t use_count() const { return refcount_.load(std::memory_order_relaxed); }
+  uint32_t use_count() const { return refcount_.load(std::memory_order_relaxed) & kCountMask; }
 
-  void incref() const { refcount_.fetch_add(1, std::memory_order_relaxed); }
+  void incref() const {
+    if (SY_UNLIKELY(refcount_.fetch_add(1, std::memory_order_relaxed) == (kWrapped | 1))) {
+      wrapped_count_edge(true);
+    }
+  }
   // Drops one reference and deletes the object when it was the last.
   void decref() const {
-    if (refcount_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    const uint32_t before = refcount_.fetch_sub(1, std::memory_order_acq_rel);
+    if (before == 1) {
+      delete this;
+    } else if (SY_UNLIKELY(before == (kWrapped | 2))) {
+      wrapped_count_edge(false);  // may free the object: nothing touches it after
+    }
   }
 
+ protected:
+  // Note [A wrapped object's count]
+  // An object with a foreign wrapper that owns one of its references (a
+  // tensor's Python object) is marked; then the count reports each crossing
+  // of one: wrapped_count_edge(true) when it goes from one to two (something
+  // besides the wrapper holds the object now) and wrapped_count_edge(false)
+  // when it goes back to one. The owner uses it to hold its wrapper exactly
+  // while others hold the object (python/tensor.cpp). The check is one compare
+  // of the value the atomic operation returns anyway; an unmarked object never
+  // takes the branch. The mark lives in the count's top bit.
+
+  // Marks the object; returns its count at that moment.
+  uint32_t mark_wrapped() const {
+    return refcount_.fetch_or(kWrapped, std::memory_order_acq_rel) & kCountMask;
+  }
+  void unmark_wrapped() const { refcount_.fetch_and(kCountMask, std::memory_order_acq_rel); }
+  // The count of a marked object crossed one (Note [A wrapped object's count]).
+  virtual void wrapped_count_edge(bool /*hold*/) const {}
+
  private:
+  static constexpr uint32_t kWrapped = 1u << 31;
+  static constexpr uint32_t kCountMask = kWrapped - 1;
   mutable std::atomic<uint32_t> refcount_{1};
 };
 

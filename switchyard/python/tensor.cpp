@@ -5,8 +5,8 @@
 // The wrapper owns one C++ reference; the impl holds its wrapper strongly
 // (one Python reference) exactly while C++ holds more than that one reference:
 // the tensor's reference count calls wrapper_count_edge() when it goes from
-// one to two and from two to one (See Note [A wrapped impl's count] in
-// tensor_impl.h). So
+// one to two and from two to one (See Note [A wrapped object's count] in
+// core/intrusive_ptr.h). So
 //   - while the wrapper lives, every trip through C++ returns that very object;
 //   - a tensor held only by C++ for a while (a graph constant, a C++ list)
 //     keeps its wrapper alive, and comes back as the same object, subclass,

@@ -38,7 +38,7 @@ from switchyard._C import (  # noqa: F401
 )
 from switchyard.ops import ops, op_exists  # noqa: F401
 from switchyard import _indexing, _serialization, _tensor_methods, cuda, library  # noqa: F401
-from switchyard import threading  # noqa: F401
+from switchyard import linalg, threading  # noqa: F401
 
 float32, float64, int32, int64, uint8 = _C.float32, _C.float64, _C.int32, _C.int64, _C.uint8
 float16, bfloat16, half = _C.float16, _C.bfloat16, _C.half
@@ -87,6 +87,20 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if isinstance(dim, _builtins.int):
         dim = [dim]
     return ops.sy.linalg_vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+def where(condition, *args, **kwargs):
+    """``where(condition, input, other)``: input where condition holds, other elsewhere
+    (either may be a number); ``where(condition)``: the coordinates of condition's true
+    elements as a tuple of 1-d tensors, as ``nonzero(condition, as_tuple=True)``."""
+    out = ops.sy.where(condition, *args, **kwargs)
+    return tuple(out) if isinstance(out, list) else out
+
+
+def nonzero(input, *, as_tuple=False):
+    """The coordinates of input's nonzero elements: an ``[n, ndim]`` int64 tensor, or
+    with ``as_tuple=True`` one 1-d tensor per dim."""
+    return Tensor.nonzero(input, as_tuple=as_tuple)
 
 
 # ---- tracing ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // where with number branches, where(condition), clamp with tensor bounds,
-// isclose and allclose (conditional_ops.yaml). The where and clamp overloads
+// clamp_min / clamp_max / clip, max and min of two tensors, isclose and
+// allclose (conditional_ops.yaml). The where and clamp overloads
 // are composites: the number branches become zero-dim tensors of the promoted
 // dtype (so promotion is where.self's), and clamp with tensors is
 // minimum(maximum(self, min), max), which propagates NaN from every operand as
@@ -51,6 +52,21 @@ const Tensor& clamp_tensor_o(const Tensor& self, const std::optional<Tensor>& lo
   detail::check_output("clamp.Tensor_out", out, r.sizes(), r.dtype(), false);
   return copy_(out, r);
 }
+
+Tensor clamp_min_scalar(const Tensor& self, const Scalar& lo) { return clamp(self, lo, {}); }
+Tensor clamp_max_scalar(const Tensor& self, const Scalar& hi) { return clamp(self, {}, hi); }
+Tensor clamp_min_tensor(const Tensor& self, const Tensor& lo) { return maximum(self, lo); }
+Tensor clamp_max_tensor(const Tensor& self, const Tensor& hi) { return minimum(self, hi); }
+Tensor clip_scalar(const Tensor& self, const std::optional<Scalar>& lo,
+                   const std::optional<Scalar>& hi) {
+  return clamp(self, lo, hi);
+}
+Tensor clip_tensor(const Tensor& self, const std::optional<Tensor>& lo,
+                   const std::optional<Tensor>& hi) {
+  return clamp(self, lo, hi);
+}
+Tensor max_other(const Tensor& self, const Tensor& other) { return maximum(self, other); }
+Tensor min_other(const Tensor& self, const Tensor& other) { return minimum(self, other); }
 
 // ---- isclose ----------------------------------------------------------------------------------
 

@@ -120,12 +120,15 @@ std::tuple<Tensor, Tensor> topk_k(const Tensor& self, int64_t k, int64_t dim, bo
   return order_impl("topk", self, k, dim, largest, sorted);
 }
 
-// sort is always stable, so `stable` changes nothing.
+// sort is always stable, so `stable` changes nothing (here and in argsort).
 std::tuple<Tensor, Tensor> sort_stable_composite(const Tensor& self, std::optional<bool>,
                                                  int64_t dim, bool descending) {
   return sort(self, dim, descending);
 }
 Tensor argsort_composite(const Tensor& self, int64_t dim, bool descending) {
+  return std::get<1>(sort(self, dim, descending));
+}
+Tensor argsort_stable_composite(const Tensor& self, bool, int64_t dim, bool descending) {
   return std::get<1>(sort(self, dim, descending));
 }
 

@@ -24,8 +24,14 @@
 
 namespace sy {
 
+// The most dimensions a tensor may have. Code that walks dimensions recursively
+// (printing, tolist, nested-list conversion) relies on it; PyTorch 1.13 has no
+// such cap, but nothing useful needs more.
+inline constexpr int64_t kMaxTensorDims = 64;
+
 class SY_API TensorImpl : public RefCounted {
  public:
+  // More than kMaxTensorDims sizes is a ValueError.
   TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, IntArrayRef strides,
              int64_t storage_offset);
 
@@ -44,8 +50,10 @@ class SY_API TensorImpl : public RefCounted {
   DispatchKeySet key_set() const { return key_set_; }
   bool requires_grad() const { return requires_grad_; }
   bool is_contiguous() const { return is_contiguous_; }
-  // Whether the tensor was made in inference mode (see autograd/grad_mode.h).
+  // Whether the tensor was made in inference mode (see autograd/grad_mode.h);
+  // views set it to their base's.
   bool is_inference() const { return is_inference_; }
+  void set_inference(bool inference) { is_inference_ = inference; }
 
   // Address of the first element; null for meta tensors and empty storages.
   void* data() const {
@@ -60,7 +68,10 @@ class SY_API TensorImpl : public RefCounted {
   // core/intrusive_ptr.h, and Note [One wrapper per tensor] in
   // python/tensor.cpp). The tensor layer never dereferences it.
   void* python_wrapper() const { return python_wrapper_; }
-  // Sets the wrapper and marks the count; returns the count at that moment.
+  // Sets the wrapper and marks the count (which unbiases it); returns the
+  // count at that moment, or 0 when the count could not be marked (the impl is
+  // biased to another live thread): then the wrapper is kept without owning,
+  // as a plain pointer that its dealloc clears.
   uint32_t keep_python_wrapper(void* wrapper) {
     python_wrapper_ = wrapper;
     return mark_wrapped();
@@ -79,6 +90,14 @@ class SY_API TensorImpl : public RefCounted {
   // Adds or removes the Python key in the tensor's key set (a tensor subclass
   // with __sy_dispatch__).
   void set_python_dispatch(bool on);
+
+  // Gives up the calling thread's bias on this impl and its storage (see
+  // RefCounted::unbias), for a tensor that will live on, and most likely die
+  // on, other threads.
+  void unbias_with_storage() const {
+    unbias();
+    storage_->unbias();
+  }
 
   // Sets requires_grad and updates the key set to match.
   void set_requires_grad(bool requires_grad);

@@ -98,7 +98,7 @@ void copy_values(const Tensor& self, const Tensor& src) {
     });
     return;
   }
-  if (detail::transpose_copy(self, source)) return self;
+  if (detail::transpose_copy(self, source)) return;
   strided_copy(self, source);
 }
 

@@ -159,9 +159,6 @@ TEST_F(BiasedCounts, ManyHandlesDroppedElsewhereSettleToZero) {
   EXPECT_EQ(alive(), 0);
 }
 
-}  // namespace
-}  // namespace sy
-
 // Note [A wrapped object's count]: a marked object reports each crossing of
 // one, whichever thread copies or drops the reference.
 struct Wrapped : RefCounted {
@@ -218,3 +215,28 @@ TEST_F(BiasedCounts, AnObjectBiasedToAnotherLiveThreadIsNotMarked) {
   owner.join();
   EXPECT_EQ(alive(), 0);
 }
+
+TEST_F(BiasedCounts, CrossingsFromManyThreadsPairUp) {
+  WrappedPtr p = WrappedPtr::make();  // p plays the wrapper's reference
+  ASSERT_EQ(p->mark(), 1u);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&p] {
+      for (int i = 0; i < 2000; ++i) {
+        WrappedPtr q = p;
+        WrappedPtr r = q;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  // Every rise above one came back down: as many ups as downs, at least one.
+  EXPECT_GE(p->ups.load(), 1);
+  EXPECT_EQ(p->ups.load(), p->downs.load());
+  EXPECT_EQ(p->use_count(), 1u);
+  p->unmark();
+  p.reset();
+  EXPECT_EQ(alive(), 0);
+}
+
+}  // namespace
+}  // namespace sy

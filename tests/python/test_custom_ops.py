@@ -440,3 +440,21 @@ def test_opcheck_refuses_what_it_cannot_check(ns):
         opcheck(good, (sy.ones(1), 1.0), test_utils=("test_everything",))
     with pytest.raises(CustomOpError, match="expected a custom op or an OpOverload"):
         opcheck(lambda x: x, (sy.ones(1),))
+
+
+# ---- the examples ----------------------------------------------------------------------------
+
+def test_the_fake_tensor_and_flop_counter_examples_run():
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    examples = pathlib.Path(__file__).resolve().parents[2] / "examples" / "python"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    for script, expect in (("fake_tensor.py", "matmul FLOPs of one forward pass: 214,547,038,208"),
+                           ("logging_mode.py", "sy.mm.default")):
+        done = subprocess.run([sys.executable, str(examples / script)], capture_output=True,
+                              text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert expect in done.stdout

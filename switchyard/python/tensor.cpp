@@ -19,9 +19,10 @@
 //     wrapper reachable, as it is.
 // Marking unbiases the impl's reference count, so every copy of a wrapped
 // tensor's handle is an atomic operation (Note [Biased reference counts]). An
-// impl biased to another thread that still runs (made on a C++ thread and
-// handed over) cannot be marked; its wrapper is kept as a plain pointer that
-// the wrapper's dealloc clears, so identity holds only while Python holds it.
+// impl still biased to another thread (made on a C++ thread and handed over, or
+// left unmerged by a thread that ended) cannot be marked; its wrapper is kept
+// as a plain pointer that the wrapper's dealloc clears, so identity holds only
+// while Python holds it.
 // Under the per-thread hermetic flag, wrap() makes a fresh wrapper and does not
 // keep it; a dealloc clears the impl's pointer only when it is its own.
 // Everything here runs under the GIL except wrapper_count_edge(), which takes

@@ -133,3 +133,27 @@ def test_hermetic_wrappers_are_never_kept():
         (y,) = sy._C._unstash()
     assert y is not x and not sy._C._has_kept_wrapper(y)
     assert sy._C._has_kept_wrapper(x)
+
+
+def test_a_cpp_reference_dropped_on_a_pool_thread_without_the_gil_releases_the_wrapper():
+    x = sy.ones(2)
+    x.tag = "kept"
+    ref = weakref.ref(x)
+    sy._C._stash(x)
+    del x
+    assert ref() is not None and ref().tag == "kept"  # the impl holds it for C++
+    sy._C._unstash_on_pool()  # 2 -> 1 on a thread that takes the GIL to let go
+    gc.collect()
+    assert ref() is None
+
+
+def test_copies_on_a_pool_thread_take_and_give_back_the_wrappers_hold():
+    x = sy.ones(2)
+    base = sy._C._refcount_of_wrapper(x)
+    sy._C._copy_on_pool(x, 1000)  # each copy crosses one: hold, then let go
+    assert sy._C._refcount_of_wrapper(x) == base
+    assert sy._C._use_count(x) == 1
+    sy._C._stash(x)
+    sy._C._copy_on_pool(x, 1000)  # above one already: no crossing
+    assert sy._C._refcount_of_wrapper(x) == base + 1
+    assert sy._C._unstash()[0] is x

@@ -38,6 +38,21 @@ TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, Int
   detail::settle_deferred_releases_if_any();
 }
 
+namespace {
+TensorImpl::PythonWrapperHook python_wrapper_hook = nullptr;
+}  // namespace
+
+void TensorImpl::set_python_wrapper_hook(PythonWrapperHook hook) { python_wrapper_hook = hook; }
+
+void TensorImpl::wrapped_count_edge(bool hold) const {
+  if (python_wrapper_hook != nullptr) python_wrapper_hook(*this, hold);
+}
+
+void TensorImpl::set_python_dispatch(bool on) {
+  python_dispatch_ = on;
+  refresh_derived();
+}
+
 void TensorImpl::set_requires_grad(bool requires_grad) {
   requires_grad_ = requires_grad;
   refresh_derived();
@@ -70,6 +85,7 @@ void TensorImpl::refresh_derived() {
   if (requires_grad_) {
     key_set_ = key_set_ | DispatchKeySet{DispatchKey::ADInplaceOrView, autograd_key_for(backend)};
   }
+  if (python_dispatch_) key_set_ = key_set_.add(DispatchKey::Python);
 }
 
 }  // namespace sy

@@ -16,6 +16,7 @@ import warnings as _warnings
 
 from switchyard import _C
 from switchyard._C import (  # noqa: F401
+    AutogradError,
     DispatchError,
     Error,
     OpOverload,
@@ -36,7 +37,8 @@ from switchyard._C import (  # noqa: F401
     tensor,
 )
 from switchyard.ops import ops, op_exists  # noqa: F401
-from switchyard import _tensor_methods, cuda, library, threading  # noqa: F401
+from switchyard import _autograd_methods, _tensor_methods, cuda, library, threading  # noqa: F401
+from switchyard import autograd  # noqa: F401
 
 float32, float64, int32, int64, uint8 = _C.float32, _C.float64, _C.int32, _C.int64, _C.uint8
 # PyTorch's names that shadow builtins; set through globals() so this module's
@@ -57,6 +59,7 @@ def _decorate_with_mode(mode, fn):
 
 _C._set_mode_decorator(_decorate_with_mode)
 _tensor_methods.install()
+_autograd_methods.install()
 
 
 # ---- tracing ------------------------------------------------------------------------------

@@ -149,5 +149,6 @@ void init_ops(py::module_& m);
 void init_library(py::module_& m);
 void init_modes(py::module_& m);
 void init_trace(py::module_& m);
+void init_autograd(py::module_& m);
 
 }  // namespace sy::python

@@ -12,4 +12,5 @@ PYBIND11_MODULE(_C, m) {
   sy::python::init_library(m);
   sy::python::init_modes(m);
   sy::python::init_trace(m);
+  sy::python::init_autograd(m);
 }

@@ -21,6 +21,10 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/switchyard/
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/switchyard
   FILES_MATCHING PATTERN "*.h"
   PATTERN "python" EXCLUDE)  # the bindings' private header needs Python.h
+# The headers generated from the op table (functions.h, tensor_methods.h, ...).
+install(DIRECTORY ${SY_GEN_DIR}/switchyard/
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/switchyard
+  FILES_MATCHING PATTERN "*.h")
 
 install(EXPORT switchyardTargets
   NAMESPACE switchyard::

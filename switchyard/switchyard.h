@@ -25,4 +25,6 @@
 #include "switchyard/tensor/scalar_type.h"
 #include "switchyard/tensor/tensor.h"
 #include "switchyard/trace/graph.h"
+#include "switchyard/trace/graph_runner.h"
+#include "switchyard/trace/passes.h"
 #include "switchyard/trace/tracer.h"

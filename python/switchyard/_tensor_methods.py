@@ -1,53 +1,19 @@
-"""Tensor methods and operators, generated from a table of op names.
+"""Tensor methods and operators, from the op table (docs/op-table.md).
 
 Each method is the op's ``sy.ops.sy.<name>`` packet itself, stored on the class:
 a packet binds like a function, so ``t.add(u)`` calls ``sy.ops.sy.add(t, u)``
-with overload resolution and argument parsing in C++. An op in the table that
-is not registered gets no method; ``install()`` runs at import.
+with overload resolution and argument parsing in C++. Which ops are methods and
+operators comes from ``_op_table`` (generated from switchyard/ops/*.yaml); what
+the table cannot say (reflected operators, indexing, conversions) is written
+here. An op that is not registered gets no method; ``install()`` runs at import.
 """
 
 import operator as _operator
 
-from switchyard import _C
+from switchyard import _C, _op_table
 from switchyard.ops import ops, op_exists
 
 Tensor = _C.Tensor
-
-# Ops whose first argument is the tensor: methods of the same name.
-METHOD_OPS = [
-    # elementwise arithmetic and comparisons
-    "add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_", "floor_divide",
-    "remainder", "remainder_", "pow", "pow_", "maximum", "minimum", "clamp", "clamp_",
-    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
-    # unary math
-    "neg", "neg_", "abs", "abs_", "exp", "exp_", "log", "log_", "sqrt", "sqrt_",
-    "rsqrt", "rsqrt_", "sin", "sin_", "cos", "cos_", "tanh", "tanh_", "sigmoid",
-    "sigmoid_", "relu", "relu_", "gelu", "gelu_", "fill_", "zero_",
-    # reductions
-    "sum", "mean", "prod", "max", "min", "argmax", "argmin", "var", "std", "softmax",
-    "log_softmax",
-    # linear algebra
-    "mm", "bmm", "matmul", "dot", "addmm",
-    # views and shape
-    "view", "reshape", "flatten", "transpose", "t", "permute", "select", "slice", "narrow",
-    "unsqueeze", "squeeze", "expand", "contiguous", "clone", "copy_", "to",
-    # joining and indexing
-    "split", "chunk", "index_select", "gather",
-]
-
-# Python operators: (dunder, op name).
-OPERATORS = [
-    ("__add__", "add"), ("__radd__", "add"), ("__iadd__", "add_"),
-    ("__sub__", "sub"), ("__isub__", "sub_"),
-    ("__mul__", "mul"), ("__rmul__", "mul"), ("__imul__", "mul_"),
-    ("__truediv__", "div"), ("__itruediv__", "div_"),
-    ("__floordiv__", "floor_divide"), ("__mod__", "remainder"), ("__imod__", "remainder_"),
-    ("__pow__", "pow"), ("__ipow__", "pow_"), ("__matmul__", "matmul"),
-    ("__eq__", "eq"), ("__ne__", "ne"), ("__lt__", "lt"), ("__le__", "le"),
-    ("__gt__", "gt"), ("__ge__", "ge"),
-    ("__neg__", "neg"), ("__abs__", "abs"), ("__invert__", "logical_not"),
-    ("__and__", "logical_and"), ("__or__", "logical_or"),
-]
 
 
 def _rsub(self, other):
@@ -74,7 +40,8 @@ def _rmatmul(self, other):
     return ops.sy.matmul(other, self)
 
 
-def _where(self, condition, other):
+def where(self, condition, other):
+    """Elements of self where condition holds, of other elsewhere (sy.where)."""
     return ops.sy.where(condition, self, other)
 
 
@@ -141,20 +108,27 @@ def _iter(self):
     return (ops.sy.select(self, 0, i) for i in range(self.shape[0]))
 
 
+# Hand-written methods of the op table (python: {method: custom}).
+CUSTOM = {"where": where}
+
+
 def install():
     """Puts the methods of the registered ops on sy.Tensor."""
-    for name in METHOD_OPS:
+    _C._set_op_docs(_op_table.DOCS)
+    for name, op in _op_table.METHODS:
+        if op_exists("sy::" + op):
+            setattr(Tensor, name, getattr(ops.sy, op))
+    for dunder, op in _op_table.OPERATORS:
+        if op_exists("sy::" + op):
+            setattr(Tensor, dunder, getattr(ops.sy, op))
+    for name, _ in _op_table.CUSTOM_METHODS:
         if op_exists("sy::" + name):
-            setattr(Tensor, name, getattr(ops.sy, name))
-    for dunder, name in OPERATORS:
-        if op_exists("sy::" + name):
-            setattr(Tensor, dunder, getattr(ops.sy, name))
+            setattr(Tensor, name, CUSTOM[name])
     extras = {
         "__rsub__": ("sy::neg", _rsub), "__rtruediv__": ("sy::div", _rtruediv),
         "__rfloordiv__": ("sy::floor_divide", _rfloordiv), "__rmod__": ("sy::remainder", _rmod),
         "__rpow__": ("sy::pow", _rpow), "__rmatmul__": ("sy::matmul", _rmatmul),
-        "where": ("sy::where", _where), "__getitem__": ("sy::select", _getitem),
-        "__setitem__": ("sy::fill_", _setitem),
+        "__getitem__": ("sy::select", _getitem), "__setitem__": ("sy::fill_", _setitem),
     }
     for dunder, (op, fn) in extras.items():
         if op_exists(op):

@@ -109,6 +109,13 @@ struct SignatureWithoutKeys<std::tuple<A0, A...>> {
   }
 };
 
+// Whether a CppFunction can be made from a D: a function (pointer) or an object
+// with one operator(). (Nothing else converts, so m.def(schema, {Tag::pointwise})
+// picks the tags overload.)
+template <typename D>
+inline constexpr bool is_kernel_callable =
+    std::is_function_v<std::remove_pointer_t<D>> || requires { &D::operator(); };
+
 // A function known at compile time, wrapped as a functor with its exact
 // signature (see SY_FN).
 template <auto Fn, typename Sig>
@@ -129,7 +136,8 @@ class SY_API CppFunction {
  public:
   // An unboxed kernel from a function, function pointer, lambda or functor.
   template <typename F, typename D = std::decay_t<F>,
-            std::enable_if_t<!std::is_same_v<D, CppFunction>, int> = 0>
+            std::enable_if_t<!std::is_same_v<D, CppFunction> && detail::is_kernel_callable<D>,
+                             int> = 0>
   CppFunction(F&& f) {  // NOLINT: implicit so that m.impl("op", fn) reads naturally
     using Traits = detail::FunctionTraits<std::remove_pointer_t<D>>;
     using R = typename Traits::return_type;

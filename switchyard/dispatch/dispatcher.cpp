@@ -83,6 +83,11 @@ bool OperatorHandle::is_defined() const {
   return entry_->table()->defined;
 }
 
+TagSet OperatorHandle::tags() const {
+  detail::CallScope scope;
+  return entry_->table()->tags;
+}
+
 uint32_t OperatorHandle::checked_generation(const detail::CppSignature& sig) const {
   std::lock_guard<std::mutex> lock(Dispatcher::singleton().registration_mutex());
   if (entry_->has_schema()) {
@@ -297,7 +302,8 @@ struct CollectAfterUnlock {
   ~CollectAfterUnlock() { detail::collect_retired_if_full(); }
 };
 
-RegistrationHandle Dispatcher::register_def(FunctionSchema schema, std::string site) {
+RegistrationHandle Dispatcher::register_def(FunctionSchema schema, TagSet tags,
+                                            std::string site) {
   const OperatorName name{schema.ns(), schema.name(), schema.overload_name()};
   CollectAfterUnlock collect;
   std::lock_guard<std::mutex> lock(mu_);
@@ -308,7 +314,7 @@ RegistrationHandle Dispatcher::register_def(FunctionSchema schema, std::string s
            e.full_name(), e.schema().to_string(), e.def_site(), schema.to_string(), site,
            name.ns + "::" + name.name);
   const uint64_t id = next_id_++;
-  e.set_schema(std::move(schema), site, id);
+  e.set_schema(std::move(schema), tags, site, id);
   // Kernels registered before the def are checked against it now.
   // (An impl may come from a library loaded before the defining one.)
   try {

@@ -59,6 +59,9 @@ class SY_API OperatorHandle {
   // A copy of the schema; throws DispatchError when the op is not defined now.
   FunctionSchema schema() const;
   bool is_defined() const;
+  // The tags the op was defined with; empty when it is not defined now.
+  TagSet tags() const;
+  bool has_tag(Tag t) const { return tags().has(t); }
 
   // The op with C++ signature `Sig`; throws DispatchError naming both signatures
   // when Sig does not match the schema.
@@ -211,7 +214,7 @@ class SY_API Dispatcher {
   std::vector<std::string> op_names();
 
   // Registration (Library calls these; sites are "file:line (library ...)").
-  RegistrationHandle register_def(FunctionSchema schema, std::string site);
+  RegistrationHandle register_def(FunctionSchema schema, TagSet tags, std::string site);
   RegistrationHandle register_impl(const OperatorName& name, DispatchKey key, CppFunction fn,
                                    std::string site);
   RegistrationHandle register_fallback(DispatchKey key, CppFunction fn, std::string site);

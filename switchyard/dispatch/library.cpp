@@ -83,6 +83,10 @@ OperatorName Library::qualify(std::string_view name, const std::string& site) co
 }
 
 Library& Library::def(std::string_view schema_text, SourceLocation where) {
+  return def(schema_text, TagSet{}, where);
+}
+
+Library& Library::def(std::string_view schema_text, TagSet tags, SourceLocation where) {
   const std::string s = site(where);
   SY_CHECK(kind_ != IMPL, DispatchError,
            "def(\"{}\") in an IMPL library ({}): define ops in SY_LIBRARY or "
@@ -93,7 +97,7 @@ Library& Library::def(std::string_view schema_text, SourceLocation where) {
   SY_CHECK(schema.ns() == ns_, DispatchError,
            "def(\"{}\") at {}: the op's namespace {} differs from the library's namespace {}",
            schema_text, s, schema.ns(), ns_);
-  registrations_.push_back(Dispatcher::singleton().register_def(std::move(schema), s));
+  registrations_.push_back(Dispatcher::singleton().register_def(std::move(schema), tags, s));
   return *this;
 }
 

@@ -24,6 +24,7 @@
 
 #include "switchyard/core/export.h"
 #include "switchyard/dispatch/dispatcher.h"
+#include "switchyard/dispatch/op_tag.h"
 
 namespace sy {
 
@@ -54,6 +55,9 @@ class SY_API Library {
 
   // Defines an op from its schema; a name without "ns::" gets the library's.
   Library& def(std::string_view schema,
+               SourceLocation where = SourceLocation::current());
+  // Defines an op with tags: m.def("relu(Tensor self) -> Tensor", {Tag::pointwise}).
+  Library& def(std::string_view schema, TagSet tags,
                SourceLocation where = SourceLocation::current());
   // Defines an op and registers `fn` as its CompositeImplicitAutograd kernel.
   Library& def(std::string_view schema, CppFunction fn,

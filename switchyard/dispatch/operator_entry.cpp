@@ -78,8 +78,9 @@ void fallthrough_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet
 OperatorEntry::OperatorEntry(OperatorName name)
     : name_(std::move(name)), full_name_(name_.full_name()), table_(nullptr) {}
 
-void OperatorEntry::set_schema(FunctionSchema schema, std::string site, uint64_t id) {
-  def_ = Def{std::make_shared<const FunctionSchema>(std::move(schema)), std::move(site), id};
+void OperatorEntry::set_schema(FunctionSchema schema, TagSet tags, std::string site,
+                               uint64_t id) {
+  def_ = Def{std::make_shared<const FunctionSchema>(std::move(schema)), tags, std::move(site), id};
   ++generation_;
 }
 
@@ -235,6 +236,7 @@ void OperatorEntry::update_table(const FallbackArray& fallbacks) {
   table->defined = def_.has_value();
   if (def_) {
     table->schema = def_->schema;
+    table->tags = def_->tags;
     const auto& args = def_->schema->arguments();
     table->num_arguments = static_cast<uint32_t>(args.size());
     for (size_t i = 0; i < args.size(); ++i) {

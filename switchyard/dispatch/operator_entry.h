@@ -35,6 +35,7 @@
 #include "switchyard/dispatch/boxing.h"
 #include "switchyard/dispatch/function_schema.h"
 #include "switchyard/dispatch/kernel_function.h"
+#include "switchyard/dispatch/op_tag.h"
 
 namespace sy {
 
@@ -53,6 +54,7 @@ struct DispatchTable {
   uint64_t tensor_arguments = 0;
   std::vector<uint16_t> accepted_tags;
   std::shared_ptr<const FunctionSchema> schema;
+  TagSet tags;
   // Keeps the functors the slots point at alive as long as this table is.
   std::vector<std::shared_ptr<OperatorKernel>> keep_alive;
 };
@@ -87,9 +89,10 @@ class OperatorEntry {
   bool has_schema() const { return def_.has_value(); }
   const FunctionSchema& schema() const { return *def_->schema; }
   const std::string& def_site() const { return def_->site; }
+  TagSet tags() const { return def_->tags; }
   bool has_registrations() const { return def_.has_value() || !impls_.empty(); }
 
-  void set_schema(FunctionSchema schema, std::string site, uint64_t id);
+  void set_schema(FunctionSchema schema, TagSet tags, std::string site, uint64_t id);
   // Removes the schema if `id` registered it; returns whether it did.
   bool remove_schema(uint64_t id);
   void add_kernel(DispatchKey key, KernelFunction kernel, std::shared_ptr<OperatorKernel> functor,
@@ -144,6 +147,7 @@ class OperatorEntry {
   };
   struct Def {
     std::shared_ptr<const FunctionSchema> schema;
+    TagSet tags;
     std::string site;
     uint64_t id;
   };

@@ -3,6 +3,8 @@
 // engine in elementwise_impl.h skips only the loop on meta tensors); Scalar
 // overloads are CompositeImplicitAutograd: they wrap the Scalar in a zero-dim
 // tensor of the promoted dtype and call the Tensor overload.
+// The ops are declared in binary_ops.yaml (docs/op-table.md); their registrations,
+// generated from it, are included at the end of this file.
 #include <cmath>
 
 #include <fmt/format.h>
@@ -460,375 +462,45 @@ const Tensor& clamp_o(const Tensor& self, const std::optional<Scalar>& lo,
                                        ClampOp{lo, hi}, no_check, false);
 }
 
+// ---- Scalar overloads: composites over the Tensor overloads ----------------------------
+
+Tensor add_scalar(const Tensor& a, const Scalar& b, const Scalar& alpha) {
+  return add(a, wrap(a, b), alpha);
+}
+Tensor add_scalar_(const Tensor& a, const Scalar& b, const Scalar& alpha) {
+  return add_(a, wrap(a, b), alpha);
+}
+Tensor sub_scalar(const Tensor& a, const Scalar& b, const Scalar& alpha) {
+  return sub(a, wrap(a, b), alpha);
+}
+Tensor sub_scalar_(const Tensor& a, const Scalar& b, const Scalar& alpha) {
+  return sub_(a, wrap(a, b), alpha);
+}
+Tensor mul_scalar(const Tensor& a, const Scalar& b) { return mul(a, wrap(a, b)); }
+Tensor mul_scalar_(const Tensor& a, const Scalar& b) { return mul_(a, wrap(a, b)); }
+Tensor div_scalar(const Tensor& a, const Scalar& b) { return div(a, wrap(a, b)); }
+Tensor div_scalar_(const Tensor& a, const Scalar& b) { return div_(a, wrap(a, b)); }
+Tensor div_scalar_mode(const Tensor& a, const Scalar& b, std::optional<std::string_view> mode) {
+  return div(a, wrap(a, b), mode);
+}
+Tensor div_scalar_mode_(const Tensor& a, const Scalar& b, std::optional<std::string_view> mode) {
+  return div_(a, wrap(a, b), mode);
+}
+Tensor remainder_scalar(const Tensor& a, const Scalar& b) { return remainder(a, wrap(a, b)); }
+Tensor remainder_scalar_(const Tensor& a, const Scalar& b) { return remainder_(a, wrap(a, b)); }
+Tensor floor_divide_composite(const Tensor& a, const Tensor& b) {
+  return div(a, b, std::string_view("floor"));
+}
+Tensor floor_divide_scalar(const Tensor& a, const Scalar& b) {
+  return div(a, wrap(a, b), std::string_view("floor"));
+}
+Tensor pow_tensor_scalar(const Tensor& a, const Scalar& e) { return pow(a, wrap(a, e)); }
+Tensor pow_scalar_(const Tensor& a, const Scalar& e) { return pow_(a, wrap(a, e)); }
+Tensor pow_scalar_tensor(const Scalar& s, const Tensor& e) {
+  return pow(scalar_tensor(s, result_type(e, s)), e);
+}
+
 }  // namespace
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  for (const char* op : {"add", "sub"}) {
-    m.def(fmt::format("{}.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor", op));
-    m.def(fmt::format("{}.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor", op));
-    m.def(fmt::format(
-        "{}_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)", op));
-    m.def(fmt::format("{}_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)",
-                      op));
-    m.def(fmt::format("{}.out(Tensor self, Tensor other, *, Scalar alpha=1, Tensor(a!) out) -> "
-                      "Tensor(a!)",
-                      op));
-  }
-  for (const char* op : {"mul", "div", "remainder"}) {
-    m.def(fmt::format("{}.Tensor(Tensor self, Tensor other) -> Tensor", op));
-    m.def(fmt::format("{}.Scalar(Tensor self, Scalar other) -> Tensor", op));
-    m.def(fmt::format("{}_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)", op));
-    m.def(fmt::format("{}_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)", op));
-  }
-  m.def("mul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)");
-  m.def("div.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)");
-  m.def("remainder.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)");
-  m.def("div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor");
-  m.def("div.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor");
-  m.def("div_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> Tensor(a!)");
-  m.def("div_.Scalar_mode(Tensor(a!) self, Scalar other, *, str? rounding_mode) -> Tensor(a!)");
-  m.def("div.out_mode(Tensor self, Tensor other, *, str? rounding_mode, Tensor(a!) out) -> "
-        "Tensor(a!)");
-  m.def("floor_divide(Tensor self, Tensor other) -> Tensor");
-  m.def("floor_divide.Scalar(Tensor self, Scalar other) -> Tensor");
-  m.def("pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor");
-  m.def("pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor");
-  m.def("pow.Scalar(Scalar self, Tensor exponent) -> Tensor");
-  m.def("pow_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)");
-  m.def("pow_.Scalar(Tensor(a!) self, Scalar exponent) -> Tensor(a!)");
-  m.def("pow.Tensor_Tensor_out(Tensor self, Tensor exponent, *, Tensor(a!) out) -> Tensor(a!)");
-  for (const char* op : {"maximum", "minimum"}) {
-    m.def(fmt::format("{}(Tensor self, Tensor other) -> Tensor", op));
-    m.def(fmt::format("{}.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)", op));
-  }
-  for (const char* op : {"eq", "ne", "lt", "le", "gt", "ge"}) {
-    m.def(fmt::format("{}.Tensor(Tensor self, Tensor other) -> Tensor", op));
-    m.def(fmt::format("{}.Scalar(Tensor self, Scalar other) -> Tensor", op));
-  }
-  m.def("logical_and(Tensor self, Tensor other) -> Tensor");
-  m.def("logical_or(Tensor self, Tensor other) -> Tensor");
-  m.def("where.self(Tensor condition, Tensor self, Tensor other) -> Tensor");
-  m.def("clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor");
-  m.def("clamp_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)");
-  m.def("clamp.out(Tensor self, Scalar? min=None, Scalar? max=None, *, Tensor(a!) out) -> "
-        "Tensor(a!)");
-}
-
-// One kernel serves CPU and Meta: on meta tensors it runs every check and makes
-// the result without touching data.
-void register_binary_kernels(Library& m) {
-  m.impl("add.Tensor", SY_FN(add_k));
-  m.impl("add_.Tensor", SY_FN(add_i));
-  m.impl("add.out", SY_FN(add_o));
-  m.impl("sub.Tensor", SY_FN(sub_k));
-  m.impl("sub_.Tensor", SY_FN(sub_i));
-  m.impl("sub.out", SY_FN(sub_o));
-  m.impl("mul.Tensor", SY_FN(mul_k));
-  m.impl("mul_.Tensor", SY_FN(mul_i));
-  m.impl("mul.out", SY_FN(mul_o));
-  m.impl("div.Tensor", SY_FN(div_k));
-  m.impl("div.Tensor_mode", SY_FN(div_mode_k));
-  m.impl("div_.Tensor", SY_FN(div_i));
-  m.impl("div_.Tensor_mode", SY_FN(div_mode_i));
-  m.impl("div.out", SY_FN(div_o));
-  m.impl("div.out_mode", SY_FN(div_mode_o));
-  m.impl("remainder.Tensor", SY_FN(remainder_k));
-  m.impl("remainder_.Tensor", SY_FN(remainder_i));
-  m.impl("remainder.Tensor_out", SY_FN(remainder_o));
-  m.impl("pow.Tensor_Tensor", SY_FN(pow_k));
-  m.impl("pow_.Tensor", SY_FN(pow_i));
-  m.impl("pow.Tensor_Tensor_out", SY_FN(pow_o));
-  m.impl("maximum", SY_FN(maximum_k));
-  m.impl("maximum.out", SY_FN(maximum_o));
-  m.impl("minimum", SY_FN(minimum_k));
-  m.impl("minimum.out", SY_FN(minimum_o));
-  m.impl("eq.Tensor", SY_FN(compare_k<Cmp::Eq>));
-  m.impl("ne.Tensor", SY_FN(compare_k<Cmp::Ne>));
-  m.impl("lt.Tensor", SY_FN(compare_k<Cmp::Lt>));
-  m.impl("le.Tensor", SY_FN(compare_k<Cmp::Le>));
-  m.impl("gt.Tensor", SY_FN(compare_k<Cmp::Gt>));
-  m.impl("ge.Tensor", SY_FN(compare_k<Cmp::Ge>));
-  m.impl("logical_and", SY_FN(logical_and_k));
-  m.impl("logical_or", SY_FN(logical_or_k));
-  m.impl("where.self", SY_FN(where_k));
-  m.impl("clamp", SY_FN(clamp_k));
-  m.impl("clamp_", SY_FN(clamp_i));
-  m.impl("clamp.out", SY_FN(clamp_o));
-}
-
-SY_LIBRARY_IMPL(sy, CPU, m) { register_binary_kernels(m); }
-SY_LIBRARY_IMPL(sy, Meta, m) { register_binary_kernels(m); }
-
-SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
-  m.impl("add.Scalar", [](const Tensor& a, const Scalar& b, const Scalar& alpha) {
-    return add(a, wrap(a, b), alpha);
-  });
-  m.impl("add_.Scalar", [](const Tensor& a, const Scalar& b, const Scalar& alpha) {
-    return add_(a, wrap(a, b), alpha);
-  });
-  m.impl("sub.Scalar", [](const Tensor& a, const Scalar& b, const Scalar& alpha) {
-    return sub(a, wrap(a, b), alpha);
-  });
-  m.impl("sub_.Scalar", [](const Tensor& a, const Scalar& b, const Scalar& alpha) {
-    return sub_(a, wrap(a, b), alpha);
-  });
-  m.impl("mul.Scalar", [](const Tensor& a, const Scalar& b) { return mul(a, wrap(a, b)); });
-  m.impl("mul_.Scalar", [](const Tensor& a, const Scalar& b) { return mul_(a, wrap(a, b)); });
-  m.impl("div.Scalar", [](const Tensor& a, const Scalar& b) { return div(a, wrap(a, b)); });
-  m.impl("div_.Scalar", [](const Tensor& a, const Scalar& b) { return div_(a, wrap(a, b)); });
-  m.impl("div.Scalar_mode", [](const Tensor& a, const Scalar& b,
-                               std::optional<std::string_view> mode) {
-    return div(a, wrap(a, b), mode);
-  });
-  m.impl("div_.Scalar_mode", [](const Tensor& a, const Scalar& b,
-                                std::optional<std::string_view> mode) {
-    return div_(a, wrap(a, b), mode);
-  });
-  m.impl("remainder.Scalar",
-         [](const Tensor& a, const Scalar& b) { return remainder(a, wrap(a, b)); });
-  m.impl("remainder_.Scalar", [](const Tensor& a, const Scalar& b) {
-    return a.remainder_(wrap(a, b));
-  });
-  m.impl("floor_divide", [](const Tensor& a, const Tensor& b) {
-    return div(a, b, std::string_view("floor"));
-  });
-  m.impl("floor_divide.Scalar", [](const Tensor& a, const Scalar& b) {
-    return div(a, wrap(a, b), std::string_view("floor"));
-  });
-  m.impl("pow.Tensor_Scalar", [](const Tensor& a, const Scalar& e) { return pow(a, wrap(a, e)); });
-  m.impl("pow_.Scalar", [](const Tensor& a, const Scalar& e) { return a.pow_(wrap(a, e)); });
-  m.impl("pow.Scalar", [](const Scalar& s, const Tensor& e) {
-    return pow(scalar_tensor(s, result_type(e, s)), e);
-  });
-  m.impl("eq.Scalar", SY_FN(compare_scalar<Cmp::Eq>));
-  m.impl("ne.Scalar", SY_FN(compare_scalar<Cmp::Ne>));
-  m.impl("lt.Scalar", SY_FN(compare_scalar<Cmp::Lt>));
-  m.impl("le.Scalar", SY_FN(compare_scalar<Cmp::Le>));
-  m.impl("gt.Scalar", SY_FN(compare_scalar<Cmp::Gt>));
-  m.impl("ge.Scalar", SY_FN(compare_scalar<Cmp::Ge>));
-}
-
-// ---- free functions, methods and operators ------------------------------------------------
-
-using detail::typed_op;
-using OptStr = std::optional<std::string_view>;
-using TTS = Tensor(const Tensor&, const Tensor&, const Scalar&);
-using TSS = Tensor(const Tensor&, const Scalar&, const Scalar&);
-using TT = Tensor(const Tensor&, const Tensor&);
-using TS = Tensor(const Tensor&, const Scalar&);
-
-DimVector broadcast_shapes(IntArrayRef a, IntArrayRef b) {
-  return detail::broadcast_for("broadcast_shapes", a, b);
-}
-
-#define SY_CALL(sig, name, ...)                          \
-  static const auto op = typed_op<sig>("sy::" name);     \
-  return op.call(__VA_ARGS__)
-
-Tensor add(const Tensor& a, const Tensor& b, const Scalar& al) { SY_CALL(TTS, "add.Tensor", a, b, al); }
-Tensor add(const Tensor& a, const Scalar& b, const Scalar& al) { SY_CALL(TSS, "add.Scalar", a, b, al); }
-const Tensor& add_(const Tensor& a, const Tensor& b, const Scalar& al) {
-  static const auto op = typed_op<TTS>("sy::add_.Tensor");
-  op.call(a, b, al);
-  return a;
-}
-const Tensor& add_out(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& al) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const Tensor&, const Scalar&, const Tensor&)>("sy::add.out");
-  op.call(a, b, al, out);
-  return out;
-}
-Tensor sub(const Tensor& a, const Tensor& b, const Scalar& al) { SY_CALL(TTS, "sub.Tensor", a, b, al); }
-Tensor sub(const Tensor& a, const Scalar& b, const Scalar& al) { SY_CALL(TSS, "sub.Scalar", a, b, al); }
-const Tensor& sub_(const Tensor& a, const Tensor& b, const Scalar& al) {
-  static const auto op = typed_op<TTS>("sy::sub_.Tensor");
-  op.call(a, b, al);
-  return a;
-}
-const Tensor& sub_out(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& al) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const Tensor&, const Scalar&, const Tensor&)>("sy::sub.out");
-  op.call(a, b, al, out);
-  return out;
-}
-Tensor mul(const Tensor& a, const Tensor& b) { SY_CALL(TT, "mul.Tensor", a, b); }
-Tensor mul(const Tensor& a, const Scalar& b) { SY_CALL(TS, "mul.Scalar", a, b); }
-const Tensor& mul_(const Tensor& a, const Tensor& b) {
-  static const auto op = typed_op<TT>("sy::mul_.Tensor");
-  op.call(a, b);
-  return a;
-}
-const Tensor& mul_out(const Tensor& out, const Tensor& a, const Tensor& b) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, const Tensor&)>("sy::mul.out");
-  op.call(a, b, out);
-  return out;
-}
-Tensor div(const Tensor& a, const Tensor& b, OptStr mode) {
-  if (!mode) {
-    SY_CALL(TT, "div.Tensor", a, b);
-  }
-  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, OptStr)>("sy::div.Tensor_mode");
-  return op.call(a, b, mode);
-}
-Tensor div(const Tensor& a, const Scalar& b, OptStr mode) {
-  if (!mode) {
-    SY_CALL(TS, "div.Scalar", a, b);
-  }
-  static const auto op = typed_op<Tensor(const Tensor&, const Scalar&, OptStr)>("sy::div.Scalar_mode");
-  return op.call(a, b, mode);
-}
-const Tensor& div_(const Tensor& a, const Tensor& b, OptStr mode) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, OptStr)>("sy::div_.Tensor_mode");
-  op.call(a, b, mode);
-  return a;
-}
-const Tensor& div_out(const Tensor& out, const Tensor& a, const Tensor& b, OptStr mode) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, OptStr, const Tensor&)>(
-      "sy::div.out_mode");
-  op.call(a, b, mode, out);
-  return out;
-}
-Tensor floor_divide(const Tensor& a, const Tensor& b) { SY_CALL(TT, "floor_divide", a, b); }
-Tensor floor_divide(const Tensor& a, const Scalar& b) { SY_CALL(TS, "floor_divide.Scalar", a, b); }
-Tensor remainder(const Tensor& a, const Tensor& b) { SY_CALL(TT, "remainder.Tensor", a, b); }
-Tensor remainder(const Tensor& a, const Scalar& b) { SY_CALL(TS, "remainder.Scalar", a, b); }
-Tensor pow(const Tensor& a, const Tensor& e) { SY_CALL(TT, "pow.Tensor_Tensor", a, e); }
-Tensor pow(const Tensor& a, const Scalar& e) { SY_CALL(TS, "pow.Tensor_Scalar", a, e); }
-Tensor pow(const Scalar& s, const Tensor& e) {
-  SY_CALL(Tensor(const Scalar&, const Tensor&), "pow.Scalar", s, e);
-}
-Tensor maximum(const Tensor& a, const Tensor& b) { SY_CALL(TT, "maximum", a, b); }
-Tensor minimum(const Tensor& a, const Tensor& b) { SY_CALL(TT, "minimum", a, b); }
-Tensor clamp(const Tensor& a, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) {
-  SY_CALL(Tensor(const Tensor&, const std::optional<Scalar>&, const std::optional<Scalar>&),
-          "clamp", a, lo, hi);
-}
-Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) {
-  SY_CALL(Tensor(const Tensor&, const Tensor&, const Tensor&), "where.self", c, a, b);
-}
-Tensor eq(const Tensor& a, const Tensor& b) { SY_CALL(TT, "eq.Tensor", a, b); }
-Tensor eq(const Tensor& a, const Scalar& b) { SY_CALL(TS, "eq.Scalar", a, b); }
-Tensor ne(const Tensor& a, const Tensor& b) { SY_CALL(TT, "ne.Tensor", a, b); }
-Tensor ne(const Tensor& a, const Scalar& b) { SY_CALL(TS, "ne.Scalar", a, b); }
-Tensor lt(const Tensor& a, const Tensor& b) { SY_CALL(TT, "lt.Tensor", a, b); }
-Tensor lt(const Tensor& a, const Scalar& b) { SY_CALL(TS, "lt.Scalar", a, b); }
-Tensor le(const Tensor& a, const Tensor& b) { SY_CALL(TT, "le.Tensor", a, b); }
-Tensor le(const Tensor& a, const Scalar& b) { SY_CALL(TS, "le.Scalar", a, b); }
-Tensor gt(const Tensor& a, const Tensor& b) { SY_CALL(TT, "gt.Tensor", a, b); }
-Tensor gt(const Tensor& a, const Scalar& b) { SY_CALL(TS, "gt.Scalar", a, b); }
-Tensor ge(const Tensor& a, const Tensor& b) { SY_CALL(TT, "ge.Tensor", a, b); }
-Tensor ge(const Tensor& a, const Scalar& b) { SY_CALL(TS, "ge.Scalar", a, b); }
-Tensor logical_and(const Tensor& a, const Tensor& b) { SY_CALL(TT, "logical_and", a, b); }
-Tensor logical_or(const Tensor& a, const Tensor& b) { SY_CALL(TT, "logical_or", a, b); }
-
-#undef SY_CALL
-
-// Methods.
-Tensor Tensor::add(const Tensor& o, const Scalar& al) const { return sy::add(*this, o, al); }
-Tensor Tensor::add(const Scalar& o, const Scalar& al) const { return sy::add(*this, o, al); }
-const Tensor& Tensor::add_(const Tensor& o, const Scalar& al) const { return sy::add_(*this, o, al); }
-const Tensor& Tensor::add_(const Scalar& o, const Scalar& al) const {
-  static const auto op = typed_op<TSS>("sy::add_.Scalar");
-  op.call(*this, o, al);
-  return *this;
-}
-Tensor Tensor::sub(const Tensor& o, const Scalar& al) const { return sy::sub(*this, o, al); }
-Tensor Tensor::sub(const Scalar& o, const Scalar& al) const { return sy::sub(*this, o, al); }
-const Tensor& Tensor::sub_(const Tensor& o, const Scalar& al) const { return sy::sub_(*this, o, al); }
-const Tensor& Tensor::sub_(const Scalar& o, const Scalar& al) const {
-  static const auto op = typed_op<TSS>("sy::sub_.Scalar");
-  op.call(*this, o, al);
-  return *this;
-}
-Tensor Tensor::mul(const Tensor& o) const { return sy::mul(*this, o); }
-Tensor Tensor::mul(const Scalar& o) const { return sy::mul(*this, o); }
-const Tensor& Tensor::mul_(const Tensor& o) const { return sy::mul_(*this, o); }
-const Tensor& Tensor::mul_(const Scalar& o) const {
-  static const auto op = typed_op<TS>("sy::mul_.Scalar");
-  op.call(*this, o);
-  return *this;
-}
-Tensor Tensor::div(const Tensor& o, OptStr m) const { return sy::div(*this, o, m); }
-Tensor Tensor::div(const Scalar& o, OptStr m) const { return sy::div(*this, o, m); }
-const Tensor& Tensor::div_(const Tensor& o, OptStr m) const { return sy::div_(*this, o, m); }
-const Tensor& Tensor::div_(const Scalar& o, OptStr m) const {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const Scalar&, OptStr)>("sy::div_.Scalar_mode");
-  op.call(*this, o, m);
-  return *this;
-}
-Tensor Tensor::floor_divide(const Tensor& o) const { return sy::floor_divide(*this, o); }
-Tensor Tensor::floor_divide(const Scalar& o) const { return sy::floor_divide(*this, o); }
-Tensor Tensor::remainder(const Tensor& o) const { return sy::remainder(*this, o); }
-Tensor Tensor::remainder(const Scalar& o) const { return sy::remainder(*this, o); }
-const Tensor& Tensor::remainder_(const Tensor& o) const {
-  static const auto op = typed_op<TT>("sy::remainder_.Tensor");
-  op.call(*this, o);
-  return *this;
-}
-const Tensor& Tensor::remainder_(const Scalar& o) const {
-  static const auto op = typed_op<TS>("sy::remainder_.Scalar");
-  op.call(*this, o);
-  return *this;
-}
-Tensor Tensor::pow(const Tensor& e) const { return sy::pow(*this, e); }
-Tensor Tensor::pow(const Scalar& e) const { return sy::pow(*this, e); }
-const Tensor& Tensor::pow_(const Tensor& e) const {
-  static const auto op = typed_op<TT>("sy::pow_.Tensor");
-  op.call(*this, e);
-  return *this;
-}
-const Tensor& Tensor::pow_(const Scalar& e) const {
-  static const auto op = typed_op<TS>("sy::pow_.Scalar");
-  op.call(*this, e);
-  return *this;
-}
-Tensor Tensor::maximum(const Tensor& o) const { return sy::maximum(*this, o); }
-Tensor Tensor::minimum(const Tensor& o) const { return sy::minimum(*this, o); }
-Tensor Tensor::clamp(const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) const {
-  return sy::clamp(*this, lo, hi);
-}
-const Tensor& Tensor::clamp_(const std::optional<Scalar>& lo,
-                             const std::optional<Scalar>& hi) const {
-  static const auto op = typed_op<Tensor(const Tensor&, const std::optional<Scalar>&,
-                                         const std::optional<Scalar>&)>("sy::clamp_");
-  op.call(*this, lo, hi);
-  return *this;
-}
-Tensor Tensor::where(const Tensor& cond, const Tensor& other) const {
-  return sy::where(cond, *this, other);
-}
-Tensor Tensor::eq(const Tensor& o) const { return sy::eq(*this, o); }
-Tensor Tensor::eq(const Scalar& o) const { return sy::eq(*this, o); }
-Tensor Tensor::ne(const Tensor& o) const { return sy::ne(*this, o); }
-Tensor Tensor::ne(const Scalar& o) const { return sy::ne(*this, o); }
-Tensor Tensor::lt(const Tensor& o) const { return sy::lt(*this, o); }
-Tensor Tensor::lt(const Scalar& o) const { return sy::lt(*this, o); }
-Tensor Tensor::le(const Tensor& o) const { return sy::le(*this, o); }
-Tensor Tensor::le(const Scalar& o) const { return sy::le(*this, o); }
-Tensor Tensor::gt(const Tensor& o) const { return sy::gt(*this, o); }
-Tensor Tensor::gt(const Scalar& o) const { return sy::gt(*this, o); }
-Tensor Tensor::ge(const Tensor& o) const { return sy::ge(*this, o); }
-Tensor Tensor::ge(const Scalar& o) const { return sy::ge(*this, o); }
-Tensor Tensor::logical_and(const Tensor& o) const { return sy::logical_and(*this, o); }
-Tensor Tensor::logical_or(const Tensor& o) const { return sy::logical_or(*this, o); }
-
-// Operators.
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator+(const Tensor& a, const Scalar& b) { return add(a, b); }
-Tensor operator+(const Scalar& a, const Tensor& b) { return add(b, a); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator-(const Tensor& a, const Scalar& b) { return sub(a, b); }
-Tensor operator-(const Scalar& a, const Tensor& b) {
-  return sub(detail::scalar_tensor(a, result_type(b, a)), b);
-}
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator*(const Tensor& a, const Scalar& b) { return mul(a, b); }
-Tensor operator*(const Scalar& a, const Tensor& b) { return mul(b, a); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator/(const Tensor& a, const Scalar& b) { return div(a, b); }
-Tensor operator/(const Scalar& a, const Tensor& b) {
-  return div(detail::scalar_tensor(a, result_type(b, a)), b);
-}
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/binary_ops_registrations.h"

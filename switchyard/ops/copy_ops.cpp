@@ -1,5 +1,7 @@
 // copy_: a strided copy with broadcasting and dtype conversion, with CPU and
 // Meta kernels. clone, contiguous and to are built on it (shape_ops.cpp).
+// The ops are declared in copy_ops.yaml (docs/op-table.md); their registrations,
+// generated from it, are included at the end of this file.
 #include <cstring>
 
 #include "switchyard/dispatch/library.h"
@@ -81,18 +83,6 @@ const Tensor& copy_meta(const Tensor& self, const Tensor& src, bool) {
 }
 
 }  // namespace
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("copy_(Tensor(a!) self, Tensor src, bool non_blocking=False) -> Tensor(a!)");
-}
-SY_LIBRARY_IMPL(sy, CPU, m) { m.impl("copy_", SY_FN(copy_cpu)); }
-SY_LIBRARY_IMPL(sy, Meta, m) { m.impl("copy_", SY_FN(copy_meta)); }
-
-const Tensor& copy_(const Tensor& self, const Tensor& src) {
-  static const auto op =
-      detail::typed_op<Tensor(const Tensor&, const Tensor&, bool)>("sy::copy_");
-  op.call(self, src, false);
-  return self;
-}
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/copy_ops_registrations.h"

@@ -1,4 +1,6 @@
 // Factories (empty, zeros, ones, full) and fill_, with CPU and Meta kernels.
+// The ops are declared in creation_ops.yaml (docs/op-table.md); their registrations,
+// generated from it, are included at the end of this file.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -124,195 +126,58 @@ TensorOptions like(const Tensor& self, std::optional<ScalarType> dtype,
   return TensorOptions().dtype(dtype.value_or(self.dtype())).device(device.value_or(self.device()));
 }
 
-}  // namespace
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("empty(int[] size, *, ScalarType? dtype=None, Device? device=None, "
-        "bool requires_grad=False) -> Tensor");
-  m.def("zeros(int[] size, *, ScalarType? dtype=None, Device? device=None, "
-        "bool requires_grad=False) -> Tensor");
-  m.def("ones(int[] size, *, ScalarType? dtype=None, Device? device=None, "
-        "bool requires_grad=False) -> Tensor");
-  m.def("full(int[] size, Scalar fill_value, *, ScalarType? dtype=None, Device? device=None, "
-        "bool requires_grad=False) -> Tensor");
-  m.def("fill_(Tensor(a!) self, Scalar value) -> Tensor(a!)");
-  m.def("zero_(Tensor(a!) self) -> Tensor(a!)");
-  m.def("arange(Scalar end, *, ScalarType? dtype=None, Device? device=None, "
-        "bool requires_grad=False) -> Tensor");
-  m.def("arange.start(Scalar start, Scalar end, *, ScalarType? dtype=None, Device? device=None, "
-        "bool requires_grad=False) -> Tensor");
-  m.def("arange.start_step(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, "
-        "Device? device=None, bool requires_grad=False) -> Tensor");
-  m.def("linspace(Scalar start, Scalar end, int steps, *, ScalarType? dtype=None, "
-        "Device? device=None, bool requires_grad=False) -> Tensor");
-  m.def("eye(int n, *, ScalarType? dtype=None, Device? device=None, "
-        "bool requires_grad=False) -> Tensor");
-  m.def("eye.m(int n, int m, *, ScalarType? dtype=None, Device? device=None, "
-        "bool requires_grad=False) -> Tensor");
-  for (const char* op : {"empty_like", "zeros_like", "ones_like"}) {
-    m.def(fmt::format("{}(Tensor self, *, ScalarType? dtype=None, Device? device=None, "
-                      "bool requires_grad=False) -> Tensor",
-                      op));
-  }
-  m.def("full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None, "
-        "Device? device=None, bool requires_grad=False) -> Tensor");
+Tensor filled(IntArrayRef sizes, const Scalar& value, std::optional<ScalarType> dtype,
+              std::optional<Device> device, bool requires_grad) {
+  Tensor t = empty_kernel(sizes, dtype, device, false);
+  fill_(t, value);
+  return finish(t, requires_grad);
 }
-
-// Factories take no tensors, so they dispatch on nothing and run here; the
-// device argument picks the allocator.
-SY_LIBRARY_IMPL(sy, CompositeExplicitAutograd, m) {
-  m.impl("empty", SY_FN(empty_kernel));
-  m.impl("zeros", [](IntArrayRef sizes, std::optional<ScalarType> dtype,
-                     std::optional<Device> device, bool requires_grad) {
-    Tensor t = empty_kernel(sizes, dtype, device, false);
-    fill_(t, 0);
-    if (requires_grad) t.requires_grad_(true);
-    return t;
-  });
-  m.impl("ones", [](IntArrayRef sizes, std::optional<ScalarType> dtype,
+Tensor zeros_kernel(IntArrayRef sizes, std::optional<ScalarType> dtype,
                     std::optional<Device> device, bool requires_grad) {
-    Tensor t = empty_kernel(sizes, dtype, device, false);
-    fill_(t, 1);
-    if (requires_grad) t.requires_grad_(true);
-    return t;
-  });
-  m.impl("full", [](IntArrayRef sizes, const Scalar& value, std::optional<ScalarType> dtype,
-                    std::optional<Device> device, bool requires_grad) {
-    // As in PyTorch, the dtype follows the fill value when none is given.
-    const ScalarType t_dtype =
-        dtype.value_or(value.is_floating_point() ? kFloat32 : value.type());
-    Tensor t = empty_kernel(sizes, t_dtype, device, false);
-    fill_(t, value);
-    if (requires_grad) t.requires_grad_(true);
-    return t;
-  });
-  m.impl("arange", [](const Scalar& end, std::optional<ScalarType> dtype,
-                      std::optional<Device> device, bool requires_grad) {
-    return arange_kernel(0, end, 1, dtype, device, requires_grad);
-  });
-  m.impl("arange.start", [](const Scalar& start, const Scalar& end,
-                            std::optional<ScalarType> dtype, std::optional<Device> device,
-                            bool requires_grad) {
-    return arange_kernel(start, end, 1, dtype, device, requires_grad);
-  });
-  m.impl("arange.start_step", SY_FN(arange_kernel));
-  m.impl("linspace", SY_FN(linspace_kernel));
-  m.impl("eye", [](int64_t n, std::optional<ScalarType> dtype, std::optional<Device> device,
-                   bool requires_grad) { return eye_kernel(n, n, dtype, device, requires_grad); });
-  m.impl("eye.m", SY_FN(eye_kernel));
-  m.impl("empty_like", [](const Tensor& self, std::optional<ScalarType> dtype,
-                          std::optional<Device> device, bool requires_grad) {
-    return finish(empty(self.sizes(), like(self, dtype, device)), requires_grad);
-  });
-  m.impl("zeros_like", [](const Tensor& self, std::optional<ScalarType> dtype,
-                          std::optional<Device> device, bool requires_grad) {
-    return finish(zeros(self.sizes(), like(self, dtype, device)), requires_grad);
-  });
-  m.impl("ones_like", [](const Tensor& self, std::optional<ScalarType> dtype,
+  return filled(sizes, 0, dtype, device, requires_grad);
+}
+Tensor ones_kernel(IntArrayRef sizes, std::optional<ScalarType> dtype,
+                   std::optional<Device> device, bool requires_grad) {
+  return filled(sizes, 1, dtype, device, requires_grad);
+}
+Tensor full_kernel(IntArrayRef sizes, const Scalar& value, std::optional<ScalarType> dtype,
+                   std::optional<Device> device, bool requires_grad) {
+  // As in PyTorch, the dtype follows the fill value when none is given.
+  const ScalarType t = dtype.value_or(value.is_floating_point() ? kFloat32 : value.type());
+  return filled(sizes, value, t, device, requires_grad);
+}
+Tensor arange_end_kernel(const Scalar& end, std::optional<ScalarType> dtype,
                          std::optional<Device> device, bool requires_grad) {
-    return finish(ones(self.sizes(), like(self, dtype, device)), requires_grad);
-  });
-  m.impl("full_like", [](const Tensor& self, const Scalar& value, std::optional<ScalarType> dtype,
+  return arange_kernel(0, end, 1, dtype, device, requires_grad);
+}
+Tensor arange_start_kernel(const Scalar& start, const Scalar& end,
+                           std::optional<ScalarType> dtype, std::optional<Device> device,
+                           bool requires_grad) {
+  return arange_kernel(start, end, 1, dtype, device, requires_grad);
+}
+Tensor eye_n_kernel(int64_t n, std::optional<ScalarType> dtype, std::optional<Device> device,
+                    bool requires_grad) {
+  return eye_kernel(n, n, dtype, device, requires_grad);
+}
+Tensor empty_like_kernel(const Tensor& self, std::optional<ScalarType> dtype,
                          std::optional<Device> device, bool requires_grad) {
-    return finish(full(self.sizes(), value, like(self, dtype, device)), requires_grad);
-  });
+  return finish(empty(self.sizes(), like(self, dtype, device)), requires_grad);
 }
-
-SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
-  m.impl("zero_", [](const Tensor& self) { return fill_(self, 0); });
+Tensor zeros_like_kernel(const Tensor& self, std::optional<ScalarType> dtype,
+                         std::optional<Device> device, bool requires_grad) {
+  return finish(zeros(self.sizes(), like(self, dtype, device)), requires_grad);
 }
+Tensor ones_like_kernel(const Tensor& self, std::optional<ScalarType> dtype,
+                        std::optional<Device> device, bool requires_grad) {
+  return finish(ones(self.sizes(), like(self, dtype, device)), requires_grad);
+}
+Tensor full_like_kernel(const Tensor& self, const Scalar& value, std::optional<ScalarType> dtype,
+                        std::optional<Device> device, bool requires_grad) {
+  return finish(full(self.sizes(), value, like(self, dtype, device)), requires_grad);
+}
+Tensor zero_composite(const Tensor& self) { return fill_(self, 0); }
 
-
-SY_LIBRARY_IMPL(sy, CPU, m) { m.impl("fill_", SY_FN(fill_cpu)); }
-SY_LIBRARY_IMPL(sy, Meta, m) { m.impl("fill_", SY_FN(fill_meta)); }
-
-// ---- free functions and methods ---------------------------------------------
-
-namespace {
-using detail::typed_op;
-using FactorySig = Tensor(IntArrayRef, std::optional<ScalarType>, std::optional<Device>, bool);
 }  // namespace
-
-Tensor empty(IntArrayRef sizes, TensorOptions o) {
-  static const auto op = typed_op<FactorySig>("sy::empty");
-  return op.call(sizes, o.dtype(), o.device(), o.requires_grad());
-}
-Tensor zeros(IntArrayRef sizes, TensorOptions o) {
-  static const auto op = typed_op<FactorySig>("sy::zeros");
-  return op.call(sizes, o.dtype(), o.device(), o.requires_grad());
-}
-Tensor ones(IntArrayRef sizes, TensorOptions o) {
-  static const auto op = typed_op<FactorySig>("sy::ones");
-  return op.call(sizes, o.dtype(), o.device(), o.requires_grad());
-}
-Tensor full(IntArrayRef sizes, const Scalar& value, TensorOptions o) {
-  static const auto op = typed_op<Tensor(IntArrayRef, const Scalar&, std::optional<ScalarType>,
-                                         std::optional<Device>, bool)>("sy::full");
-  return op.call(sizes, value, o.dtype_opt(), o.device(), o.requires_grad());
-}
-
-const Tensor& fill_(const Tensor& self, const Scalar& value) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Scalar&)>("sy::fill_");
-  op.call(self, value);
-  return self;
-}
-
-
-const Tensor& Tensor::fill_(const Scalar& value) const { return sy::fill_(*this, value); }
-
-const Tensor& zero_(const Tensor& self) {
-  static const auto op = typed_op<Tensor(const Tensor&)>("sy::zero_");
-  op.call(self);
-  return self;
-}
-const Tensor& Tensor::zero_() const { return sy::zero_(*this); }
-
-Tensor arange(const Scalar& end, TensorOptions o) { return arange(0, end, 1, o); }
-Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, TensorOptions o) {
-  static const auto op =
-      typed_op<Tensor(const Scalar&, const Scalar&, const Scalar&, std::optional<ScalarType>,
-                      std::optional<Device>, bool)>("sy::arange.start_step");
-  return op.call(start, end, step, o.dtype_opt(), o.device(), o.requires_grad());
-}
-Tensor linspace(const Scalar& start, const Scalar& end, int64_t steps, TensorOptions o) {
-  static const auto op =
-      typed_op<Tensor(const Scalar&, const Scalar&, int64_t, std::optional<ScalarType>,
-                      std::optional<Device>, bool)>("sy::linspace");
-  return op.call(start, end, steps, o.dtype_opt(), o.device(), o.requires_grad());
-}
-Tensor eye(int64_t n, TensorOptions o) { return eye(n, n, o); }
-Tensor eye(int64_t n, int64_t m, TensorOptions o) {
-  static const auto op = typed_op<Tensor(int64_t, int64_t, std::optional<ScalarType>,
-                                         std::optional<Device>, bool)>("sy::eye.m");
-  return op.call(n, m, o.dtype_opt(), o.device(), o.requires_grad());
-}
-
-namespace {
-using LikeSig = Tensor(const Tensor&, std::optional<ScalarType>, std::optional<Device>, bool);
-// Options whose device was left at its default do not move the tensor.
-std::optional<Device> like_device(const Tensor& self, const TensorOptions& o) {
-  return o.device() == kCPU ? std::optional<Device>() : std::optional<Device>(o.device());
-}
-}  // namespace
-
-Tensor empty_like(const Tensor& self, TensorOptions o) {
-  static const auto op = typed_op<LikeSig>("sy::empty_like");
-  return op.call(self, o.dtype_opt(), like_device(self, o), o.requires_grad());
-}
-Tensor zeros_like(const Tensor& self, TensorOptions o) {
-  static const auto op = typed_op<LikeSig>("sy::zeros_like");
-  return op.call(self, o.dtype_opt(), like_device(self, o), o.requires_grad());
-}
-Tensor ones_like(const Tensor& self, TensorOptions o) {
-  static const auto op = typed_op<LikeSig>("sy::ones_like");
-  return op.call(self, o.dtype_opt(), like_device(self, o), o.requires_grad());
-}
-Tensor full_like(const Tensor& self, const Scalar& value, TensorOptions o) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const Scalar&, std::optional<ScalarType>,
-                      std::optional<Device>, bool)>("sy::full_like");
-  return op.call(self, value, o.dtype_opt(), like_device(self, o), o.requires_grad());
-}
 
 // ---- tensor() ----------------------------------------------------------------------------
 
@@ -384,3 +249,5 @@ Tensor tensor(const TensorData& data, TensorOptions options) {
 }
 
 }  // namespace sy
+
+#include "switchyard/ops/generated/creation_ops_registrations.h"

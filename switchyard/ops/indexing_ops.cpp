@@ -2,6 +2,8 @@
 // one kernel serving CPU and Meta (on meta tensors only the result is made);
 // cat is CompositeExplicitAutograd (it copies through copy_); stack, split and
 // chunk are composites over unsqueeze, cat and narrow.
+// The ops are declared in indexing_ops.yaml (docs/op-table.md); their registrations,
+// generated from it, are included at the end of this file.
 #include <cstring>
 
 #include "switchyard/dispatch/library.h"
@@ -240,97 +242,7 @@ Tensor gather_k(const Tensor& self, int64_t dim, const Tensor& index, bool) {
   return out;
 }
 
-void register_kernels(Library& m) {
-  m.impl("index_select", SY_FN(index_select_k));
-  m.impl("gather", SY_FN(gather_k));
-}
-
 }  // namespace
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("cat(Tensor[] tensors, int dim=0) -> Tensor");
-  m.def("cat.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)");
-  m.def("stack(Tensor[] tensors, int dim=0) -> Tensor");
-  m.def("split.Tensor(Tensor(a) self, int split_size, int dim=0) -> Tensor[]");
-  m.def("split_with_sizes(Tensor(a) self, int[] split_sizes, int dim=0) -> Tensor[]");
-  m.def("chunk(Tensor(a) self, int chunks, int dim=0) -> Tensor[]");
-  m.def("index_select(Tensor self, int dim, Tensor index) -> Tensor");
-  m.def("gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor");
-}
-
-SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
-// cat copies through copy_, so one kernel serves every backend, and a call with
-// an empty list still reaches it (and its error).
-SY_LIBRARY_IMPL(sy, CompositeExplicitAutograd, m) {
-  m.impl("cat", SY_FN(cat_k));
-  m.impl("cat.out", SY_FN(cat_out_k));
-}
-SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
-  m.impl("stack", SY_FN(stack_composite));
-  m.impl("split.Tensor", SY_FN(split_composite));
-  m.impl("split_with_sizes", SY_FN(split_with_sizes_composite));
-  m.impl("chunk", SY_FN(chunk_composite));
-}
-
-// ---- free functions and methods -------------------------------------------------------
-
-using detail::typed_op;
-
-Tensor cat(ArrayRef<Tensor> tensors, int64_t dim) {
-  static const auto op = typed_op<Tensor(ArrayRef<Tensor>, int64_t)>("sy::cat");
-  return op.call(tensors, dim);
-}
-const Tensor& cat_out(const Tensor& out, ArrayRef<Tensor> tensors, int64_t dim) {
-  static const auto op =
-      typed_op<Tensor(ArrayRef<Tensor>, int64_t, const Tensor&)>("sy::cat.out");
-  op.call(tensors, dim, out);
-  return out;
-}
-Tensor stack(ArrayRef<Tensor> tensors, int64_t dim) {
-  static const auto op = typed_op<Tensor(ArrayRef<Tensor>, int64_t)>("sy::stack");
-  return op.call(tensors, dim);
-}
-std::vector<Tensor> split(const Tensor& self, int64_t split_size, int64_t dim) {
-  static const auto op =
-      typed_op<std::vector<Tensor>(const Tensor&, int64_t, int64_t)>("sy::split.Tensor");
-  return op.call(self, split_size, dim);
-}
-std::vector<Tensor> split(const Tensor& self, IntArrayRef sizes, int64_t dim) {
-  static const auto op =
-      typed_op<std::vector<Tensor>(const Tensor&, IntArrayRef, int64_t)>("sy::split_with_sizes");
-  return op.call(self, sizes, dim);
-}
-std::vector<Tensor> chunk(const Tensor& self, int64_t chunks, int64_t dim) {
-  static const auto op =
-      typed_op<std::vector<Tensor>(const Tensor&, int64_t, int64_t)>("sy::chunk");
-  return op.call(self, chunks, dim);
-}
-Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, int64_t, const Tensor&)>("sy::index_select");
-  return op.call(self, dim, index);
-}
-Tensor gather(const Tensor& self, int64_t dim, const Tensor& index) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, int64_t, const Tensor&, bool)>("sy::gather");
-  return op.call(self, dim, index, false);
-}
-
-std::vector<Tensor> Tensor::split(int64_t size, int64_t dim) const {
-  return sy::split(*this, size, dim);
-}
-std::vector<Tensor> Tensor::split(IntArrayRef sizes, int64_t dim) const {
-  return sy::split(*this, sizes, dim);
-}
-std::vector<Tensor> Tensor::chunk(int64_t chunks, int64_t dim) const {
-  return sy::chunk(*this, chunks, dim);
-}
-Tensor Tensor::index_select(int64_t dim, const Tensor& index) const {
-  return sy::index_select(*this, dim, index);
-}
-Tensor Tensor::gather(int64_t dim, const Tensor& index) const {
-  return sy::gather(*this, dim, index);
-}
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/indexing_ops_registrations.h"

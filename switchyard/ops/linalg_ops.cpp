@@ -1,5 +1,7 @@
 // Matrix products. mm, bmm, addmm and dot have one kernel serving CPU and Meta
 // (on meta tensors only the result is made); matmul is a composite over them.
+// The ops are declared in linalg_ops.yaml (docs/op-table.md); their registrations,
+// generated from it, are included at the end of this file.
 //
 // Threads: OpenBLAS keeps its own thread pool. Before each BLAS call the
 // kernel gives OpenBLAS switchyard's intra-op thread count (get_num_threads())
@@ -279,88 +281,7 @@ Tensor matmul_composite(const Tensor& a, const Tensor& b) {
   return reshape(bmm(x3, y3), out_shape);
 }
 
-void register_kernels(Library& m) {
-  m.impl("mm", SY_FN(mm_k));
-  m.impl("mm.out", SY_FN(mm_out_k));
-  m.impl("bmm", SY_FN(bmm_k));
-  m.impl("bmm.out", SY_FN(bmm_out_k));
-  m.impl("dot", SY_FN(dot_k));
-  m.impl("addmm", SY_FN(addmm_k));
-  m.impl("addmm.out", SY_FN(addmm_out_k));
-}
-
 }  // namespace
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("mm(Tensor self, Tensor mat2) -> Tensor");
-  m.def("mm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)");
-  m.def("bmm(Tensor self, Tensor mat2) -> Tensor");
-  m.def("bmm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)");
-  m.def("dot(Tensor self, Tensor tensor) -> Tensor");
-  m.def("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor");
-  m.def("addmm.out(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1, "
-        "Tensor(a!) out) -> Tensor(a!)");
-  m.def("matmul(Tensor self, Tensor other) -> Tensor");
-}
-
-SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) { m.impl("matmul", SY_FN(matmul_composite)); }
-
-// ---- free functions and methods ---------------------------------------------------------
-
-using detail::typed_op;
-using TT = Tensor(const Tensor&, const Tensor&);
-using TTT = Tensor(const Tensor&, const Tensor&, const Tensor&);
-
-Tensor mm(const Tensor& a, const Tensor& b) {
-  static const auto op = typed_op<TT>("sy::mm");
-  return op.call(a, b);
-}
-const Tensor& mm_out(const Tensor& out, const Tensor& a, const Tensor& b) {
-  static const auto op = typed_op<TTT>("sy::mm.out");
-  op.call(a, b, out);
-  return out;
-}
-Tensor bmm(const Tensor& a, const Tensor& b) {
-  static const auto op = typed_op<TT>("sy::bmm");
-  return op.call(a, b);
-}
-const Tensor& bmm_out(const Tensor& out, const Tensor& a, const Tensor& b) {
-  static const auto op = typed_op<TTT>("sy::bmm.out");
-  op.call(a, b, out);
-  return out;
-}
-Tensor matmul(const Tensor& a, const Tensor& b) {
-  static const auto op = typed_op<TT>("sy::matmul");
-  return op.call(a, b);
-}
-Tensor dot(const Tensor& a, const Tensor& b) {
-  static const auto op = typed_op<TT>("sy::dot");
-  return op.call(a, b);
-}
-Tensor addmm(const Tensor& self, const Tensor& a, const Tensor& b, const Scalar& beta,
-             const Scalar& alpha) {
-  static const auto op = typed_op<Tensor(const Tensor&, const Tensor&, const Tensor&,
-                                         const Scalar&, const Scalar&)>("sy::addmm");
-  return op.call(self, a, b, beta, alpha);
-}
-const Tensor& addmm_out(const Tensor& out, const Tensor& self, const Tensor& a, const Tensor& b,
-                        const Scalar& beta, const Scalar& alpha) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, const Tensor&, const Tensor&, const Scalar&, const Scalar&,
-                      const Tensor&)>("sy::addmm.out");
-  op.call(self, a, b, beta, alpha, out);
-  return out;
-}
-
-Tensor Tensor::mm(const Tensor& o) const { return sy::mm(*this, o); }
-Tensor Tensor::bmm(const Tensor& o) const { return sy::bmm(*this, o); }
-Tensor Tensor::matmul(const Tensor& o) const { return sy::matmul(*this, o); }
-Tensor Tensor::dot(const Tensor& o) const { return sy::dot(*this, o); }
-Tensor Tensor::addmm(const Tensor& a, const Tensor& b, const Scalar& beta,
-                     const Scalar& alpha) const {
-  return sy::addmm(*this, a, b, beta, alpha);
-}
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/linalg_ops_registrations.h"

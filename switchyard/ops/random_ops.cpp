@@ -1,6 +1,8 @@
 // rand and randn with the per-thread Philox generator (random.h), each with one
 // kernel at CompositeExplicitAutograd (the device argument picks where the
 // result lives; meta makes no data).
+// The ops are declared in random_ops.yaml (docs/op-table.md); their registrations,
+// generated from it, are included at the end of this file.
 #include <atomic>
 #include <cmath>
 #include <numbers>
@@ -110,35 +112,16 @@ Tensor random_kernel(std::string_view op, IntArrayRef size, std::optional<Scalar
   return out;
 }
 
-}  // namespace
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("rand(int[] size, *, ScalarType? dtype=None, Device? device=None, "
-        "bool requires_grad=False) -> Tensor");
-  m.def("randn(int[] size, *, ScalarType? dtype=None, Device? device=None, "
-        "bool requires_grad=False) -> Tensor");
+Tensor rand_kernel(IntArrayRef size, std::optional<ScalarType> dtype,
+                   std::optional<Device> device, bool requires_grad) {
+  return random_kernel("rand", size, dtype, device, requires_grad, false);
 }
-
-SY_LIBRARY_IMPL(sy, CompositeExplicitAutograd, m) {
-  m.impl("rand", [](IntArrayRef size, std::optional<ScalarType> dtype,
+Tensor randn_kernel(IntArrayRef size, std::optional<ScalarType> dtype,
                     std::optional<Device> device, bool requires_grad) {
-    return random_kernel("rand", size, dtype, device, requires_grad, false);
-  });
-  m.impl("randn", [](IntArrayRef size, std::optional<ScalarType> dtype,
-                     std::optional<Device> device, bool requires_grad) {
-    return random_kernel("randn", size, dtype, device, requires_grad, true);
-  });
+  return random_kernel("randn", size, dtype, device, requires_grad, true);
 }
 
-using FactorySig = Tensor(IntArrayRef, std::optional<ScalarType>, std::optional<Device>, bool);
-
-Tensor rand(IntArrayRef size, TensorOptions o) {
-  static const auto op = detail::typed_op<FactorySig>("sy::rand");
-  return op.call(size, o.dtype(), o.device(), o.requires_grad());
-}
-Tensor randn(IntArrayRef size, TensorOptions o) {
-  static const auto op = detail::typed_op<FactorySig>("sy::randn");
-  return op.call(size, o.dtype(), o.device(), o.requires_grad());
-}
-
+}  // namespace
 }  // namespace sy
+
+#include "switchyard/ops/generated/random_ops_registrations.h"

@@ -5,6 +5,8 @@
 // elements at a time, so reducing a leading dim never walks columns. One kernel
 // serves CPU and Meta (on meta tensors only the result is made); mean, std,
 // softmax and log_softmax are composites.
+// The ops are declared in reduction_ops.yaml (docs/op-table.md); their registrations,
+// generated from it, are included at the end of this file.
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -408,208 +410,13 @@ Tensor log_softmax_k(const Tensor& self, int64_t dim, bool) {
 }
 
 Tensor softmax_composite(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
-  static const auto op =
-      detail::typed_op<Tensor(const Tensor&, int64_t, bool)>("sy::_softmax");
-  return op.call(dtype ? to(self, *dtype) : self, dim, false);
+  return _softmax(dtype ? to(self, *dtype) : self, dim, false);
 }
 Tensor log_softmax_composite(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
-  static const auto op =
-      detail::typed_op<Tensor(const Tensor&, int64_t, bool)>("sy::_log_softmax");
-  return op.call(dtype ? to(self, *dtype) : self, dim, false);
-}
-
-void register_kernels(Library& m) {
-  m.impl("sum", SY_FN(sum_k));
-  m.impl("sum.dim_IntList", SY_FN(sum_dim_k));
-  m.impl("sum.IntList_out", SY_FN(sum_out_k));
-  m.impl("prod", SY_FN(prod_k));
-  m.impl("prod.dim_int", SY_FN(prod_dim_k));
-  m.impl("max", SY_FN(max_k));
-  m.impl("min", SY_FN(min_k));
-  m.impl("max.dim", SY_FN(max_dim_k));
-  m.impl("min.dim", SY_FN(min_dim_k));
-  m.impl("argmax", SY_FN(argmax_k));
-  m.impl("argmin", SY_FN(argmin_k));
-  m.impl("var.correction", SY_FN(var_k));
-  m.impl("_softmax", SY_FN(softmax_k));
-  m.impl("_log_softmax", SY_FN(log_softmax_k));
+  return _log_softmax(dtype ? to(self, *dtype) : self, dim, false);
 }
 
 }  // namespace
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  m.def("sum(Tensor self, *, ScalarType? dtype=None) -> Tensor");
-  m.def("sum.dim_IntList(Tensor self, int[]? dim, bool keepdim=False, *, ScalarType? dtype=None) "
-        "-> Tensor");
-  m.def("sum.IntList_out(Tensor self, int[]? dim, bool keepdim=False, *, ScalarType? dtype=None, "
-        "Tensor(a!) out) -> Tensor(a!)");
-  m.def("mean(Tensor self, *, ScalarType? dtype=None) -> Tensor");
-  m.def("mean.dim(Tensor self, int[]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> "
-        "Tensor");
-  m.def("mean.out(Tensor self, int[]? dim, bool keepdim=False, *, ScalarType? dtype=None, "
-        "Tensor(a!) out) -> Tensor(a!)");
-  m.def("prod(Tensor self, *, ScalarType? dtype=None) -> Tensor");
-  m.def("prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> "
-        "Tensor");
-  m.def("max(Tensor self) -> Tensor");
-  m.def("min(Tensor self) -> Tensor");
-  m.def("max.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)");
-  m.def("min.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)");
-  m.def("argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor");
-  m.def("argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor");
-  m.def("var.correction(Tensor self, int[]? dim=None, *, int correction=1, bool keepdim=False) "
-        "-> Tensor");
-  m.def("std.correction(Tensor self, int[]? dim=None, *, int correction=1, bool keepdim=False) "
-        "-> Tensor");
-  m.def("_softmax(Tensor self, int dim, bool half_to_float) -> Tensor");
-  m.def("_log_softmax(Tensor self, int dim, bool half_to_float) -> Tensor");
-  m.def("softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor");
-  m.def("log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor");
-}
-
-SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
-
-SY_LIBRARY_IMPL(sy, CompositeImplicitAutograd, m) {
-  m.impl("mean", SY_FN(mean_all));
-  m.impl("mean.dim", SY_FN(mean_dim));
-  m.impl("mean.out", SY_FN(mean_out_k));
-  m.impl("std.correction", SY_FN(std_composite));
-  m.impl("softmax.int", SY_FN(softmax_composite));
-  m.impl("log_softmax.int", SY_FN(log_softmax_composite));
-}
-
-// ---- free functions and methods -------------------------------------------------------------
-
-using detail::typed_op;
-using OptType = std::optional<ScalarType>;
-using OptDims = std::optional<IntArrayRef>;
-
-Tensor sum(const Tensor& self, OptType dtype) {
-  static const auto op = typed_op<Tensor(const Tensor&, OptType)>("sy::sum");
-  return op.call(self, dtype);
-}
-Tensor sum(const Tensor& self, IntArrayRef dim, bool keepdim, OptType dtype) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, OptDims, bool, OptType)>("sy::sum.dim_IntList");
-  return op.call(self, dim, keepdim, dtype);
-}
-const Tensor& sum_out(const Tensor& out, const Tensor& self, IntArrayRef dim, bool keepdim,
-                      OptType dtype) {
-  static const auto op = typed_op<Tensor(const Tensor&, OptDims, bool, OptType, const Tensor&)>(
-      "sy::sum.IntList_out");
-  op.call(self, dim, keepdim, dtype, out);
-  return out;
-}
-Tensor mean(const Tensor& self, OptType dtype) {
-  static const auto op = typed_op<Tensor(const Tensor&, OptType)>("sy::mean");
-  return op.call(self, dtype);
-}
-Tensor mean(const Tensor& self, IntArrayRef dim, bool keepdim, OptType dtype) {
-  static const auto op = typed_op<Tensor(const Tensor&, OptDims, bool, OptType)>("sy::mean.dim");
-  return op.call(self, dim, keepdim, dtype);
-}
-const Tensor& mean_out(const Tensor& out, const Tensor& self, IntArrayRef dim, bool keepdim,
-                       OptType dtype) {
-  static const auto op = typed_op<Tensor(const Tensor&, OptDims, bool, OptType, const Tensor&)>(
-      "sy::mean.out");
-  op.call(self, dim, keepdim, dtype, out);
-  return out;
-}
-Tensor prod(const Tensor& self, OptType dtype) {
-  static const auto op = typed_op<Tensor(const Tensor&, OptType)>("sy::prod");
-  return op.call(self, dtype);
-}
-Tensor prod(const Tensor& self, int64_t dim, bool keepdim, OptType dtype) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, int64_t, bool, OptType)>("sy::prod.dim_int");
-  return op.call(self, dim, keepdim, dtype);
-}
-Tensor max(const Tensor& self) {
-  static const auto op = typed_op<Tensor(const Tensor&)>("sy::max");
-  return op.call(self);
-}
-Tensor min(const Tensor& self) {
-  static const auto op = typed_op<Tensor(const Tensor&)>("sy::min");
-  return op.call(self);
-}
-std::tuple<Tensor, Tensor> max(const Tensor& self, int64_t dim, bool keepdim) {
-  static const auto op =
-      typed_op<std::tuple<Tensor, Tensor>(const Tensor&, int64_t, bool)>("sy::max.dim");
-  return op.call(self, dim, keepdim);
-}
-std::tuple<Tensor, Tensor> min(const Tensor& self, int64_t dim, bool keepdim) {
-  static const auto op =
-      typed_op<std::tuple<Tensor, Tensor>(const Tensor&, int64_t, bool)>("sy::min.dim");
-  return op.call(self, dim, keepdim);
-}
-Tensor argmax(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, std::optional<int64_t>, bool)>("sy::argmax");
-  return op.call(self, dim, keepdim);
-}
-Tensor argmin(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, std::optional<int64_t>, bool)>("sy::argmin");
-  return op.call(self, dim, keepdim);
-}
-Tensor var(const Tensor& self, IntArrayRef dim, int64_t correction, bool keepdim) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, OptDims, int64_t, bool)>("sy::var.correction");
-  return op.call(self, dim.empty() ? OptDims() : OptDims(dim), correction, keepdim);
-}
-Tensor std(const Tensor& self, IntArrayRef dim, int64_t correction, bool keepdim) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, OptDims, int64_t, bool)>("sy::std.correction");
-  return op.call(self, dim.empty() ? OptDims() : OptDims(dim), correction, keepdim);
-}
-Tensor softmax(const Tensor& self, int64_t dim, OptType dtype) {
-  static const auto op = typed_op<Tensor(const Tensor&, int64_t, OptType)>("sy::softmax.int");
-  return op.call(self, dim, dtype);
-}
-Tensor log_softmax(const Tensor& self, int64_t dim, OptType dtype) {
-  static const auto op =
-      typed_op<Tensor(const Tensor&, int64_t, OptType)>("sy::log_softmax.int");
-  return op.call(self, dim, dtype);
-}
-
-Tensor Tensor::sum(OptType dtype) const { return sy::sum(*this, dtype); }
-Tensor Tensor::sum(IntArrayRef dim, bool keepdim, OptType dtype) const {
-  return sy::sum(*this, dim, keepdim, dtype);
-}
-Tensor Tensor::mean(OptType dtype) const { return sy::mean(*this, dtype); }
-Tensor Tensor::mean(IntArrayRef dim, bool keepdim, OptType dtype) const {
-  return sy::mean(*this, dim, keepdim, dtype);
-}
-Tensor Tensor::prod(OptType dtype) const { return sy::prod(*this, dtype); }
-Tensor Tensor::prod(int64_t dim, bool keepdim, OptType dtype) const {
-  return sy::prod(*this, dim, keepdim, dtype);
-}
-Tensor Tensor::max() const { return sy::max(*this); }
-std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
-  return sy::max(*this, dim, keepdim);
-}
-Tensor Tensor::min() const { return sy::min(*this); }
-std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
-  return sy::min(*this, dim, keepdim);
-}
-Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const {
-  return sy::argmax(*this, dim, keepdim);
-}
-Tensor Tensor::argmin(std::optional<int64_t> dim, bool keepdim) const {
-  return sy::argmin(*this, dim, keepdim);
-}
-Tensor Tensor::var(int64_t correction) const { return sy::var(*this, {}, correction, false); }
-Tensor Tensor::var(IntArrayRef dim, int64_t correction, bool keepdim) const {
-  return sy::var(*this, dim, correction, keepdim);
-}
-Tensor Tensor::std(int64_t correction) const { return sy::std(*this, {}, correction, false); }
-Tensor Tensor::std(IntArrayRef dim, int64_t correction, bool keepdim) const {
-  return sy::std(*this, dim, correction, keepdim);
-}
-Tensor Tensor::softmax(int64_t dim, OptType dtype) const { return sy::softmax(*this, dim, dtype); }
-Tensor Tensor::log_softmax(int64_t dim, OptType dtype) const {
-  return sy::log_softmax(*this, dim, dtype);
-}
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/reduction_ops_registrations.h"

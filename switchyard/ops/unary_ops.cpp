@@ -1,5 +1,7 @@
 // Elementwise unary ops. Each has a functional form, an in-place form (name_)
 // and an out= form (name.out), one kernel each registered at CPU and Meta.
+// The ops are declared in unary_ops.yaml (docs/op-table.md); their registrations,
+// generated from it, are included at the end of this file.
 #include <cmath>
 #include <numbers>
 
@@ -124,28 +126,28 @@ const Tensor& unary_into(std::string_view name, const Tensor& out, const Tensor&
   return out;
 }
 
-// The three kernels of unary op number I of kUnary.
-template <size_t I>
+// The spec of the unary op computing F.
+constexpr UnarySpec spec_of(Fn f) {
+  for (const UnarySpec& u : kUnary) {
+    if (u.fn == f) return u;
+  }
+  return kUnary[0];  // never reached: every Fn of kUnary is listed there
+}
+
+// The three kernels of the unary op computing F.
+template <Fn F>
 struct UnaryKernels {
-  static constexpr UnarySpec spec = kUnary[I];
+  static constexpr UnarySpec spec = spec_of(F);
   static Tensor functional(const Tensor& self) {
-    return unary_new<spec.fn>(spec.name, self, spec.kind, spec.bool_ok);
+    return unary_new<F>(spec.name, self, spec.kind, spec.bool_ok);
   }
   static const Tensor& inplace(const Tensor& self) {
-    return unary_into<spec.fn>(spec.name, self, self, spec.kind, spec.bool_ok, true);
+    return unary_into<F>(spec.name, self, self, spec.kind, spec.bool_ok, true);
   }
   static const Tensor& out(const Tensor& self, const Tensor& out) {
-    return unary_into<spec.fn>(spec.name, out, self, spec.kind, spec.bool_ok, false);
+    return unary_into<F>(spec.name, out, self, spec.kind, spec.bool_ok, false);
   }
 };
-
-template <size_t... I>
-void register_unary(Library& m, std::index_sequence<I...>) {
-  ((m.impl(kUnary[I].name, SY_FN(UnaryKernels<I>::functional)),
-    m.impl(fmt::format("{}_", kUnary[I].name), SY_FN(UnaryKernels<I>::inplace)),
-    m.impl(fmt::format("{}.out", kUnary[I].name), SY_FN(UnaryKernels<I>::out))),
-   ...);
-}
 
 Fn gelu_fn(std::string_view approximate) {
   SY_CHECK(approximate == "none" || approximate == "tanh", ValueError,
@@ -175,93 +177,7 @@ Tensor logical_not_k(const Tensor& self) {
   return unary_new<Fn::Not>("logical_not", self, ResultKind::Bool, true);
 }
 
-void register_kernels(Library& m) {
-  register_unary(m, std::make_index_sequence<std::size(kUnary)>{});
-  m.impl("gelu", SY_FN(gelu_k));
-  m.impl("gelu_", SY_FN(gelu_i));
-  m.impl("gelu.out", SY_FN(gelu_o));
-  m.impl("logical_not", SY_FN(logical_not_k));
-}
-
 }  // namespace
-
-SY_LIBRARY_FRAGMENT(sy, m) {
-  for (const UnarySpec& u : kUnary) {
-    m.def(fmt::format("{}(Tensor self) -> Tensor", u.name));
-    m.def(fmt::format("{}_(Tensor(a!) self) -> Tensor(a!)", u.name));
-    m.def(fmt::format("{}.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)", u.name));
-  }
-  m.def("gelu(Tensor self, *, str approximate='none') -> Tensor");
-  m.def("gelu_(Tensor(a!) self, *, str approximate='none') -> Tensor(a!)");
-  m.def("gelu.out(Tensor self, *, str approximate='none', Tensor(a!) out) -> Tensor(a!)");
-  m.def("logical_not(Tensor self) -> Tensor");
-}
-
-SY_LIBRARY_IMPL(sy, CPU, m) { register_kernels(m); }
-SY_LIBRARY_IMPL(sy, Meta, m) { register_kernels(m); }
-
-// ---- free functions and methods ------------------------------------------------------
-
-namespace {
-template <size_t I>
-Tensor call_unary(const Tensor& self) {
-  static const auto op =
-      detail::typed_op<Tensor(const Tensor&)>(fmt::format("sy::{}", kUnary[I].name));
-  return op.call(self);
-}
-template <size_t I>
-const Tensor& call_unary_(const Tensor& self) {
-  static const auto op =
-      detail::typed_op<Tensor(const Tensor&)>(fmt::format("sy::{}_", kUnary[I].name));
-  op.call(self);
-  return self;
-}
-}  // namespace
-
-Tensor neg(const Tensor& s) { return call_unary<0>(s); }
-Tensor abs(const Tensor& s) { return call_unary<1>(s); }
-Tensor exp(const Tensor& s) { return call_unary<2>(s); }
-Tensor log(const Tensor& s) { return call_unary<3>(s); }
-Tensor sqrt(const Tensor& s) { return call_unary<4>(s); }
-Tensor rsqrt(const Tensor& s) { return call_unary<5>(s); }
-Tensor sin(const Tensor& s) { return call_unary<6>(s); }
-Tensor cos(const Tensor& s) { return call_unary<7>(s); }
-Tensor tanh(const Tensor& s) { return call_unary<8>(s); }
-Tensor sigmoid(const Tensor& s) { return call_unary<9>(s); }
-Tensor relu(const Tensor& s) { return call_unary<10>(s); }
-Tensor gelu(const Tensor& s, std::string_view approximate) {
-  static const auto op = detail::typed_op<Tensor(const Tensor&, std::string_view)>("sy::gelu");
-  return op.call(s, approximate);
-}
-Tensor logical_not(const Tensor& s) {
-  static const auto op = detail::typed_op<Tensor(const Tensor&)>("sy::logical_not");
-  return op.call(s);
-}
-
-Tensor Tensor::neg() const { return sy::neg(*this); }
-const Tensor& Tensor::neg_() const { return call_unary_<0>(*this); }
-Tensor Tensor::abs() const { return sy::abs(*this); }
-const Tensor& Tensor::abs_() const { return call_unary_<1>(*this); }
-Tensor Tensor::exp() const { return sy::exp(*this); }
-const Tensor& Tensor::exp_() const { return call_unary_<2>(*this); }
-Tensor Tensor::log() const { return sy::log(*this); }
-const Tensor& Tensor::log_() const { return call_unary_<3>(*this); }
-Tensor Tensor::sqrt() const { return sy::sqrt(*this); }
-const Tensor& Tensor::sqrt_() const { return call_unary_<4>(*this); }
-Tensor Tensor::rsqrt() const { return sy::rsqrt(*this); }
-const Tensor& Tensor::rsqrt_() const { return call_unary_<5>(*this); }
-Tensor Tensor::sin() const { return sy::sin(*this); }
-const Tensor& Tensor::sin_() const { return call_unary_<6>(*this); }
-Tensor Tensor::cos() const { return sy::cos(*this); }
-const Tensor& Tensor::cos_() const { return call_unary_<7>(*this); }
-Tensor Tensor::tanh() const { return sy::tanh(*this); }
-const Tensor& Tensor::tanh_() const { return call_unary_<8>(*this); }
-Tensor Tensor::sigmoid() const { return sy::sigmoid(*this); }
-const Tensor& Tensor::sigmoid_() const { return call_unary_<9>(*this); }
-Tensor Tensor::relu() const { return sy::relu(*this); }
-const Tensor& Tensor::relu_() const { return call_unary_<10>(*this); }
-Tensor Tensor::gelu(std::string_view approximate) const { return sy::gelu(*this, approximate); }
-Tensor Tensor::logical_not() const { return sy::logical_not(*this); }
-Tensor operator-(const Tensor& a) { return neg(a); }
-
 }  // namespace sy
+
+#include "switchyard/ops/generated/unary_ops_registrations.h"

@@ -584,8 +584,29 @@ PyObject* m_overloads(PyObject* self, PyObject*) {
   });
 }
 
+// Docstrings of the built-in ops (the op table's, installed at import by
+// switchyard._tensor_methods): op name in namespace sy -> text.
+py::dict* op_docs = nullptr;
+
+PyObject* get_doc(PyObject* self, void*) {
+  const OpState& s = *reinterpret_cast<PyOp*>(self)->state;
+  if (op_docs != nullptr && s.ns == "sy") {
+    if (PyObject* doc = PyDict_GetItemString(op_docs->ptr(), s.name.c_str())) {
+      Py_INCREF(doc);
+      return doc;
+    }
+  }
+  const std::string text = "The op " + s.qualified() + " (see its overloads' schemas).";
+  return PyUnicode_FromString(text.c_str());
+}
+
 PyGetSetDef op_getset[] = {
     {"__name__", get_name, nullptr, nullptr, nullptr},
+    {"__doc__", get_doc, nullptr,
+     const_cast<char*>("All overloads of one op: calls pick the overload whose schema accepts "
+                       "the arguments; .default and .<overload> name one. The docstring of a "
+                       "built-in op is its op table entry."),
+     nullptr},
     {"_qualified_op_name", get_qualified, nullptr, "\"ns::name[.overload]\"", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
@@ -613,9 +634,7 @@ PyType_Slot packet_slots[] = {
     {Py_tp_getset, op_getset},
     {Py_tp_methods, packet_methods},
     {Py_tp_members, op_members},
-    {Py_tp_doc, const_cast<char*>("All overloads of one op: calls pick the overload whose "
-                                  "schema accepts the arguments; .default and .<overload> "
-                                  "name one.")},
+    // No Py_tp_doc: it would replace the __doc__ getter of op_getset in the type's dict.
     {0, nullptr},
 };
 PyType_Slot overload_slots[] = {
@@ -692,6 +711,13 @@ void init_ops(py::module_& m) {
                                   "::" + name + " is defined)");
       },
       py::arg("ns"), py::arg("name"), "The OpOverloadPacket of ns::name; AttributeError if none.");
+  m.def(
+      "_set_op_docs",
+      [](py::dict docs) {
+        if (op_docs == nullptr) op_docs = new py::dict();  // lives as long as the module
+        *op_docs = std::move(docs);
+      },
+      py::arg("docs"), "Sets the docstrings of the sy ops' packets: {op name: text}.");
   m.def(
       "_op_exists",
       [](const std::string& name) {

@@ -55,9 +55,9 @@ void init_trace(py::module_& m) {
       .def_property_readonly("warnings", &Graph::warnings,
                              "Notes made while tracing (tensors from outside became constants).")
       .def("check", &Graph::check, "Raises when the graph is not well formed.")
-      .def("eliminate_dead_code", &Graph::eliminate_dead_code,
+      .def("eliminate_dead_code", [](Graph& g) { return eliminate_dead_code(g); },
            "Removes nodes nothing uses that write nothing; returns how many.")
-      .def("fold_constants", &Graph::fold_constants,
+      .def("fold_constants", [](Graph& g) { return fold_constants(g); },
            "Runs nodes of constants once; returns how many were folded.");
 
   m.def(

@@ -119,149 +119,11 @@ class SY_API Tensor {
   std::string to_string() const;
 
   // ---- Ops as methods --------------------------------------------------------
-  // Each calls the free function of the same name in switchyard/ops/, which
-  // documents it; they are declared here and defined by the ops layer, so this
-  // header stays below the dispatcher. In-place methods end in '_' and return
-  // *this.
-
-  // Elementwise arithmetic with broadcasting and type promotion (ops/elementwise.h).
-  Tensor add(const Tensor& other, const Scalar& alpha = 1) const;
-  Tensor add(const Scalar& other, const Scalar& alpha = 1) const;
-  const Tensor& add_(const Tensor& other, const Scalar& alpha = 1) const;
-  const Tensor& add_(const Scalar& other, const Scalar& alpha = 1) const;
-  Tensor sub(const Tensor& other, const Scalar& alpha = 1) const;
-  Tensor sub(const Scalar& other, const Scalar& alpha = 1) const;
-  const Tensor& sub_(const Tensor& other, const Scalar& alpha = 1) const;
-  const Tensor& sub_(const Scalar& other, const Scalar& alpha = 1) const;
-  Tensor mul(const Tensor& other) const;
-  Tensor mul(const Scalar& other) const;
-  const Tensor& mul_(const Tensor& other) const;
-  const Tensor& mul_(const Scalar& other) const;
-  // True division; with rounding_mode "trunc" or "floor", rounded division.
-  Tensor div(const Tensor& other, std::optional<std::string_view> rounding_mode = {}) const;
-  Tensor div(const Scalar& other, std::optional<std::string_view> rounding_mode = {}) const;
-  const Tensor& div_(const Tensor& other, std::optional<std::string_view> rounding_mode = {}) const;
-  const Tensor& div_(const Scalar& other, std::optional<std::string_view> rounding_mode = {}) const;
-  Tensor floor_divide(const Tensor& other) const;
-  Tensor floor_divide(const Scalar& other) const;
-  Tensor remainder(const Tensor& other) const;
-  Tensor remainder(const Scalar& other) const;
-  const Tensor& remainder_(const Tensor& other) const;
-  const Tensor& remainder_(const Scalar& other) const;
-  Tensor pow(const Tensor& exponent) const;
-  Tensor pow(const Scalar& exponent) const;
-  const Tensor& pow_(const Tensor& exponent) const;
-  const Tensor& pow_(const Scalar& exponent) const;
-  Tensor maximum(const Tensor& other) const;
-  Tensor minimum(const Tensor& other) const;
-  Tensor clamp(const std::optional<Scalar>& min, const std::optional<Scalar>& max = {}) const;
-  const Tensor& clamp_(const std::optional<Scalar>& min,
-                       const std::optional<Scalar>& max = {}) const;
-  // Elements of *this where `condition` holds, of `other` elsewhere.
-  Tensor where(const Tensor& condition, const Tensor& other) const;
-
-  // Comparisons and logic: bool results (ops/elementwise.h).
-  Tensor eq(const Tensor& other) const;
-  Tensor eq(const Scalar& other) const;
-  Tensor ne(const Tensor& other) const;
-  Tensor ne(const Scalar& other) const;
-  Tensor lt(const Tensor& other) const;
-  Tensor lt(const Scalar& other) const;
-  Tensor le(const Tensor& other) const;
-  Tensor le(const Scalar& other) const;
-  Tensor gt(const Tensor& other) const;
-  Tensor gt(const Scalar& other) const;
-  Tensor ge(const Tensor& other) const;
-  Tensor ge(const Scalar& other) const;
-  Tensor logical_and(const Tensor& other) const;
-  Tensor logical_or(const Tensor& other) const;
-  Tensor logical_not() const;
-
-  // Unary math (ops/elementwise.h).
-  Tensor neg() const;
-  const Tensor& neg_() const;
-  Tensor abs() const;
-  const Tensor& abs_() const;
-  Tensor exp() const;
-  const Tensor& exp_() const;
-  Tensor log() const;
-  const Tensor& log_() const;
-  Tensor sqrt() const;
-  const Tensor& sqrt_() const;
-  Tensor rsqrt() const;
-  const Tensor& rsqrt_() const;
-  Tensor sin() const;
-  const Tensor& sin_() const;
-  Tensor cos() const;
-  const Tensor& cos_() const;
-  Tensor tanh() const;
-  const Tensor& tanh_() const;
-  Tensor sigmoid() const;
-  const Tensor& sigmoid_() const;
-  Tensor relu() const;
-  const Tensor& relu_() const;
-  // approximate: "none" (the erf form) or "tanh".
-  Tensor gelu(std::string_view approximate = "none") const;
-
-  const Tensor& fill_(const Scalar& value) const;
-  const Tensor& zero_() const;
-
-  // Reductions (ops/reduction.h). With no dims they reduce over every element.
-  Tensor sum(std::optional<ScalarType> dtype = {}) const;
-  Tensor sum(IntArrayRef dim, bool keepdim = false, std::optional<ScalarType> dtype = {}) const;
-  Tensor mean(std::optional<ScalarType> dtype = {}) const;
-  Tensor mean(IntArrayRef dim, bool keepdim = false, std::optional<ScalarType> dtype = {}) const;
-  Tensor prod(std::optional<ScalarType> dtype = {}) const;
-  Tensor prod(int64_t dim, bool keepdim = false, std::optional<ScalarType> dtype = {}) const;
-  Tensor max() const;
-  std::tuple<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;
-  Tensor min() const;
-  std::tuple<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;
-  Tensor argmax(std::optional<int64_t> dim = {}, bool keepdim = false) const;
-  Tensor argmin(std::optional<int64_t> dim = {}, bool keepdim = false) const;
-  // correction 1 is the unbiased (Bessel-corrected) estimate, 0 the population one.
-  Tensor var(int64_t correction = 1) const;
-  Tensor var(IntArrayRef dim, int64_t correction = 1, bool keepdim = false) const;
-  Tensor std(int64_t correction = 1) const;
-  Tensor std(IntArrayRef dim, int64_t correction = 1, bool keepdim = false) const;
-  Tensor softmax(int64_t dim, std::optional<ScalarType> dtype = {}) const;
-  Tensor log_softmax(int64_t dim, std::optional<ScalarType> dtype = {}) const;
-
-  // Linear algebra (ops/linalg.h).
-  Tensor mm(const Tensor& mat2) const;
-  Tensor bmm(const Tensor& mat2) const;
-  Tensor matmul(const Tensor& other) const;
-  Tensor dot(const Tensor& other) const;
-  Tensor addmm(const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1,
-               const Scalar& alpha = 1) const;
-
-  // Views and shape (ops/shape.h). Views share storage and never copy.
-  Tensor view(IntArrayRef size) const;
-  Tensor reshape(IntArrayRef shape) const;
-  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
-  Tensor transpose(int64_t dim0, int64_t dim1) const;
-  Tensor t() const;
-  Tensor permute(IntArrayRef dims) const;
-  Tensor select(int64_t dim, int64_t index) const;
-  Tensor slice(int64_t dim = 0, std::optional<int64_t> start = {},
-               std::optional<int64_t> end = {}, int64_t step = 1) const;
-  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
-  Tensor unsqueeze(int64_t dim) const;
-  Tensor squeeze() const;
-  Tensor squeeze(int64_t dim) const;
-  Tensor expand(IntArrayRef size) const;
-  Tensor contiguous() const;
-  Tensor clone() const;
-  const Tensor& copy_(const Tensor& src) const;
-  Tensor to(ScalarType dtype, bool copy = false) const;
-  Tensor to(Device device, std::optional<ScalarType> dtype = {}, bool copy = false) const;
-
-  // Joining and indexing (ops/indexing.h).
-  std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
-  std::vector<Tensor> split(IntArrayRef split_sizes, int64_t dim = 0) const;
-  std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
-  Tensor index_select(int64_t dim, const Tensor& index) const;
-  Tensor gather(int64_t dim, const Tensor& index) const;
+  // Generated from the op table (docs/op-table.md): each calls its op through the
+  // dispatcher, as the free function of the same name does (switchyard/ops/). They
+  // are declared here and defined by the ops layer, so this header stays below the
+  // dispatcher. In-place methods end in '_' and return *this.
+#include "switchyard/tensor/generated/tensor_methods.h"
 
  private:
   const TensorImpl& checked() const {
@@ -275,7 +137,8 @@ class SY_API Tensor {
 };
 
 // What a tensor factory makes: dtype (float32 unless set, or for full(), the
-// fill value's type), device (cpu), requires_grad.
+// fill value's type), device (cpu unless set; the *_like factories keep the
+// tensor's), requires_grad.
 class TensorOptions {
  public:
   constexpr TensorOptions() = default;
@@ -297,12 +160,14 @@ class TensorOptions {
   constexpr ScalarType dtype() const { return dtype_.value_or(kFloat32); }
   // The dtype if one was set.
   constexpr std::optional<ScalarType> dtype_opt() const { return dtype_; }
-  constexpr Device device() const { return device_; }
+  constexpr Device device() const { return device_.value_or(kCPU); }
+  // The device if one was set.
+  constexpr std::optional<Device> device_opt() const { return device_; }
   constexpr bool requires_grad() const { return requires_grad_; }
 
  private:
   std::optional<ScalarType> dtype_;
-  Device device_ = kCPU;
+  std::optional<Device> device_;
   bool requires_grad_ = false;
 };
 

@@ -4,12 +4,13 @@
 // graph's inputs and outputs. Nodes are kept in an order where every value is
 // defined before it is used.
 //
-// A Graph prints as text (to_string), checks itself (check), can be simplified
-// (eliminate_dead_code, fold_constants) and replayed on new inputs (run), each
-// node through the dispatcher with its op handle resolved when it was recorded.
+// This file holds the IR alone: building it, printing it (to_string) and
+// checking it (check). The passes that rewrite it are in passes.h, the runner
+// that replays it in graph_runner.h; Graph::run() is a shortcut to a runner the
+// graph keeps for its current version.
 //
-// Thread-safety: run() may be called from many threads at once; the passes and
-// the builders change the graph and must not run concurrently with anything.
+// Thread-safety: run() may be called from many threads at once; building and
+// the passes change the graph and must not run concurrently with anything.
 #pragma once
 
 #include <cstdint>
@@ -22,71 +23,9 @@
 #include "switchyard/dispatch/dispatcher.h"
 #include "switchyard/tensor/ivalue.h"
 #include "switchyard/tensor/tensor.h"
+#include "switchyard/trace/graph_arena.h"
 
 namespace sy {
-
-namespace detail {
-// Stable storage for a graph's objects, allocated in blocks of at least 128, so
-// recording a node rarely allocates; everything is freed with the arena.
-template <typename T>
-class GraphArena {
- public:
-  GraphArena() = default;
-  GraphArena(GraphArena&& o) noexcept : blocks_(std::move(o.blocks_)) { o.blocks_.clear(); }
-  GraphArena& operator=(GraphArena&& o) noexcept {
-    if (this != &o) {
-      release();
-      blocks_ = std::move(o.blocks_);
-      o.blocks_.clear();
-    }
-    return *this;
-  }
-  ~GraphArena() { release(); }
-
-  // n objects, contiguous, each made from `args`.
-  template <typename... A>
-  T* make_n(size_t n, const A&... args) {
-    if (blocks_.empty() || blocks_.back().cap - blocks_.back().used < n) {
-      const size_t cap = n > kBlock ? n : kBlock;
-      blocks_.push_back({std::allocator<T>().allocate(cap), cap, 0});
-    }
-    Block& b = blocks_.back();
-    T* first = b.data + b.used;
-    for (size_t i = 0; i < n; ++i) {
-      new (first + i) T(args...);
-      ++b.used;
-    }
-    return first;
-  }
-
- private:
-  static constexpr size_t kBlock = 128;
-  struct Block {
-    T* data;
-    size_t cap;
-    size_t used;
-  };
-  void release() {
-    for (Block& b : blocks_) {
-      for (size_t i = 0; i < b.used; ++i) b.data[i].~T();
-      std::allocator<T>().deallocate(b.data, b.cap);
-    }
-    blocks_.clear();
-  }
-  std::vector<Block> blocks_;
-};
-
-// A view of n objects in a GraphArena, iterable like a vector.
-template <typename T>
-struct ArenaSpan {
-  T* data = nullptr;
-  size_t n = 0;
-  T* begin() const { return data; }
-  T* end() const { return data + n; }
-  size_t size() const { return n; }
-  T& operator[](size_t i) const { return data[i]; }
-};
-}  // namespace detail
 
 class Node;
 
@@ -107,6 +46,8 @@ class SY_API Value {
   Device device() const { return device_; }
   // The constant's value (Constant values only).
   const IValue& constant() const { return constant_; }
+  // The type name of a non-tensor value ("int", "float", ...).
+  const std::string& non_tensor_type() const { return non_tensor_type_; }
   // "float32[2, 3]", "int".
   std::string type_string() const;
 
@@ -148,6 +89,8 @@ class SY_API Node {
   explicit Node(OperatorHandle op) : op_(std::move(op)) {}
   const OperatorHandle& op() const { return op_; }
   const FunctionSchema& schema() const { return *schema_; }
+  // The schema the node was recorded with, shared.
+  const std::shared_ptr<const FunctionSchema>& schema_ptr() const { return schema_; }
   ArrayRef<NodeArg> args() const { return {args_.data, args_.n}; }
   ArrayRef<NodeOutput> outputs() const { return {outputs_.data, outputs_.n}; }
   // Whether the op writes any argument (an alias annotation with '!').
@@ -161,6 +104,28 @@ class SY_API Node {
   detail::ArenaSpan<NodeOutput> outputs_;
 };
 
+class GraphRunner;
+
+// The type of a value, as a graph stores it: a tensor's dtype, sizes and
+// device, or the name of a non-tensor type ("int", "float", ...).
+struct SY_API ValueType {
+  bool is_tensor = true;
+  ScalarType dtype = kFloat32;
+  DimVector sizes;
+  Device device = kCPU;
+  std::string non_tensor;
+
+  static ValueType of(const Tensor& t);
+  // The type of an op's result (a tensor or a non-tensor value).
+  static ValueType of(const IValue& v);
+};
+
+// The types of one return of a node: one value, or a list (a Tensor[] return).
+struct OutputType {
+  bool is_list = false;
+  std::vector<ValueType> values;
+};
+
 class SY_API Graph {
  public:
   Graph();
@@ -171,14 +136,23 @@ class SY_API Graph {
   const std::vector<Value*>& inputs() const { return inputs_; }
   const std::vector<Value*>& outputs() const { return outputs_; }
   // Nodes in execution order.
-  std::vector<const Node*> nodes() const;
+  const std::vector<Node*>& nodes() const { return nodes_; }
   size_t num_nodes() const { return nodes_.size(); }
+  // Every value the graph uses (inputs, constants, node outputs), in the
+  // order they were made.
+  const std::vector<Value*>& values() const { return values_; }
+  // One more than the largest value id: ids index arrays of this size.
+  int64_t id_bound() const { return next_id_; }
   // Notes made while tracing (tensors from outside that became constants).
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // Changes whenever the graph does; a runner is built for one version.
+  uint64_t version() const { return version_; }
 
-  // ---- building (the tracer's; also usable by hand) --------------------------------
+  // ---- building (the tracer's and the loader's; also usable by hand) ----------------
   // A new graph input shaped like `example`.
   Value* add_input(const Tensor& example);
+  // A new graph input of type `type` (a tensor type).
+  Value* add_input(const ValueType& type);
   // A constant value holding `t` (a tensor that came from outside the trace).
   Value* add_constant(const Tensor& t);
   // Appends a node calling `op` (whose schema is `schema`) with `args`; its
@@ -187,6 +161,9 @@ class SY_API Graph {
   // Moves the args out of `args`.
   Node* add_node(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
                  std::vector<NodeArg>& args, ArrayRef<IValue> results);
+  // The same, with the outputs' types given instead of example results.
+  Node* add_node(const OperatorHandle& op, std::shared_ptr<const FunctionSchema> schema,
+                 std::vector<NodeArg>& args, const std::vector<OutputType>& outputs);
   void add_output(Value* v);
   void add_warning(std::string w);
 
@@ -197,31 +174,31 @@ class SY_API Graph {
   //     return (%2)
   std::string to_string() const;
   // Throws sy::ValueError, naming the node, when a value is used before it is
-  // defined or not in this graph, an op is no longer registered, a node's
+  // defined or not in this graph, an op is no longer registered or was
+  // redefined with another schema since the node was recorded, a node's
   // arguments do not match its schema, or an output is missing.
   void check() const;
 
-  // ---- passes -------------------------------------------------------------------------
-  // Removes nodes whose outputs nothing uses and that write no argument;
-  // returns how many it removed.
-  size_t eliminate_dead_code();
-  // Runs nodes whose arguments are all constants (and whose results are
-  // neither written later, viewed, nor graph outputs, and whose op is not
-  // random) once, and replaces their outputs by constants; returns how many
-  // nodes it folded.
-  size_t fold_constants();
+  // ---- editing (what the passes in passes.h use) ------------------------------------
+  // Replaces the node list by `kept`, a subsequence of nodes() in the same order.
+  void keep_nodes(std::vector<Node*> kept);
+  // Makes `v` a constant holding `value` (it no longer has a producer).
+  void make_constant(Value* v, IValue value);
+  // Forgets values that no node, input or output refers to any more.
+  void drop_unused_values();
 
-  // ---- replay -------------------------------------------------------------------------
-  // Runs the graph on `inputs` through the dispatcher. The inputs must match
-  // the graph's in count, dtype and rank (a sy::ValueError or TypeError names
-  // the first that does not); a graph that fails check() cannot run.
+  // ---- replay -----------------------------------------------------------------------
+  // Runs the graph on `inputs` with a runner (graph_runner.h) built for the
+  // graph's current version. The inputs must match the graph's in count, dtype
+  // and rank (a sy::ValueError or TypeError names the first that does not); a
+  // graph that fails check() cannot run.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;
 
  private:
-  struct Plan;
-  std::shared_ptr<const Plan> plan() const;
+  std::shared_ptr<const GraphRunner> runner() const;
   void changed();
   Value* new_value(Value::Kind kind);
+  static void set_type(Value* v, const ValueType& t);
   static void set_type(Value* v, const Tensor& t);
 
   // Values and nodes live in arenas; values_ and nodes_ list the live ones,
@@ -236,10 +213,10 @@ class SY_API Graph {
   std::vector<Value*> outputs_;
   std::vector<std::string> warnings_;
   int64_t next_id_ = 0;
-  uint64_t version_ = 0;  // bumped by every change; the plan is rebuilt when it moves
-  mutable uint64_t plan_version_ = 0;
-  mutable std::unique_ptr<std::mutex> plan_mu_;
-  mutable std::shared_ptr<const Plan> plan_;
+  uint64_t version_ = 0;  // bumped by every change; the runner is rebuilt when it moves
+  mutable uint64_t runner_version_ = 0;
+  mutable std::unique_ptr<std::mutex> runner_mu_;
+  mutable std::shared_ptr<const GraphRunner> runner_;
 };
 
 }  // namespace sy

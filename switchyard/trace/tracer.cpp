@@ -85,6 +85,15 @@ void trace_op(const OperatorHandle& op, DispatchKeySet keys, Stack* stack) {
 
 SY_LIBRARY_IMPL(_, Tracer, m) { m.fallback(CppFunction::boxed(trace_op)); }
 
+// Another handle on t's memory, with t's geometry: what an eager call sees as
+// the same data, which the tracer sees as a different tensor.
+Tensor alias_of(const Tensor& t) {
+  auto impl = IntrusivePtr<TensorImpl>::make(t.impl()->storage(), t.dtype(), t.sizes(),
+                                             t.strides(), t.storage_offset());
+  impl->set_requires_grad(t.requires_grad());
+  return Tensor(std::move(impl));
+}
+
 }  // namespace
 
 // ---- TracingState -------------------------------------------------------------------------
@@ -195,12 +204,23 @@ bool is_tracing() { return tracer::is_dispatch_enabled() && current_state() != n
 Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
             const std::vector<Tensor>& example_inputs) {
   auto state = std::make_shared<TracingState>();
+  // Each example input is its own graph input, also when the caller passed one
+  // tensor twice: a repeat is handed to fn as another handle on the same
+  // memory (an alias), so fn computes what it would eagerly, and each position
+  // maps to its own value.
+  std::vector<Tensor> inputs = example_inputs;
   {
     TracingState::Lock lock(*state);
-    for (size_t i = 0; i < example_inputs.size(); ++i) {
-      SY_CHECK(example_inputs[i].defined(), ValueError,
-               "trace: example input {} is an undefined tensor", i);
-      state->set_value(example_inputs[i], state->graph().add_input(example_inputs[i]));
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      SY_CHECK(inputs[i].defined(), ValueError, "trace: example input {} is an undefined tensor",
+               i);
+      for (size_t j = 0; j < i; ++j) {
+        if (inputs[j].impl() == example_inputs[i].impl()) {
+          inputs[i] = alias_of(example_inputs[i]);
+          break;
+        }
+      }
+      state->set_value(inputs[i], state->graph().add_input(inputs[i]));
     }
   }
 
@@ -219,7 +239,7 @@ Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>
   set_tracing_state(state);
   tracer::set_dispatch_enabled(true);
 
-  std::vector<Tensor> outputs = fn(example_inputs);
+  std::vector<Tensor> outputs = fn(inputs);
   return state->finish(outputs);
 }
 

@@ -52,3 +52,27 @@ def test_multiple_outputs_come_back_as_a_tuple():
     s, p = g(sy.full([2], 3.0), sy.full([2], 4.0))
     assert s.tolist() == [7.0, 7.0]
     assert p.tolist() == [12.0, 12.0]
+
+
+def test_same_tensor_passed_twice_is_two_graph_inputs():
+    t = sy.ones(3)
+    g = sy.trace(lambda x, y: x + y, (t, t))
+    assert "%0 : float32[3]" in str(g) and "%1 : float32[3]" in str(g)
+    assert g(sy.ones(3), sy.zeros(3)).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_check_and_replay_name_an_op_redefined_with_other_returns():
+    from switchyard.library import Library
+
+    with Library("trace_redef_py", "DEF") as lib:
+        lib.define("f(Tensor x) -> Tensor")
+        lib.impl("f", lambda x: x + x, "CPU")
+        g = sy.trace(lambda x: sy.ops.trace_redef_py.f(x) + x, sy.ones(2))
+        assert g(sy.ones(2)).tolist() == [3.0, 3.0]
+    with Library("trace_redef_py", "DEF") as lib:
+        lib.define("f(Tensor x) -> int")
+        lib.impl("f", lambda x: 7, "CPU")
+        with pytest.raises(ValueError, match="node 0 calls trace_redef_py::f, which was redefined"):
+            g.check()
+        with pytest.raises(ValueError, match="node 0 calls trace_redef_py::f, which was redefined"):
+            g(sy.ones(2))

@@ -143,6 +143,36 @@ TEST(Trace, InPlaceOnAnInputMutatesItOnReplayAsEagerDoes) {
   EXPECT_TRUE(out[0].is_same(a)) << "the output is the mutated input itself";
 }
 
+TEST(Trace, SameTensorPassedTwiceGivesTwoGraphInputs) {
+  auto fn = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{add(in[0], in[1])}; };
+  const Tensor t = ones({3});
+  Graph g = trace(fn, {t, t});
+  EXPECT_EQ(g.to_string(),
+            "graph(%0 : float32[3],\n"
+            "      %1 : float32[3]):\n"
+            "  %2 : float32[3] = sy::add(%0, %1, alpha=1)\n"
+            "  return (%2)\n");
+  const Tensor out = g.run({ones({3}), zeros({3})})[0];
+  for (int64_t i = 0; i < 3; ++i) EXPECT_EQ(out.data_ptr<float>()[i], 1.0f) << "element " << i;
+}
+
+TEST(Trace, SameTensorPassedTwiceSharesItsMemoryWhileTracing) {
+  // The traced function sees what eager code sees: writing one argument
+  // changes the other, since both are the caller's one tensor.
+  float seen = 0;
+  auto fn = [&](const std::vector<Tensor>& in) {
+    in[0].add_(in[0]);
+    seen = in[1].data_ptr<float>()[0];
+    return std::vector<Tensor>{in[1]};
+  };
+  const Tensor t = ones({2});
+  Graph g = trace(fn, {t, t});
+  EXPECT_EQ(seen, 2.0f);
+  EXPECT_EQ(t.data_ptr<float>()[0], 2.0f);
+  EXPECT_EQ(g.inputs().size(), 2u);
+  EXPECT_EQ(g.outputs()[0], g.inputs()[1]);
+}
+
 // ---- switches ---------------------------------------------------------------------------
 
 struct SwitchCase {

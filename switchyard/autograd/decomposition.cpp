@@ -17,18 +17,21 @@ DecompositionInterface* get_decomposition_impl() { return g_impl.load(std::memor
 
 namespace detail {
 
-void run_decomposition_for_forward_ad(const OperatorHandle& op, Stack& stack) {
+void run_decomposition_for_autograd(const OperatorHandle& op, Stack& stack, bool for_forward) {
+  const char* why = for_forward
+                        ? "an input carries a forward-mode tangent, but the op has no forward "
+                          "formula"
+                        : "an input requires grad or carries a tangent, and the op is "
+                          "differentiated through its decomposition";
   DecompositionInterface* impl = get_decomposition_impl();
   SY_CHECK(impl != nullptr, DispatchError,
-           "{}: an input carries a forward-mode tangent, but the op has no forward formula, and "
-           "no decomposition library is loaded to decompose it (the decomposition interface is "
-           "unset), so neither a forward formula nor a decomposition exists for it",
-           op.name());
+           "{}: {}, and no decomposition library is loaded to decompose it (the decomposition "
+           "interface is unset), so neither a forward formula nor a decomposition exists for it",
+           op.name(), why);
   SY_CHECK(impl->has_decomposition(op.schema()), DispatchError,
-           "{}: an input carries a forward-mode tangent, but the op has neither a forward formula "
-           "(in the op table) nor a decomposition (in the decomposition registry); add one of them "
-           "to differentiate it in forward mode",
-           op.name());
+           "{}: {}, and it has neither a forward formula (in the op table) nor a decomposition "
+           "(in the decomposition registry); add one of them to differentiate it",
+           op.name(), why);
   impl->run_decomposition(op, &stack);
 }
 

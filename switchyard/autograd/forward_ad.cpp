@@ -235,11 +235,19 @@ Tensor fw_grad(const Tensor& t, uint64_t level) {
   return meta->forward_grad->get(level);
 }
 
-void set_fw_grad(const Tensor& t, uint64_t level, const Tensor& tangent, const char* op) {
-  if (!tangent.defined()) return;
-  SY_CHECK(tangent.sizes() == t.sizes(), AutogradError,
-           "{}: the forward formula gave a tangent of shape {} for a result of shape {}", op,
-           to_string(tangent.sizes()), to_string(t.sizes()));
+void set_fw_grad(const Tensor& t, uint64_t level, const Tensor& tangent_in, const char* op) {
+  if (!tangent_in.defined()) return;
+  Tensor tangent = tangent_in;
+  if (tangent.sizes() != t.sizes()) {
+    // A formula over broadcast operands may give a tangent that broadcasts to the result.
+    try {
+      tangent = tangent.expand(t.sizes());
+    } catch (const Error&) {
+      SY_THROW(AutogradError,
+               "{}: the forward formula gave a tangent of shape {} for a result of shape {}", op,
+               to_string(tangent_in.sizes()), to_string(t.sizes()));
+    }
+  }
   AutogradMeta& meta = impl::materialize_autograd_meta(t);
   if (!meta.forward_grad) meta.forward_grad = std::make_shared<ForwardGrad>();
   if (!meta.forward_grad->get(level).defined()) {

@@ -122,22 +122,27 @@ bool gradcheck(const GradcheckFunction& fn, const std::vector<Tensor>& inputs,
              s.wrt[k], to_string(x.dtype()));
     for (int64_t j = 0; j < x.numel(); ++j) {
       const double orig = get(x, j);
-      std::vector<Tensor> plus, minus;
+      // Read each result right away: it may be a view of the input we perturb.
+      auto eval = [&](double v) {
+        set(x, j, v);
+        const std::vector<Tensor> outs = fn(inputs);
+        std::vector<std::vector<double>> vals;
+        for (size_t o : s.outputs) vals.push_back(values(outs[o]));
+        return vals;
+      };
+      std::vector<std::vector<double>> plus, minus;
       try {
-        set(x, j, orig + opt.eps);
-        plus = fn(inputs);
-        set(x, j, orig - opt.eps);
-        minus = fn(inputs);
+        plus = eval(orig + opt.eps);
+        minus = eval(orig - opt.eps);
       } catch (...) {
         set(x, j, orig);
         throw;
       }
       set(x, j, orig);
       for (size_t oi = 0; oi < s.outputs.size(); ++oi) {
-        const std::vector<double> p = values(plus[s.outputs[oi]]);
-        const std::vector<double> m = values(minus[s.outputs[oi]]);
-        for (size_t r = 0; r < p.size(); ++r) {
-          numerical[oi][k].at(static_cast<int64_t>(r), j) = (p[r] - m[r]) / (2 * opt.eps);
+        for (size_t r = 0; r < plus[oi].size(); ++r) {
+          numerical[oi][k].at(static_cast<int64_t>(r), j) =
+              (plus[oi][r] - minus[oi][r]) / (2 * opt.eps);
         }
       }
     }

@@ -19,6 +19,14 @@ void throw_not_differentiable(std::string_view op, std::string_view what, std::s
            what, reason);
 }
 
+void throw_out_not_differentiable(std::string_view op) {
+  SY_THROW(AutogradError,
+           "{}: ops with out= arguments do not support automatic differentiation, but an "
+           "argument requires grad or carries a tangent; call the op without out=, or under "
+           "no_grad()",
+           op);
+}
+
 Tensor tangent_or_zeros(const Tensor& t, uint64_t level) {
   Tensor tangent = fw_grad(t, level);
   if (tangent.defined()) return tangent;

@@ -103,12 +103,27 @@ SY_ALWAYS_INLINE bool any_has_forward_grad(const A&... args) {
   return any;
 }
 
-// A new node of type N with one edge per tensor argument (list arguments
-// contribute one edge per element), each to that tensor's history.
+// Adds to `node` the edges of one argument: one for a tensor (none when it
+// needs no gradient), one for an optional tensor (absent or not), one per
+// element of a list.
+template <typename A>
+void add_edges(Node& node, const A& a) {
+  using D = std::remove_cvref_t<A>;
+  if constexpr (std::is_same_v<D, Tensor>) {
+    node.add_next_edge(impl::gradient_edge(a));
+  } else if constexpr (std::is_same_v<D, std::optional<Tensor>>) {
+    node.add_next_edge(a ? impl::gradient_edge(*a) : Edge());
+  } else if constexpr (std::is_same_v<D, ArrayRef<Tensor>> ||
+                       std::is_same_v<D, std::vector<Tensor>>) {
+    for (const Tensor& t : a) node.add_next_edge(impl::gradient_edge(t));
+  }
+}
+
+// A new node of type N with the edges of each tensor argument, in order.
 template <typename N, typename... A>
 std::shared_ptr<N> make_node(const A&... args) {
   auto node = std::make_shared<N>();
-  for_each_tensor([&](const Tensor& t) { node->add_next_edge(impl::gradient_edge(t)); }, args...);
+  (add_edges(*node, args), ...);
   return node;
 }
 
@@ -125,6 +140,8 @@ inline void set_history(ArrayRef<Tensor> outs, const std::shared_ptr<Node>& node
 // one (`what`: "backward" or "forward-mode AD").
 [[noreturn]] SY_API void throw_not_differentiable(std::string_view op, std::string_view what,
                                                   std::string_view reason);
+// The error of an out= op called with inputs that require grad or carry tangents.
+[[noreturn]] SY_API void throw_out_not_differentiable(std::string_view op);
 
 // ---- forward mode ---------------------------------------------------------------------------
 
@@ -145,19 +162,29 @@ void for_each_forward_level(F&& fn, const A&... args) {
 // The tangent of `t` at `level`, or zeros like t when it has none.
 SY_API Tensor tangent_or_zeros(const Tensor& t, uint64_t level);
 
-// Runs op `op` by its decomposition (because an input carries a tangent and
-// the op has no forward formula): boxes `stack`, calls the registered
-// decomposition, leaves the results on `stack`. Throws naming the op when no
-// decomposition is registered.
-SY_API void run_decomposition_for_forward_ad(const OperatorHandle& op, Stack& stack);
+// Runs op `op` by its decomposition, on the arguments on `stack`, leaving the
+// results there: for forward mode (an input carries a tangent and the op has
+// no forward formula) or, `for_forward` false, for both modes (an op whose only
+// derivative is its decomposition). Throws naming the op when the interface is
+// unset or the op has no decomposition.
+SY_API void run_decomposition_for_autograd(const OperatorHandle& op, Stack& stack,
+                                           bool for_forward);
 
 // The same for a typed call: boxes `args`, runs the decomposition, unboxes R.
 template <typename R, typename... A>
-R decompose_for_forward_ad(const OperatorHandle& op, const A&... args) {
+R decompose_boxed(const OperatorHandle& op, bool for_forward, const A&... args) {
   Stack stack;
   (stack.push_back(sy::detail::ArgTraits<sy::detail::canonical_arg_t<A>>::box(args)), ...);
-  run_decomposition_for_forward_ad(op, stack);
+  run_decomposition_for_autograd(op, stack, for_forward);
   return sy::detail::pop_results<R>(stack, op.name());
+}
+template <typename R, typename... A>
+R decompose_for_forward_ad(const OperatorHandle& op, const A&... args) {
+  return decompose_boxed<R>(op, true, args...);
+}
+template <typename R, typename... A>
+R decompose_for_autograd(const OperatorHandle& op, const A&... args) {
+  return decompose_boxed<R>(op, false, args...);
 }
 
 }  // namespace sy::autograd::detail

@@ -1,0 +1,283 @@
+#include "switchyard/autograd/formulas.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "switchyard/ops/ops.h"
+
+namespace sy::autograd::formulas {
+namespace {
+
+int64_t wrap(int64_t d, int64_t ndim) {
+  const int64_t n = ndim == 0 ? 1 : ndim;
+  return d < 0 ? d + n : d;
+}
+
+TensorOptions like(const Tensor& t) { return TensorOptions().dtype(t.dtype()).device(t.device()); }
+
+Tensor zeros_of(IntArrayRef sizes, const Tensor& like_t) { return sy::zeros(sizes, like(like_t)); }
+
+// The reduced dims, counted from the front; every dim when none are given.
+std::vector<int64_t> reduced_dims(IntArrayRef sizes, std::optional<IntArrayRef> dims) {
+  const auto n = static_cast<int64_t>(sizes.size());
+  std::vector<int64_t> out;
+  if (!dims || dims->empty()) {
+    for (int64_t d = 0; d < n; ++d) out.push_back(d);
+    return out;
+  }
+  for (int64_t d : *dims) out.push_back(wrap(d, n));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// Zeros of `sizes` with `size` along `dim` (for padding by cat).
+Tensor zeros_along(IntArrayRef sizes, int64_t dim, int64_t size, const Tensor& like_t) {
+  DimVector s(sizes);
+  s[static_cast<size_t>(dim)] = size;
+  return zeros_of(s, like_t);
+}
+
+// `grad` placed at [start, start + grad.size(dim)) along dim of zeros with `total` there.
+Tensor pad_along(const Tensor& grad, int64_t dim, int64_t start, int64_t total) {
+  const int64_t len = grad.size(dim);
+  std::vector<Tensor> parts;
+  if (start > 0) parts.push_back(zeros_along(grad.sizes(), dim, start, grad));
+  parts.push_back(grad);
+  if (total - start - len > 0) parts.push_back(zeros_along(grad.sizes(), dim, total - start - len, grad));
+  return parts.size() == 1 ? grad : sy::cat(parts, dim);
+}
+
+// One-hot rows: onehot[..., i, j] = (index[..., i] == j) for j < n, in `dtype`.
+Tensor one_hot(const Tensor& index, int64_t n, const Tensor& like_t) {
+  const Tensor classes = sy::arange(n, TensorOptions().dtype(kInt64).device(index.device()));
+  return index.unsqueeze(-1).eq(classes).to(like_t.dtype());
+}
+
+}  // namespace
+
+Tensor maybe_multiply(const Tensor& t, const Scalar& s) {
+  const bool one = s.is_bool() ? s.to<bool>() : s.to<double>() == 1.0;
+  return one ? t : t * s;
+}
+
+Tensor sgn(const Tensor& t) { return t.gt(0).to(t.dtype()) - t.lt(0).to(t.dtype()); }
+
+Tensor unsqueeze_reduced(const Tensor& grad, IntArrayRef sizes, std::optional<IntArrayRef> dims,
+                         bool keepdim) {
+  if (keepdim || sizes.empty()) return grad;
+  Tensor g = grad;
+  for (int64_t d : reduced_dims(sizes, dims)) g = g.unsqueeze(d);
+  return g;
+}
+
+int64_t reduced_count(IntArrayRef sizes, std::optional<IntArrayRef> dims) {
+  int64_t n = 1;
+  for (int64_t d : reduced_dims(sizes, dims)) n *= sizes[static_cast<size_t>(d)];
+  return n;
+}
+
+Tensor select_backward(const Tensor& grad, IntArrayRef sizes, int64_t dim, int64_t index) {
+  if (sizes.empty()) return grad;
+  const int64_t d = wrap(dim, static_cast<int64_t>(sizes.size()));
+  const int64_t size = sizes[static_cast<size_t>(d)];
+  const int64_t i = index < 0 ? index + size : index;
+  return pad_along(grad.unsqueeze(d), d, i, size);
+}
+
+Tensor slice_backward(const Tensor& grad, IntArrayRef sizes, int64_t dim,
+                      std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) {
+  const int64_t d = wrap(dim, static_cast<int64_t>(sizes.size()));
+  const int64_t size = sizes[static_cast<size_t>(d)];
+  int64_t s = start.value_or(0);
+  if (s < 0) s += size;
+  s = std::clamp<int64_t>(s, 0, size);
+  const int64_t len = grad.size(d);
+  if (len == 0) return zeros_of(sizes, grad);
+  Tensor spread = grad;
+  if (step > 1) {
+    // Interleave step - 1 zeros after each element, then drop the trailing ones.
+    Tensor g = grad.unsqueeze(d + 1);
+    const Tensor z = zeros_along(g.sizes(), d + 1, step - 1, grad);
+    DimVector merged(grad.sizes());
+    merged[static_cast<size_t>(d)] = len * step;
+    spread = sy::cat({g, z}, d + 1).reshape(merged).narrow(d, 0, (len - 1) * step + 1);
+  }
+  return pad_along(spread, d, s, size);
+}
+
+std::vector<int64_t> inverse_permutation(IntArrayRef dims) {
+  std::vector<int64_t> inv(dims.size());
+  for (size_t i = 0; i < dims.size(); ++i) {
+    inv[static_cast<size_t>(wrap(dims[i], static_cast<int64_t>(dims.size())))] =
+        static_cast<int64_t>(i);
+  }
+  return inv;
+}
+
+Tensor unsqueeze_to(const Tensor& grad, IntArrayRef sizes) { return grad.reshape(sizes); }
+
+Tensor index_select_backward(const Tensor& grad, IntArrayRef sizes, int64_t dim,
+                             const Tensor& index) {
+  if (sizes.empty()) return grad.reshape(sizes);
+  const auto ndim = static_cast<int64_t>(sizes.size());
+  const int64_t d = wrap(dim, ndim);
+  const int64_t n = sizes[static_cast<size_t>(d)];
+  const Tensor idx = index.reshape({-1});
+  // grad with dim last, as rows of k = index.numel() entries, times the [k, n] one-hot.
+  const Tensor g = grad.transpose(d, ndim - 1);
+  DimVector out_sizes(g.sizes());
+  out_sizes[static_cast<size_t>(ndim - 1)] = n;
+  const Tensor rows = g.reshape({-1, idx.numel()}).mm(one_hot(idx, n, grad));
+  return rows.reshape(out_sizes).transpose(d, ndim - 1);
+}
+
+Tensor gather_backward(const Tensor& grad, IntArrayRef sizes, int64_t dim, const Tensor& index) {
+  if (sizes.empty()) return grad.reshape(sizes);
+  const auto ndim = static_cast<int64_t>(sizes.size());
+  const int64_t d = wrap(dim, ndim);
+  const int64_t n = sizes[static_cast<size_t>(d)];
+  // grad and index with dim last: r[..., j] = sum_i grad[..., i] * (index[..., i] == j).
+  const Tensor g = grad.transpose(d, ndim - 1);
+  const Tensor idx = index.transpose(d, ndim - 1);
+  Tensor r = (g.unsqueeze(-1) * one_hot(idx, n, grad)).sum(std::vector<int64_t>{ndim - 1});
+  r = r.transpose(d, ndim - 1);
+  // index may be smaller than self in the other dims: pad with zeros.
+  for (int64_t k = 0; k < ndim; ++k) {
+    if (k != d && r.size(k) < sizes[static_cast<size_t>(k)]) {
+      r = pad_along(r, k, 0, sizes[static_cast<size_t>(k)]);
+    }
+  }
+  return r;
+}
+
+Tensor value_selecting_reduction_backward(const Tensor& grad, int64_t dim, const Tensor& indices,
+                                          IntArrayRef sizes, bool keepdim) {
+  if (sizes.empty()) return grad.reshape(sizes);
+  const int64_t d = wrap(dim, static_cast<int64_t>(sizes.size()));
+  const Tensor g = keepdim ? grad : grad.unsqueeze(d);
+  const Tensor idx = keepdim ? indices : indices.unsqueeze(d);
+  return gather_backward(g, sizes, d, idx);
+}
+
+Tensor gather_values(const Tensor& t, int64_t dim, const Tensor& indices, bool keepdim) {
+  if (t.dim() == 0) return t;
+  const int64_t d = wrap(dim, t.dim());
+  const Tensor v = t.gather(d, keepdim ? indices : indices.unsqueeze(d));
+  return keepdim ? v : v.squeeze(d);
+}
+
+Tensor evenly_distribute_backward(const Tensor& grad, const Tensor& self, const Tensor& result) {
+  const Tensor mask = self.eq(result).to(grad.dtype());
+  return mask * (grad / mask.sum());
+}
+
+Tensor prod_partials_dim(const Tensor& self, const Tensor& result, int64_t dim, bool keepdim) {
+  const int64_t d = wrap(dim, self.dim());
+  const Tensor r = keepdim || self.dim() == 0 ? result : result.unsqueeze(d);
+  const Tensor zero = self.eq(0);
+  // Non-zero elements: the product of the others is result / self (0 when the
+  // slice has a zero). Zero elements: the product of the others when it is the
+  // slice's only zero, else 0.
+  const Tensor safe = sy::where(zero, sy::ones_like(self), self);
+  const Tensor others_nonzero = self.dim() == 0 ? sy::ones_like(self) : safe.prod(d, true);
+  const Tensor one_zero = self.dim() == 0 ? sy::ones_like(zero) : zero.sum(std::vector<int64_t>{d}, true).eq(1);
+  const Tensor at_zero = sy::where(one_zero, others_nonzero, sy::zeros_like(others_nonzero));
+  return sy::where(zero, at_zero.expand(self.sizes()), r / safe);
+}
+
+Tensor prod_partials(const Tensor& self, const Tensor& result) {
+  if (self.dim() == 0) return prod_partials_dim(self, result, 0, true);
+  return prod_partials_dim(self.reshape({-1}), result.reshape({1}), 0, true).reshape(self.sizes());
+}
+
+Tensor var_backward(const Tensor& grad, const Tensor& self, std::optional<IntArrayRef> dims,
+                    int64_t correction, bool keepdim) {
+  const std::vector<int64_t> ds = reduced_dims(self.sizes(), dims);
+  const int64_t n = reduced_count(self.sizes(), dims);
+  const Tensor g = unsqueeze_reduced(grad, self.sizes(), dims, keepdim);
+  const Tensor centered = self.dim() == 0 ? self - self : self - self.mean(ds, true);
+  return g * centered * (2.0 / static_cast<double>(n - correction));
+}
+
+Tensor var_jvp(const Tensor& self_t, const Tensor& self, std::optional<IntArrayRef> dims,
+               int64_t correction, bool keepdim) {
+  const std::vector<int64_t> ds = reduced_dims(self.sizes(), dims);
+  const int64_t n = reduced_count(self.sizes(), dims);
+  const Tensor centered = self.dim() == 0 ? self - self : self - self.mean(ds, true);
+  const Tensor s = self.dim() == 0 ? centered * self_t : (centered * self_t).sum(ds, keepdim);
+  return s * (2.0 / static_cast<double>(n - correction));
+}
+
+Tensor pow_backward_self(const Tensor& grad, const Tensor& self, const Tensor& exponent) {
+  const Tensor d = exponent * self.pow(exponent - 1.0);
+  return grad * sy::where(exponent.eq(0), sy::zeros_like(d), d);
+}
+
+Tensor pow_backward_exponent(const Tensor& grad, const Tensor& self, const Tensor& exponent,
+                             const Tensor& result) {
+  const Tensor d = result * self.log();
+  const Tensor zero = self.eq(0).logical_and(exponent.ge(0));
+  return grad * sy::where(zero, sy::zeros_like(d), d);
+}
+
+Tensor gelu_backward(const Tensor& grad, const Tensor& x, std::string_view approximate) {
+  if (approximate == "tanh") {
+    const double k = std::numbers::sqrt2 * std::numbers::inv_sqrtpi;  // sqrt(2 / pi)
+    const Tensor x2 = x * x;
+    const Tensor t = ((x + x2 * x * 0.044715) * k).tanh();
+    const Tensor dinner = (x2 * (3 * 0.044715) + 1.0) * k;
+    return grad * ((t + 1.0) * 0.5 + x * (1.0 - t * t) * dinner * 0.5);
+  }
+  // gelu(x) = x Phi(x): Phi(x) = gelu(x) / x (1/2 at 0), and Phi'(x) = exp(-x^2/2)/sqrt(2 pi).
+  const Tensor cdf = sy::where(x.eq(0), sy::full_like(x, 0.5), x.gelu() / x);
+  const Tensor pdf = (x * x * -0.5).exp() * (std::numbers::inv_sqrtpi / std::numbers::sqrt2);
+  return grad * (cdf + x * pdf);
+}
+
+Tensor max_min_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                        bool take_max) {
+  const Tensor wins = (take_max ? self.gt(other) : self.lt(other)).to(grad.dtype());
+  const Tensor ties = self.eq(other).to(grad.dtype());
+  return grad * (wins + ties * 0.5);
+}
+
+Tensor clamp_backward(const Tensor& grad, const Tensor& self, const std::optional<Scalar>& min,
+                      const std::optional<Scalar>& max) {
+  Tensor mask;
+  if (min) mask = self.ge(*min);
+  if (max) mask = mask.defined() ? mask.logical_and(self.le(*max)) : self.le(*max);
+  return mask.defined() ? grad * mask.to(grad.dtype()) : grad;
+}
+
+Tensor div_backward_self(const Tensor& grad, const Tensor& other,
+                         std::optional<std::string_view> rounding_mode) {
+  if (rounding_mode) return sy::zeros_like(grad);
+  return grad / other;
+}
+
+Tensor div_backward_other(const Tensor& grad, const Tensor& self, const Tensor& other,
+                          std::optional<std::string_view> rounding_mode) {
+  if (rounding_mode) return sy::zeros_like(grad);
+  return -grad * self / (other * other);
+}
+
+std::vector<Tensor> cat_backward(const Tensor& grad, const std::vector<DimVector>& sizes,
+                                 int64_t dim) {
+  std::vector<Tensor> out;
+  const int64_t d = wrap(dim, grad.dim());
+  int64_t offset = 0;
+  for (const DimVector& s : sizes) {
+    if (s.size() == 1 && s[0] == 0 && grad.dim() != 1) {  // a skipped empty 1-d input
+      out.push_back(sy::zeros(s.ref(), like(grad)));
+      continue;
+    }
+    const int64_t len = s[static_cast<size_t>(d)];
+    out.push_back(grad.narrow(d, offset, len));
+    offset += len;
+  }
+  return out;
+}
+
+}  // namespace sy::autograd::formulas

@@ -22,6 +22,7 @@ from switchyard._C import (  # noqa: F401
     OpOverload,
     OpOverloadPacket,
     SchemaError,
+    Tag,
     Tensor,
     ThreadLocalState,
     device,
@@ -41,6 +42,9 @@ from switchyard import _autograd_methods, _tensor_methods, cuda, library, thread
 from switchyard import autograd  # noqa: F401
 
 float32, float64, int32, int64, uint8 = _C.float32, _C.float64, _C.int32, _C.int64, _C.uint8
+layout, memory_format, strided = _C.layout, _C.memory_format, _C.strided
+contiguous_format, preserve_format = _C.contiguous_format, _C.preserve_format
+channels_last, channels_last_3d = _C.channels_last, _C.channels_last_3d
 # PyTorch's names that shadow builtins; set through globals() so this module's
 # own code keeps the builtins.
 globals().update(bool=_C.bool, float=_C.float, double=_C.double, long=_C.long, int=_C.int)

@@ -63,12 +63,14 @@ class Library:
         self._lib = _C._Library(ns, kind, dispatch_key, file, line)
         _live.add(self)
 
-    def define(self, schema, alias_analysis=""):
+    def define(self, schema, alias_analysis="", *, tags=()):
         """Defines an op from its schema, e.g. ``"my_func(Tensor self) -> Tensor"``.
 
         Args:
           schema: the schema; a name without "ns::" gets the library's namespace.
           alias_analysis: accepted for PyTorch compatibility and ignored.
+          tags: a ``sy.Tag`` or a sequence of them (``sy.Tag.pointwise``), read back
+            as ``sy.ops.<ns>.<op>.<overload>.tags``.
 
         Returns:
           The op's name without namespace, as PyTorch's ``define`` does.
@@ -77,7 +79,9 @@ class Library:
         # PyTorch spells "returns nothing" `-> None` as well as `-> ()`; the C++
         # schema parser knows only the second.
         schema = _RETURNS_NONE.sub("-> ()", schema)
-        self._lib.define(schema, file, line)
+        if isinstance(tags, _C.Tag):
+            tags = (tags,)
+        self._lib.define(schema, file, line, list(tags))
         return schema.split("(")[0].split("::")[-1]
 
     def impl(self, op_name, fn, dispatch_key="", *, hermetic=False):

@@ -43,7 +43,7 @@ std::string CustomFunctionParts::demangle(const char* name) {
 }
 
 bool CustomFunctionParts::begin(const variable_list& inputs, bool cpp) {
-  if (SY_UNLIKELY(sy::detail::tls_slots.set_mask != 0)) {
+  if (SY_UNLIKELY(tls_any_slot_set())) {
     if (cpp) {
       check_slots_support_cpp_autograd_function();
     } else {

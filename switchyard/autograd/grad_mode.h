@@ -17,8 +17,12 @@ namespace sy {
 class SY_API GradMode {
  public:
   // Whether grad mode is on for the calling thread.
-  static bool is_enabled() { return !detail::tls_autograd_state.grad_disabled; }
-  static void set_enabled(bool enabled) { detail::tls_autograd_state.grad_disabled = !enabled; }
+  static bool is_enabled() { return !tls_autograd_state().grad_disabled; }
+  static void set_enabled(bool enabled) {
+    AutogradState s = tls_autograd_state();
+    s.grad_disabled = !enabled;
+    tls_set_autograd_state(s);
+  }
 };
 
 // Sets grad mode to `enabled` for the guard's lifetime, then restores it.
@@ -42,7 +46,7 @@ class SY_API NoGradGuard : public AutoGradMode {
 };
 
 // Whether the calling thread is in inference mode.
-inline bool is_inference_mode_enabled() { return detail::tls_autograd_state.inference_mode; }
+inline bool is_inference_mode_enabled() { return tls_autograd_state().inference_mode; }
 
 // Inference mode for the guard's lifetime (or, with `enabled` false, out of
 // it): grad mode off, the autograd keys and ADInplaceOrView excluded, tensors
@@ -51,25 +55,25 @@ inline bool is_inference_mode_enabled() { return detail::tls_autograd_state.infe
 class SY_API InferenceMode {
  public:
   explicit InferenceMode(bool enabled = true)
-      : saved_state_(detail::tls_autograd_state),
-        saved_excluded_(detail::tls_local_dispatch_key_set.excluded) {
-    constexpr uint64_t keys =
-        (kAutogradKeys | DispatchKeySet(DispatchKey::ADInplaceOrView)).raw();
+      : saved_state_(tls_autograd_state()), saved_keys_(tls_local_dispatch_key_set()) {
+    constexpr DispatchKeySet keys = kAutogradKeys | DispatchKeySet(DispatchKey::ADInplaceOrView);
     // As in PyTorch, leaving inference mode (enabled false) turns grad mode back on.
-    detail::tls_autograd_state = {enabled, enabled};
-    detail::tls_local_dispatch_key_set.excluded =
-        enabled ? (saved_excluded_ | keys) : (saved_excluded_ & ~keys);
+    tls_set_autograd_state({enabled, enabled});
+    tls_set_local_dispatch_key_set(
+        {saved_keys_.included, enabled ? saved_keys_.excluded | keys : saved_keys_.excluded - keys});
   }
   ~InferenceMode() {
-    detail::tls_autograd_state = saved_state_;
-    detail::tls_local_dispatch_key_set.excluded = saved_excluded_;
+    tls_set_autograd_state(saved_state_);
+    LocalDispatchKeySet now = tls_local_dispatch_key_set();
+    now.excluded = saved_keys_.excluded;
+    tls_set_local_dispatch_key_set(now);
   }
   InferenceMode(const InferenceMode&) = delete;
   InferenceMode& operator=(const InferenceMode&) = delete;
 
  private:
   AutogradState saved_state_;
-  uint64_t saved_excluded_;
+  LocalDispatchKeySet saved_keys_;
 };
 
 // Excludes the autograd keys and ADInplaceOrView for the guard's lifetime: what

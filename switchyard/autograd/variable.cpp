@@ -14,11 +14,11 @@ const Tensor& Tensor::requires_grad_(bool requires_grad) const {
   SY_CHECK(!requires_grad || is_floating_point(dtype()), AutogradError,
            "requires_grad_(True): only floating-point tensors can require gradients, got dtype {}",
            sy::to_string(dtype()));
-  SY_CHECK(!requires_grad || !is_inference() || detail::tls_autograd_state.inference_mode,
+  SY_CHECK(!requires_grad || !is_inference() || tls_autograd_state().inference_mode,
            AutogradError,
            "requires_grad_(True) on an inference tensor outside InferenceMode: tensors made in "
            "inference mode take no part in autograd. Clone it outside inference mode first.");
-  if (SY_UNLIKELY(detail::tls_slots.set_mask != 0)) check_slots_support_inplace_requires_grad();
+  if (SY_UNLIKELY(tls_any_slot_set())) check_slots_support_inplace_requires_grad();
   if (!is_leaf()) {
     SY_CHECK(requires_grad, AutogradError,
              "requires_grad_(False): only leaf tensors can stop requiring grad, and this one was "
@@ -54,7 +54,7 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, 
 }
 
 void Tensor::retain_grad() const {
-  if (SY_UNLIKELY(detail::tls_slots.set_mask != 0)) check_slots_support_retain_grad();
+  if (SY_UNLIKELY(tls_any_slot_set())) check_slots_support_retain_grad();
   SY_CHECK(requires_grad(), AutogradError,
            "retain_grad(): the tensor does not require grad, so it never gets a gradient");
   const std::shared_ptr<autograd::Node>& fn = grad_fn();

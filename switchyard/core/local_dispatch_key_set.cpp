@@ -3,7 +3,7 @@
 namespace sy {
 namespace detail {
 constinit thread_local RawLocalDispatchKeySet tls_local_dispatch_key_set
-    __attribute__((tls_model("initial-exec"))) = {0, 0};
+    SY_TLS_MODEL = {0, 0};
 }  // namespace detail
 
 void tls_set_dispatch_key_included(DispatchKey k, bool included) {

@@ -32,7 +32,7 @@ struct RawLocalDispatchKeySet {
   uint64_t excluded;
 };
 SY_API extern constinit thread_local RawLocalDispatchKeySet tls_local_dispatch_key_set
-    __attribute__((tls_model("initial-exec")));
+    SY_TLS_MODEL;
 }  // namespace detail
 
 // The calling thread's included and excluded sets.

@@ -21,7 +21,7 @@ namespace sy::detail {
 // once each thread seen odd has moved its seq on (left that outermost call).
 
 constinit thread_local CallTracking tls_call_tracking
-    __attribute__((tls_model("initial-exec"))) = {0, false, {0}};
+    SY_TLS_MODEL = {0, false, {0}};
 
 namespace {
 

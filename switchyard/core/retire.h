@@ -25,7 +25,7 @@ struct CallTracking {
   std::atomic<uint64_t> seq;  // odd while inside an outermost call; read by writers
 };
 SY_API extern constinit thread_local CallTracking tls_call_tracking
-    __attribute__((tls_model("initial-exec")));
+    SY_TLS_MODEL;
 
 SY_API void register_calling_thread();
 

@@ -10,8 +10,8 @@ namespace sy {
 
 namespace detail {
 constinit thread_local AutogradState tls_autograd_state
-    __attribute__((tls_model("initial-exec"))) = {};
-constinit thread_local RawSlots tls_slots __attribute__((tls_model("initial-exec"))) = {{}, 0};
+    SY_TLS_MODEL = {};
+constinit thread_local RawSlots tls_slots SY_TLS_MODEL = {{}, 0};
 }  // namespace detail
 
 namespace {

@@ -2,8 +2,8 @@
 // to other threads.
 //
 // A thread's state is: its included and excluded dispatch keys, its autograd
-// state (grad mode, inference mode), and one extension slot per registered
-// component (the tracer's state, the transform stack, Python's flags). A
+// state (grad mode, inference mode), and one extension slot per component that
+// registered one (the tracer's state). A
 // ThreadLocalState captures all of it on construction; a ThreadLocalStateGuard
 // installs a snapshot on the calling thread and restores exactly what was there
 // when it goes out of scope, also when an exception passes through. Work handed
@@ -16,7 +16,9 @@
 // neither the snapshot nor the thread that captured it. The owner reads and
 // changes its state in place through slot_accessor().
 //
-// Everything here acts on the calling thread only.
+// Everything here acts on the calling thread only. The thread-local variables
+// are this file's and local_dispatch_key_set.h's own; other code reads and
+// writes them through the functions here.
 #pragma once
 
 #include <array>
@@ -41,9 +43,10 @@ struct AutogradState {
 
 namespace detail {
 SY_API extern constinit thread_local AutogradState tls_autograd_state
-    __attribute__((tls_model("initial-exec")));
+    SY_TLS_MODEL;
 }  // namespace detail
 
+// The calling thread's autograd state, and replacing it.
 inline AutogradState tls_autograd_state() { return detail::tls_autograd_state; }
 inline void tls_set_autograd_state(AutogradState s) { detail::tls_autograd_state = s; }
 
@@ -101,8 +104,12 @@ struct RawSlots {
   std::array<ThreadLocalSlot*, kMaxThreadLocalSlots> slots;
   uint32_t set_mask;
 };
-SY_API extern constinit thread_local RawSlots tls_slots __attribute__((tls_model("initial-exec")));
+SY_API extern constinit thread_local RawSlots tls_slots SY_TLS_MODEL;
 }  // namespace detail
+
+// Whether the calling thread has any slot set: one load, for the veto points on
+// hot paths to skip the hooks when no component is active.
+inline bool tls_any_slot_set() { return detail::tls_slots.set_mask != 0; }
 
 // ---- the snapshot -----------------------------------------------------------------
 

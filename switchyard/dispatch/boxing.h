@@ -20,8 +20,26 @@
 #include "switchyard/core/dispatch_key_set.h"
 #include "switchyard/core/error.h"
 #include "switchyard/tensor/ivalue.h"
+#include "switchyard/tensor/layout.h"
 
 namespace sy::detail {
+
+// The dispatch keys arguments carry: a defined tensor's keys, every defined
+// tensor's of a list. Typed calls (ArgTraits::add_keys) and boxed calls
+// (add_value_keys) both gather through these.
+SY_ALWAYS_INLINE void add_tensor_keys(DispatchKeySet& ks, const Tensor& t) {
+  if (t.defined()) ks |= t.impl()->key_set();
+}
+inline void add_tensor_keys(DispatchKeySet& ks, ArrayRef<Tensor> ts) {
+  for (const Tensor& t : ts) add_tensor_keys(ks, t);
+}
+SY_ALWAYS_INLINE void add_value_keys(DispatchKeySet& ks, const IValue& v) {
+  if (v.is_tensor()) {
+    if (const TensorImpl* impl = v.tensor_impl_unchecked()) ks |= impl->key_set();
+  } else if (SY_UNLIKELY(v.is_tensor_list())) {
+    add_tensor_keys(ks, v.to_tensor_list());
+  }
+}
 
 // ArgTraits<Canonical>: `param` (how the canonical form is passed), `schema`
 // (its schema type), box (to IValue), unbox (from IValue, possibly borrowing),
@@ -42,9 +60,7 @@ struct ArgTraits<Tensor> {
   static constexpr std::string_view schema = "Tensor";
   static IValue box(param v) { return IValue(v); }
   static const Tensor& unbox(const IValue& v) { return v.to_tensor_ref(); }
-  static void add_keys(DispatchKeySet& ks, param v) {
-    if (v.defined()) ks |= v.impl()->key_set();
-  }
+  static void add_keys(DispatchKeySet& ks, param v) { add_tensor_keys(ks, v); }
 };
 template <>
 struct ArgTraits<std::optional<Tensor>> {
@@ -53,7 +69,7 @@ struct ArgTraits<std::optional<Tensor>> {
   static IValue box(param v) { return IValue(v); }
   static std::optional<Tensor> unbox(const IValue& v) { return v.to_optional_tensor(); }
   static void add_keys(DispatchKeySet& ks, param v) {
-    if (v && v->defined()) ks |= v->impl()->key_set();
+    if (v) add_tensor_keys(ks, *v);
   }
 };
 template <>
@@ -62,11 +78,7 @@ struct ArgTraits<ArrayRef<Tensor>> {
   static constexpr std::string_view schema = "Tensor[]";
   static IValue box(param v) { return IValue(v.vec()); }
   static ArrayRef<Tensor> unbox(const IValue& v) { return v.to_tensor_list(); }
-  static void add_keys(DispatchKeySet& ks, param v) {
-    for (const Tensor& t : v) {
-      if (t.defined()) ks |= t.impl()->key_set();
-    }
-  }
+  static void add_keys(DispatchKeySet& ks, param v) { add_tensor_keys(ks, v); }
 };
 template <>
 struct ArgTraits<int64_t> : ValueArgTraits<int64_t> {
@@ -106,6 +118,40 @@ struct ArgTraits<Device> : ValueArgTraits<Device> {
   static constexpr std::string_view schema = "Device";
   static Device unbox(const IValue& v) { return v.to_device(); }
 };
+// Layout and MemoryFormat travel as ints; a boxed int no enumerator has is a ValueError.
+template <typename E, std::optional<E> (*FromInt)(int64_t), const std::string_view& Name>
+struct EnumArgTraits {
+  using param = E;
+  static constexpr std::string_view schema = Name;
+  static IValue box(E v) { return IValue(static_cast<int64_t>(v)); }
+  static E unbox(const IValue& v) {
+    const std::optional<E> e = FromInt(v.to_int());
+    SY_CHECK(e.has_value(), ValueError, "{} {} is not one of its values", Name, v.to_int());
+    return *e;
+  }
+  static void add_keys(DispatchKeySet&, E) {}
+};
+inline constexpr std::string_view kLayout = "Layout", kMemoryFormat = "MemoryFormat";
+template <>
+struct ArgTraits<Layout> : EnumArgTraits<Layout, &layout_from_int, kLayout> {};
+template <>
+struct ArgTraits<MemoryFormat> : EnumArgTraits<MemoryFormat, &memory_format_from_int, kMemoryFormat> {};
+
+// `Generator?`: switchyard has no generator objects, so the argument is always
+// None and a kernel takes it as std::nullopt_t (random ops use the calling
+// thread's generator).
+template <>
+struct ArgTraits<std::nullopt_t> {
+  using param = std::nullopt_t;
+  static constexpr std::string_view schema = "Generator?";
+  static IValue box(std::nullopt_t) { return IValue(); }
+  static std::nullopt_t unbox(const IValue& v) {
+    SY_CHECK(v.is_none(), TypeError, "a Generator? argument takes None, got a {}", v.type_name());
+    return std::nullopt;
+  }
+  static void add_keys(DispatchKeySet&, std::nullopt_t) {}
+};
+
 template <>
 struct ArgTraits<IntArrayRef> {
   using param = IntArrayRef;
@@ -146,7 +192,8 @@ struct OptionalArgTraits {
 inline constexpr std::string_view kOptInt = "int?", kOptFloat = "float?", kOptBool = "bool?",
                                   kOptScalar = "Scalar?", kOptScalarType = "ScalarType?",
                                   kOptDevice = "Device?", kOptIntList = "int[]?",
-                                  kOptStr = "str?";
+                                  kOptStr = "str?", kOptLayout = "Layout?",
+                                  kOptMemoryFormat = "MemoryFormat?";
 template <> struct ArgTraits<std::optional<int64_t>> : OptionalArgTraits<int64_t, kOptInt> {};
 template <> struct ArgTraits<std::optional<double>> : OptionalArgTraits<double, kOptFloat> {};
 template <> struct ArgTraits<std::optional<bool>> : OptionalArgTraits<bool, kOptBool> {};
@@ -159,6 +206,10 @@ struct ArgTraits<std::optional<IntArrayRef>> : OptionalArgTraits<IntArrayRef, kO
 template <>
 struct ArgTraits<std::optional<std::string_view>>
     : OptionalArgTraits<std::string_view, kOptStr> {};
+template <> struct ArgTraits<std::optional<Layout>> : OptionalArgTraits<Layout, kOptLayout> {};
+template <>
+struct ArgTraits<std::optional<MemoryFormat>>
+    : OptionalArgTraits<MemoryFormat, kOptMemoryFormat> {};
 
 // The canonical form of a C++ parameter type.
 template <typename T> struct CanonicalArg { using type = T; };

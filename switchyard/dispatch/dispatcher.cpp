@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "switchyard/core/warning.h"
+
 namespace sy {
 
 namespace detail {
@@ -71,7 +73,7 @@ std::string describe_value(const IValue& v) {
 // ---- OperatorHandle ---------------------------------------------------------
 
 FunctionSchema OperatorHandle::schema() const {
-  std::lock_guard<std::mutex> lock(Dispatcher::singleton().registration_mutex());
+  std::lock_guard<std::mutex> lock(Dispatcher::singleton().mu_);
   SY_CHECK(entry_->has_schema(), DispatchError,
            "{} has no schema: it was removed (its library was destroyed) or never defined",
            name());
@@ -88,36 +90,24 @@ TagSet OperatorHandle::tags() const {
   return entry_->table()->tags;
 }
 
+std::shared_ptr<const FunctionSchema> OperatorHandle::current_schema() const {
+  detail::CallScope scope;
+  return entry_->table()->schema;
+}
+
 uint32_t OperatorHandle::checked_generation(const detail::CppSignature& sig) const {
-  std::lock_guard<std::mutex> lock(Dispatcher::singleton().registration_mutex());
+  std::lock_guard<std::mutex> lock(Dispatcher::singleton().mu_);
   if (entry_->has_schema()) {
     entry_->check_signature(sig, "OperatorHandle::typed<Sig>()");
   }
   return entry_->table()->generation;
 }
 
-DispatchKeySet OperatorHandle::boxed_tensor_keys(const DispatchTable& t, const Stack& stack) {
-  DispatchKeySet ks;
-  if (stack.size() < t.num_arguments) return ks;
-  const size_t first = stack.size() - t.num_arguments;
-  for (uint64_t mask = t.tensor_arguments; mask != 0; mask &= mask - 1) {
-    const IValue& v = stack[first + std::countr_zero(mask)];
-    if (v.is_tensor()) {
-      if (const TensorImpl* impl = v.tensor_impl_unchecked()) ks |= impl->key_set();
-    } else if (v.is_tensor_list()) {
-      for (const Tensor& t : v.to_tensor_list()) {
-        if (t.defined()) ks |= t.impl()->key_set();
-      }
-    }
-  }
-  return ks;
-}
-
 namespace detail {
 namespace {
 struct StackPool;
-constinit thread_local StackPool* tls_stack_pool __attribute__((tls_model("initial-exec"))) = nullptr;
-constinit thread_local bool tls_stack_pool_gone __attribute__((tls_model("initial-exec"))) = false;
+constinit thread_local StackPool* tls_stack_pool SY_TLS_MODEL = nullptr;
+constinit thread_local bool tls_stack_pool_gone SY_TLS_MODEL = false;
 
 struct StackPool {
   static constexpr size_t kKeep = 8;
@@ -192,13 +182,7 @@ void OperatorHandle::call_boxed(Stack& stack) const {
     for (size_t i = 0; i < n; ++i) {
       const IValue& v = args[i];
       bad |= ~(accepted[i] >> static_cast<int>(v.tag())) & 1u;
-      if (v.is_tensor()) {
-        if (const TensorImpl* impl = v.tensor_impl_unchecked()) ks |= impl->key_set();
-      } else if (SY_UNLIKELY(v.is_tensor_list())) {
-        for (const Tensor& x : v.to_tensor_list()) {
-          if (x.defined()) ks |= x.impl()->key_set();
-        }
-      }
+      detail::add_value_keys(ks, v);
     }
     ok = bad == 0;
   }
@@ -343,20 +327,26 @@ RegistrationHandle Dispatcher::register_impl(const OperatorName& name, DispatchK
            "it against the schema",
            name.full_name(), to_string(key), site);
   CollectAfterUnlock collect;
-  std::lock_guard<std::mutex> lock(mu_);
-  OperatorEntry& e = entry_for(name);
-  if (const std::string* other = e.kernel_site(key)) {
-    SY_THROW(DispatchError,
-             "{} already has a kernel for {}.\n  first:  {}\n  second: {}\n"
-             "  Remove one (each op takes one kernel a key), or register the second at another "
-             "key.",
-             e.full_name(), to_string(key), *other, site);
+  std::string overridden;  // the warning, given once the lock is released
+  RegistrationHandle handle;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    OperatorEntry& e = entry_for(name);
+    if (e.has_schema() && fn.signature()) e.check_signature(*fn.signature(), site);
+    if (const std::string* other = e.kernel_site(key)) {
+      overridden = fmt::format(
+          "{} already has a kernel for {}; the new one overrides it until the library that "
+          "registered it is removed, which restores the first.\n  first:  {}\n  second: {}",
+          e.full_name(), to_string(key), *other, site);
+    }
+    const uint64_t id = next_id_++;
+    e.add_kernel(key, fn.kernel(), fn.functor(), fn.signature(), std::move(site), id);
+    e.update_table(fallbacks_);
+    handle = {RegistrationHandle::Kind::Impl, &e, key, id};
   }
-  if (e.has_schema() && fn.signature()) e.check_signature(*fn.signature(), site);
-  const uint64_t id = next_id_++;
-  e.add_kernel(key, fn.kernel(), fn.functor(), fn.signature(), std::move(site), id);
-  e.update_table(fallbacks_);
-  return {RegistrationHandle::Kind::Impl, &e, key, id};
+  // Outside the lock: a handler (Python's) may take other locks or call back in.
+  if (!overridden.empty()) warn(overridden);
+  return handle;
 }
 
 RegistrationHandle Dispatcher::register_fallback(DispatchKey key, CppFunction fn,
@@ -439,11 +429,8 @@ std::string Dispatcher::explain(const OperatorHandle& op, const Stack& args) {
   std::string sources;
   const auto& schema_args = t->schema->arguments();
   for (size_t i = 0; i < args.size(); ++i) {
-    Stack one{args[i]};
-    DispatchTable single;
-    single.num_arguments = 1;
-    single.tensor_arguments = schema_args[i].type.contains_tensor() ? 1 : 0;
-    const DispatchKeySet ks = OperatorHandle::boxed_tensor_keys(single, one);
+    DispatchKeySet ks;
+    if (schema_args[i].type.contains_tensor()) detail::add_value_keys(ks, args[i]);
     if (!ks.empty()) sources += fmt::format(" {}={}", schema_args[i].name, to_string(ks));
     tensor_keys |= ks;
   }

@@ -35,6 +35,9 @@ template <typename Sig>
 class TypedOperatorHandle;
 
 namespace detail {
+// The kernels that fill a table's error slots (operator_entry.cpp).
+struct DispatchErrors;
+
 // A Stack for one boxed call from a typed handle, taken from (and given back
 // to) a small per-thread pool, so boxing the arguments does not allocate.
 // Nested calls take another; the pool keeps a few, cleared, with their capacity.
@@ -58,6 +61,14 @@ class SY_API OperatorHandle {
   const std::string& name() const { return entry_->full_name(); }
   // A copy of the schema; throws DispatchError when the op is not defined now.
   FunctionSchema schema() const;
+  // The schema now, or null when the op is not defined; takes no lock.
+  std::shared_ptr<const FunctionSchema> current_schema() const;
+  // Changes whenever the op's definition is made or removed: a reader that caches
+  // something derived from the schema compares it to know when to read again.
+  uint32_t definition_generation() const {
+    detail::CallScope scope;  // keeps the table alive while it is read
+    return entry_->table()->generation;
+  }
   bool is_defined() const;
   // The tags the op was defined with; empty when it is not defined now.
   TagSet tags() const;
@@ -80,12 +91,10 @@ class SY_API OperatorHandle {
   void redispatch_boxed(DispatchKeySet keys, Stack& stack) const;
 
   bool operator==(const OperatorHandle& o) const { return entry_ == o.entry_; }
-  OperatorEntry* entry() const { return entry_; }
-
-  // The keys of the tensors among the last num_arguments values on `stack`.
-  static DispatchKeySet boxed_tensor_keys(const DispatchTable& t, const Stack& stack);
 
  protected:
+  friend class Dispatcher;
+  OperatorEntry* entry() const { return entry_; }
   void check_boxed_call(const DispatchTable& t, const Stack& stack) const;
   // Checks `sig` against the current schema (a DispatchError naming both when
   // they differ) and returns the generation checked; an undefined op passes, as
@@ -104,8 +113,8 @@ SY_ALWAYS_INLINE DispatchKeySet tensor_keys(const Args&... args) {
 }
 
 SY_ALWAYS_INLINE DispatchKeySet apply_thread_keys(DispatchKeySet tensor_keys) {
-  const auto& local = detail::tls_local_dispatch_key_set;
-  return DispatchKeySet::from_raw((tensor_keys.raw() | local.included) & ~local.excluded);
+  const LocalDispatchKeySet local = sy::tls_local_dispatch_key_set();
+  return (tensor_keys | local.included) - local.excluded;
 }
 }  // namespace detail
 
@@ -228,20 +237,20 @@ class SY_API Dispatcher {
   // calling thread picks its kernel.
   std::string explain(const OperatorHandle& op, const Stack& args);
 
-  // Error messages for the slots that throw (used by the error kernels).
+ private:
+  friend class OperatorHandle;
+  friend struct detail::DispatchErrors;
+
+  Dispatcher();
+  // Error messages for the slots that throw (the error kernels of operator_entry.cpp).
   [[noreturn]] void throw_missing_kernel(const OperatorHandle& op, DispatchKeySet keys);
   [[noreturn]] void throw_undefined_op(const OperatorHandle& op);
   [[noreturn]] void throw_ambiguous(const OperatorHandle& op, DispatchKeySet keys);
 
-  // Serialises registration; held while reading registrations for messages.
-  std::mutex& registration_mutex() { return mu_; }
-
- private:
-  Dispatcher();
   OperatorEntry& entry_for(const OperatorName& name);
   void update_all_tables();
 
-  std::mutex mu_;
+  std::mutex mu_;  // serialises registration; held while reading registrations for messages
   std::unordered_map<std::string, std::unique_ptr<OperatorEntry>> ops_;
   FallbackArray fallbacks_;
   uint64_t next_id_ = 1;

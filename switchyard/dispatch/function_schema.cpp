@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "switchyard/core/error.h"
+#include "switchyard/tensor/layout.h"
 
 namespace sy {
 
@@ -18,6 +19,9 @@ std::string_view base_name(SchemaType::Kind k) {
     case SchemaType::Kind::Scalar: return "Scalar";
     case SchemaType::Kind::ScalarType: return "ScalarType";
     case SchemaType::Kind::Device: return "Device";
+    case SchemaType::Kind::Layout: return "Layout";
+    case SchemaType::Kind::MemoryFormat: return "MemoryFormat";
+    case SchemaType::Kind::Generator: return "Generator";
     case SchemaType::Kind::List:
     case SchemaType::Kind::Optional: break;
   }
@@ -86,6 +90,9 @@ bool SchemaType::accepts(const IValue& v) const {
     case Kind::Scalar: return v.is_scalar();
     case Kind::ScalarType: return v.is_scalar_type();
     case Kind::Device: return v.is_device();
+    case Kind::Layout: return v.is_int() && layout_from_int(v.to_int()).has_value();
+    case Kind::MemoryFormat: return v.is_int() && memory_format_from_int(v.to_int()).has_value();
+    case Kind::Generator: return false;  // no generator objects exist: only None, via Generator?
     // The fixed size is not checked: PyTorch itself declares `int[1] dim=[]`.
     case Kind::List: return list_accepts(*elem_, v);
     case Kind::Optional: return v.is_none() || elem_->accepts(v);
@@ -101,13 +108,22 @@ bool SchemaType::operator==(const SchemaType& o) const {
   return *elem_ == *o.elem_;
 }
 
+// How a default prints: strings quoted, layouts and memory formats by name.
+std::string default_text(const SchemaType& type, const IValue& v) {
+  if (v.is_string()) return quoted(v.to_string_ref());
+  const SchemaType& t = type.kind() == SchemaType::Kind::Optional ? type.elem() : type;
+  if (v.is_int() && t.kind() == SchemaType::Kind::Layout) {
+    if (auto l = layout_from_int(v.to_int())) return std::string(sy::to_string(*l));
+  }
+  if (v.is_int() && t.kind() == SchemaType::Kind::MemoryFormat) {
+    if (auto m = memory_format_from_int(v.to_int())) return std::string(sy::to_string(*m));
+  }
+  return v.repr();
+}
+
 std::string Argument::to_string() const {
   std::string out = type_with_alias(type, alias) + " " + name;
-  if (default_value) {
-    out += "=";
-    out +=
-        default_value->is_string() ? quoted(default_value->to_string_ref()) : default_value->repr();
-  }
+  if (default_value) out += "=" + default_text(type, *default_value);
   return out;
 }
 

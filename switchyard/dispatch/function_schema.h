@@ -33,6 +33,9 @@ class SY_API SchemaType {
     Scalar,
     ScalarType,
     Device,
+    Layout,        // boxed as an int (tensor/layout.h)
+    MemoryFormat,  // boxed as an int
+    Generator,     // only as `Generator?`, whose one value is None
     List,      // elem()[]; fixed_size() when written `int[2]`
     Optional,  // elem()?
   };

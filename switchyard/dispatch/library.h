@@ -103,8 +103,6 @@ class SY_API StaticLibrary {
   Library library_;
 };
 
-// "CPU" -> DispatchKey::CPU for the macros; "_" means "every namespace".
-constexpr std::optional<DispatchKey> library_key(DispatchKey k) { return k; }
 }  // namespace detail
 
 }  // namespace sy

@@ -8,21 +8,27 @@
 #include "switchyard/dispatch/dispatcher.h"
 
 namespace sy {
+
+// The error slots' kernels: each throws the dispatcher's message for its case.
+struct detail::DispatchErrors {
+  static void missing_kernel(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys,
+                             Stack*) {
+    Dispatcher::singleton().throw_missing_kernel(op, keys);
+  }
+  static void undefined_op(OperatorKernel*, const OperatorHandle& op, DispatchKeySet, Stack*) {
+    Dispatcher::singleton().throw_undefined_op(op);
+  }
+  static void ambiguous(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys, Stack*) {
+    Dispatcher::singleton().throw_ambiguous(op, keys);
+  }
+};
+
 namespace {
 
-void missing_kernel_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys, Stack*) {
-  Dispatcher::singleton().throw_missing_kernel(op, keys);
-}
-void undefined_op_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet, Stack*) {
-  Dispatcher::singleton().throw_undefined_op(op);
-}
-void ambiguous_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys, Stack*) {
-  Dispatcher::singleton().throw_ambiguous(op, keys);
-}
-
-constexpr KernelFunction kMissingKernel{&missing_kernel_boxed, nullptr, nullptr};
-constexpr KernelFunction kUndefinedOpKernel{&undefined_op_boxed, nullptr, nullptr};
-constexpr KernelFunction kAmbiguousKernel{&ambiguous_boxed, nullptr, nullptr};
+constexpr KernelFunction kMissingKernel{&detail::DispatchErrors::missing_kernel, nullptr, nullptr};
+constexpr KernelFunction kUndefinedOpKernel{&detail::DispatchErrors::undefined_op, nullptr,
+                                            nullptr};
+constexpr KernelFunction kAmbiguousKernel{&detail::DispatchErrors::ambiguous, nullptr, nullptr};
 constexpr KernelFunction kFallthroughKernel{&detail::fallthrough_boxed, nullptr, nullptr};
 
 // The schema type a C++ canonical type maps onto: fixed sizes and alias
@@ -50,6 +56,9 @@ uint16_t accepted_tags(const SchemaType& t) {
     case K::Scalar: return tag_bit(T::Bool) | tag_bit(T::Int) | tag_bit(T::Double);
     case K::ScalarType: return tag_bit(T::ScalarType);
     case K::Device: return tag_bit(T::Device);
+    case K::Layout:
+    case K::MemoryFormat: return tag_bit(T::Int);
+    case K::Generator: return 0;  // only None, which Generator? adds
     case K::Optional: return accepted_tags(t.elem()) | tag_bit(T::None);
     case K::List:
       switch (t.elem().kind()) {
@@ -102,9 +111,10 @@ bool OperatorEntry::remove_kernel(uint64_t id) {
   return std::erase_if(impls_, [id](const Kernel& k) { return k.id == id; }) > 0;
 }
 
+// The latest registration at `key` wins (See Note [Overriding a kernel]).
 const OperatorEntry::Kernel* OperatorEntry::kernel_at(DispatchKey key) const {
-  for (const Kernel& k : impls_) {
-    if (k.key == key) return &k;
+  for (auto it = impls_.rbegin(); it != impls_.rend(); ++it) {
+    if (it->key == key) return &*it;
   }
   return nullptr;
 }
@@ -240,7 +250,6 @@ void OperatorEntry::update_table(const FallbackArray& fallbacks) {
     const auto& args = def_->schema->arguments();
     table->num_arguments = static_cast<uint32_t>(args.size());
     for (size_t i = 0; i < args.size(); ++i) {
-      if (args[i].type.contains_tensor() && i < 64) table->tensor_arguments |= uint64_t{1} << i;
       table->accepted_tags.push_back(accepted_tags(args[i].type));
     }
   }
@@ -266,6 +275,7 @@ std::vector<DispatchKey> OperatorEntry::registered_keys() const {
   std::vector<DispatchKey> keys;
   for (const Kernel& k : impls_) keys.push_back(k.key);
   std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;
 }
 
@@ -278,14 +288,14 @@ std::string OperatorEntry::dump() const {
   }
   std::vector<const Kernel*> sorted;
   for (const Kernel& k : impls_) sorted.push_back(&k);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const Kernel* a, const Kernel* b) { return a->key < b->key; });
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Kernel* a, const Kernel* b) { return a->key < b->key; });
   for (const Kernel* k : sorted) {
-    out += fmt::format("{}: {} [{}]\n", to_string(k->key),
+    out += fmt::format("{}: {} [{}]{}\n", to_string(k->key),
                        k->kernel.is_fallthrough() ? "fallthrough"
                        : k->kernel.unboxed        ? "kernel (unboxed and boxed)"
                                                   : "kernel (boxed)",
-                       k->site);
+                       k->site, kernel_at(k->key) == k ? "" : " (overridden)");
   }
   return out;
 }

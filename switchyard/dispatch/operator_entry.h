@@ -8,8 +8,9 @@
 // call keeps using the table and kernels it loaded.
 //
 // Which kernel fills the slot of runtime key K, first match wins (the result
-// does not depend on registration order):
-//   1. a kernel registered at K itself;
+// does not depend on the order of registrations at different keys):
+//   1. a kernel registered at K itself (the latest, when several were: see
+//      Note [Overriding a kernel]);
 //   2. for a backend key, or the Undefined slot (calls with no tensor
 //      arguments): the CompositeExplicitAutograd kernel;
 //   3. the CompositeImplicitAutograd kernel, but for an autograd key only when
@@ -21,6 +22,13 @@
 //   5. the dispatcher's fallback for K (ADInplaceOrView and the autograd keys
 //      fall through unless a fallback was registered);
 //   6. a kernel that throws the missing-kernel error.
+//
+// Note [Overriding a kernel]
+// Registering a kernel at a key that already has one (a user's CPU kernel for a
+// built-in op) warns and overrides it, as PyTorch does: the latest registration
+// at a key is the one used, and removing it (destroying its library) brings
+// back the one before. Each registration is kept, so any order of removals
+// leaves the latest of those that remain.
 #pragma once
 
 #include <array>
@@ -48,20 +56,14 @@ struct DispatchTable {
   // compare it to the generation they were checked against.
   uint32_t generation = 0;
   bool defined = false;
-  // Boxed calls: the argument count, which arguments carry dispatch keys, and
-  // which IValue tags each argument accepts (bit i: tag i).
+  // Boxed calls: the argument count, and which IValue tags each argument
+  // accepts (bit i: tag i).
   uint32_t num_arguments = 0;
-  uint64_t tensor_arguments = 0;
   std::vector<uint16_t> accepted_tags;
   std::shared_ptr<const FunctionSchema> schema;
   TagSet tags;
   // Keeps the functors the slots point at alive as long as this table is.
   std::vector<std::shared_ptr<OperatorKernel>> keep_alive;
-};
-
-// Where a registration came from: "file.cpp:12 (library my_lib, IMPL)".
-struct RegistrationSite {
-  std::string text;
 };
 
 // A backend fallback, kept by the dispatcher, read by every op's table.

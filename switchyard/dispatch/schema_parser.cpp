@@ -18,6 +18,7 @@
 
 #include "switchyard/core/error.h"
 #include "switchyard/dispatch/function_schema.h"
+#include "switchyard/tensor/layout.h"
 #include "switchyard/tensor/scalar_type.h"
 
 namespace sy {
@@ -226,6 +227,11 @@ std::optional<SchemaType::Kind> base_kind(std::string_view name) {
   if (name == "Scalar") return K::Scalar;
   if (name == "ScalarType") return K::ScalarType;
   if (name == "Device") return K::Device;
+  if (name == "Layout") return K::Layout;
+  if (name == "MemoryFormat") return K::MemoryFormat;
+  if (name == "Generator") return K::Generator;
+  // native_functions.yaml's symbolic sizes are plain ints here.
+  if (name == "SymInt") return K::Int;
   return std::nullopt;
 }
 
@@ -384,7 +390,8 @@ class Parser {
     const std::optional<SchemaType::Kind> kind = base_kind(text(name));
     if (!kind) {
       fail(name, fmt::format("unknown type '{}'", text(name)),
-           "expected one of Tensor, int, float, bool, str, Scalar, ScalarType, Device");
+           "expected one of Tensor, int, SymInt, float, bool, str, Scalar, ScalarType, Device, "
+           "Layout, MemoryFormat, Generator");
     }
     advance();
     std::optional<AliasInfo> alias;
@@ -416,6 +423,13 @@ class Parser {
         result = SchemaType::list(std::move(result), size);
         is_list = true;
       } else {
+        if (*kind == SchemaType::Kind::Generator &&
+            !(result.kind() == SchemaType::Kind::Optional && !is_list)) {
+          throw_at(src_, name.begin,
+                   fmt::format("type {} is not supported", result.to_string()),
+                   "write Generator? (its one value is None: switchyard has no generator "
+                   "objects, random ops draw from the calling thread's generator)");
+        }
         return {std::move(result), std::move(alias)};
       }
     }
@@ -552,6 +566,23 @@ class Parser {
       case SchemaType::Kind::Device:
         if (lit.kind == K::String) return IValue(device(lit));
         break;
+      case SchemaType::Kind::Layout:
+        if (lit.kind == K::Name) {
+          if (auto l = parse_layout(lit.s)) return IValue(static_cast<int64_t>(*l));
+          throw_at(src_, lit.begin, fmt::format("unknown Layout '{}'", lit.s), "expected strided");
+        }
+        if (lit.kind == K::Int && layout_from_int(lit.i)) return IValue(lit.i);
+        break;
+      case SchemaType::Kind::MemoryFormat:
+        if (lit.kind == K::Name) {
+          if (auto m = parse_memory_format(lit.s)) return IValue(static_cast<int64_t>(*m));
+          throw_at(src_, lit.begin, fmt::format("unknown MemoryFormat '{}'", lit.s),
+                   "expected contiguous_format, preserve_format, channels_last or "
+                   "channels_last_3d");
+        }
+        if (lit.kind == K::Int && memory_format_from_int(lit.i)) return IValue(lit.i);
+        break;
+      case SchemaType::Kind::Generator: break;
       case SchemaType::Kind::List: return convert_list(lit, type, declared);
       // A Tensor has no literal default; a Tensor? has None, handled above.
       case SchemaType::Kind::Tensor: break;

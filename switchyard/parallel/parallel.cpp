@@ -38,7 +38,7 @@ namespace sy {
 
 namespace detail {
 constinit thread_local bool tls_in_parallel_region
-    __attribute__((tls_model("initial-exec"))) = false;
+    SY_TLS_MODEL = false;
 }  // namespace detail
 
 namespace {

@@ -42,7 +42,7 @@ SY_API void set_num_interop_threads(int n);
 
 namespace detail {
 SY_API extern constinit thread_local bool tls_in_parallel_region
-    __attribute__((tls_model("initial-exec")));
+    SY_TLS_MODEL;
 
 // A non-owning reference to a callable, for passing templates to compiled code.
 template <typename Sig>

@@ -63,6 +63,10 @@ PyObject* device_object(Device d);
 // The Device of a sy.device object or a string ("cpu", "meta:0"); nothing for
 // other objects; a malformed string throws sy::ValueError.
 std::optional<Device> device_of(PyObject* o);
+// The Layout of sy.strided, the MemoryFormat of sy.contiguous_format, ...;
+// nothing for other objects.
+std::optional<Layout> layout_of(PyObject* o);
+std::optional<MemoryFormat> memory_format_of(PyObject* o);
 
 // ---- values ---------------------------------------------------------------------------
 

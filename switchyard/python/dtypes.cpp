@@ -1,4 +1,6 @@
-// sy.dtype (sy.float32, sy.int64, ...) and sy.device.
+// sy.dtype (sy.float32, sy.int64, ...), sy.device, and sy.layout and
+// sy.memory_format (sy.strided, sy.contiguous_format, ...), which schemas of
+// PyTorch's ops take.
 #include <array>
 
 #include "switchyard/python/bindings.h"
@@ -12,7 +14,30 @@ struct DType {
 };
 std::array<PyObject*, kNumScalarTypes> dtype_objects{};
 PyTypeObject* device_type = nullptr;
+
+// One Python object per Layout / MemoryFormat value, as for dtypes.
+struct LayoutValue {
+  Layout value;
+};
+struct MemoryFormatValue {
+  MemoryFormat value;
+};
+std::array<PyObject*, 1> layout_objects{};
+std::array<PyObject*, 4> memory_format_objects{};
+
+template <typename E, size_t N>
+std::optional<E> find_object(const std::array<PyObject*, N>& objects, PyObject* o) {
+  for (size_t i = 0; i < N; ++i) {
+    if (objects[i] == o) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
 }  // namespace
+
+std::optional<Layout> layout_of(PyObject* o) { return find_object<Layout>(layout_objects, o); }
+std::optional<MemoryFormat> memory_format_of(PyObject* o) {
+  return find_object<MemoryFormat>(memory_format_objects, o);
+}
 
 PyObject* dtype_object(ScalarType t) { return dtype_objects[static_cast<int>(t)]; }
 
@@ -91,6 +116,26 @@ Args:
            })
       .def("__hash__", [](const Device& d) { return py::hash(py::str(d.str())); });
   device_type = reinterpret_cast<PyTypeObject*>(device.ptr());
+
+  py::class_<LayoutValue>(m, "layout", "A tensor layout: sy.strided (every switchyard tensor).")
+      .def("__repr__", [](const LayoutValue& l) { return "sy." + std::string(to_string(l.value)); });
+  for (size_t i = 0; i < layout_objects.size(); ++i) {
+    const auto l = static_cast<Layout>(i);
+    py::object obj = py::cast(LayoutValue{l});
+    layout_objects[i] = obj.inc_ref().ptr();
+    m.add_object(std::string(to_string(l)).c_str(), obj);
+  }
+  py::class_<MemoryFormatValue>(m, "memory_format",
+                                "How an op lays out the tensor it makes: sy.contiguous_format, "
+                                "sy.preserve_format, sy.channels_last, sy.channels_last_3d.")
+      .def("__repr__",
+           [](const MemoryFormatValue& f) { return "sy." + std::string(to_string(f.value)); });
+  for (size_t i = 0; i < memory_format_objects.size(); ++i) {
+    const auto f = static_cast<MemoryFormat>(i);
+    py::object obj = py::cast(MemoryFormatValue{f});
+    memory_format_objects[i] = obj.inc_ref().ptr();
+    m.add_object(std::string(to_string(f)).c_str(), obj);
+  }
 }
 
 }  // namespace sy::python

@@ -1,5 +1,6 @@
 // C++ exceptions into Python ones, and Python exceptions through C++.
 #include <atomic>
+#include <cstdio>
 
 #include "switchyard/python/bindings.h"
 
@@ -92,7 +93,23 @@ void set_python_error(std::exception_ptr e) {
   }
 }
 
+namespace {
+// switchyard's warnings as Python UserWarnings, from any thread. A warning the
+// filters turn into an error is reported as unraisable: the warning comes from
+// work that is done already (a registration), which must not be undone by it.
+void warn_in_python(const std::string& message) {
+  if (!Py_IsInitialized() || _Py_IsFinalizing()) {
+    std::fprintf(stderr, "switchyard warning: %s\n", message.c_str());
+    return;
+  }
+  PyGILState_STATE gil = PyGILState_Ensure();
+  if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) PyErr_WriteUnraisable(nullptr);
+  PyGILState_Release(gil);
+}
+}  // namespace
+
 void init_errors(py::module_& m) {
+  set_warning_handler(&warn_in_python);
   error_type = PyErr_NewExceptionWithDoc(
       "switchyard._C.Error", "Base of the errors switchyard raises (other than TypeError, "
       "ValueError and IndexError, which are Python's own).", PyExc_RuntimeError, nullptr);

@@ -105,8 +105,8 @@ class PyArgs {
 void PythonKernel::call(OperatorKernel* k, const OperatorHandle& op, DispatchKeySet,
                         Stack* stack) {
   auto* self = static_cast<PythonKernel*>(k);
-  // The call's CallScope keeps this table, and so its schema, alive.
-  const FunctionSchema& schema = *op.entry()->table()->schema;
+  const std::shared_ptr<const FunctionSchema> schema_ptr = op.current_schema();
+  const FunctionSchema& schema = *schema_ptr;
   const auto& arguments = schema.arguments();
   const size_t n = arguments.size();
   std::optional<ExcludeDispatchKeyGuard> below;
@@ -196,8 +196,11 @@ class PyLibrary {
       : library_(std::make_unique<Library>(kind_of(kind), ns, key_of(key, "Library"),
                                            std::move(file), line)) {}
 
-  void define(const std::string& schema, const std::string& file, int line) {
-    live().def(schema, SourceLocation{file.c_str(), line});
+  void define(const std::string& schema, const std::string& file, int line,
+              const std::vector<Tag>& tags) {
+    TagSet set;
+    for (Tag t : tags) set = set.add(t);
+    live().def(schema, set, SourceLocation{file.c_str(), line});
     bump_registration_epoch();
   }
 
@@ -297,7 +300,8 @@ void init_library(py::module_& m) {
                     int>(),
            py::arg("ns"), py::arg("kind"), py::arg("dispatch_key"), py::arg("file"),
            py::arg("line"))
-      .def("define", &PyLibrary::define, py::arg("schema"), py::arg("file"), py::arg("line"))
+      .def("define", &PyLibrary::define, py::arg("schema"), py::arg("file"), py::arg("line"),
+           py::arg("tags"))
       .def("impl", &PyLibrary::impl, py::arg("name"), py::arg("fn"), py::arg("dispatch_key"),
            py::arg("hermetic"), py::arg("file"), py::arg("line"))
       .def("impl_fallthrough", &PyLibrary::impl_fallthrough, py::arg("name"),

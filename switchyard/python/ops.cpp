@@ -170,6 +170,19 @@ bool from_python(PyObject* o, const SchemaType& type, IValue& out) {
       out = IValue(*d);
       return true;
     }
+    case Kind::Layout: {
+      auto l = layout_of(o);
+      if (!l) return false;
+      out = IValue(static_cast<int64_t>(*l));
+      return true;
+    }
+    case Kind::MemoryFormat: {
+      auto f = memory_format_of(o);
+      if (!f) return false;
+      out = IValue(static_cast<int64_t>(*f));
+      return true;
+    }
+    case Kind::Generator: return false;  // Generator? takes None, handled as an optional
     case Kind::Optional:
       if (o == Py_None) {
         out = IValue();
@@ -256,11 +269,11 @@ struct Overload {
 
   // Whether the op is defined now; re-reads the schema when it changed.
   bool refresh() {
-    detail::CallScope scope;  // keeps the table alive while it is read
-    const DispatchTable* t = handle.entry()->table();
-    if (SY_LIKELY(t->generation == generation)) return schema != nullptr;
-    generation = t->generation;
-    schema = t->defined ? t->schema : nullptr;
+    const uint32_t now = handle.definition_generation();
+    if (SY_LIKELY(now == generation)) return schema != nullptr;
+    // A definition made between the two reads only makes the next call read again.
+    generation = now;
+    schema = handle.current_schema();
     names.clear();
     num_positional = 0;
     varargs_int_list = false;
@@ -610,8 +623,20 @@ PyGetSetDef op_getset[] = {
     {"_qualified_op_name", get_qualified, nullptr, "\"ns::name[.overload]\"", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
+PyObject* get_tags(PyObject* self, void*) {
+  return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
+    const OpState& s = *reinterpret_cast<PyOp*>(self)->state;
+    py::list out;
+    if (!s.overloads.empty()) {
+      for (Tag t : s.overloads[0]->handle.tags().tags()) out.append(py::cast(t));
+    }
+    return out.release().ptr();
+  });
+}
+
 PyGetSetDef overload_getset[] = {
     {"__name__", get_name, nullptr, nullptr, nullptr},
+    {"tags", get_tags, nullptr, "The op's tags (sy.Tag), as it was defined with.", nullptr},
     {"_qualified_op_name", get_qualified, nullptr, "\"ns::name[.overload]\"", nullptr},
     {"_schema", get_schema, nullptr, "The schema, as text.", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
@@ -697,6 +722,11 @@ PyObject* overload_object(const OperatorHandle& op) {
 }
 
 void init_ops(py::module_& m) {
+  auto tag = py::enum_<Tag>(m, "Tag", "A fact about an op (switchyard/dispatch/op_tag.h).");
+  for (int i = 0; i < kNumTags; ++i) {
+    const auto t = static_cast<Tag>(i);
+    tag.value(std::string(to_string(t)).c_str(), t);
+  }
   packet_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&packet_spec));
   overload_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&overload_spec));
   if (!packet_type || !overload_type) throw py::error_already_set();

@@ -36,8 +36,8 @@ struct BlockCache {
   }
 };
 
-constinit thread_local BlockCache* tls_cache __attribute__((tls_model("initial-exec"))) = nullptr;
-constinit thread_local bool tls_cache_gone __attribute__((tls_model("initial-exec"))) = false;
+constinit thread_local BlockCache* tls_cache SY_TLS_MODEL = nullptr;
+constinit thread_local bool tls_cache_gone SY_TLS_MODEL = false;
 
 // Owns the calling thread's cache. The cache itself is on the heap: 8 KiB of
 // thread_local data would not fit the static TLS space a library loaded with

@@ -21,7 +21,7 @@ TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, Int
       strides_(strides),
       storage_offset_(storage_offset),
       dtype_(dtype),
-      is_inference_(detail::tls_autograd_state.inference_mode) {
+      is_inference_(tls_autograd_state().inference_mode) {
   refresh_derived();
 }
 

@@ -13,7 +13,7 @@ namespace {
 // The generation of op's schema now (DispatchTable::generation): it changes
 // whenever the op is defined or removed. The caller is inside a CallScope,
 // which keeps the table alive while it is read.
-uint32_t schema_generation(const OperatorHandle& op) { return op.entry()->table()->generation; }
+uint32_t schema_generation(const OperatorHandle& op) { return op.definition_generation(); }
 
 }  // namespace
 

@@ -46,7 +46,7 @@ void trace_op(const OperatorHandle& op, DispatchKeySet keys, Stack* stack) {
     op.redispatch_boxed(below, *stack);
     return;
   }
-  std::shared_ptr<const FunctionSchema> schema = op.entry()->table()->schema;
+  std::shared_ptr<const FunctionSchema> schema = op.current_schema();
   const size_t n = schema->arguments().size();
   // Reused per thread: the Tracer kernel does not re-enter itself on a thread
   // (the op runs with the Tracer key excluded).

@@ -72,3 +72,38 @@ TEST(Library, BadSchemaIsASchemaErrorAndRegistersNothing) {
 
 }  // namespace
 }  // namespace sy
+
+namespace sy {
+namespace {
+
+// A kernel for a schema written as native_functions.yaml writes it: SymInt as
+// int64_t, Generator? as std::nullopt_t, Layout? and MemoryFormat? as optionals.
+Tensor native_style(IntArrayRef size, std::nullopt_t, std::optional<ScalarType> dtype,
+                    std::optional<Layout> layout, std::optional<MemoryFormat> memory_format) {
+  SY_CHECK(!layout || *layout == Layout::Strided, ValueError, "strided only");
+  Tensor t = zeros(size, TensorOptions().dtype(dtype.value_or(kFloat32)));
+  return memory_format == MemoryFormat::ChannelsLast ? add(t, 1) : t;
+}
+
+TEST(Library, KernelsTakeTheTypesOfNativeFunctionsYaml) {
+  Library lib(Library::DEF, "lib_native");
+  lib.def("make(SymInt[] size, *, Generator? generator=None, ScalarType? dtype=None, "
+          "Layout? layout=None, MemoryFormat? memory_format=None) -> Tensor",
+          SY_FN(native_style));
+  auto op = Dispatcher::singleton()
+                .find_op("lib_native::make")
+                .typed<Tensor(IntArrayRef, std::nullopt_t, std::optional<ScalarType>,
+                              std::optional<Layout>, std::optional<MemoryFormat>)>();
+  EXPECT_EQ(op.call({2}, std::nullopt, kInt64, Layout::Strided, MemoryFormat::ChannelsLast)
+                .sum()
+                .item<int64_t>(),
+            2);
+  Stack stack{IValue(std::vector<int64_t>{3}), IValue(), IValue(), IValue(), IValue(int64_t{0})};
+  op.call_boxed(stack);
+  EXPECT_EQ(stack.at(0).to_tensor().sizes(), IntArrayRef({3}));
+  Stack bad{IValue(std::vector<int64_t>{3}), IValue(), IValue(), IValue(int64_t{5}), IValue()};
+  EXPECT_THROW(op.call_boxed(bad), ValueError);
+}
+
+}  // namespace
+}  // namespace sy

@@ -8,6 +8,7 @@
 
 #include "switchyard/core/error.h"
 #include "switchyard/dispatch/function_schema.h"
+#include "switchyard/tensor/layout.h"
 
 namespace sy {
 namespace {
@@ -429,8 +430,8 @@ TEST(SchemaParser, ErrorShowsLineColumnAndCaret) {
        "bad(Tensor self, int) -> Tensor)", 21},
       {"", "expected operator name at 1:1", "", 1},
       {"f(Tensr x) -> ()",
-       "unknown type 'Tensr' at 1:3; expected one of Tensor, int, float, bool, str, Scalar, "
-       "ScalarType, Device",
+       "unknown type 'Tensr' at 1:3; expected one of Tensor, int, SymInt, float, bool, str, "
+       "Scalar, ScalarType, Device, Layout, MemoryFormat, Generator",
        "f(Tensr x) -> ()", 3},
       {"f(Tensor x) -> Tensor)", "expected end of schema at 1:22", "f(Tensor x) -> Tensor)", 22},
       {"f(Tensor x) -> Tensor out", "expected end of schema at 1:23", "f(Tensor x) -> Tensor out",
@@ -630,6 +631,69 @@ TEST(FunctionSchema, EqualityComparesEveryPart) {
         "ns::f.o(Tensor(a!) x, int y=1) -> (Tensor, Tensor)"}) {
     EXPECT_FALSE(s == parse_schema(other)) << other;
   }
+}
+
+}  // namespace
+}  // namespace sy
+
+// ---- the types of native_functions.yaml ------------------------------------------------
+
+namespace sy {
+namespace {
+
+TEST(SchemaParser, SymIntIsInt) {
+  const FunctionSchema s = parse_schema("f(SymInt n, SymInt[] size, SymInt[2] stride=1, SymInt? k=None) -> ()");
+  EXPECT_EQ(s.arguments()[0].type, base(K::Int));
+  EXPECT_EQ(s.arguments()[1].type, SchemaType::list(base(K::Int)));
+  EXPECT_EQ(s.arguments()[2].type, SchemaType::list(base(K::Int), 2));
+  EXPECT_EQ(*s.arguments()[2].default_value, IValue(std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(s.arguments()[3].type, SchemaType::optional(base(K::Int)));
+  EXPECT_EQ(s.to_string(), "f(int n, int[] size, int[2] stride=[1, 1], int? k=None) -> ()");
+}
+
+TEST(SchemaParser, ParsesGeneratorLayoutMemoryFormatAndScalarTypeOptionals) {
+  const FunctionSchema s = parse_schema(
+      "rand(SymInt[] size, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, "
+      "Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor");
+  const auto& a = s.arguments();
+  EXPECT_EQ(a[1].type, SchemaType::optional(base(K::Generator)));
+  EXPECT_FALSE(a[1].default_value.has_value());
+  EXPECT_EQ(a[2].type, SchemaType::optional(base(K::ScalarType)));
+  EXPECT_EQ(a[3].type, SchemaType::optional(base(K::Layout)));
+  EXPECT_EQ(a[6].type, SchemaType::optional(base(K::MemoryFormat)));
+  EXPECT_EQ(parse_schema(s.to_string()), s);
+}
+
+TEST(SchemaParser, LayoutAndMemoryFormatDefaultsPrintByName) {
+  const FunctionSchema s = parse_schema(
+      "f(Layout l=strided, MemoryFormat m=channels_last, MemoryFormat? p=preserve_format) -> ()");
+  EXPECT_EQ(*s.arguments()[0].default_value, IValue(int64_t{0}));
+  EXPECT_EQ(*s.arguments()[1].default_value,
+            IValue(static_cast<int64_t>(MemoryFormat::ChannelsLast)));
+  EXPECT_EQ(s.to_string(),
+            "f(Layout l=strided, MemoryFormat m=channels_last, MemoryFormat? p=preserve_format) -> ()");
+  EXPECT_EQ(parse_schema(s.to_string()), s);
+}
+
+TEST(SchemaParser, GeneratorOnlyAsAnOptional) {
+  EXPECT_NE(first_line(error_of("f(Generator g) -> ()")).find("type Generator is not supported"),
+            std::string::npos);
+  EXPECT_NE(error_of("f(Generator?[] g) -> ()").find("write Generator?"), std::string::npos);
+}
+
+TEST(SchemaParser, UnknownLayoutAndMemoryFormatNamesAreErrors) {
+  EXPECT_NE(error_of("f(Layout l=sparse) -> ()").find("unknown Layout 'sparse'"), std::string::npos);
+  EXPECT_NE(error_of("f(MemoryFormat m=nhwc) -> ()").find("unknown MemoryFormat 'nhwc'"),
+            std::string::npos);
+}
+
+TEST(SchemaType, GeneratorAcceptsNoValueAndItsOptionalOnlyNone) {
+  const SchemaType g = SchemaType::optional(base(K::Generator));
+  EXPECT_TRUE(g.accepts(IValue()));
+  EXPECT_FALSE(g.accepts(IValue(int64_t{0})));
+  EXPECT_TRUE(base(K::MemoryFormat).accepts(IValue(int64_t{3})));
+  EXPECT_FALSE(base(K::MemoryFormat).accepts(IValue(int64_t{4})));
+  EXPECT_FALSE(base(K::Layout).accepts(IValue(int64_t{1})));
 }
 
 }  // namespace

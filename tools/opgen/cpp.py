@@ -24,10 +24,20 @@ CPP_TYPES = {
     "Scalar?": "const std::optional<Scalar>&",
     "ScalarType": "ScalarType",
     "Device": "Device",
+    "Layout": "Layout",
+    "MemoryFormat": "MemoryFormat",
+    # No generator objects exist: the argument is always None (boxing.h).
+    "Generator?": "std::nullopt_t",
 }
 SCALAR_TYPE_NAMES = {"bool": "kBool", "uint8": "kUInt8", "int32": "kInt32", "int": "kInt32",
                      "int64": "kInt64", "long": "kInt64", "float32": "kFloat32",
                      "float": "kFloat32", "float64": "kFloat64", "double": "kFloat64"}
+
+
+MEMORY_NAMES = {"strided": "Layout::Strided", "contiguous_format": "MemoryFormat::Contiguous",
+                "preserve_format": "MemoryFormat::Preserve",
+                "channels_last": "MemoryFormat::ChannelsLast",
+                "channels_last_3d": "MemoryFormat::ChannelsLast3d"}
 
 
 class CppError(Exception):
@@ -62,7 +72,7 @@ def cpp_default(literal, t):
     if literal is None:
         return None
     if literal == "None":
-        return "{}"
+        return "std::nullopt" if t is not None and str(t) == "Generator?" else "{}"
     if literal in ("True", "False"):
         return literal.lower()
     if literal.startswith("["):
@@ -72,6 +82,8 @@ def cpp_default(literal, t):
         return '"' + body.replace('"', '\\"') + '"'
     if t is not None and t.base == "ScalarType":
         return SCALAR_TYPE_NAMES.get(literal) or literal
+    if t is not None and t.base in ("Layout", "MemoryFormat"):
+        return MEMORY_NAMES.get(literal) or literal
     if t is not None and t.base == "Device":
         return f'Device("{literal}")'
     return literal
@@ -278,6 +290,8 @@ def _sample(p):
         "std::string_view": "std::string_view(\"none\")", "const Scalar&": "Scalar(1)",
         "ScalarType": "kFloat32", "Device": "kCPU", "TensorOptions": "TensorOptions()",
         "const std::vector<bool>&": "std::vector<bool>()", "ArrayRef<double>": "ArrayRef<double>()",
+        "Layout": "Layout::Strided", "MemoryFormat": "MemoryFormat::Contiguous",
+        "std::nullopt_t": "std::nullopt",
     }
     if t in samples:
         return samples[t]

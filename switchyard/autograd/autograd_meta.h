@@ -40,7 +40,11 @@ enum class CreationMeta : uint8_t {
 
 // A view's link to its base: the tensor (never itself a view) whose storage it
 // views, and the version at which its grad_fn was last set.
-struct ViewInfo {
+struct SY_API ViewInfo {
+  // From the per-thread small-block cache: made for every view op's result.
+  static void* operator new(size_t bytes);
+  static void operator delete(void* p, size_t bytes);
+
   Tensor base;
   CreationMeta creation_meta = CreationMeta::Default;
   // Whether the view takes part in autograd through its base (its base was
@@ -54,6 +58,10 @@ class SY_API AutogradMeta final : public AutogradMetaInterface {
   AutogradMeta() = default;
   ~AutogradMeta() override;
   std::string grad_fn_name() const override;
+
+  // From the per-thread small-block cache: made for every recorded op's result.
+  static void* operator new(size_t bytes);
+  static void operator delete(void* p, size_t bytes);
 
   Tensor grad;
   std::shared_ptr<Node> grad_fn;

@@ -130,8 +130,9 @@ class GraphTask : public std::enable_shared_from_this<GraphTask> {
   bool keep_graph_;
   bool has_exec_info_ = false;
   NodeIndex index_;
-  std::vector<NodeTask> nodes_;
-  std::priority_queue<ReadyItem> ready_;
+  // Inline for small graphs: a backward of a few ops allocates little.
+  SmallVector<NodeTask, 8> nodes_;
+  std::priority_queue<ReadyItem, SmallVector<ReadyItem, 8>> ready_;
   variable_list captured_;
   std::vector<std::pair<std::shared_ptr<Node>, Tensor>> deferred_accumulations_;
   std::vector<std::pair<std::shared_ptr<Node>, variable_list>> deferred_retained_;
@@ -150,7 +151,8 @@ class GraphTask : public std::enable_shared_from_this<GraphTask> {
 void GraphTask::build(Node* root, const std::vector<Edge>& capture) {
   // 1. Dependencies: how many edges lead into each node reachable from the root.
   index_of(root);
-  std::vector<Node*> stack{root};
+  SmallVector<Node*, 16> stack;
+  stack.push_back(root);
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();

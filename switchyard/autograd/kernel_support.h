@@ -30,6 +30,7 @@
 #include "switchyard/autograd/saved_variable.h"
 #include "switchyard/autograd/view_nodes.h"
 #include "switchyard/dispatch/dispatcher.h"
+#include "switchyard/tensor/small_block.h"
 
 namespace sy::autograd::detail {
 
@@ -122,7 +123,7 @@ void add_edges(Node& node, const A& a) {
 // A new node of type N with the edges of each tensor argument, in order.
 template <typename N, typename... A>
 std::shared_ptr<N> make_node(const A&... args) {
-  auto node = std::make_shared<N>();
+  auto node = std::allocate_shared<N>(sy::detail::SmallBlockAllocator<N>());
   (add_edges(*node, args), ...);
   return node;
 }

@@ -53,6 +53,12 @@ class SmallVector {
   const T* begin() const { return data(); }
   const T* end() const { return data() + size_; }
   T& back() { return data()[size_ - 1]; }
+  T& front() { return data()[0]; }
+  const T& front() const { return data()[0]; }
+  using value_type = T;
+  using reference = T&;
+  using const_reference = const T&;
+  using size_type = size_t;
 
   template <typename... A>
   T& emplace_back(A&&... args) {

@@ -71,18 +71,20 @@ _autograd_methods.install()
 Graph = _C.Graph
 
 
-def trace(fn, example_inputs):
+def trace(fn, example_inputs, *, decompose=False):
     """Runs ``fn(*example_inputs)`` once and returns the Graph of the ops it called.
 
     Args:
         fn: a function of tensors returning a tensor or a tuple/list of tensors.
         example_inputs: a tensor or a tuple/list of tensors, the traced inputs.
+        decompose: record each op that has a decomposition (the registry forward-mode
+            AD and vmap use) as the ops it decomposes into.
 
     The graph prints with ``str()`` and replays when called: ``graph(x, y)``. Tensors
     that ``fn`` uses without receiving them become constants; each is reported with a
     ``UserWarning``.
     """
-    graph = _C._trace(fn, example_inputs)
+    graph = _C._trace(fn, example_inputs, decompose)
     for note in graph.warnings:
         _warnings.warn("sy.trace: " + note, stacklevel=2)
     return graph

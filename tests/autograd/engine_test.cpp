@@ -278,6 +278,22 @@ TEST(Hooks, HookThatThrowsReachesTheCallerAndLeavesGradsAlone) {
   EXPECT_FALSE(z.grad().defined());
 }
 
+TEST(Hooks, AfterAFailureARetainedGraphRunsAgain) {
+  const Tensor x = leaf({1.0, 2.0});
+  const Tensor y = x * x;
+  bool fail = true;
+  y.register_hook([&](const Tensor&) -> Tensor {
+    if (fail) throw ValueError("not this time");
+    return Tensor();
+  });
+  const Tensor loss = y.sum();
+  EXPECT_THROW(loss.backward({}, /*retain_graph=*/true), ValueError);
+  EXPECT_FALSE(x.grad().defined());
+  fail = false;
+  loss.backward();
+  EXPECT_TRUE(close(x.grad(), {2.0, 4.0}));
+}
+
 TEST(Hooks, HookReturningTheWrongShapeIsAnError) {
   const Tensor x = leaf({1.0, 2.0});
   const Tensor y = x * 2.0;

@@ -420,3 +420,12 @@ def test_graph_is_freed_with_its_tensors():
     del y
     gc.collect()
     assert ref.name() == "CubeBackward"  # the node object lives while Python holds it
+
+
+def test_trace_can_record_decompositions():
+    x = sy.tensor([0.5, -1.0])
+    plain = sy.trace(lambda t: t.sigmoid(), x)
+    decomposed = sy.trace(lambda t: t.sigmoid(), x, decompose=True)
+    assert "sy::sigmoid" in str(plain)
+    assert "sy::sigmoid" not in str(decomposed) and "sy::exp" in str(decomposed)
+    assert decomposed(x).tolist() == pytest.approx(x.sigmoid().tolist())

@@ -50,6 +50,13 @@ struct SY_API ViewInfo {
   // Whether the view takes part in autograd through its base (its base was
   // differentiable when it was made).
   bool differentiable = true;
+  // Whether an in-place op on the view changes its forward base's tangent:
+  // false for make_dual's and unpack_dual's aliases (as in PyTorch, the dual
+  // does not give its primal a tangent).
+  bool forward_differentiable = true;
+  // The tensor whose tangent an in-place op on the view writes into, when it
+  // is not `base` (a view of a dual: the dual); undefined otherwise.
+  Tensor forward_base;
   uint32_t attr_version = 0;
 };
 

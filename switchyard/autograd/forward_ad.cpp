@@ -118,6 +118,9 @@ class AliasBackward final : public Node {
 Tensor recorded_alias(const Tensor& t) {
   Tensor out = impl::alias_without_autograd(t);
   detail::mark_as_view(t, out);
+  if (auto* meta = impl::get_autograd_meta(out); meta != nullptr && meta->view) {
+    meta->view->forward_differentiable = false;
+  }
   if (GradMode::is_enabled() && t.requires_grad()) {
     auto node = std::make_shared<AliasBackward>();
     node->add_next_edge(impl::gradient_edge(t));
@@ -261,6 +264,59 @@ void set_fw_grad(const Tensor& t, uint64_t level, const Tensor& tangent_in, cons
   const Tensor stored = tangent.dtype() == t.dtype() ? tangent : tangent.to(t.dtype());
   meta.forward_grad->set(level, stored);
   if (!t.impl()->has_forward_grad()) t.impl()->set_has_forward_grad(true);
+}
+
+namespace {
+
+// Whether `tangent` can take `t`'s new tangent in place: laid out as t.
+bool laid_out_as(const Tensor& tangent, const Tensor& t) {
+  return tangent.defined() && tangent.dtype() == t.dtype() && tangent.sizes() == t.sizes() &&
+         tangent.strides() == t.strides();
+}
+
+// `dst` (a tangent) takes the values of `src`; the copy computes no tangent at `level`.
+void write_tangent(const Tensor& dst, const Tensor& src, uint64_t level) {
+  SetAsideLevel aside(level);
+  dst.copy_(src);
+}
+
+}  // namespace
+
+void set_fw_grad_inplace(const Tensor& self, uint64_t level, const Tensor& tangent,
+                         const char* op) {
+  if (!tangent.defined()) return;
+  const AutogradMeta* meta = impl::get_autograd_meta(self);
+  const ViewInfo* view = meta != nullptr ? meta->view.get() : nullptr;
+  if (view != nullptr && view->forward_differentiable && view->differentiable) {
+    // The view's tangent is the view's region of its base's tangent.
+    const Tensor& base = view->forward_base.defined() ? view->forward_base : view->base;
+    Tensor base_t = fw_grad(base, level);
+    if (!laid_out_as(base_t, base)) {
+      Tensor fresh = empty_with_layout_of(base);
+      if (base_t.defined()) {
+        write_tangent(fresh, base_t, level);
+      } else {
+        fresh.zero_();
+      }
+      set_fw_grad(base, level, fresh, op);
+      base_t = std::move(fresh);
+    }
+    const Tensor region = ViewGeometry::of(self, base).apply_to(base_t);
+    write_tangent(region, tangent, level);
+    set_fw_grad(self, level, region, op);
+    return;
+  }
+  // Not a view: new values go into the tangent self has, when it is its own.
+  // A tangent laid out otherwise (say, broadcast from an input's) is replaced
+  // by a copy, so that a later in-place op never writes into another tensor's.
+  const Tensor existing = fw_grad(self, level);
+  if (laid_out_as(existing, self) && self.is_contiguous()) {
+    write_tangent(existing, tangent, level);
+    return;
+  }
+  Tensor fresh = empty_with_layout_of(self);
+  write_tangent(fresh, tangent.sizes() == self.sizes() ? tangent : tangent.expand(self.sizes()), level);
+  set_fw_grad(self, level, fresh, op);
 }
 
 void add_forward_levels(const Tensor& t, SmallVector<uint64_t, 2>& out) {

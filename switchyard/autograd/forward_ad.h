@@ -97,6 +97,12 @@ SY_API Tensor fw_grad(const Tensor& t, uint64_t level);
 // Sets the tangent of `t` at `level` (shape and dtype must match: a formula
 // that returns another is a bug, reported naming `op`).
 SY_API void set_fw_grad(const Tensor& t, uint64_t level, const Tensor& tangent, const char* op);
+// Sets the tangent of `self` after an in-place op changed it: writes into the
+// tangent self already has (so views of it see the change), and for a view,
+// into the region of its base's tangent (made as zeros when the base had
+// none), as PyTorch does.
+SY_API void set_fw_grad_inplace(const Tensor& self, uint64_t level, const Tensor& tangent,
+                                const char* op);
 // The levels `t` carries tangents at, minus those set aside, added to `out`.
 SY_API void add_forward_levels(const Tensor& t, SmallVector<uint64_t, 2>& out);
 

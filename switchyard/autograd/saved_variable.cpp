@@ -13,6 +13,10 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
   requires_grad_ = t.requires_grad();
   if (is_output && requires_grad_) {
     // Without the grad_fn, which is the saving node itself.
+    const AutogradMeta* meta = impl::get_autograd_meta(t);
+    if (meta != nullptr && meta->view != nullptr && meta->view->differentiable) {
+      view_fn_ = impl::grad_fn(t);
+    }
     output_nr_ = t.output_nr();
     data_ = impl::alias_without_autograd(t);
   } else {
@@ -54,6 +58,10 @@ Tensor SavedVariable::unpack(const Node* saved_for) const {
   }
   // Double backward: the saved output gets its history back.
   Tensor t = impl::alias_without_autograd(data_);
+  if (std::shared_ptr<Node> fn = view_fn_.lock()) {
+    impl::set_gradient_edge(t, std::move(fn), output_nr_);
+    return t;
+  }
   impl::set_gradient_edge(t, const_cast<Node*>(saved_for)->shared_from_this(), output_nr_);
   return t;
 }

@@ -36,6 +36,11 @@ class SY_API SavedVariable {
 
  private:
   Tensor data_;
+  // For an output of an in-place op on a view: the view's history after the
+  // op (the base's CopySlices, seen through the view), which double backward
+  // gives the unpacked tensor instead of the saving node. Weak: that history
+  // holds the saving node.
+  std::weak_ptr<Node> view_fn_;
   uint32_t saved_version_ = 0;
   uint32_t output_nr_ = 0;
   bool was_defined_ = false;

@@ -22,15 +22,41 @@ Tensor empty_strided(IntArrayRef sizes, IntArrayRef strides, ScalarType dtype, D
   return make_view(storage, sizes, strides, 0);
 }
 
-// Both nodes below build their results with views the tensor layer makes
-// directly, which record nothing; recording them (create_graph) would give a
-// wrong second derivative, so it is refused.
-void check_not_recording(const Tensor& grad, const char* node) {
-  SY_CHECK(!(GradMode::is_enabled() && grad.requires_grad()), AutogradError,
-           "{}: differentiating twice through an in-place op on a view (create_graph=True) is "
-           "not supported; modify a clone instead of a view, or do not ask for higher-order "
-           "gradients here",
-           node);
+// Where a view's elements sit in its base, as indices into the base's
+// elements in row-major order. Both nodes below move gradients between a
+// base and a view with these and recorded ops (index_select, where, cat)
+// when the backward itself is recorded (create_graph), so that their
+// results are differentiable again; otherwise they copy through views the
+// tensor layer makes directly, which record nothing.
+struct Region {
+  Tensor of_view;  // int64 [view numel]: the base element of each view element
+  Tensor of_base;  // int64 [base numel]: the view element at each base element, or view numel
+  Tensor in_view;  // bool [base numel]: whether the view holds the base element
+};
+
+Region region_of(const InputMetadata& base, IntArrayRef base_strides, const ViewGeometry& view) {
+  NoGradGuard no_grad;
+  const auto i64 = TensorOptions().dtype(kInt64);
+  int64_t n = 1;
+  for (size_t d = 0; d < base.sizes.size(); ++d) n *= base.sizes[d];
+  Tensor positions = empty_strided(base.sizes, base_strides, kInt64, kCPU);
+  positions.copy_(arange(n, i64).reshape(base.sizes));
+  const Tensor of_view = view.apply_to(positions).contiguous().reshape({-1});
+  const int64_t m = of_view.numel();
+  const Tensor of_base = full({n}, m, i64);
+  int64_t* at_base = of_base.data_ptr<int64_t>();
+  const int64_t* at_view = of_view.data_ptr<int64_t>();
+  for (int64_t k = 0; k < m; ++k) at_base[at_view[k]] = k;
+  Region r{of_view, of_base, of_base.lt(m)};
+  if (!base.device.is_cpu()) {
+    r = {r.of_view.to(base.device), r.of_base.to(base.device), r.in_view.to(base.device)};
+  }
+  return r;
+}
+
+// `flat` (1-d) with one zero appended, so that index numel picks zero.
+Tensor padded_with_zero(const Tensor& flat) {
+  return cat({flat, zeros({1}, TensorOptions().dtype(flat.dtype()).device(flat.device()))});
 }
 
 }  // namespace
@@ -61,7 +87,19 @@ variable_list CopySlices::apply(variable_list&& grads) {
   variable_list out(num_outputs());
   const Tensor& grad = grads[0];
   if (!grad.defined()) return out;
-  check_not_recording(grad, "CopySlices");
+  if (GradMode::is_enabled()) {
+    // Recorded: the base's gradient outside the view, fn_'s inside it.
+    const Region r = region_of(base_, base_strides_, view_);
+    const Tensor flat = grad.reshape({-1});
+    const Tensor grad_slice = flat.index_select(0, r.of_view).reshape(view_.sizes);
+    variable_list res = fn_->apply({grad_slice});
+    const Tensor inside = !res.empty() && res[0].defined() ? res[0].reshape({-1})
+                                                           : zeros_like(grad_slice).reshape({-1});
+    const Tensor spread = padded_with_zero(inside).index_select(0, r.of_base);
+    out[0] = where(r.in_view, spread, flat).reshape(base_.sizes);
+    for (size_t i = 1; i < res.size() && i < out.size(); ++i) out[i] = std::move(res[i]);
+    return out;
+  }
   Tensor result = empty_strided(base_.sizes, base_strides_, base_.dtype, base_.device);
   result.copy_(grad);
   const Tensor grad_slice = view_.apply_to(result);
@@ -84,7 +122,10 @@ AsStridedBackward::AsStridedBackward(const Tensor& base, const Tensor& view)
 variable_list AsStridedBackward::apply(variable_list&& grads) {
   const Tensor& grad = grads[0];
   if (!grad.defined() || !task_should_compute_output(0)) return {Tensor()};
-  check_not_recording(grad, "AsStridedBackward0");
+  if (GradMode::is_enabled()) {  // recorded: zeros outside the view
+    const Region r = region_of(base_, base_strides_, view_);
+    return {padded_with_zero(grad.reshape({-1})).index_select(0, r.of_base).reshape(base_.sizes)};
+  }
   Tensor result = empty_strided(base_.sizes, base_strides_, base_.dtype, base_.device);
   result.zero_();
   view_.apply_to(result).copy_(grad);
@@ -125,6 +166,9 @@ void mark_as_view(const Tensor& self, const Tensor& out, bool multi_output) {
     info->creation_meta = self_view->creation_meta;  // a view of a no-grad view is one too
   }
   info->differentiable = is_floating_point(out.dtype());
+  if (self_view != nullptr) {
+    info->forward_base = self_view->forward_differentiable ? self_view->forward_base : self;
+  }
   info->attr_version = out._version();
   // As in PyTorch, a view made with grad mode off of a base that requires grad
   // still requires grad (without a grad_fn), so that modifying it in place
@@ -133,6 +177,10 @@ void mark_as_view(const Tensor& self, const Tensor& out, bool multi_output) {
                         info->differentiable && info->base.requires_grad();
   impl::materialize_autograd_meta(out).view = std::move(info);
   if (inherits && !out.requires_grad()) out.impl()->set_requires_grad(true);
+}
+
+Tensor empty_with_layout_of(const Tensor& t) {
+  return empty_strided(t.sizes(), t.strides(), t.dtype(), t.device());
 }
 
 void check_inplace(const Tensor& self, bool requires_grad, const char* op_name) {

@@ -87,5 +87,9 @@ SY_API void check_inplace(const Tensor& self, bool requires_grad, const char* op
 // for a view, of its base).
 SY_API void rebase_history(const Tensor& self, std::shared_ptr<Node> fn);
 
+// An uninitialised tensor with t's sizes, strides and dtype on a storage of
+// its own (t must not overlap itself: a base, never an expanded view).
+SY_API Tensor empty_with_layout_of(const Tensor& t);
+
 }  // namespace detail
 }  // namespace sy::autograd

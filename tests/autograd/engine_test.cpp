@@ -453,6 +453,24 @@ TEST(InPlace, OnAViewMadeInNoGradModeIsAnError) {
       [&] { v.mul_(tensor(2.0, TensorOptions().dtype(kFloat64))); }, {"no_grad"}));
 }
 
+TEST(InPlace, OnAViewDifferentiatesTwice) {
+  // z = a * 1; z[0] *= b[0]; z[:, 1] = exp(z[:, 1]); L = sum(z * c)
+  const Tensor a = leaf({{1.0, 2.0}, {3.0, 4.0}});
+  const Tensor b = leaf({0.5, 1.5});
+  const Tensor z = a * 1.0;
+  z.select(0, 0).mul_(b);
+  z.select(1, 1).exp_();
+  const Tensor loss = (z * tensor({{1.0, 2.0}, {3.0, 4.0}}, TensorOptions().dtype(kFloat64))).sum();
+  const auto g = autograd::grad({loss}, {a, b}, {}, std::nullopt, /*create_graph=*/true);
+  // dL/da = c * [[b0, b1 e^{b1 a01}], [1, e^{a11}]]
+  EXPECT_TRUE(close(g[0], {0.5, 2.0 * 1.5 * std::exp(3.0), 3.0, 4.0 * std::exp(4.0)}, 1e-9));
+  ASSERT_TRUE(g[0].requires_grad());
+  // d/db1 of dL/da01 = 2 (e^{3} + 1.5 * 2 e^{3}) = 2 e^3 (1 + 3)
+  const auto gg = autograd::grad({g[0].select(0, 0).select(0, 1)}, {b}, {}, std::nullopt,
+                                 false, /*allow_unused=*/true);
+  EXPECT_TRUE(close(gg[0], {0.0, 2.0 * std::exp(3.0) * 4.0}, 1e-9));
+}
+
 TEST(ViewOps, GradientsFlowThroughViews) {
   const Tensor x = leaf({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
   const Tensor y = x.transpose(0, 1).reshape({6}) * tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0},

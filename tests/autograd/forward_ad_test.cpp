@@ -66,6 +66,36 @@ TEST(ForwardAD, InPlaceOpsUpdateTheTangent) {
   EXPECT_TRUE(close(unpack_dual(y).tangent, {4.0}));
 }
 
+TEST(ForwardAD, InPlaceOnAViewWritesIntoTheBasesTangent) {
+  DualLevel level;
+  const Tensor z = zeros({2, 3}, TensorOptions().dtype(kFloat64));  // no tangent yet
+  const Tensor b = make_dual(f64({2.0, 2.0, 2.0}), f64({1.0, 2.0, 3.0}));
+  z.select(0, 0).copy_(b);
+  EXPECT_TRUE(close(unpack_dual(z).tangent, {1.0, 2.0, 3.0, 0.0, 0.0, 0.0}));
+  z.select(0, 0).mul_(b);  // row 0 = b^2: tangent 2 b b_t
+  EXPECT_TRUE(close(unpack_dual(z).tangent, {4.0, 8.0, 12.0, 0.0, 0.0, 0.0}));
+  const Tensor column = z.select(1, 1);
+  column.exp_();  // tangent exp(z) z_t, through a second view
+  EXPECT_TRUE(close(unpack_dual(z).tangent,
+                    {4.0, 8.0 * std::exp(4.0), 12.0, 0.0, 0.0, 0.0}, 1e-9));
+  EXPECT_TRUE(close(unpack_dual(column).tangent, {8.0 * std::exp(4.0), 0.0}, 1e-9));
+}
+
+TEST(ForwardAD, InPlaceOnADualWritesIntoItsTangentNotThePrimals) {
+  DualLevel level;
+  const Tensor p = f64({1.0, 1.0});
+  const Tensor t = f64({2.0, 3.0});
+  const Tensor x = make_dual(p, t);
+  x.mul_(3.0);
+  EXPECT_TRUE(close(unpack_dual(x).tangent, {6.0, 9.0}));
+  EXPECT_TRUE(close(t, {6.0, 9.0}));  // as in PyTorch, the caller's tangent
+  EXPECT_FALSE(unpack_dual(p).tangent.defined());
+  const Tensor first = x.select(0, 0);
+  first.mul_(2.0);  // a view of the dual: writes into the dual's tangent
+  EXPECT_TRUE(close(unpack_dual(x).tangent, {12.0, 9.0}));
+  EXPECT_FALSE(unpack_dual(p).tangent.defined());
+}
+
 TEST(ForwardAD, ViewsCarryTheViewOfTheTangent) {
   DualLevel level;
   const Tensor x = make_dual(f64({{1.0, 2.0}, {3.0, 4.0}}), f64({{10.0, 20.0}, {30.0, 40.0}}));

@@ -417,7 +417,9 @@ def _forward_block(plan, formulas, results, self_before):
     for r, f in formulas.items():
         if r not in results:
             raise AutogradError(f"{src.where}: forward formula for {r!r}, which is not a return")
-        lines.append(f'          set_fw_grad({results[r]}, level, {f}, "{plan.op.qualified}");')
+        # An in-place op writes into self's tangent (and its base's, for a view).
+        setter = "set_fw_grad_inplace" if plan.op.is_inplace and results[r] == "self" else "set_fw_grad"
+        lines.append(f'          {setter}({results[r]}, level, {f}, "{plan.op.qualified}");')
     tensors = ", ".join(a.name for a in src.schema.arguments if a.type.is_tensor_like)
     lines.append(f"        }},\n        {tensors});")
     return "\n".join(lines)

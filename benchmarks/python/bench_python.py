@@ -24,22 +24,39 @@ except ImportError:
     torch = None
 
 
-def per_call_ns(stmt, env, number):
+def per_call_ns(stmt, env, number, in_mode=False):
+    if in_mode:
+        with env["mode"]:
+            return timeit.timeit(stmt, globals=env, number=number) / number * 1e9
     return timeit.timeit(stmt, globals=env, number=number) / number * 1e9
 
 
 def setup_switchyard():
+    from switchyard.utils.python_dispatch import DispatchMode
+
+    class PassThrough(DispatchMode):
+        def __sy_dispatch__(self, func, types, args=(), kwargs=None):
+            return func(*args, **kwargs)
+
     lib = Library("bench_lib", "DEF")
     lib.define("my_func(Tensor self) -> Tensor")
     lib.impl("my_func", lambda self: self, "CPU")
-    return {"sy": sy, "a": sy.tensor([1.0]), "b": sy.tensor([2.0]), "_keep": lib}
+    return {"sy": sy, "a": sy.tensor([1.0]), "b": sy.tensor([2.0]), "_keep": lib,
+            "mode": PassThrough()}
 
 
 def setup_torch():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class PassThrough(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return func(*args, **kwargs)
+
     lib = torch.library.Library("bench_lib", "DEF")
     lib.define("my_func(Tensor self) -> Tensor")
     lib.impl("my_func", lambda self: self, "CPU")
-    return {"torch": torch, "a": torch.tensor([1.0]), "b": torch.tensor([2.0]), "_keep": lib}
+    return {"torch": torch, "a": torch.tensor([1.0]), "b": torch.tensor([2.0]), "_keep": lib,
+            "mode": PassThrough()}
 
 
 # (name, what, switchyard statement, torch statement, target ratio)
@@ -52,7 +69,14 @@ CASES = [
      "with sy.no_grad(): pass", "with torch.no_grad(): pass", 0.2),
     ("PythonCall", "a plain Python function call (the floor)",
      "f()", "f()", None),
+    # Timed with the env's pass-through dispatch mode entered around the round.
+    ("AddInMode", "add on 1-element tensors inside a pass-through dispatch mode",
+     "sy.add(a, b)", "torch.add(a, b)", None),
 ]
+# Cases timed inside the env's "mode"; the added cost is the case minus the one named.
+IN_MODE = {"AddInMode": "AddOneElement"}
+# Issue 15: a pass-through mode adds at most 0.2x what torch's adds.
+MODE_COST_TARGET = 0.2
 
 
 def main():
@@ -74,13 +98,14 @@ def main():
     results = []
     for name, what, sy_stmt, torch_stmt, target in CASES:
         sy_times, torch_times = [], []
-        per_call_ns(sy_stmt, sy_env, args.number // 10)  # warm up
+        in_mode = name in IN_MODE
+        per_call_ns(sy_stmt, sy_env, args.number // 10, in_mode)  # warm up
         if torch_env is not None:
-            per_call_ns(torch_stmt, torch_env, args.number // 10)
+            per_call_ns(torch_stmt, torch_env, args.number // 10, in_mode)
         for _ in range(args.rounds):
-            sy_times.append(per_call_ns(sy_stmt, sy_env, args.number))
+            sy_times.append(per_call_ns(sy_stmt, sy_env, args.number, in_mode))
             if torch_env is not None:
-                torch_times.append(per_call_ns(torch_stmt, torch_env, args.number))
+                torch_times.append(per_call_ns(torch_stmt, torch_env, args.number, in_mode))
         sy_ns = statistics.median(sy_times)
         torch_ns = statistics.median(torch_times) if torch_times else None
         ratio = sy_ns / torch_ns if torch_ns else None
@@ -91,6 +116,22 @@ def main():
               f"{(f'<={target}x' if target else ''):>8}  {met}")
         results.append({"case": name, "what": what, "switchyard_ns": sy_ns, "torch_ns": torch_ns,
                         "ratio": ratio, "target": target})
+    by_name = {r["case"]: r for r in results}
+    for name, base in IN_MODE.items():
+        sy_added = by_name[name]["switchyard_ns"] - by_name[base]["switchyard_ns"]
+        line = f"{name}: the mode adds {sy_added:.0f} ns to {base}"
+        entry = {"case": name + "Added", "what": f"cost a pass-through mode adds to {base}",
+                 "switchyard_ns": sy_added, "torch_ns": None, "ratio": None,
+                 "target": MODE_COST_TARGET}
+        if by_name[name]["torch_ns"] is not None:
+            torch_added = by_name[name]["torch_ns"] - by_name[base]["torch_ns"]
+            ratio = sy_added / torch_added
+            entry.update(torch_ns=torch_added, ratio=ratio)
+            line += (f" (torch's adds {torch_added:.0f} ns: {ratio:.2f}x, target "
+                     f"<= {MODE_COST_TARGET}x and <= 1000 ns: "
+                     f"{'yes' if ratio <= MODE_COST_TARGET and sy_added <= 1000 else 'NO'})")
+        print(line)
+        results.append(entry)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -38,10 +38,11 @@ from switchyard._C import (  # noqa: F401
     tensor,
 )
 from switchyard.ops import ops, op_exists  # noqa: F401
-from switchyard import _autograd_methods, _tensor_methods, cuda, library, threading  # noqa: F401
-from switchyard import autograd  # noqa: F401
+from switchyard import _autograd_methods, _indexing, _serialization, _tensor_methods  # noqa: F401
+from switchyard import autograd, cuda, library, threading  # noqa: F401
 
 float32, float64, int32, int64, uint8 = _C.float32, _C.float64, _C.int32, _C.int64, _C.uint8
+float16, bfloat16, half = _C.float16, _C.bfloat16, _C.half
 layout, memory_format, strided = _C.layout, _C.memory_format, _C.strided
 contiguous_format, preserve_format = _C.contiguous_format, _C.preserve_format
 channels_last, channels_last_3d = _C.channels_last, _C.channels_last_3d
@@ -64,6 +65,30 @@ def _decorate_with_mode(mode, fn):
 _C._set_mode_decorator(_decorate_with_mode)
 _tensor_methods.install()
 _autograd_methods.install()
+_indexing.install()
+_serialization.install()
+
+manual_seed = _C.manual_seed
+initial_seed = _C.initial_seed
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector ``p``-norm of ``input`` over ``dim`` (every element when None).
+
+    Args:
+        p: a number (``float('inf')`` for the largest magnitude), or ``"fro"`` (the
+            2-norm of the elements, which is the Frobenius norm of a matrix).
+        dim: an int or a list of ints; None reduces everything.
+        keepdim: keep the reduced dims with size 1.
+        dtype: convert ``input`` to this dtype first.
+    """
+    if isinstance(p, str):
+        if p != "fro":
+            raise ValueError(f"norm: p={p!r} is not supported; use a number or 'fro'")
+        p = 2
+    if isinstance(dim, _builtins.int):
+        dim = [dim]
+    return ops.sy.linalg_vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
 # ---- tracing ------------------------------------------------------------------------------

@@ -4,11 +4,9 @@ Each method is the op's ``sy.ops.sy.<name>`` packet itself, stored on the class:
 a packet binds like a function, so ``t.add(u)`` calls ``sy.ops.sy.add(t, u)``
 with overload resolution and argument parsing in C++. Which ops are methods and
 operators comes from ``_op_table`` (generated from switchyard/ops/*.yaml); what
-the table cannot say (reflected operators, indexing, conversions) is written
-here. An op that is not registered gets no method; ``install()`` runs at import.
+the table cannot say (reflected operators, conversions) is written here, and
+indexing is in _indexing.py. An op that is not registered gets no method; ``install()`` runs at import.
 """
-
-import operator as _operator
 
 from switchyard import _C, _op_table
 from switchyard.ops import ops, op_exists
@@ -45,40 +43,10 @@ def where(self, condition, other):
     return ops.sy.where(condition, self, other)
 
 
-def _getitem(self, index):
-    """Basic indexing: ints, slices, None and Ellipsis (views, no copy)."""
-    if not isinstance(index, tuple):
-        index = (index,)
-    consumed = sum(1 for i in index if i is not None and i is not Ellipsis)
-    if sum(1 for i in index if i is Ellipsis) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    if consumed > self.ndim:
-        raise IndexError(f"too many indices for a tensor of dimension {self.ndim}")
-    result, dim = self, 0
-    for item in index:
-        if item is Ellipsis:
-            dim += self.ndim - consumed
-        elif item is None:
-            result = ops.sy.unsqueeze(result, dim)
-            dim += 1
-        elif isinstance(item, slice):
-            step = 1 if item.step is None else item.step
-            result = ops.sy.slice(result, dim, item.start, item.stop, step)
-            dim += 1
-        elif isinstance(item, (bool, Tensor)) or not hasattr(item, "__index__"):
-            raise IndexError(
-                f"only integers, slices, None and ... are valid indices, not {type(item).__name__}")
-        else:
-            result = ops.sy.select(result, dim, _operator.index(item))
-    return result
+def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    import switchyard
 
-
-def _setitem(self, index, value):
-    target = _getitem(self, index)
-    if isinstance(value, Tensor):
-        ops.sy.copy_(target, value)
-    else:
-        ops.sy.fill_(target, value)
+    return switchyard.norm(self, p, dim, keepdim, dtype)
 
 
 def _cpu(self):
@@ -128,15 +96,18 @@ def install():
         "__rsub__": ("sy::neg", _rsub), "__rtruediv__": ("sy::div", _rtruediv),
         "__rfloordiv__": ("sy::floor_divide", _rfloordiv), "__rmod__": ("sy::remainder", _rmod),
         "__rpow__": ("sy::pow", _rpow), "__rmatmul__": ("sy::matmul", _rmatmul),
-        "__getitem__": ("sy::select", _getitem), "__setitem__": ("sy::fill_", _setitem),
     }
     for dunder, (op, fn) in extras.items():
         if op_exists(op):
             setattr(Tensor, dunder, fn)
     Tensor.__iter__ = _iter
+    Tensor.T = property(lambda self: ops.sy.numpy_T(self), doc="The dims in reverse order.")
+    Tensor.mT = property(lambda self: ops.sy.mT(self), doc="The last two dims swapped.")
+    Tensor.norm = _norm
     Tensor.cpu = _cpu
     Tensor.numpy = _numpy
     for name, dtype_name in [("float", "float32"), ("double", "float64"), ("long", "int64"),
-                             ("int", "int32"), ("bool", "bool")]:
+                             ("int", "int32"), ("bool", "bool"), ("half", "float16"),
+                             ("bfloat16", "bfloat16")]:
         if op_exists("sy::to"):
             setattr(Tensor, name, _converter(dtype_name))

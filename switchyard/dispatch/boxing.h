@@ -80,6 +80,19 @@ struct ArgTraits<ArrayRef<Tensor>> {
   static ArrayRef<Tensor> unbox(const IValue& v) { return v.to_tensor_list(); }
   static void add_keys(DispatchKeySet& ks, param v) { add_tensor_keys(ks, v); }
 };
+// Tensor?[]: boxed as a Tensor list whose absent entries are undefined tensors.
+template <>
+struct ArgTraits<OptionalTensorListRef> {
+  using param = OptionalTensorListRef;
+  static constexpr std::string_view schema = "Tensor?[]";
+  static IValue box(param v) { return IValue(v.tensors().vec()); }
+  static OptionalTensorListRef unbox(const IValue& v) { return v.to_tensor_list(); }
+  static void add_keys(DispatchKeySet& ks, param v) {
+    for (const Tensor& t : v) {
+      if (t.defined()) ks |= t.impl()->key_set();
+    }
+  }
+};
 template <>
 struct ArgTraits<int64_t> : ValueArgTraits<int64_t> {
   static constexpr std::string_view schema = "int";

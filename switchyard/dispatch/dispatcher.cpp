@@ -359,20 +359,33 @@ RegistrationHandle Dispatcher::register_fallback(DispatchKey key, CppFunction fn
            "must be boxed: use CppFunction::boxed(fn) or CppFunction::fallthrough()",
            to_string(key), site);
   CollectAfterUnlock collect;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& slot = fallbacks_[static_cast<int>(key)];
-  if (slot) {
-    SY_THROW(DispatchError, "the key {} already has a fallback.\n  first:  {}\n  second: {}",
-             to_string(key), slot->site, site);
+  std::string overridden;  // the warning, given once the lock is released
+  RegistrationHandle handle;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& slot = fallbacks_[static_cast<int>(key)];
+    if (slot) {
+      // As for kernels (Note [Overriding a kernel]): the latest wins, and
+      // removing it brings back the one before.
+      overridden = fmt::format(
+          "the key {} already has a fallback; the new one overrides it until the library that "
+          "registered it is removed, which restores the first.\n  first:  {}\n  second: {}",
+          to_string(key), slot->site, site);
+      shadowed_fallbacks_[static_cast<int>(key)].push_back(std::move(*slot));
+    }
+    const uint64_t id = next_id_++;
+    slot = FallbackRegistration{fn.kernel(), fn.functor(), std::move(site), id};
+    update_all_tables();
+    handle = {RegistrationHandle::Kind::Fallback, nullptr, key, id};
   }
-  const uint64_t id = next_id_++;
-  slot = FallbackRegistration{fn.kernel(), fn.functor(), std::move(site), id};
-  update_all_tables();
-  return {RegistrationHandle::Kind::Fallback, nullptr, key, id};
+  if (!overridden.empty()) warn(overridden);
+  return handle;
 }
 
 void Dispatcher::deregister(const RegistrationHandle& h) noexcept {
   CollectAfterUnlock collect;
+  // A shadowed fallback's functor may be a Python callable: freed after unlocking.
+  std::vector<FallbackRegistration> dropped;
   std::lock_guard<std::mutex> lock(mu_);
   switch (h.kind) {
     case RegistrationHandle::Kind::Def:
@@ -383,9 +396,22 @@ void Dispatcher::deregister(const RegistrationHandle& h) noexcept {
       break;
     case RegistrationHandle::Kind::Fallback: {
       auto& slot = fallbacks_[static_cast<int>(h.key)];
+      auto& shadowed = shadowed_fallbacks_[static_cast<int>(h.key)];
       if (slot && slot->id == h.id) {
         slot.reset();
+        if (!shadowed.empty()) {
+          slot = std::move(shadowed.back());
+          shadowed.pop_back();
+        }
         update_all_tables();
+      } else {
+        for (auto it = shadowed.begin(); it != shadowed.end(); ++it) {
+          if (it->id == h.id) {
+            dropped.push_back(std::move(*it));
+            shadowed.erase(it);
+            break;
+          }
+        }
       }
       break;
     }

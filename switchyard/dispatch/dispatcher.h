@@ -15,6 +15,7 @@
 // one lock. See operator_entry.h for which kernel fills which slot.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -253,6 +254,8 @@ class SY_API Dispatcher {
   std::mutex mu_;  // serialises registration; held while reading registrations for messages
   std::unordered_map<std::string, std::unique_ptr<OperatorEntry>> ops_;
   FallbackArray fallbacks_;
+  // Fallbacks a later registration at the same key overrides, oldest first.
+  std::array<std::vector<FallbackRegistration>, kNumRuntimeKeys> shadowed_fallbacks_;
   uint64_t next_id_ = 1;
 };
 

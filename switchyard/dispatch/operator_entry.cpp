@@ -200,6 +200,12 @@ OperatorEntry::Resolution OperatorEntry::resolve(DispatchKey key,
         return from(Source::CompositeImplicit, *implicit_composite);
       }
     }
+    if (key == DispatchKey::Python && !explicit_composite) {
+      // A mode or subclass sees what runs: a pure composite decomposes first.
+      bool backend_kernel = false;
+      for (const Kernel& k : impls_) backend_kernel |= is_backend_key(k.key);
+      if (!backend_kernel) return from(Source::CompositeImplicit, *implicit_composite);
+    }
   }
   // 4. The Autograd alias.
   if (is_autograd_key(key)) {

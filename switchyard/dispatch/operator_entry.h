@@ -18,6 +18,9 @@
 //      CompositeExplicitAutograd kernel; for AutogradOther, when the op also has
 //      a kernel at a backend without an autograd key of its own, the composite
 //      is ambiguous and the slot errors;
+//      for the Python key, only when the op has neither a backend kernel nor a
+//      CompositeExplicitAutograd kernel (so a dispatch mode sees the ops a pure
+//      composite decomposes into, as it sees what runs in PyTorch);
 //   4. for an autograd key: the Autograd alias kernel;
 //   5. the dispatcher's fallback for K (ADInplaceOrView and the autograd keys
 //      fall through unless a fallback was registered);

@@ -562,7 +562,7 @@ class Parser {
         if (lit.kind != K::Name) break;
         if (std::optional<ScalarType> st = parse_scalar_type(lit.s)) return IValue(*st);
         throw_at(src_, lit.begin, fmt::format("unknown ScalarType '{}'", lit.s),
-                 "expected one of bool, uint8, int32, int64, float32, float64");
+                 "expected one of bool, uint8, int32, int64, float32, float64, float16, bfloat16");
       case SchemaType::Kind::Device:
         if (lit.kind == K::String) return IValue(device(lit));
         break;

@@ -401,7 +401,7 @@ Tensor where_k(const Tensor& cond, const Tensor& a, const Tensor& b) {
       {DimVector(out.strides()), detail::broadcast_strides(cond, shape),
        detail::broadcast_strides(ca, shape), detail::broadcast_strides(cb, shape)},
       {element_size(dtype), 1, element_size(dtype), element_size(dtype)});
-  SY_DISPATCH_ALL_TYPES(dtype, "where", [&] {
+  SY_DISPATCH_ALL_TYPES_AND_HALF(dtype, "where", [&] {
     using T = scalar_t;
     loop.run([](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t n) {
       for (int64_t i = 0; i < n; ++i) {

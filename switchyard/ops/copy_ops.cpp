@@ -27,9 +27,9 @@ void strided_copy(const Tensor& dst, const Tensor& src) {
       sizes, {static_cast<char*>(dst.raw_data()), static_cast<char*>(src.raw_data())},
       {DimVector(dst.strides()), detail::broadcast_strides(src, sizes)},
       {element_size(dst.dtype()), element_size(src.dtype())});
-  SY_DISPATCH_ALL_TYPES(dst.dtype(), "copy_", [&] {
+  SY_DISPATCH_ALL_TYPES_AND_HALF(dst.dtype(), "copy_", [&] {
     using dst_t = scalar_t;
-    SY_DISPATCH_ALL_TYPES(src.dtype(), "copy_", [&] {
+    SY_DISPATCH_ALL_TYPES_AND_HALF(src.dtype(), "copy_", [&] {
       using src_t = scalar_t;
       loop.run([](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
         auto* out = reinterpret_cast<dst_t*>(p[0]);

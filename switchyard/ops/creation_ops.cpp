@@ -30,7 +30,7 @@ Tensor empty_kernel(IntArrayRef sizes, std::optional<ScalarType> dtype,
 
 const Tensor& fill_cpu(const Tensor& self, const Scalar& value) {
   detail::check_writable("fill_", self);
-  SY_DISPATCH_ALL_TYPES(self.dtype(), "fill_", [&] {
+  SY_DISPATCH_ALL_TYPES_AND_HALF(self.dtype(), "fill_", [&] {
     const auto v = value.to<scalar_t>();
     scalar_t* p = static_cast<scalar_t*>(self.raw_data());
     if (self.is_contiguous()) {
@@ -75,7 +75,7 @@ Tensor arange_kernel(const Scalar& start, const Scalar& end, const Scalar& step,
                             : static_cast<int64_t>(std::ceil((e - s) / st));
   Tensor out = make_tensor({std::max<int64_t>(n, 0)}, t, device.value_or(kCPU));
   if (!out.is_meta()) {
-    SY_DISPATCH_ALL_TYPES(t, "arange", [&] {
+    SY_DISPATCH_ALL_TYPES_AND_HALF(t, "arange", [&] {
       auto* p = static_cast<scalar_t*>(out.raw_data());
       for (int64_t i = 0; i < out.numel(); ++i) {
         p[i] = all_int ? static_cast<scalar_t>(start.to<int64_t>() + i * step.to<int64_t>())
@@ -95,7 +95,7 @@ Tensor linspace_kernel(const Scalar& start, const Scalar& end, int64_t steps,
   if (!out.is_meta() && steps > 0) {
     const double s = start.to<double>(), e = end.to<double>();
     const double step = steps > 1 ? (e - s) / static_cast<double>(steps - 1) : 0;
-    SY_DISPATCH_ALL_TYPES(t, "linspace", [&] {
+    SY_DISPATCH_ALL_TYPES_AND_HALF(t, "linspace", [&] {
       auto* p = static_cast<scalar_t*>(out.raw_data());
       // From both ends towards the middle, so the last value is exactly `end`.
       const int64_t half = steps / 2;
@@ -113,7 +113,7 @@ Tensor eye_kernel(int64_t n, int64_t m, std::optional<ScalarType> dtype,
   SY_CHECK(n >= 0 && m >= 0, ValueError, "eye: n and m must be >= 0, got {} and {}", n, m);
   Tensor out = zeros({n, m}, TensorOptions().dtype(dtype.value_or(kFloat32)).device(device.value_or(kCPU)));
   if (!out.is_meta()) {
-    SY_DISPATCH_ALL_TYPES(out.dtype(), "eye", [&] {
+    SY_DISPATCH_ALL_TYPES_AND_HALF(out.dtype(), "eye", [&] {
       auto* p = static_cast<scalar_t*>(out.raw_data());
       for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = scalar_t(1);
     });
@@ -239,7 +239,7 @@ Tensor tensor(const TensorData& data, TensorOptions options) {
   const ScalarType inferred = any_float || empty_list ? kFloat32 : any_int ? kInt64 : kBool;
   const ScalarType dtype = options.dtype_opt().value_or(inferred);
   Tensor cpu = make_tensor(shape, dtype, kCPU);
-  SY_DISPATCH_ALL_TYPES(dtype, "tensor", [&] {
+  SY_DISPATCH_ALL_TYPES_AND_HALF(dtype, "tensor", [&] {
     auto* p = static_cast<scalar_t*>(cpu.raw_data());
     if (p != nullptr) write_leaves<scalar_t>(data, p);
   });

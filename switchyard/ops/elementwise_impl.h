@@ -30,11 +30,14 @@ struct ElementwiseTypes {
   ScalarType result;
 };
 
+// float16 and bfloat16 compute in float32 (compute_type) and keep their dtype
+// as the result's: the loops run in float32 and the result is rounded once.
 inline ElementwiseTypes types_for(ResultKind kind, ScalarType promoted) {
   switch (kind) {
-    case ResultKind::Same: return {promoted, promoted};
-    case ResultKind::Floating: return {to_floating(promoted), to_floating(promoted)};
-    case ResultKind::Bool: return {promoted, kBool};
+    case ResultKind::Same: return {compute_type(promoted), promoted};
+    case ResultKind::Floating:
+      return {compute_type(to_floating(promoted)), to_floating(promoted)};
+    case ResultKind::Bool: return {compute_type(promoted), kBool};
   }
   return {promoted, promoted};
 }
@@ -79,7 +82,7 @@ inline Tensor as_dtype(const Tensor& t, ScalarType dtype) {
 // Tensor kernels (with the dtype promotion already decided, see type_promotion.h).
 inline Tensor scalar_tensor(const Scalar& s, ScalarType dtype) {
   Tensor t = make_tensor({}, dtype, kCPU);
-  SY_DISPATCH_ALL_TYPES(dtype, "scalar_tensor",
+  SY_DISPATCH_ALL_TYPES_AND_HALF(dtype, "scalar_tensor",
                         [&] { *static_cast<scalar_t*>(t.raw_data()) = s.to<scalar_t>(); });
   return t;
 }
@@ -179,6 +182,13 @@ template <ResultKind K, typename Op>
 void run_binary(const Tensor& out, const Tensor& a, const Tensor& b, ScalarType compute,
                 const Op& op) {
   if (out.is_meta() || out.numel() == 0) return;
+  if (K != ResultKind::Bool && out.dtype() != compute) {
+    // A float16/bfloat16 result: computed in float32, rounded once.
+    Tensor wide = make_tensor(out.sizes(), compute, out.device());
+    run_binary<K>(wide, a, b, compute, op);
+    copy_(out, wide);
+    return;
+  }
   const Tensor ca = as_dtype(a, compute), cb = as_dtype(b, compute);
   // Same shapes, all contiguous (the common case, and every small tensor's
   // cost): one flat loop, no geometry to work out.

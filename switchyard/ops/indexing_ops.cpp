@@ -6,6 +6,10 @@
 // generated from it, are included at the end of this file.
 #include <cstring>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "switchyard/dispatch/library.h"
 #include "switchyard/ops/elementwise_impl.h"
 #include "switchyard/ops/op_call.h"
@@ -122,6 +126,11 @@ std::vector<Tensor> split_composite(const Tensor& self, int64_t split_size, int6
   return out;
 }
 
+// Python's t.split([2, 3]): the same as split_with_sizes.
+std::vector<Tensor> split_sizes_composite(const Tensor& self, IntArrayRef sizes, int64_t dim) {
+  return split(self, sizes, dim);
+}
+
 std::vector<Tensor> split_with_sizes_composite(const Tensor& self, IntArrayRef sizes,
                                                int64_t dim) {
   SY_CHECK(self.dim() > 0, ValueError, "split_with_sizes: cannot split a zero-dim tensor");
@@ -171,6 +180,76 @@ void check_index_dtype(std::string_view op, const Tensor& index) {
            to_string(index.dtype()));
 }
 
+// index_select's copy: result row r = (o, i) is row index[i] of self's outer
+// block o (rows of `row` bytes, contiguous on both sides).
+struct SelectRows {
+  char* dst;
+  const char* src;
+  const int64_t* index;
+  int64_t n, size, row;
+};
+
+// Calls copy(dst_row, src_row) for the result rows [lo, hi).
+template <typename Copy>
+inline void for_each_selected_row(const SelectRows& s, int64_t lo, int64_t hi, Copy&& copy) {
+  int64_t o = lo / s.n, i = lo % s.n;  // divide once, then step
+  for (int64_t r = lo; r < hi; ++r) {
+    int64_t v = s.index[i];
+    if (v < 0) v += s.size;
+    copy(s.dst + r * s.row, s.src + (o * s.size + v) * s.row);
+    if (++i == s.n) i = 0, ++o;
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Rows of a multiple of 32 bytes, copied by inline AVX2 moves: a memcpy call per
+// row costs more than the copy of a few hundred bytes.
+__attribute__((target("avx2"))) void select_rows_avx2(const SelectRows& s, int64_t lo,
+                                                      int64_t hi) {
+  // Locals, not s's fields: the stores below could alias s as far as the compiler knows.
+  const int64_t n = s.n, size = s.size, row = s.row, vectors = s.row / 32;
+  const int64_t* index = s.index;
+  const char* src = s.src;
+  char* dst = s.dst;
+  // Rows are read in random order: ask for the row kAhead positions on (its
+  // first 256 bytes) while this one is copied, so misses overlap.
+  constexpr int64_t kAhead = 8;
+  const int64_t lines = std::min<int64_t>(row, 256) / 64;
+  int64_t o = lo / n, i = lo % n;
+  for (int64_t r = lo; r < hi; ++r) {
+    if (i + kAhead < n) {
+      int64_t w = index[i + kAhead];
+      if (w < 0) w += size;
+      const char* next = src + (o * size + w) * row;
+      for (int64_t l = 0; l < lines; ++l) _mm_prefetch(next + 64 * l, _MM_HINT_T0);
+    }
+    int64_t v = index[i];
+    if (v < 0) v += size;
+    const auto* from = reinterpret_cast<const __m256i*>(src + (o * size + v) * row);
+    auto* to = reinterpret_cast<__m256i*>(dst + r * row);
+    for (int64_t k = 0; k < vectors; ++k) _mm256_storeu_si256(to + k, _mm256_loadu_si256(from + k));
+    if (++i == n) i = 0, ++o;
+  }
+}
+#endif
+
+void select_rows(const SelectRows& s, int64_t lo, int64_t hi) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2 && s.row % 32 == 0) return select_rows_avx2(s, lo, hi);
+#endif
+  switch (s.row) {
+    case 4:
+      return for_each_selected_row(s, lo, hi, [](char* d, const char* p) { std::memcpy(d, p, 4); });
+    case 8:
+      return for_each_selected_row(s, lo, hi, [](char* d, const char* p) { std::memcpy(d, p, 8); });
+    default:
+      return for_each_selected_row(s, lo, hi, [&](char* d, const char* p) {
+        std::memcpy(d, p, static_cast<size_t>(s.row));
+      });
+  }
+}
+
 Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
   check_index_dtype("index_select", index);
   SY_CHECK(index.dim() <= 1, ValueError,
@@ -183,7 +262,12 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
   Tensor out = make_tensor(shape, self.dtype(), self.device());
   if (out.is_meta() || index.is_meta()) return out;
   const int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
-  const std::vector<int64_t> idx = index_values("index_select", index, size);
+  const Tensor idx = index.to(kInt64).contiguous();
+  const int64_t* iv = static_cast<const int64_t*>(idx.raw_data());
+  const int64_t n = idx.numel();
+  bool bad = false;
+  for (int64_t i = 0; i < n; ++i) bad |= iv[i] < -size || iv[i] >= size;
+  if (SY_UNLIKELY(bad)) index_values("index_select", index, size);  // throws, naming the index
   if (out.numel() == 0) return out;
   const Tensor x = self.contiguous();
   int64_t outer = 1, inner = 1;
@@ -191,16 +275,11 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
     if (k < d) outer *= self.sizes()[k];
     if (k > d) inner *= self.sizes()[k];
   }
-  const size_t row = static_cast<size_t>(inner * element_size(self.dtype()));
-  const auto* src = static_cast<const char*>(x.raw_data());
-  auto* dst = static_cast<char*>(out.raw_data());
-  const int64_t n = static_cast<int64_t>(idx.size());
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t i = 0; i < n; ++i) {
-      std::memcpy(dst + (o * n + i) * static_cast<int64_t>(row),
-                  src + (o * size + idx[static_cast<size_t>(i)]) * static_cast<int64_t>(row), row);
-    }
-  }
+  const SelectRows rows{static_cast<char*>(out.raw_data()), static_cast<const char*>(x.raw_data()),
+                        iv, n, size, inner * element_size(self.dtype())};
+  // Rows are independent: split them across threads, a grain's worth of bytes each.
+  parallel_for(0, outer * n, std::max<int64_t>(1, 4 * detail::kGrain / std::max<int64_t>(rows.row, 1)),
+               [&](int64_t lo, int64_t hi) { select_rows(rows, lo, hi); });
   return out;
 }
 

@@ -102,6 +102,12 @@ void check_mm(std::string_view op, const Tensor& a, const Tensor& b) {
 void mm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha,
              const Scalar& beta) {
   if (out.is_meta() || out.numel() == 0) return;
+  if (is_reduced_float(out.dtype())) {  // float16/bfloat16: multiplied in float32, rounded once
+    Tensor wide = to(out, kFloat32);
+    mm_into(wide, to(a, kFloat32), to(b, kFloat32), alpha, beta);
+    copy_(out, wide);
+    return;
+  }
   SY_DISPATCH_ALL_TYPES(out.dtype(), "mm", [&] {
     using T = scalar_t;
     const bool zero_beta = beta.to<double>() == 0;
@@ -211,6 +217,7 @@ Tensor dot_k(const Tensor& a, const Tensor& b) {
            to_string(a.sizes()), to_string(b.sizes()));
   Tensor out = make_tensor({}, a.dtype(), a.device());
   if (out.is_meta()) return out;
+  if (is_reduced_float(a.dtype())) return to(dot_k(to(a, kFloat32), to(b, kFloat32)), a.dtype());
   SY_DISPATCH_ALL_TYPES(a.dtype(), "dot", [&] { dot_typed<scalar_t>(out, a, b); });
   return out;
 }

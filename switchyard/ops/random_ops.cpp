@@ -102,10 +102,14 @@ Tensor random_kernel(std::string_view op, IntArrayRef size, std::optional<Scalar
   }
   Tensor out = make_tensor(size, t, device.value_or(kCPU));
   if (!out.is_meta() && out.numel() > 0) {
-    if (t == kFloat32) {
-      fill_random<float>(out, normal);
-    } else {
+    if (t == kFloat64) {
       fill_random<double>(out, normal);
+    } else if (t == kFloat32) {
+      fill_random<float>(out, normal);
+    } else {  // float16, bfloat16: drawn in float32, rounded
+      Tensor wide = make_tensor(size, kFloat32, kCPU);
+      fill_random<float>(wide, normal);
+      copy_(out, wide);
     }
   }
   if (requires_grad) out.requires_grad_(true);
@@ -119,6 +123,18 @@ Tensor rand_kernel(IntArrayRef size, std::optional<ScalarType> dtype,
 Tensor randn_kernel(IntArrayRef size, std::optional<ScalarType> dtype,
                     std::optional<Device> device, bool requires_grad) {
   return random_kernel("randn", size, dtype, device, requires_grad, true);
+}
+
+// The *_like forms: self's shape, and its dtype and device unless given.
+Tensor rand_like_kernel(const Tensor& self, std::optional<ScalarType> dtype,
+                        std::optional<Device> device, bool requires_grad) {
+  return random_kernel("rand_like", self.sizes(), dtype.value_or(self.dtype()),
+                       device.value_or(self.device()), requires_grad, false);
+}
+Tensor randn_like_kernel(const Tensor& self, std::optional<ScalarType> dtype,
+                         std::optional<Device> device, bool requires_grad) {
+  return random_kernel("randn_like", self.sizes(), dtype.value_or(self.dtype()),
+                       device.value_or(self.device()), requires_grad, true);
 }
 
 }  // namespace

@@ -178,6 +178,9 @@ void prod_kernel(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
 Tensor sum_impl(std::string_view op, const Tensor& self, IntArrayRef dims, bool keepdim,
                 std::optional<ScalarType> dtype, bool product) {
   const ScalarType out_t = accumulate_type(self, dtype);
+  if (is_reduced_float(out_t)) {  // float16/bfloat16: accumulated in float32, rounded once
+    return to(sum_impl(op, self, dims, keepdim, kFloat32, product), out_t);
+  }
   const Tensor in = detail::as_dtype(self, out_t);
   ReducePlan p = plan_reduction(op, in, dims, keepdim);
   Tensor out = make_tensor(p.out_shape, out_t, self.device());
@@ -232,6 +235,7 @@ Tensor mean_dim(const Tensor& self, std::optional<IntArrayRef> dim, bool keepdim
            "mean: the input is {}, but mean needs a floating dtype; pass dtype=float32 (or "
            "float64), or convert the input",
            to_string(self.dtype()));
+  if (is_reduced_float(t)) return to(mean_dim(self, dim, keepdim, kFloat32), t);
   const Tensor s = sum(self, dim.value_or(IntArrayRef()), keepdim, t);
   const int64_t count = s.numel() == 0 ? 0 : self.numel() / s.numel();
   return div(s, Scalar(static_cast<double>(count)));
@@ -278,6 +282,11 @@ void best_kernel(const T* x, T* values, int64_t* indices, int64_t outer, int64_t
 std::tuple<Tensor, Tensor> best_impl(std::string_view op, const Tensor& self,
                                      std::optional<int64_t> dim, bool keepdim, bool largest,
                                      bool want_values, bool want_indices) {
+  if (is_reduced_float(self.dtype())) {  // compared in float32; the values are exact
+    auto [values, indices] = best_impl(op, to(self, kFloat32), dim, keepdim, largest,
+                                       want_values, want_indices);
+    return {values.defined() ? to(values, self.dtype()) : values, indices};
+  }
   DimVector dims;
   if (dim) dims.push_back(*dim);
   ReducePlan p = plan_reduction(op, self, dims, keepdim);
@@ -327,6 +336,9 @@ Tensor var_k(const Tensor& self, std::optional<IntArrayRef> dim, int64_t correct
            "var: needs a floating dtype, got {}; convert the input first (e.g. to(kFloat32))",
            to_string(self.dtype()));
   SY_CHECK(correction >= 0, ValueError, "var: correction must be >= 0, got {}", correction);
+  if (is_reduced_float(self.dtype())) {
+    return to(var_k(to(self, kFloat32), dim, correction, keepdim), self.dtype());
+  }
   ReducePlan p = plan_reduction("var", self, dim.value_or(IntArrayRef()), keepdim);
   Tensor out = make_tensor(p.out_shape, self.dtype(), self.device());
   if (out.is_meta() || out.numel() == 0) return out;
@@ -360,6 +372,18 @@ Tensor std_composite(const Tensor& self, std::optional<IntArrayRef> dim, int64_t
   return sqrt(var(self, dim.value_or(IntArrayRef()), correction, keepdim));
 }
 
+// PyTorch's `unbiased` spelling: correction 1 when unbiased, 0 otherwise.
+Tensor var_unbiased(const Tensor& self, bool unbiased) { return var(self, {}, unbiased ? 1 : 0); }
+Tensor var_dim_unbiased(const Tensor& self, std::optional<IntArrayRef> dim, bool unbiased,
+                        bool keepdim) {
+  return var(self, dim.value_or(IntArrayRef()), unbiased ? 1 : 0, keepdim);
+}
+Tensor std_unbiased(const Tensor& self, bool unbiased) { return std(self, {}, unbiased ? 1 : 0); }
+Tensor std_dim_unbiased(const Tensor& self, std::optional<IntArrayRef> dim, bool unbiased,
+                        bool keepdim) {
+  return std(self, dim.value_or(IntArrayRef()), unbiased ? 1 : 0, keepdim);
+}
+
 // ---- softmax ------------------------------------------------------------------------------
 
 Tensor softmax_impl(std::string_view op, const Tensor& self, int64_t dim, bool log) {
@@ -367,6 +391,9 @@ Tensor softmax_impl(std::string_view op, const Tensor& self, int64_t dim, bool l
            "{}: needs a floating dtype, got {}; pass dtype=float32", op,
            to_string(self.dtype()));
   const int64_t d = wrap_dim(op, dim, self.dim());
+  if (is_reduced_float(self.dtype())) {
+    return to(softmax_impl(op, to(self, kFloat32), dim, log), self.dtype());
+  }
   Tensor out = make_tensor(self.sizes(), self.dtype(), self.device());
   if (out.is_meta() || out.numel() == 0) return out;
   const Tensor x = self.contiguous();

@@ -1,8 +1,9 @@
 // Type promotion: the dtype an op computes in when its operands differ, as
 // NumPy and PyTorch users expect. docs/ops.md has the table.
 //
-// The dtypes form one chain, bool < uint8 < int32 < int64 < float32 < float64,
-// so promoting two dtypes takes the later one. Operands are ranked in three
+// The dtypes form a chain, bool < uint8 < int32 < int64 < {float16, bfloat16} <
+// float32 < float64, so promoting two dtypes takes the later one; float16 and
+// bfloat16 side by side promote to float32 (neither holds the other). Operands are ranked in three
 // tiers: tensors with dimensions, zero-dimensional tensors, and Scalars. A
 // lower tier changes the result only when it belongs to a higher category
 // (bool < integral < floating): int32 tensor + 2.5 is float32, but
@@ -20,9 +21,25 @@
 
 namespace sy {
 
+// A dtype's place in the chain above.
+constexpr int promotion_rank(ScalarType t) {
+  switch (t) {
+    case ScalarType::Bool: return 0;
+    case ScalarType::UInt8: return 1;
+    case ScalarType::Int32: return 2;
+    case ScalarType::Int64: return 3;
+    case ScalarType::Float16:
+    case ScalarType::BFloat16: return 4;
+    case ScalarType::Float32: return 5;
+    case ScalarType::Float64: return 6;
+  }
+  return 0;
+}
+
 // The smallest dtype both `a` and `b` convert to without losing category.
 constexpr ScalarType promote_types(ScalarType a, ScalarType b) {
-  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+  if (a != b && is_reduced_float(a) && is_reduced_float(b)) return kFloat32;
+  return promotion_rank(a) >= promotion_rank(b) ? a : b;
 }
 
 // The dtype an elementwise op over these operands computes in.

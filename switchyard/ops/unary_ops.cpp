@@ -83,6 +83,13 @@ T apply(T x) {
 template <Fn F>
 void run_unary(const Tensor& out, const Tensor& self, ScalarType compute, ScalarType result) {
   if (out.is_meta() || out.numel() == 0) return;
+  if (result != kBool && out.dtype() != compute) {
+    // A float16/bfloat16 result: computed in float32, rounded once.
+    Tensor wide = make_tensor(out.sizes(), compute, out.device());
+    run_unary<F>(wide, self, compute, result);
+    copy_(out, wide);
+    return;
+  }
   const Tensor in = detail::as_dtype(self, compute);
   SY_DISPATCH_ALL_TYPES(compute, "unary", [&] {
     using T = scalar_t;

@@ -84,6 +84,18 @@ PyObject* find_op_packet(const std::string& ns, const std::string& name);
 // An OpOverload object for `op` (new reference).
 PyObject* overload_object(const OperatorHandle& op);
 
+// Replaces the `num_args` arguments at the end of `stack` with `result`, the
+// value a Python callable returned for `op`, converted to the schema's
+// returns. A value of the wrong type or count is a TypeError naming `who` (as
+// "<what> <repr(who)>") and the op.
+void store_results(PyObject* result, const FunctionSchema& schema, const OperatorHandle& op,
+                   size_t num_args, Stack& stack, const char* what, PyObject* who);
+
+// The Python key's handler: dispatch modes and tensor subclasses (python_dispatch.cpp).
+// Whether `type` is a tensor subclass whose instances carry the Python key
+// (it defines __sy_dispatch__).
+bool has_python_dispatch(PyTypeObject* type);
+
 // ---- errors ---------------------------------------------------------------------------
 
 // A Python exception that passes through C++ (raised in a Python kernel): keeps
@@ -120,6 +132,18 @@ R guarded(R on_error, F&& body) {
   }
 }
 
+// Holds the GIL for its lifetime (any thread, whether it holds it or not).
+class GilState {
+ public:
+  GilState() : state_(PyGILState_Ensure()) {}
+  ~GilState() { PyGILState_Release(state_); }
+  GilState(const GilState&) = delete;
+  GilState& operator=(const GilState&) = delete;
+
+ private:
+  PyGILState_STATE state_;
+};
+
 // Releases the GIL for its lifetime when `release` is true.
 class MaybeReleaseGil {
  public:
@@ -154,5 +178,7 @@ void init_library(py::module_& m);
 void init_modes(py::module_& m);
 void init_trace(py::module_& m);
 void init_autograd(py::module_& m);
+void init_serialization(py::module_& m);
+void init_python_dispatch(py::module_& m);
 
 }  // namespace sy::python

@@ -62,7 +62,7 @@ std::optional<Device> device_of(PyObject* o) {
 
 void init_dtypes(py::module_& m) {
   py::class_<DType>(m, "dtype", "An element type: sy.bool, sy.uint8, sy.int32, sy.int64, "
-                                "sy.float32, sy.float64.")
+                                "sy.float16, sy.bfloat16, sy.float32, sy.float64.")
       .def("__repr__", [](const DType& d) { return "sy." + std::string(to_string(d.type)); })
       .def_property_readonly("is_floating_point",
                              [](const DType& d) { return is_floating_point(d.type); })
@@ -79,6 +79,7 @@ void init_dtypes(py::module_& m) {
   m.attr("double") = m.attr("float64");
   m.attr("long") = m.attr("int64");
   m.attr("int") = m.attr("int32");
+  m.attr("half") = m.attr("float16");
 
   auto device = py::class_<Device>(m, "device", R"(Where a tensor's data lives.
 

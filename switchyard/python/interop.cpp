@@ -40,6 +40,7 @@ std::optional<ScalarType> type_from_format(const char* format, Py_ssize_t itemsi
     case 'B': return kUInt8;
     case 'f': return kFloat32;
     case 'd': return kFloat64;
+    case 'e': return kFloat16;
     case 'i':
     case 'l':
     case 'q':
@@ -110,6 +111,8 @@ DLDataType dl_type(ScalarType t) {
     case ScalarType::Int64: return {kDLInt, 64, 1};
     case ScalarType::Float32: return {kDLFloat, 32, 1};
     case ScalarType::Float64: return {kDLFloat, 64, 1};
+    case ScalarType::Float16: return {kDLFloat, 16, 1};
+    case ScalarType::BFloat16: return {kDLBfloat, 16, 1};
   }
   return {kDLUInt, 8, 1};
 }
@@ -122,6 +125,8 @@ std::optional<ScalarType> from_dl_type(DLDataType t) {
   if (t.code == kDLInt && t.bits == 64) return kInt64;
   if (t.code == kDLFloat && t.bits == 32) return kFloat32;
   if (t.code == kDLFloat && t.bits == 64) return kFloat64;
+  if (t.code == kDLFloat && t.bits == 16) return kFloat16;
+  if (t.code == kDLBfloat && t.bits == 16) return kBFloat16;
   return std::nullopt;
 }
 

@@ -42,17 +42,6 @@ struct PythonKernel final : OperatorKernel {
   bool hermetic;  // runs with the hermetic flag set
 };
 
-class GilState {
- public:
-  GilState() : state_(PyGILState_Ensure()) {}
-  ~GilState() { PyGILState_Release(state_); }
-  GilState(const GilState&) = delete;
-  GilState& operator=(const GilState&) = delete;
-
- private:
-  PyGILState_STATE state_;
-};
-
 // Sets the hermetic flag for a kernel that asked for it, and restores it.
 class HermeticGuard {
  public:
@@ -139,37 +128,7 @@ void PythonKernel::call(OperatorKernel* k, const OperatorHandle& op, DispatchKey
   if (!result) throw PythonError::fetch();
   auto owned = py::reinterpret_steal<py::object>(result);
 
-  const auto& returns = schema.returns();
-  auto to_value = [&](PyObject* value, const Return& r) {
-    IValue v;
-    if (!from_python(value, r.type, v)) {
-      SY_THROW(TypeError, "the Python kernel {} for {} returned {} where the schema returns {}",
-               py::repr(self->fn).cast<std::string>(), op.name(), Py_TYPE(value)->tp_name,
-               r.type.to_string());
-    }
-    return v;
-  };
-  if (returns.size() == 1 && n >= 1) {
-    // The result takes the first argument's place: no shrinking and regrowing.
-    base[0] = to_value(result, returns[0]);
-    stack->erase(stack->end() - static_cast<std::ptrdiff_t>(n - 1), stack->end());
-    return;
-  }
-  std::vector<IValue> values;
-  if (returns.size() == 1) {
-    values.push_back(to_value(result, returns[0]));
-  } else if (returns.size() > 1) {
-    const bool seq = PyTuple_Check(result) || PyList_Check(result);
-    SY_CHECK(seq && PySequence_Fast_GET_SIZE(result) == static_cast<Py_ssize_t>(returns.size()),
-             TypeError, "the Python kernel for {} must return a tuple of {} values, got {}",
-             op.name(), returns.size(), Py_TYPE(result)->tp_name);
-    for (size_t i = 0; i < returns.size(); ++i) {
-      values.push_back(
-          to_value(PySequence_Fast_GET_ITEM(result, static_cast<Py_ssize_t>(i)), returns[i]));
-    }
-  }
-  stack->erase(stack->end() - static_cast<std::ptrdiff_t>(n), stack->end());
-  for (IValue& v : values) stack->push_back(std::move(v));
+  store_results(result, schema, op, n, *stack, "the Python kernel", self->fn);
 }
 
 std::optional<DispatchKey> key_of(const std::string& name, const char* what) {

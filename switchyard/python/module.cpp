@@ -13,4 +13,6 @@ PYBIND11_MODULE(_C, m) {
   sy::python::init_modes(m);
   sy::python::init_trace(m);
   sy::python::init_autograd(m);
+  sy::python::init_serialization(m);
+  sy::python::init_python_dispatch(m);
 }

@@ -10,6 +10,7 @@
 // When no overload fits, the TypeError shows every schema and why it did not.
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 #include "switchyard/python/bindings.h"
@@ -235,6 +236,18 @@ bool from_python(PyObject* o, const SchemaType& type, IValue& out) {
           if (ok) out = IValue(std::move(v));
           break;
         }
+        case Kind::Optional: {
+          // Tensor?[]: tensors and None, None boxed as an undefined tensor.
+          if (elem.elem().kind() != Kind::Tensor) break;
+          std::vector<Tensor> v;
+          ok = list_of(o, v, [](PyObject* x, Tensor& t) {
+            if (x == Py_None) return true;
+            if (!is_tensor(x)) return false;
+            return t = unwrap(x), true;
+          });
+          if (ok) out = IValue(std::move(v));
+          break;
+        }
         default: break;
       }
       return ok;
@@ -373,8 +386,39 @@ struct Overload {
   }
 };
 
+// The type of an op's named results (max.dim's (values, indices)): a
+// structseq, as PyTorch's torch.return_types.max, made once per op name and
+// field names and kept for the life of the process.
+PyTypeObject* named_results_type(const std::string& op_name, const std::vector<Return>& returns) {
+  struct Kept {
+    std::string type_name;
+    std::vector<std::string> names;
+    std::vector<PyStructSequence_Field> fields;
+    PyStructSequence_Desc desc{};
+    PyTypeObject* type = nullptr;
+  };
+  static std::vector<std::unique_ptr<Kept>> kept;  // under the GIL
+  std::vector<std::string> names;
+  for (const Return& r : returns) names.push_back(r.name);
+  const std::string type_name = "switchyard.return_types." + op_name;
+  for (const auto& k : kept) {
+    if (k->type_name == type_name && k->names == names) return k->type;
+  }
+  auto k = std::make_unique<Kept>();
+  k->type_name = type_name;
+  k->names = names;
+  for (const std::string& n : k->names) k->fields.push_back({n.c_str(), nullptr});
+  k->fields.push_back({nullptr, nullptr});
+  k->desc = {k->type_name.c_str(), nullptr, k->fields.data(), static_cast<int>(names.size())};
+  k->type = PyStructSequence_NewType(&k->desc);
+  if (!k->type) throw py::error_already_set();
+  kept.push_back(std::move(k));
+  return kept.back()->type;
+}
+
 // Runs a parsed call: the arguments are on `stack`; returns the results as a
-// Python value (None, one value, or a tuple).
+// Python value (None, one value, a tuple, or a structseq when the schema
+// names every result).
 PyObject* run(const Overload& ov, Stack& stack) {
   int64_t elements = 0;
   for (const IValue& v : stack) {
@@ -390,7 +434,12 @@ PyObject* run(const Overload& ov, Stack& stack) {
     if (stack[0].is_tensor()) return wrap(std::move(stack[0]).to_tensor());
     return to_python(stack[0]);
   }
-  PyObject* tuple = PyTuple_New(static_cast<Py_ssize_t>(n));
+  const auto& returns = ov.schema->returns();
+  const bool named = returns.size() == n && std::all_of(returns.begin(), returns.end(),
+                                                         [](const Return& r) { return !r.name.empty(); });
+  PyObject* tuple = named ? PyStructSequence_New(named_results_type(
+                                ov.schema->name(), returns))
+                          : PyTuple_New(static_cast<Py_ssize_t>(n));
   if (!tuple) return nullptr;
   for (size_t i = 0; i < n; ++i) {
     PyObject* item = to_python(stack[i]);
@@ -398,7 +447,11 @@ PyObject* run(const Overload& ov, Stack& stack) {
       Py_DECREF(tuple);
       return nullptr;
     }
-    PyTuple_SET_ITEM(tuple, static_cast<Py_ssize_t>(i), item);
+    if (named) {
+      PyStructSequence_SetItem(tuple, static_cast<Py_ssize_t>(i), item);
+    } else {
+      PyTuple_SET_ITEM(tuple, static_cast<Py_ssize_t>(i), item);
+    }
   }
   return tuple;
 }
@@ -551,6 +604,14 @@ PyObject* make_overload(const OpState& packet, const std::string& overload) {
   return make_op(overload_type, std::move(state));
 }
 
+// One OpOverload object per op, made on first use and kept for the life of the
+// process, so `func is sy.ops.sy.mm.default` holds in a dispatch handler.
+// Keyed by the op's name string, which lives as long as its entry (forever).
+std::unordered_map<const std::string*, PyObject*>& overload_cache() {
+  static auto* cache = new std::unordered_map<const std::string*, PyObject*>;
+  return *cache;
+}
+
 PyObject* packet_getattro(PyObject* self, PyObject* name) {
   PyObject* r = PyObject_GenericGetAttr(self, name);
   if (r || !PyErr_ExceptionMatches(PyExc_AttributeError)) return r;
@@ -560,6 +621,11 @@ PyObject* packet_getattro(PyObject* self, PyObject* name) {
   return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
     const OpState& state = *reinterpret_cast<PyOp*>(self)->state;
     const std::string overload = std::strcmp(text, "default") == 0 ? "" : text;
+    std::string full = state.qualified();
+    if (!overload.empty()) full += "." + overload;
+    if (auto handle = Dispatcher::singleton().find_op_or_null(full)) {
+      return overload_object(*handle);
+    }
     if (PyObject* op = make_overload(state, overload)) return op;
     PyErr_Format(PyExc_AttributeError, "%s has no overload '%s'", state.python_name().c_str(),
                  text);
@@ -634,7 +700,41 @@ PyObject* get_tags(PyObject* self, void*) {
   });
 }
 
+// "sy::add.Tensor", as PyTorch's OpOverload.name() gives "aten::add.Tensor".
+PyObject* m_name(PyObject* self, PyObject*) { return get_qualified(self, nullptr); }
+
+// sy.ops.<ns>.<name>: the packet this overload belongs to.
+PyObject* get_overloadpacket(PyObject* self, void*) {
+  const OpState& s = *reinterpret_cast<PyOp*>(self)->state;
+  PyObject* module = PyImport_ImportModule("switchyard.ops");
+  if (!module) return nullptr;
+  PyObject* ops = PyObject_GetAttrString(module, "ops");
+  Py_DECREF(module);
+  if (!ops) return nullptr;
+  PyObject* ns = PyObject_GetAttrString(ops, s.ns.c_str());
+  Py_DECREF(ops);
+  if (!ns) return nullptr;
+  PyObject* packet = PyObject_GetAttrString(ns, s.name.c_str());
+  Py_DECREF(ns);
+  return packet;
+}
+
+// "sy.add.Tensor", as str() of PyTorch's gives "aten.add.Tensor".
+PyObject* overload_str(PyObject* self) {
+  const OpState& s = *reinterpret_cast<PyOp*>(self)->state;
+  std::string text = s.ns + "." + s.name + "." +
+                     (!s.overload || s.overload->empty() ? std::string("default") : *s.overload);
+  return PyUnicode_FromString(text.c_str());
+}
+
+PyMethodDef overload_methods[] = {
+    {"name", m_name, METH_NOARGS, "The qualified name, \"ns::op.overload\" (\"ns::op\" for default)."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
 PyGetSetDef overload_getset[] = {
+    {"overloadpacket", get_overloadpacket, nullptr, "The packet of all the op's overloads.",
+     nullptr},
     {"__name__", get_name, nullptr, nullptr, nullptr},
     {"tags", get_tags, nullptr, "The op's tags (sy.Tag), as it was defined with.", nullptr},
     {"_qualified_op_name", get_qualified, nullptr, "\"ns::name[.overload]\"", nullptr},
@@ -668,6 +768,8 @@ PyType_Slot overload_slots[] = {
     {Py_tp_descr_get, reinterpret_cast<void*>(op_descr_get)},
     {Py_tp_repr, reinterpret_cast<void*>(op_repr)},
     {Py_tp_getset, overload_getset},
+    {Py_tp_methods, overload_methods},
+    {Py_tp_str, reinterpret_cast<void*>(overload_str)},
     {Py_tp_members, op_members},
     {Py_tp_doc, const_cast<char*>("One overload of an op.")},
     {0, nullptr},
@@ -708,8 +810,8 @@ PyObject* find_op_packet(const std::string& ns, const std::string& name) {
   return make_op(packet_type, std::move(state));
 }
 
-// A packet for the op behind `op` (for Python fallbacks), or its one overload.
-PyObject* overload_object(const OperatorHandle& op) {
+namespace {
+PyObject* new_overload_object(const OperatorHandle& op) {
   const OperatorName n = parse_operator_name(op.name());
   auto state = std::make_unique<OpState>();
   state->ns = n.ns;
@@ -720,6 +822,16 @@ PyObject* overload_object(const OperatorHandle& op) {
   state->epoch = registration_epoch();
   return make_op(overload_type, std::move(state));
 }
+}  // namespace
+
+// The OpOverload of `op` (for Python fallbacks and dispatch handlers), cached.
+PyObject* overload_object(const OperatorHandle& op) {
+  PyObject*& cached = overload_cache()[&op.name()];
+  if (cached == nullptr) cached = new_overload_object(op);
+  Py_INCREF(cached);
+  return cached;
+}
+
 
 void init_ops(py::module_& m) {
   auto tag = py::enum_<Tag>(m, "Tag", "A fact about an op (switchyard/dispatch/op_tag.h).");

@@ -154,6 +154,8 @@ PyGetSetDef tensor_getset[] = {
     {"ndim", get_ndim, nullptr, "The number of dimensions.", nullptr},
     {"is_meta", get_is_meta, nullptr, "Whether the tensor is on the meta device.", nullptr},
     {"is_cuda", get_is_cuda, nullptr, "Whether the tensor is on a CUDA device.", nullptr},
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict,
+     "The attributes set on this tensor object.", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 
@@ -226,7 +228,7 @@ template <typename T>
 PyObject* element_to_python(const T* p) {
   if constexpr (std::is_same_v<T, bool>) {
     return PyBool_FromLong(*p);
-  } else if constexpr (std::is_floating_point_v<T>) {
+  } else if constexpr (is_floating_type_v<T>) {
     return PyFloat_FromDouble(static_cast<double>(*p));
   } else {
     return PyLong_FromLongLong(static_cast<long long>(*p));
@@ -253,7 +255,7 @@ PyObject* m_tolist(PyObject* o, PyObject*) {
   return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
     const Tensor& t = unwrap(o);
     check_host_data(t, "tolist()");
-    return SY_DISPATCH_ALL_TYPES(t.dtype(), "tolist", [&]() -> PyObject* {
+    return SY_DISPATCH_ALL_TYPES_AND_HALF(t.dtype(), "tolist", [&]() -> PyObject* {
       return tolist_dim(static_cast<const scalar_t*>(t.raw_data()), t.sizes(), t.strides(), 0);
     });
   });
@@ -328,14 +330,20 @@ const char* buffer_format(ScalarType t) {
     case ScalarType::Int64: return "q";
     case ScalarType::Float32: return "f";
     case ScalarType::Float64: return "d";
+    case ScalarType::Float16: return "e";
+    case ScalarType::BFloat16: break;  // no buffer format (and no numpy dtype) exists
   }
-  return "B";
+  return nullptr;
 }
 
 int get_buffer(PyObject* o, Py_buffer* view, int flags) {
   return guarded<int>(-1, [&] {
     const Tensor& t = unwrap(o);
     check_host_data(t, "the buffer protocol (numpy(), memoryview)");
+    SY_CHECK(buffer_format(t.dtype()) != nullptr, TypeError,
+             "the buffer protocol (numpy(), memoryview): numpy has no {} dtype; convert first, "
+             "e.g. t.float().numpy()",
+             to_string(t.dtype()));
     const int64_t itemsize = element_size(t.dtype());
     const auto ndim = static_cast<size_t>(t.dim());
     // shape and strides in one allocation, freed by release_buffer.
@@ -485,6 +493,9 @@ Tensor make_tensor_from_data(PyObject* data, std::optional<ScalarType> dtype, De
                                          : inferred.any_int  ? kInt64
                                          : inferred.any_bool ? kBool
                                                              : kFloat32);
+  if (is_reduced_float(type)) {  // filled in float32, rounded once
+    return to(make_tensor_from_data(data, kFloat32, device), type);
+  }
   const bool host = device.is_cpu() || (device.type() == DeviceType::PrivateUse1 && privateuse1_is_host);
   Tensor t = make_tensor(inferred.sizes, type, host || device.is_meta() ? device : kCPU);
   if (!t.device().is_meta()) {

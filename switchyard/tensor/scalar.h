@@ -21,6 +21,8 @@ class Scalar {
   constexpr Scalar(T v) : kind_(Kind::Int), i_(static_cast<int64_t>(v)) {}  // NOLINT
   template <typename T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
   constexpr Scalar(T v) : kind_(Kind::Double), d_(static_cast<double>(v)) {}  // NOLINT
+  constexpr Scalar(Half v) : Scalar(static_cast<float>(v)) {}  // NOLINT
+  constexpr Scalar(BFloat16 v) : Scalar(static_cast<float>(v)) {}  // NOLINT
 
   constexpr Kind kind() const { return kind_; }
   constexpr bool is_bool() const { return kind_ == Kind::Bool; }

@@ -10,6 +10,8 @@ std::string_view to_string(ScalarType t) {
     case ScalarType::Int64: return "int64";
     case ScalarType::Float32: return "float32";
     case ScalarType::Float64: return "float64";
+    case ScalarType::Float16: return "float16";
+    case ScalarType::BFloat16: return "bfloat16";
   }
   return "unknown";
 }
@@ -21,6 +23,8 @@ std::optional<ScalarType> parse_scalar_type(std::string_view name) {
   if (name == "int64" || name == "long") return kInt64;
   if (name == "float32" || name == "float") return kFloat32;
   if (name == "float64" || name == "double") return kFloat64;
+  if (name == "float16" || name == "half") return kFloat16;
+  if (name == "bfloat16") return kBFloat16;
   return std::nullopt;
 }
 

@@ -55,7 +55,7 @@ Scalar Tensor::item() const {
   SY_CHECK(t.device().is_cpu(), ValueError,
            "item(): the tensor is on {}, whose data cannot be read on the host; move it to cpu",
            t.device().str());
-  return SY_DISPATCH_ALL_TYPES(t.dtype(), "item", [&]() -> Scalar {
+  return SY_DISPATCH_ALL_TYPES_AND_HALF(t.dtype(), "item", [&]() -> Scalar {
     return Scalar(*static_cast<const scalar_t*>(t.data()));
   });
 }
@@ -69,7 +69,7 @@ class ElementFormatter {
  public:
   template <typename T>
   ElementFormatter(const T* base, IntArrayRef sizes, IntArrayRef strides) {
-    if constexpr (std::is_floating_point_v<T>) {
+    if constexpr (is_floating_type_v<T>) {
       bool all_whole = true;
       double max_abs = 0, min_abs = 0;
       bool any = false;
@@ -94,7 +94,7 @@ class ElementFormatter {
   std::string format(T v) const {
     if constexpr (std::is_same_v<T, bool>) {
       return v ? "True" : "False";
-    } else if constexpr (std::is_floating_point_v<T>) {
+    } else if constexpr (is_floating_type_v<T>) {
       const double x = static_cast<double>(v);
       if (std::isnan(x)) return "nan";
       if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
@@ -182,7 +182,7 @@ std::string Tensor::to_string() const {
   if (!t.device().is_cpu()) return "tensor(..." + suffix + ")";
   if (empty) return "tensor([]" + suffix + ")";
   std::string body;
-  SY_DISPATCH_ALL_TYPES(t.dtype(), "to_string", [&] {
+  SY_DISPATCH_ALL_TYPES_AND_HALF(t.dtype(), "to_string", [&] {
     const auto* base = static_cast<const scalar_t*>(t.data());
     const ElementFormatter f(base, t.sizes(), t.strides());
     format_dims(body, f, base, t.sizes(), t.strides(), 0, std::string("tensor(").size());

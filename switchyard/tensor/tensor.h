@@ -27,6 +27,7 @@ namespace sy {
 namespace autograd {
 class Node;
 }  // namespace autograd
+class OptionalTensorListRef;
 
 class SY_API Tensor {
  public:
@@ -169,6 +170,27 @@ class TensorOptions {
   std::optional<ScalarType> dtype_;
   std::optional<Device> device_;
   bool requires_grad_ = false;
+};
+
+// A `Tensor?[]` argument (the indices of advanced indexing): tensors of which
+// some may be absent, an absent one being an undefined Tensor (None in
+// Python). It views the tensors, like ArrayRef: they must outlive it.
+class OptionalTensorListRef {
+ public:
+  OptionalTensorListRef() = default;
+  OptionalTensorListRef(ArrayRef<Tensor> tensors) : tensors_(tensors) {}  // NOLINT
+  OptionalTensorListRef(const std::vector<Tensor>& tensors) : tensors_(tensors) {}  // NOLINT
+  OptionalTensorListRef(std::initializer_list<Tensor> tensors) : tensors_(tensors) {}  // NOLINT
+
+  ArrayRef<Tensor> tensors() const { return tensors_; }
+  size_t size() const { return tensors_.size(); }
+  bool empty() const { return tensors_.empty(); }
+  const Tensor& operator[](size_t i) const { return tensors_[i]; }
+  const Tensor* begin() const { return tensors_.begin(); }
+  const Tensor* end() const { return tensors_.end(); }
+
+ private:
+  ArrayRef<Tensor> tensors_;
 };
 
 // A new tensor of `sizes` with uninitialised data, bypassing the dispatcher: the

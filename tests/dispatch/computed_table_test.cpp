@@ -160,5 +160,26 @@ TEST(ComputedTable, CompositeImplicitFillsAutogradOnlyWhereTheBackendHasNoKernel
   EXPECT_NE(line_for(t, "Meta").find("CompositeImplicitAutograd"), std::string::npos) << t;
 }
 
+TEST(ComputedTable, CompositeImplicitServesThePythonKeyOnlyForAPureComposite) {
+  // A dispatch mode sees the ops a pure composite decomposes into; an op with a
+  // backend kernel or a CompositeExplicit kernel reaches the Python key itself.
+  auto def = make_registration(0);
+  auto implicit = make_registration(3);
+  EXPECT_NE(line_for(table_text(), "Python").find("CompositeImplicitAutograd"), std::string::npos)
+      << table_text();
+  {
+    auto cpu = make_registration(1);
+    EXPECT_EQ(line_for(table_text(), "Python").find("CompositeImplicitAutograd"),
+              std::string::npos)
+        << table_text();
+  }
+  {
+    auto explicit_composite = make_registration(2);
+    EXPECT_EQ(line_for(table_text(), "Python").find("CompositeImplicitAutograd"),
+              std::string::npos)
+        << table_text();
+  }
+}
+
 }  // namespace
 }  // namespace sy

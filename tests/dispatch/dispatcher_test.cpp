@@ -395,6 +395,45 @@ TEST(Fallback, UnboxedFallbackIsRejected) {
   EXPECT_THROW(fallback.fallback(identity_fn), DispatchError);
 }
 
+TEST(Fallback, ALaterFallbackOverridesAndRemovingItRestoresTheEarlierOne) {
+  Library def(Library::DEF, "fb_override");
+  def.def("f(Tensor self) -> str");
+  auto tagging = [](const char* tag) {
+    return CppFunction::boxed([tag](const OperatorHandle&, Stack* s) {
+      s->pop_back();
+      s->push_back(IValue(tag));
+    });
+  };
+  static std::vector<std::string> warnings;
+  warnings.clear();
+  const WarningHandler previous =
+      set_warning_handler([](const std::string& m) { warnings.push_back(m); });
+  auto first = std::make_unique<Library>(Library::IMPL, "_", DispatchKey::Batched);
+  first->fallback(tagging("first"));
+  auto second = std::make_unique<Library>(Library::IMPL, "_", DispatchKey::Batched);
+  second->fallback(tagging("second"));
+  auto third = std::make_unique<Library>(Library::IMPL, "_", DispatchKey::Batched);
+  third->fallback(tagging("third"));
+  set_warning_handler(previous);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("already has a fallback"), std::string::npos) << warnings[0];
+
+  IncludeDispatchKeyGuard include(DispatchKey::Batched);
+  const OperatorHandle op = Dispatcher::singleton().find_op("fb_override::f");
+  auto run = [&] {
+    Stack s{IValue(cpu_tensor())};
+    op.call_boxed(s);
+    return s[0].to_string_ref();
+  };
+  EXPECT_EQ(run(), "third");
+  second.reset();  // a shadowed one goes without changing the current one
+  EXPECT_EQ(run(), "third");
+  third.reset();
+  EXPECT_EQ(run(), "first");
+  first.reset();
+  EXPECT_THROW(run(), DispatchError);
+}
+
 TEST(Fallback, IncludedKeyWithoutAnyKernelIsAMissingKernelError) {
   Library def(Library::DEF, "fb_tracer");
   def.def("f(Tensor self) -> Tensor");

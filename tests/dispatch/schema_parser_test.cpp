@@ -222,7 +222,7 @@ TEST(SchemaParser, RejectsDefaultsOfTheWrongType) {
       {"Scalar x=None", "default value None does not match type Scalar"},
       {"Scalar x=\"1\"", "default value \"1\" does not match type Scalar"},
       {"ScalarType x=\"float32\"", "default value \"float32\" does not match type ScalarType"},
-      {"ScalarType x=float16", "unknown ScalarType 'float16'"},
+      {"ScalarType x=complex64", "unknown ScalarType 'complex64'"},
       {"Device x=\"gpu\"", "unknown device \"gpu\""},
       {"Device x=cpu", "default value cpu does not match type Device"},
       {"float x=nan", "default value nan does not match type float"},
@@ -475,10 +475,10 @@ TEST(SchemaParser, ErrorShowsLineColumnAndCaret) {
       {"f(Tensor x) -> (Tensor, )", "expected a type at 1:25", "f(Tensor x) -> (Tensor, )", 25},
       {"f(Tensor x) -> (Tensor a, Tensor a)", "duplicate return name 'a' at 1:34",
        "f(Tensor x) -> (Tensor a, Tensor a)", 34},
-      {"f(ScalarType t=float16) -> ()",
-       "unknown ScalarType 'float16' at 1:16; expected one of bool, uint8, int32, int64, "
-       "float32, float64",
-       "f(ScalarType t=float16) -> ()", 16},
+      {"f(ScalarType t=complex64) -> ()",
+       "unknown ScalarType 'complex64' at 1:16; expected one of bool, uint8, int32, int64, "
+       "float32, float64, float16, bfloat16",
+       "f(ScalarType t=complex64) -> ()", 16},
       {"f(Tensor x,\n  int y=1.5)\n  -> ()", "default value 1.5 does not match type int at 2:9",
        "  int y=1.5)", 9},
       {"f(Tensor x,\n  int y)\n  Tensor", "expected '->' after arguments at 3:3", "  Tensor", 3},

@@ -279,6 +279,103 @@ const std::vector<Case>& cases() {
     add("sy::gather", [](Device d) {
       return Args{{T(d, {3, 4}), IValue(int64_t{1}), Z(d, {2, 6})}};
     });
+
+    // --- advanced indexing, scatter -------------------------------------------
+    auto add_data_dependent = [&](std::string op, std::function<Args(Device)> make) {
+      v.push_back({std::move(op), std::move(make), true});
+    };
+    auto i64 = [](int64_t x) { return IValue(x); };
+    add("sy::index.Tensor", [](Device d) {
+      return Args{{TT(d, 3, 4), tensors({Z(d, {2, 2}), Z(d, {2}, kInt32)})}};
+    });
+    add("sy::index_put_", [](Device d) {
+      return Args{{T(d, {3, 4}), tensors({Z(d, {2})}), T(d, {4})}};
+    });
+    add("sy::index_put", [](Device d) {
+      return Args{{T(d, {3, 4}), tensors({Z(d, {2}), Z(d, {2})}), T(d, {1}), IValue(true)}};
+    });
+    add("sy::masked_fill.Scalar", [](Device d) {
+      return Args{{T(d, {3, 4}), T(d, {4}, kBool), IValue(Scalar(2.5))}};
+    });
+    add("sy::masked_fill.Tensor", [](Device d) {
+      return Args{{T(d, {1, 4}), T(d, {3, 1}, kBool), T(d, {})}};
+    });
+    add("sy::masked_fill_.Scalar", [](Device d) {
+      return Args{{TT(d, 3, 4), T(d, {4}, kBool), IValue(Scalar(1))}};
+    });
+    add("sy::masked_fill_.Tensor", [](Device d) {
+      return Args{{T(d, {3, 4}), T(d, {3, 1}, kBool), T(d, {}, kFloat64)}};
+    });
+    add_data_dependent("sy::masked_select", [](Device d) {
+      return Args{{T(d, {3, 4}), T(d, {4}, kBool)}};
+    });
+    add_data_dependent("sy::nonzero", [](Device d) { return Args{{TT(d, 3, 4)}}; });
+    for (const char* op : {"sy::scatter.src", "sy::scatter_.src", "sy::scatter_add",
+                           "sy::scatter_add_"}) {
+      add(op, [i64](Device d) { return Args{{T(d, {3, 4}), i64(0), Z(d, {2, 3}), T(d, {2, 4})}}; });
+    }
+    for (const char* op : {"sy::scatter.value", "sy::scatter_.value"}) {
+      add(op, [i64](Device d) {
+        return Args{{T(d, {3, 4}), i64(1), Z(d, {2, 3}), IValue(Scalar(2))}};
+      });
+    }
+
+    // --- sorting and scans --------------------------------------------------
+    add("sy::sort", [i64](Device d) { return Args{{T(d, {3, 4}), i64(1), IValue(true)}}; });
+    add("sy::sort.stable", [](Device d) {
+      return Args{{TT(d, 3, 4)}, {{"stable", IValue(true)}, {"dim", IValue(int64_t{0})}}};
+    });
+    add("sy::argsort", [i64](Device d) { return Args{{TT(d, 3, 4), i64(0)}}; });
+    add("sy::topk", [i64](Device d) { return Args{{T(d, {3, 5}), i64(2)}}; });
+    add("sy::cumsum", [i64](Device d) { return Args{{TT(d, 3, 4), i64(1)}}; });
+    add("sy::cumprod", [i64](Device d) { return Args{{T(d, {3, 4}, kInt32), i64(0)}}; });
+
+    // --- layout, logic, norms, conditionals ----------------------------------------
+    add("sy::repeat", [](Device d) { return Args{{T(d, {2, 3}), ints({2, 1, 2})}}; });
+    add("sy::numpy_T", [](Device d) { return Args{{T(d, {2, 3, 4})}}; });
+    add("sy::mT", [](Device d) { return Args{{T(d, {2, 3, 4})}}; });
+    add("sy::detach", [](Device d) { return Args{{TT(d, 3, 4)}}; });
+    add("sy::any", [](Device d) { return Args{{T(d, {3, 4})}}; });
+    add("sy::any.dim", [i64](Device d) { return Args{{TT(d, 3, 4), i64(1), IValue(true)}}; });
+    add("sy::all", [](Device d) { return Args{{T(d, {3, 4}, kUInt8)}}; });
+    add("sy::all.dim", [i64](Device d) { return Args{{T(d, {3, 4}, kInt64), i64(0)}}; });
+    add("sy::isclose", [](Device d) { return Args{{T(d, {3, 4}), T(d, {4})}}; });
+    add_data_dependent("sy::allclose", [](Device d) { return Args{{T(d, {3, 4}), T(d, {4})}}; });
+    add("sy::linalg_vector_norm", [](Device d) {
+      return Args{{T(d, {3, 4}), IValue(Scalar(3)), ints({1})}};
+    });
+    add("sy::norm.Scalar", [](Device d) { return Args{{TT(d, 3, 4)}}; });
+    add("sy::norm.ScalarOpt_dim", [i64](Device d) {
+      return Args{{T(d, {3, 4}), IValue(Scalar(1)), ints({0}), IValue(true)}};
+    });
+    add("sy::where.ScalarSelf", [](Device d) {
+      return Args{{T(d, {3}, kBool), IValue(Scalar(1)), T(d, {2, 3}, kInt32)}};
+    });
+    add("sy::where.ScalarOther", [](Device d) {
+      return Args{{T(d, {3}, kBool), T(d, {2, 3}), IValue(Scalar(2.5))}};
+    });
+    add("sy::where.Scalar", [](Device d) {
+      return Args{{T(d, {2, 3}, kBool), IValue(Scalar(1)), IValue(Scalar(0))}};
+    });
+    add_data_dependent("sy::where", [](Device d) { return Args{{T(d, {2, 3}, kBool)}}; });
+    add("sy::clamp.Tensor", [](Device d) {
+      return Args{{T(d, {3, 4}), T(d, {4}), T(d, {3, 1})}};
+    });
+    add("sy::clamp_.Tensor", [](Device d) { return Args{{TT(d, 3, 4), T(d, {4})}}; });
+    add("sy::clamp.Tensor_out", [](Device d) {
+      return Args{{T(d, {3, 4}), IValue(), T(d, {4})}, {{"out", IValue(T(d, {3, 4}))}}};
+    });
+
+    // --- other spellings ---------------------------------------------------------
+    add("sy::rand_like", [](Device d) { return Args{{T(d, {2, 3})}}; });
+    add("sy::randn_like", [](Device d) { return Args{{T(d, {2, 3}, kFloat64)}}; });
+    for (const char* op : {"sy::var", "sy::std"}) {
+      add(op, [](Device d) { return Args{{T(d, {3, 4}), IValue(false)}}; });
+    }
+    for (const char* op : {"sy::var.dim", "sy::std.dim"}) {
+      add(op, [](Device d) { return Args{{TT(d, 3, 4), ints({1}), IValue(true), IValue(true)}}; });
+    }
+    add("sy::split.sizes", [](Device d) { return Args{{T(d, {5, 2}), ints({2, 3})}}; });
     return v;
   }();
   return table;

@@ -74,14 +74,15 @@ struct Reached {
 };
 
 TEST(OpTable, EachFunctionAndMethodCallsItsOp) {
-  // A fallback at the Python key (included below) sees every call first and
-  // stops it, naming the op the function reached.
-  Library spy(Library::IMPL, "_", DispatchKey::Python);
+  // A fallback at the highest key (included below) sees every call first and
+  // stops it, naming the op the function reached. (Not the Python key: a pure
+  // composite decomposes before it, so a dispatch mode sees what runs.)
+  Library spy(Library::IMPL, "_", DispatchKey::PythonTLSSnapshot);
   spy.fallback(CppFunction::boxed(
       [](const OperatorHandle& op, Stack*) { throw Reached{op.name()}; }));
   const Tensor t = empty({2, 2}, TensorOptions().device(Device("meta")));
   const std::vector<Tensor> ts = {t, t};
-  IncludeDispatchKeyGuard python(DispatchKey::Python);
+  IncludeDispatchKeyGuard top(DispatchKey::PythonTLSSnapshot);
   size_t functions = 0;
   for (const auto& e : op_table::entries()) {
     for (const auto& f : e.functions) {

@@ -38,7 +38,8 @@ namespace {
 
 using K = DispatchKey;
 
-const ScalarType kAllScalarTypes[] = {kBool, kUInt8, kInt32, kInt64, kFloat32, kFloat64};
+const ScalarType kAllScalarTypes[] = {kBool,    kUInt8,   kInt32,   kInt64,
+                                      kFloat32, kFloat64, kFloat16, kBFloat16};
 
 std::vector<int64_t> vec(IntArrayRef a) { return a.vec(); }
 
@@ -83,6 +84,12 @@ void call_data_ptr(const Tensor& t, ScalarType requested) {
       return;
     case ScalarType::Float64:
       (void)t.data_ptr<double>();
+      return;
+    case ScalarType::Float16:
+      (void)t.data_ptr<Half>();
+      return;
+    case ScalarType::BFloat16:
+      (void)t.data_ptr<BFloat16>();
       return;
   }
 }
@@ -180,6 +187,7 @@ TEST(ScalarTypeName, ToStringNamesEveryType) {
   const Case cases[] = {
       {kBool, "bool"},   {kUInt8, "uint8"},     {kInt32, "int32"},
       {kInt64, "int64"}, {kFloat32, "float32"}, {kFloat64, "float64"},
+      {kFloat16, "float16"}, {kBFloat16, "bfloat16"},
   };
   for (const Case& c : cases) EXPECT_EQ(to_string(c.type), c.name);
 }
@@ -196,7 +204,9 @@ TEST(ScalarTypeName, ParseAcceptsPyTorchAliases) {
     ScalarType type;
   };
   const Case cases[] = {
-      {"float", kFloat32}, {"double", kFloat64}, {"long", kInt64}, {"int", kInt32}};
+      {"float", kFloat32}, {"double", kFloat64}, {"long", kInt64},
+      {"int", kInt32},     {"half", kFloat16},   {"float16", kFloat16},
+      {"bfloat16", kBFloat16}};
   for (const Case& c : cases) {
     EXPECT_EQ(parse_scalar_type(c.alias), std::optional<ScalarType>(c.type)) << c.alias;
   }
@@ -204,7 +214,7 @@ TEST(ScalarTypeName, ParseAcceptsPyTorchAliases) {
 
 TEST(ScalarTypeName, ParseRejectsUnknownNames) {
   for (std::string_view bad :
-       {"", "Float", "float16", "bfloat16", "torch.float32", "float32 ", "int8", "half"}) {
+       {"", "Float", "Half", "torch.float32", "float32 ", "int8", "bfloat", "float8"}) {
     EXPECT_FALSE(parse_scalar_type(bad).has_value()) << '"' << bad << '"';
   }
 }
@@ -219,6 +229,7 @@ TEST(ScalarTypeProperties, ElementSizeAndKind) {
   const Case cases[] = {
       {kBool, 1, false, false}, {kUInt8, 1, false, true},   {kInt32, 4, false, true},
       {kInt64, 8, false, true}, {kFloat32, 4, true, false}, {kFloat64, 8, true, false},
+      {kFloat16, 2, true, false}, {kBFloat16, 2, true, false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(to_string(c.type));

@@ -12,6 +12,7 @@ CPP_TYPES = {
     "Tensor": "const Tensor&",
     "Tensor?": "const std::optional<Tensor>&",
     "Tensor[]": "ArrayRef<Tensor>",
+    "Tensor?[]": "OptionalTensorListRef",
     "int": "int64_t",
     "int[]": "IntArrayRef",
     "int[]?": "std::optional<IntArrayRef>",
@@ -31,7 +32,8 @@ CPP_TYPES = {
 }
 SCALAR_TYPE_NAMES = {"bool": "kBool", "uint8": "kUInt8", "int32": "kInt32", "int": "kInt32",
                      "int64": "kInt64", "long": "kInt64", "float32": "kFloat32",
-                     "float": "kFloat32", "float64": "kFloat64", "double": "kFloat64"}
+                     "float": "kFloat32", "float64": "kFloat64", "double": "kFloat64",
+                     "float16": "kFloat16", "half": "kFloat16", "bfloat16": "kBFloat16"}
 
 
 MEMORY_NAMES = {"strided": "Layout::Strided", "contiguous_format": "MemoryFormat::Contiguous",
@@ -285,7 +287,8 @@ def _sample(p):
     which op it reaches (t is a tensor, ts a list of tensors)."""
     t = param_type(p)
     samples = {
-        "const Tensor&": "t", "ArrayRef<Tensor>": "ts", "int64_t": "int64_t{0}",
+        "const Tensor&": "t", "ArrayRef<Tensor>": "ts", "OptionalTensorListRef": "ts",
+        "int64_t": "int64_t{0}",
         "IntArrayRef": "IntArrayRef()", "double": "0.0", "bool": "false",
         "std::string_view": "std::string_view(\"none\")", "const Scalar&": "Scalar(1)",
         "ScalarType": "kFloat32", "Device": "kCPU", "TensorOptions": "TensorOptions()",

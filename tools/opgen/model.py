@@ -11,10 +11,12 @@ import yaml
 
 from schema import SchemaError, parse_schema, parse_signature
 
-SECTIONS = ["creation", "elementwise", "reduction", "linalg", "shape", "indexing"]
+SECTIONS = ["creation", "elementwise", "reduction", "linalg", "shape", "indexing",
+            "advanced_indexing", "sorting"]
 SECTION_TITLES = {
     "creation": "Creation", "elementwise": "Elementwise", "reduction": "Reductions",
     "linalg": "Linear algebra", "shape": "Views and shape", "indexing": "Joining and indexing",
+    "advanced_indexing": "Advanced indexing and scatter", "sorting": "Sorting and scans",
 }
 # Mirrors enum class Tag in switchyard/dispatch/op_tag.h.
 TAGS = ["pointwise", "reduction", "view", "inplace", "out", "random", "nondeterministic",

@@ -1,0 +1,1 @@
+"""Utilities: ``switchyard.utils.python_dispatch`` (dispatch modes)."""

@@ -1,0 +1,105 @@
+// where with number branches, where(condition), clamp with tensor bounds,
+// isclose and allclose (conditional_ops.yaml). The where and clamp overloads
+// are composites: the number branches become zero-dim tensors of the promoted
+// dtype (so promotion is where.self's), and clamp with tensors is
+// minimum(maximum(self, min), max), which propagates NaN from every operand as
+// PyTorch's clamp does. isclose has one kernel serving CPU and Meta.
+#include <cmath>
+
+#include "switchyard/ops/elementwise_impl.h"
+#include "switchyard/ops/op_call.h"
+
+namespace sy {
+namespace {
+
+using detail::scalar_tensor;
+
+Tensor where_scalar_self(const Tensor& cond, const Scalar& self, const Tensor& other) {
+  return where(cond, scalar_tensor(self, result_type(other, self)), other);
+}
+Tensor where_scalar_other(const Tensor& cond, const Tensor& self, const Scalar& other) {
+  return where(cond, self, scalar_tensor(other, result_type(self, other)));
+}
+Tensor where_scalars(const Tensor& cond, const Scalar& self, const Scalar& other) {
+  const Scalar both[] = {self, other};
+  const ScalarType t = result_type(ArrayRef<Tensor>(), ArrayRef<Scalar>(both, 2));
+  return where(cond, scalar_tensor(self, t), scalar_tensor(other, t));
+}
+// The coordinates of condition's true elements, one 1-d tensor per dim.
+std::vector<Tensor> where_nonzero(const Tensor& cond) {
+  const Tensor nz = nonzero(cond);
+  std::vector<Tensor> out;
+  for (int64_t d = 0; d < cond.dim(); ++d) out.push_back(select(nz, 1, d));
+  return out;
+}
+
+Tensor clamp_tensor(const Tensor& self, const std::optional<Tensor>& lo,
+                    const std::optional<Tensor>& hi) {
+  SY_CHECK(lo || hi, ValueError, "clamp: at least one of min and max must be given");
+  Tensor out = lo ? maximum(self, *lo) : self;
+  return hi ? minimum(out, *hi) : out;
+}
+const Tensor& clamp_tensor_i(const Tensor& self, const std::optional<Tensor>& lo,
+                             const std::optional<Tensor>& hi) {
+  const Tensor r = clamp_tensor(self, lo, hi);
+  detail::check_output("clamp_", self, r.sizes(), r.dtype(), true);
+  return copy_(self, r);
+}
+const Tensor& clamp_tensor_o(const Tensor& self, const std::optional<Tensor>& lo,
+                             const std::optional<Tensor>& hi, const Tensor& out) {
+  const Tensor r = clamp_tensor(self, lo, hi);
+  detail::check_output("clamp.Tensor_out", out, r.sizes(), r.dtype(), false);
+  return copy_(out, r);
+}
+
+// ---- isclose ----------------------------------------------------------------------------------
+
+// |a - b| <= atol + rtol * |b|, or a == b (infinities of one sign), or both NaN
+// with equal_nan. Floats compute in their own type, integers in double.
+struct IsCloseOp {
+  double rtol, atol;
+  bool equal_nan;
+  template <typename T>
+  auto bind() const {
+    using C = std::conditional_t<std::is_floating_point_v<T>, T, double>;
+    const C rt = static_cast<C>(rtol), at = static_cast<C>(atol);
+    const bool nan_ok = equal_nan;
+    return [rt, at, nan_ok](T a, T b) -> bool {
+      if (a == b) return true;
+      const C x = static_cast<C>(a), y = static_cast<C>(b);
+      if (x != x || y != y) return nan_ok && x != x && y != y;
+      const C actual = std::abs(x - y);
+      return std::isfinite(actual) && actual <= at + std::abs(rt * y);
+    };
+  }
+};
+
+void check_isclose(std::string_view op, const Tensor& a, const Tensor& b, double rtol,
+                   double atol) {
+  SY_CHECK(a.dtype() == b.dtype(), TypeError,
+           "{}: self is {} and other is {}; both must have one dtype (convert one with .to())",
+           op, to_string(a.dtype()), to_string(b.dtype()));
+  SY_CHECK(rtol >= 0 && atol >= 0, ValueError,
+           "{}: rtol ({}) and atol ({}) must be non-negative", op, rtol, atol);
+}
+
+Tensor isclose_k(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  check_isclose("isclose", a, b, rtol, atol);
+  return detail::binary_new<detail::ResultKind::Bool>("isclose", a, b,
+                                                      IsCloseOp{rtol, atol, equal_nan},
+                                                      detail::no_check);
+}
+
+bool allclose_composite(const Tensor& a, const Tensor& b, double rtol, double atol,
+                        bool equal_nan) {
+  check_isclose("allclose", a, b, rtol, atol);
+  SY_CHECK(!a.is_meta() && !b.is_meta(), ValueError,
+           "allclose: returns a Python bool, which a meta tensor (no values) cannot give; use "
+           "isclose(...).all()");
+  return isclose(a, b, rtol, atol, equal_nan).all().item<bool>();
+}
+
+}  // namespace
+}  // namespace sy
+
+#include "switchyard/ops/generated/conditional_ops_registrations.h"

@@ -263,6 +263,17 @@ Tensor div_backward_other(const Tensor& grad, const Tensor& self, const Tensor& 
   return -grad * self / (other * other);
 }
 
+Tensor masked_select_backward(const Tensor& grad, IntArrayRef self_sizes, const Tensor& mask) {
+  // Position k of the (broadcast) mask, when true, took grad[rank of k among the trues].
+  const Tensor picked = zeros(self_sizes, TensorOptions().dtype(kBool)).logical_or(mask);
+  const Tensor flat = picked.reshape({-1});
+  const Tensor rank = flat.to(kInt64).cumsum(0) - 1;
+  const Tensor where_from = rank.masked_fill(flat.logical_not(), grad.numel());
+  const Tensor padded =
+      cat({grad.reshape({-1}), zeros({1}, TensorOptions().dtype(grad.dtype()).device(grad.device()))});
+  return padded.index_select(0, where_from).reshape(picked.sizes());
+}
+
 std::vector<Tensor> cat_backward(const Tensor& grad, const std::vector<DimVector>& sizes,
                                  int64_t dim) {
   std::vector<Tensor> out;

@@ -85,6 +85,11 @@ SY_API Tensor div_backward_self(const Tensor& grad, const Tensor& other,
 SY_API Tensor div_backward_other(const Tensor& grad, const Tensor& self, const Tensor& other,
                                  std::optional<std::string_view> rounding_mode);
 
+// masked_select: grad's values at the positions the mask picked (self and mask
+// broadcast together; the engine sums a broadcast self's share back down).
+SY_API Tensor masked_select_backward(const Tensor& grad, IntArrayRef self_sizes,
+                                     const Tensor& mask);
+
 // cat: each input's share of the gradient.
 SY_API std::vector<Tensor> cat_backward(const Tensor& grad, const std::vector<DimVector>& sizes,
                                         int64_t dim);

@@ -461,13 +461,14 @@ def _check_whole(ops):
             _fail(op.where, f"{op.name} is declared twice (also at {seen[op.name].where})")
         seen[op.name] = op
     # An in-place overload takes its functional overload's formulas; only one without a
-    # functional twin (copy_, fill_) has its own, and they may read self's metadata only
-    # (self itself has changed by the time backward runs).
+    # functional twin with a kernel of its own (copy_, fill_; masked_fill_, whose twin is a
+    # composite calling it) has its own, and they may read self's metadata only (self
+    # itself has changed by the time backward runs).
     for op in ops:
         if not op.is_inplace or not (op.backward or op.forward or op.not_differentiable):
             continue
         twin = _functional_twin(op, ops)
-        if twin is not None:
+        if twin is not None and {k for k, _ in twin.kernels} != {"CompositeImplicitAutograd"}:
             _fail(op.where, f"in-place overloads take their functional overload's formulas; "
                             f"write them on {twin.name}")
         for formula in (op.backward or {}).values():

@@ -320,12 +320,6 @@ TEST(TraceThreads, ParallelForInsideAKernelIsNotRecorded) {
   EXPECT_EQ(g.num_nodes(), 1u);
 }
 
-}  // namespace
-}  // namespace sy
-
-namespace sy {
-namespace {
-
 TEST(TraceDecompose, RecordsTheOpsOfADecompositionInsteadOfTheOp) {
   const auto fn = [](const std::vector<Tensor>& in) -> std::vector<Tensor> {
     return {in[0].sigmoid()};

@@ -471,7 +471,8 @@ def _result_save_statements(plan, results):
     for n in plan.saved_outputs:
         cond = _needed_by(plan, n)
         prefix = "" if cond == "true" else f"if ({cond}) "
-        out.append(f"    {prefix}node->{n}_ = SavedVariable({results[n]}, true);")
+        inplace = ", true" if plan.op.is_inplace and results[n] == "self" else ""
+        out.append(f"    {prefix}node->{n}_ = SavedVariable({results[n]}, true{inplace});")
     for n in plan.saved_sizes:
         if n in plan.returns:
             out.append(f"    node->{n}_sizes = DimVector({results[n]}.sizes());")

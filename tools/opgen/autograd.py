@@ -184,10 +184,15 @@ class Plan:
             if any(x.type.list for x in self.args[: self.args.index(a)] if x.type.is_tensor_like):
                 break
             self.edge[a.name] = i
+        # Lists a formula reads: only Tensor?[] (the indices of advanced indexing,
+        # never differentiable), saved element by element.
+        self.saved_lists = []
         for a in self.args:
             if a.type.is_tensor_like and a.type.list and a.name in self.saved_tensors:
-                raise AutogradError(f"{src.where}: a formula reads the list {a.name} itself; "
-                                    f"read {a.name}_sizes instead")
+                if str(a.type) != "Tensor?[]":
+                    raise AutogradError(f"{src.where}: a formula reads the list {a.name} "
+                                        f"itself; read {a.name}_sizes instead")
+                self.saved_lists.append(a.name)
 
 
 def node_names(ops):
@@ -251,8 +256,8 @@ def _node_class(plan):
     src, lines = plan.src, []
     lines.append(f"struct {plan.node} final : Node {{")
     for n in plan.saved_tensors:
-        arg = src.schema.argument(n)
-        lines.append(f"  SavedVariable {n}_;")
+        t = "std::vector<SavedVariable>" if n in plan.saved_lists else "SavedVariable"
+        lines.append(f"  {t} {n}_;")
     for n in plan.saved_outputs:
         lines.append(f"  SavedVariable {n}_;")
     for n in plan.saved_sizes:
@@ -272,7 +277,8 @@ def _node_class(plan):
     lines.append(f'  std::string name() const override {{ return "{plan.node}"; }}')
     saved = plan.saved_tensors + plan.saved_outputs
     if saved:
-        body = " ".join(f"{n}_.reset_data();" for n in saved)
+        body = " ".join(f"for (SavedVariable& v : {n}_) v.reset_data();" if n in plan.saved_lists
+                        else f"{n}_.reset_data();" for n in saved)
         lines.append(f"  void release_variables() override {{ {body} }}")
     lines.append("  variable_list apply(variable_list&& grads) override {")
     lines.append("    variable_list grad_inputs(num_outputs());")
@@ -308,7 +314,11 @@ def _node_class(plan):
                 needs.append(f"task_should_compute_output({n}_at)")
         lines.append(f"    if ({' || '.join(needs)}) {{")
         for n in plan.saved_tensors:
-            if n in _mentions(formula):
+            if n in _mentions(formula) and n in plan.saved_lists:
+                lines.append(f"      std::vector<Tensor> {n};")
+                lines.append(f"      for (const SavedVariable& v : {n}_) "
+                             f"{n}.push_back(v.unpack(this));")
+            elif n in _mentions(formula):
                 lines.append(f"      const Tensor {n} = {n}_.unpack(this);")
         for n in plan.saved_outputs:
             if n in _mentions(formula):
@@ -443,7 +453,9 @@ def _save_statements(plan, inplace):
             continue  # saved from the clone of self
         cond = _needed_by(plan, n)
         prefix = "" if cond == "true" else f"if ({cond}) "
-        if str(src.schema.argument(n).type) == "Tensor?":
+        if n in plan.saved_lists:
+            out.append(f"    {prefix}for (const Tensor& t : {n}) node->{n}_.emplace_back(t, false);")
+        elif str(src.schema.argument(n).type) == "Tensor?":
             out.append(f"    {prefix}node->{n}_ = SavedVariable({n} ? *{n} : Tensor(), false);")
         else:
             out.append(f"    {prefix}node->{n}_ = SavedVariable({n}, false);")

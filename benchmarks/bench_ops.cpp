@@ -1,12 +1,15 @@
 // The operator set (issue 4): creating a one-element tensor, add on one
 // element (new result and out=), sum over 16M floats, and 512x512 matrix
-// products, each side by side with libtorch's counterpart in one process
+// products, boolean-mask indexing and index_select, each side by side with
+// libtorch's counterpart in one process
 // (the libtorch half only when libtorch is found). The 16M-element add_out and
 // its memcpy ceiling live in bench_thread_state.cpp with the thread scaling.
 // benchmarks/report.py prints the ratios and checks benchmarks/targets.json.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <random>
 #include <thread>
 
 #include <switchyard/parallel/parallel.h>
@@ -146,6 +149,44 @@ void BM_ViewChain_switchyard(benchmark::State& state) {
 BENCHMARK(BM_ViewChain_switchyard)->Name("ViewChain/switchyard");
 
 #ifdef SWITCHYARD_HAVE_TORCH
+// t[mask] over 1M floats with a random half-true mask, and index_select of 64K
+// random rows of 64 floats (issue 11), one thread on each side.
+constexpr int64_t kMaskN = int64_t{1} << 20;
+constexpr int64_t kRows = int64_t{1} << 16;
+constexpr int64_t kRowLen = 64;
+
+// The same random order of the kRows rows on both sides.
+void shuffle_rows(int64_t* rows) { std::shuffle(rows, rows + kRows, std::mt19937_64(0)); }
+
+void BM_MaskIndex1M_switchyard(benchmark::State& state) {
+  SyThreads scope(1);
+  sy::manual_seed(0);
+  sy::Tensor a = sy::rand({kMaskN});
+  sy::Tensor mask = sy::rand({kMaskN}).gt(0.5);
+  for (auto _ : state) {
+    sy::Tensor r = a.index({mask});
+    benchmark::DoNotOptimize(r.impl());
+  }
+  state.SetBytesProcessed(state.iterations() * kMaskN * int64_t{sizeof(float)});
+}
+BENCHMARK(BM_MaskIndex1M_switchyard)
+    ->Name("MaskIndex1M/switchyard")->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_IndexSelect64K_switchyard(benchmark::State& state) {
+  SyThreads scope(1);
+  sy::manual_seed(0);
+  sy::Tensor a = sy::rand({kRows, kRowLen});
+  sy::Tensor rows = sy::arange(kRows);
+  shuffle_rows(static_cast<int64_t*>(rows.raw_data()));
+  for (auto _ : state) {
+    sy::Tensor r = a.index_select(0, rows);
+    benchmark::DoNotOptimize(r.impl());
+  }
+  state.SetBytesProcessed(state.iterations() * kRows * kRowLen * int64_t{sizeof(float)});
+}
+BENCHMARK(BM_IndexSelect64K_switchyard)
+    ->Name("IndexSelect64K/switchyard")->UseRealTime()->Unit(benchmark::kMicrosecond);
+
 // ---- libtorch counterparts ----------------------------------------------------------
 
 class AtThreads {
@@ -256,6 +297,36 @@ void BM_ViewChain_libtorch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ViewChain_libtorch)->Name("ViewChain/libtorch");
+
+void BM_MaskIndex1M_libtorch(benchmark::State& state) {
+  AtThreads scope(1);
+  at::manual_seed(0);
+  at::Tensor a = at::rand({kMaskN});
+  at::Tensor mask = at::rand({kMaskN}).gt(0.5);
+  const c10::List<c10::optional<at::Tensor>> indices({mask});
+  for (auto _ : state) {
+    at::Tensor r = at::index(a, indices);
+    benchmark::DoNotOptimize(r.unsafeGetTensorImpl());
+  }
+  state.SetBytesProcessed(state.iterations() * kMaskN * int64_t{sizeof(float)});
+}
+BENCHMARK(BM_MaskIndex1M_libtorch)
+    ->Name("MaskIndex1M/libtorch")->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_IndexSelect64K_libtorch(benchmark::State& state) {
+  AtThreads scope(1);
+  at::manual_seed(0);
+  at::Tensor a = at::rand({kRows, kRowLen});
+  at::Tensor rows = at::arange(kRows);
+  shuffle_rows(rows.data_ptr<int64_t>());
+  for (auto _ : state) {
+    at::Tensor r = at::index_select(a, 0, rows);
+    benchmark::DoNotOptimize(r.unsafeGetTensorImpl());
+  }
+  state.SetBytesProcessed(state.iterations() * kRows * kRowLen * int64_t{sizeof(float)});
+}
+BENCHMARK(BM_IndexSelect64K_libtorch)
+    ->Name("IndexSelect64K/libtorch")->UseRealTime()->Unit(benchmark::kMicrosecond);
 #endif
 
 }  // namespace

@@ -322,14 +322,93 @@ Tensor index_put_backward_self(const Tensor& grad, OptionalTensorListRef indices
   return grad.index_put(indices, sy::zeros({}, like(grad)), /*accumulate=*/false);
 }
 
-Tensor scatter_backward_src(const Tensor& grad, int64_t dim, const Tensor& index,
-                            IntArrayRef src_sizes) {
-  Tensor g = grad.gather(dim, index);
+namespace {
+// g (index's shape) with zeros after it up to `sizes` in every dim.
+Tensor padded_to(Tensor g, IntArrayRef sizes) {
   for (int64_t k = 0; k < g.dim(); ++k) {
-    const int64_t want = src_sizes[static_cast<size_t>(k)];
+    const int64_t want = sizes[static_cast<size_t>(k)];
     if (g.size(k) < want) g = pad_along(g, k, 0, want);
   }
   return g;
+}
+}  // namespace
+
+Tensor scatter_backward_src(const Tensor& grad, int64_t dim, const Tensor& index,
+                            IntArrayRef src_sizes) {
+  return padded_to(grad.gather(dim, index), src_sizes);
+}
+
+namespace {
+
+// src's part that index reaches (index is no larger than src in any dim).
+Tensor narrowed_to(const Tensor& src, const Tensor& index) {
+  Tensor s = src;
+  for (int64_t k = 0; k < s.dim(); ++k) {
+    if (s.size(k) > index.size(k)) s = s.narrow(k, 0, index.size(k));
+  }
+  return s;
+}
+
+// d result[index[i]] / d src[i] for a multiplying scatter: self at the position
+// times the other factors scattered there. For a nonzero src[i], result / src[i]
+// (zero when another factor is). For a zero one, with P the product of self and
+// the position's nonzero factors: P when it is the position's only zero; P times
+// the other zero when there are two (zero, but its derivative with respect to
+// that other zero is P); zero with three or more. Every branch is a recorded op
+// whose derivative is right, so double backward works at zeros too (torch 1.13
+// refuses two zeros at one position).
+Tensor scatter_multiply_partials(const Tensor& self, int64_t dim, const Tensor& index,
+                                 const Tensor& src, const Tensor& result) {
+  const Tensor s = narrowed_to(src, index);
+  const Tensor zero = s.eq(0);
+  const Tensor one = sy::ones({}, like(s));
+  const Tensor safe = sy::where(zero, one, s);
+  const auto at_position = [&](const Tensor& per_src) {
+    return sy::zeros_like(self).scatter_add(dim, index, per_src).gather(dim, index);
+  };
+  const Tensor zeros_there = at_position(zero.to(self.dtype()));
+  const Tensor nonzero_product =
+      (self * sy::ones_like(self).scatter(dim, index, safe, "multiply")).gather(dim, index);
+  const Tensor other_zero = at_position(where_grad(zero, s)) - s;
+  const Tensor at_zero =
+      sy::where(zeros_there.eq(1), nonzero_product,
+                where_grad(zeros_there.eq(2), nonzero_product * other_zero));
+  return sy::where(zero, at_zero, result.gather(dim, index) / safe);
+}
+
+bool multiplies(std::string_view reduce) { return reduce == "multiply"; }
+
+}  // namespace
+
+Tensor scatter_reduce_backward_self(const Tensor& grad, int64_t dim, const Tensor& index,
+                                    const Tensor& src, std::string_view reduce) {
+  if (!multiplies(reduce)) return grad;
+  return grad * sy::ones_like(grad).scatter(dim, index, src, "multiply");
+}
+
+Tensor scatter_reduce_backward_src(const Tensor& grad, const Tensor& self, int64_t dim,
+                                   const Tensor& index, const Tensor& src,
+                                   std::string_view reduce, const Tensor& result) {
+  if (!multiplies(reduce)) return scatter_backward_src(grad, dim, index, src.sizes());
+  return padded_to(
+      grad.gather(dim, index) * scatter_multiply_partials(self, dim, index, src, result),
+      src.sizes());
+}
+
+Tensor scatter_reduce_jvp(const Tensor& self_t, const Tensor& self, int64_t dim,
+                          const Tensor& index, const Tensor& src_t, const Tensor& src,
+                          std::string_view reduce, const Tensor& result) {
+  if (!multiplies(reduce)) return self_t.scatter(dim, index, src_t, "add");
+  const Tensor through_self = self_t * sy::ones_like(self).scatter(dim, index, src, "multiply");
+  const Tensor through_src =
+      narrowed_to(src_t, index) * scatter_multiply_partials(self, dim, index, src, result);
+  return through_self + sy::zeros_like(self).scatter_add(dim, index, through_src);
+}
+
+Tensor scatter_value_reduce_backward(const Tensor& grad, int64_t dim, const Tensor& index,
+                                     const Scalar& value, std::string_view reduce) {
+  if (!multiplies(reduce)) return grad;
+  return grad * sy::ones_like(grad).scatter(dim, index, value, "multiply");
 }
 
 namespace {

@@ -113,6 +113,21 @@ SY_API Tensor index_put_backward_self(const Tensor& grad, OptionalTensorListRef 
 SY_API Tensor scatter_backward_src(const Tensor& grad, int64_t dim, const Tensor& index,
                                    IntArrayRef src_sizes);
 
+// scatter_ with reduce= ("add" or "multiply"): the gradients of self (before
+// the op) and src, the JVP, and scatter_.value_reduce's gradient of self (also
+// its JVP: it is linear in self). Multiplying divides only by nonzero factors
+// (zeros handled; `result` is the op's output).
+SY_API Tensor scatter_reduce_backward_self(const Tensor& grad, int64_t dim, const Tensor& index,
+                                           const Tensor& src, std::string_view reduce);
+SY_API Tensor scatter_reduce_backward_src(const Tensor& grad, const Tensor& self, int64_t dim,
+                                          const Tensor& index, const Tensor& src,
+                                          std::string_view reduce, const Tensor& result);
+SY_API Tensor scatter_reduce_jvp(const Tensor& self_t, const Tensor& self, int64_t dim,
+                                 const Tensor& index, const Tensor& src_t, const Tensor& src,
+                                 std::string_view reduce, const Tensor& result);
+SY_API Tensor scatter_value_reduce_backward(const Tensor& grad, int64_t dim, const Tensor& index,
+                                            const Scalar& value, std::string_view reduce);
+
 // cumprod along dim: the gradient and the JVP (zeros in self handled: past a
 // slice's first zero only that zero's element contributes).
 SY_API Tensor cumprod_backward(const Tensor& grad, const Tensor& self, int64_t dim,

@@ -11,6 +11,7 @@
 
 #include <string_view>
 
+#include "switchyard/ops/direct.h"
 #include "switchyard/ops/loops.h"
 #include "switchyard/ops/ops.h"
 #include "switchyard/ops/overlap.h"
@@ -73,10 +74,9 @@ inline DimVector broadcast_for(std::string_view op, IntArrayRef a, IntArrayRef b
   return out;
 }
 
-// `t` in dtype `dtype` (t itself when it already is).
-inline Tensor as_dtype(const Tensor& t, ScalarType dtype) {
-  return t.dtype() == dtype ? t : to(t, dtype);
-}
+// `t` in dtype `dtype` (t itself when it already is), without calling an op:
+// See Note [Backend kernels call no ops].
+inline Tensor as_dtype(const Tensor& t, ScalarType dtype) { return converted(t, dtype); }
 
 // A zero-dim CPU tensor holding `s` as `dtype`: how Scalar overloads reach the
 // Tensor kernels (with the dtype promotion already decided, see type_promotion.h).
@@ -88,9 +88,13 @@ inline Tensor scalar_tensor(const Scalar& s, ScalarType dtype) {
 }
 
 // Checks that `out` (an out= argument or self of an in-place op) can take a
-// result of `shape` and `result` dtype.
+// result of `shape` and `result` dtype, made on `device` when that is given.
 inline void check_output(std::string_view op, const Tensor& out, IntArrayRef shape,
-                         ScalarType result, bool inplace) {
+                         ScalarType result, bool inplace,
+                         std::optional<Device> device = std::nullopt) {
+  SY_CHECK(!device || out.device() == *device, ValueError,
+           "{}: out is on {}, but the result is on {}; pass an out on {}", op,
+           out.device().str(), device ? device->str() : "", device ? device->str() : "");
   if (inplace) {
     SY_CHECK(out.sizes() == shape, ValueError,
              "{}: the result has shape {}, but self has shape {}; an in-place op cannot change "
@@ -247,7 +251,7 @@ const Tensor& binary_into(std::string_view name, const Tensor& out, const Tensor
   // Another dtype, or partly overlapping operands: compute aside, then copy.
   Tensor tmp = make_tensor(shape, ty.result, out.device());
   run_binary<K>(tmp, a, b, ty.compute, op);
-  if (!out.is_meta()) copy_(out, tmp);
+  copy_values(out, tmp);
   return out;
 }
 

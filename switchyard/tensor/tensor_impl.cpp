@@ -1,8 +1,17 @@
 #include "switchyard/tensor/tensor_impl.h"
 
+#include "switchyard/core/error.h"
 #include "switchyard/core/thread_local_state.h"
 
 namespace sy {
+
+namespace {
+void check_dims(IntArrayRef sizes) {
+  SY_CHECK(static_cast<int64_t>(sizes.size()) <= kMaxTensorDims, ValueError,
+           "a tensor has at most {} dimensions; this one would have {}", kMaxTensorDims,
+           sizes.size());
+}
+}  // namespace
 
 DimVector contiguous_strides(IntArrayRef sizes) {
   DimVector strides(sizes.size(), 1);
@@ -22,6 +31,7 @@ TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, Int
       storage_offset_(storage_offset),
       dtype_(dtype),
       is_inference_(tls_autograd_state().inference_mode) {
+  check_dims(sizes);
   refresh_derived();
 }
 
@@ -47,6 +57,7 @@ void TensorImpl::set_has_forward_grad(bool has_forward_grad) {
 }
 
 void TensorImpl::set_geometry(IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset) {
+  check_dims(sizes);
   sizes_ = sizes;
   strides_ = strides;
   storage_offset_ = storage_offset;

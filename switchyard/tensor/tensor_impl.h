@@ -34,6 +34,11 @@
 
 namespace sy {
 
+// The most dimensions a tensor may have. Code that walks dimensions recursively
+// (printing, tolist, nested-list conversion) relies on it; PyTorch 1.13 has no
+// such cap, but nothing useful needs more.
+inline constexpr int64_t kMaxTensorDims = 64;
+
 // Note [Autograd slot]
 // Autograd's per-tensor state (grad, grad_fn and output number, hooks, tangents
 // per forward-mode level, view bookkeeping) lives in an object of a class the
@@ -49,6 +54,7 @@ class SY_API AutogradMetaInterface {
 
 class SY_API TensorImpl : public RefCounted {
  public:
+  // More than kMaxTensorDims sizes is a ValueError.
   TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, IntArrayRef strides,
              int64_t storage_offset);
 
@@ -67,8 +73,13 @@ class SY_API TensorImpl : public RefCounted {
   DispatchKeySet key_set() const { return key_set_; }
   bool requires_grad() const { return requires_grad_; }
   bool is_contiguous() const { return is_contiguous_; }
-  // Whether the tensor was made in inference mode (see autograd/grad_mode.h).
+  // Whether the tensor was made in inference mode (see autograd/grad_mode.h);
+  // views set it to their base's.
   bool is_inference() const { return is_inference_; }
+  void set_inference(bool inference) {
+    is_inference_ = inference;
+    refresh_keys();  // ADInplaceOrView follows it
+  }
 
   // Address of the first element; null for meta tensors and empty storages.
   void* data() const {

@@ -215,3 +215,31 @@ TEST(CumprodAtZeros, BackwardForwardAndSecondOrderMatchFiniteDifferences) {
 
 }  // namespace
 }  // namespace sy
+
+namespace sy {
+namespace {
+
+// scatter_ with reduce="multiply" at zeros: src's factors meet at positions of
+// self, with one, two or three zeros at a position, to second order.
+TEST(ScatterMultiplyAtZeros, MatchesFiniteDifferencesToSecondOrder) {
+  const auto f64 = TensorOptions().dtype(kFloat64);
+  const Tensor index = tensor({{0, 0, 2, 2}, {1, 2, 2, 2}}, TensorOptions().dtype(kInt64));
+  const Tensor self = tensor({{0.7, 0.0, 1.3}, {1.1, 0.8, 0.9}}, f64).requires_grad_();
+  const auto fn = [&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{in[0].scatter(1, index, in[1], "multiply")};
+  };
+  int zeros_per_position = 0;
+  for (const Tensor& src : {tensor({{0.0, 1.2, 0.6, 0.0}, {1.4, 0.0, 0.5, 1.1}}, f64),
+                            tensor({{0.0, 0.0, 0.6, 0.0}, {1.4, 0.0, 0.0, 1.1}}, f64),
+                            tensor({{0.0, 0.0, 0.0, 0.0}, {1.4, 0.0, 0.0, 0.0}}, f64)}) {
+    const Tensor x = src.requires_grad_();
+    ++zeros_per_position;
+    autograd::GradcheckOptions opt;
+    opt.check_forward_ad = true;
+    EXPECT_TRUE(autograd::gradcheck(fn, {self, x}, opt)) << zeros_per_position;
+    EXPECT_TRUE(autograd::gradgradcheck(fn, {self, x})) << zeros_per_position;
+  }
+}
+
+}  // namespace
+}  // namespace sy

@@ -7,8 +7,9 @@ formula language (names in scope) in docs/op-table.md. The rules the emitters fo
 
 - A functional op with `backward` gets a node class <Base>Backward<N> (N counts the
   overloads of one base name) and an Autograd kernel. Its in-place overload (same base
-  with '_', same arguments) uses its formulas: `self` means self before the op (saved as
-  a clone when a formula reads it), `result` self after.
+  with '_', same arguments) uses its formulas. In an in-place op's formulas (borrowed or
+  its own) `self` means self before the op (saved as a clone when a formula reads it),
+  `result` self after.
 - Forward mode: `forward` is a formula over <arg>_p, <arg>_t (zeros when the input has
   none) and result; `auto_element_wise` reuses the backward formula with grad := self_t;
   `auto_linear` calls the op itself on the tangents. An op with `backward` but no
@@ -64,6 +65,11 @@ def coverage(op, by_name):
     if op.is_out:
         return None, None, None, "out= overload: refuses inputs that require grad (as in PyTorch)"
     if is_composite_only(op):
+        # A composite of non-differentiable ops may say so (bitwise ops on integers).
+        twin = functional_of(op, by_name) if op.is_inplace else None
+        reason = op.not_differentiable or (twin.not_differentiable if twin else None)
+        if reason:
+            return None, None, None, reason
         return "decomposes (CompositeImplicitAutograd)", "decomposes", None, None
     src = op
     if op.is_inplace and not op.backward and not op.forward and not op.decomposition:
@@ -500,7 +506,9 @@ def _kernel(op, plan):
     ret = _handle_return(op)
     if ret == "void":
         raise AutogradError(f"{op.where}: autograd kernels need a return")
-    inplace = op.is_inplace and plan.src is not op
+    # In the formulas of an in-place op (its own or its functional overload's),
+    # `self` is self before the op: saved from a clone when a gradient reads it.
+    inplace = op.is_inplace
     formulas = _forward_formulas(plan)
     tensors = ", ".join(a.name for a in op.schema.arguments if a.type.is_tensor_like)
     lines = [f"{ret} {name}({_kernel_params(op)}) {{"]

@@ -19,12 +19,19 @@ set(SY_OPGEN_CPP_OUTPUTS
   ${SY_GEN_DIR}/switchyard/ops/generated/functions.cpp
   ${SY_GEN_DIR}/switchyard/tensor/generated/tensor_methods.h)
 set(sy_tables)
+# Autograd's kernels (one file a table, compiled into the library) and the
+# decompositions' registrations: docs/autograd.md.
+set(SY_OPGEN_AUTOGRAD_OUTPUTS
+  ${SY_GEN_DIR}/switchyard/decompositions/generated/decompositions.cpp)
 foreach(table ${SWITCHYARD_OP_TABLES})
   get_filename_component(family ${table} NAME_WE)
   list(APPEND SY_OPGEN_CPP_OUTPUTS ${SY_GEN_DIR}/switchyard/ops/generated/${family}_registrations.h)
+  list(APPEND SY_OPGEN_AUTOGRAD_OUTPUTS
+    ${SY_GEN_DIR}/switchyard/autograd/generated/${family}_autograd.cpp)
   list(APPEND sy_tables ${CMAKE_SOURCE_DIR}/${table})
 endforeach()
-set(SY_OPGEN_TEST_OUTPUT ${SY_GEN_DIR}/tests/op_table_data.h)
+list(APPEND SY_OPGEN_CPP_OUTPUTS ${SY_OPGEN_AUTOGRAD_OUTPUTS})
+set(SY_OPGEN_TEST_OUTPUT ${SY_GEN_DIR}/tests/op_table_data.h ${SY_GEN_DIR}/tests/autograd_coverage.h)
 set(SY_OPGEN_PY_OUTPUT ${CMAKE_BINARY_DIR}/python/switchyard/_op_table.py)
 
 add_custom_command(
@@ -37,6 +44,14 @@ add_custom_command(
   VERBATIM)
 add_custom_target(switchyard_op_table DEPENDS ${SY_OPGEN_CPP_OUTPUTS} ${SY_OPGEN_TEST_OUTPUT}
   ${SY_OPGEN_PY_OUTPUT})
+
+# docs/autograd.md's coverage table, likewise (test autograd_docs_current).
+add_custom_target(autograd_doc
+  COMMAND ${Python3_EXECUTABLE} ${SY_OPGEN} --source-dir ${CMAKE_SOURCE_DIR}
+          --autograd-docs docs/autograd.md ${SWITCHYARD_OP_TABLES}
+  DEPENDS ${sy_tables} ${SY_OPGEN_SCRIPTS}
+  COMMENT "Rewriting the autograd coverage table in docs/autograd.md"
+  VERBATIM)
 
 # docs/ops.md is committed; this rewrites its op tables (the test op_table_docs_current
 # fails while they differ from the table).

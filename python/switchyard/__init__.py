@@ -23,6 +23,7 @@ from switchyard import _C
 _atexit.register(_C._mark_interpreter_exiting)
 
 from switchyard._C import (  # noqa: F401,E402
+    AutogradError,
     DispatchError,
     Error,
     OpOverload,
@@ -44,8 +45,8 @@ from switchyard._C import (  # noqa: F401,E402
     tensor,
 )
 from switchyard.ops import ops, op_exists  # noqa: F401
-from switchyard import _indexing, _serialization, _tensor_methods, cuda, library  # noqa: F401
-from switchyard import aot, linalg, threading  # noqa: F401
+from switchyard import _autograd_methods, _indexing, _serialization, _tensor_methods  # noqa: F401
+from switchyard import aot, autograd, cuda, library, linalg, threading  # noqa: F401
 
 float32, float64, int32, int64, uint8 = _C.float32, _C.float64, _C.int32, _C.int64, _C.uint8
 float16, bfloat16, half = _C.float16, _C.bfloat16, _C.half
@@ -102,6 +103,7 @@ def _decorate_generator_with_mode(mode, fn):
 
 _C._set_mode_decorator(_decorate_with_mode)
 _tensor_methods.install()
+_autograd_methods.install()
 _indexing.install()
 _serialization.install()
 
@@ -147,18 +149,20 @@ def nonzero(input, *, as_tuple=False):
 Graph = _C.Graph
 
 
-def trace(fn, example_inputs):
+def trace(fn, example_inputs, *, decompose=False):
     """Runs ``fn(*example_inputs)`` once and returns the Graph of the ops it called.
 
     Args:
         fn: a function of tensors returning a tensor or a tuple/list of tensors.
         example_inputs: a tensor or a tuple/list of tensors, the traced inputs.
+        decompose: record each op that has a decomposition (the registry forward-mode
+            AD and vmap use) as the ops it decomposes into.
 
     The graph prints with ``str()`` and replays when called: ``graph(x, y)``. Tensors
     that ``fn`` uses without receiving them become constants; each is reported with a
     ``UserWarning``.
     """
-    graph = _C._trace(fn, example_inputs)
+    graph = _C._trace(fn, example_inputs, decompose)
     for note in graph.warnings:
         _warnings.warn("sy.trace: " + note, stacklevel=2)
     return graph

@@ -47,6 +47,14 @@ class SY_API IndexError : public Error {
   using Error::Error;
 };
 
+// A misuse of autograd: a second backward through a graph whose saved tensors
+// were freed, an in-place change to a tensor saved for backward, a gradient of
+// the wrong shape, ... (Python's RuntimeError, as PyTorch raises for these).
+class SY_API AutogradError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 template <typename E>
 [[noreturn]] SY_NOINLINE void throw_error(std::string message) {

@@ -540,8 +540,12 @@ void Dispatcher::throw_missing_kernel(const OperatorHandle& op, DispatchKeySet k
              "by a factory or an op",
              op.name(), undefined);
   }
-  if (keys.empty() && !tensor_keys.empty()) {
-    const LocalDispatchKeySet local = tls_local_dispatch_key_set();
+  const LocalDispatchKeySet local = tls_local_dispatch_key_set();
+  // The thread excluded the tensors' backend keys: no key is left, or only keys
+  // that fall through (ADInplaceOrView).
+  const bool backend_excluded = (tensor_keys & kBackendKeys).has_any(local.excluded) &&
+                                !keys.has_any(kBackendKeys);
+  if ((keys.empty() || backend_excluded) && !tensor_keys.empty()) {
     SY_THROW(DispatchError,
              "no kernel for {}: the call's tensors have the keys {}, and the calling thread "
              "excludes {}, which leaves no key to dispatch on.\n"

@@ -259,6 +259,7 @@ void init_ops(py::module_& m);
 void init_library(py::module_& m);
 void init_modes(py::module_& m);
 void init_trace(py::module_& m);
+void init_autograd(py::module_& m);
 void init_aot(py::module_& m);
 void init_serialization(py::module_& m);
 void init_python_dispatch(py::module_& m);

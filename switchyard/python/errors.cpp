@@ -12,11 +12,13 @@
 namespace sy::python {
 
 namespace {
-// switchyard.Error (a RuntimeError) and its subclasses DispatchError and
-// SchemaError; sy::TypeError, ValueError and IndexError become Python's own.
+// switchyard.Error (a RuntimeError) and its subclasses DispatchError,
+// SchemaError and AutogradError; sy::TypeError, ValueError and IndexError
+// become Python's own.
 PyObject* error_type = nullptr;
 PyObject* dispatch_error_type = nullptr;
 PyObject* schema_error_type = nullptr;
+PyObject* autograd_error_type = nullptr;
 
 std::atomic<uint64_t> epoch{0};
 }  // namespace
@@ -146,6 +148,8 @@ void set_python_error(std::exception_ptr e) {
     PyErr_SetString(PyExc_IndexError, err.what());
   } catch (const sy::SchemaError& err) {
     PyErr_SetString(schema_error_type, err.what());
+  } catch (const sy::AutogradError& err) {
+    PyErr_SetString(autograd_error_type, err.what());
   } catch (const sy::DispatchError& err) {
     PyErr_SetString(dispatch_error_type, err.what());
   } catch (const sy::Error& err) {
@@ -185,7 +189,13 @@ void init_errors(py::module_& m) {
       nullptr);
   schema_error_type = PyErr_NewExceptionWithDoc(
       "switchyard._C.SchemaError", "A schema string that does not parse.", error_type, nullptr);
+  autograd_error_type = PyErr_NewExceptionWithDoc(
+      "switchyard._C.AutogradError",
+      "A misuse of autograd (backward through a freed graph, an in-place change to a saved "
+      "tensor, ...); a RuntimeError, as PyTorch raises for these.",
+      error_type, nullptr);
   m.add_object("Error", py::handle(error_type));
+  m.add_object("AutogradError", py::handle(autograd_error_type));
   m.add_object("DispatchError", py::handle(dispatch_error_type));
   m.add_object("SchemaError", py::handle(schema_error_type));
   m.def("_mark_interpreter_exiting", &mark_interpreter_exiting,

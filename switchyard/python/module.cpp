@@ -12,6 +12,7 @@ PYBIND11_MODULE(_C, m) {
   sy::python::init_library(m);
   sy::python::init_modes(m);
   sy::python::init_trace(m);
+  sy::python::init_autograd(m);
   sy::python::init_aot(m);
   sy::python::init_serialization(m);
   sy::python::init_python_dispatch(m);

@@ -62,7 +62,7 @@ void init_trace(py::module_& m) {
 
   m.def(
       "_trace",
-      [](py::function fn, py::handle example_inputs) {
+      [](py::function fn, py::handle example_inputs, bool decompose) {
         const std::vector<Tensor> inputs = tensors_from(example_inputs, "trace", "example_inputs");
         auto traced = [&fn](const std::vector<Tensor>& in) {
           py::tuple args(in.size());
@@ -78,9 +78,9 @@ void init_trace(py::module_& m) {
           }
           return tensors_from(result, "trace", "the traced function's result");
         };
-        return std::make_shared<Graph>(trace(traced, inputs));
+        return std::make_shared<Graph>(trace(traced, inputs, TraceOptions{decompose}));
       },
-      py::arg("fn"), py::arg("example_inputs"),
+      py::arg("fn"), py::arg("example_inputs"), py::arg("decompose") = false,
       "Runs fn(*example_inputs) once, recording each op it calls; returns the Graph.");
   m.def("_is_tracing", &is_tracing, "Whether an op called now on this thread would be recorded.");
 }

@@ -7,6 +7,7 @@
 #include <new>
 
 #include "switchyard/core/error.h"
+#include "switchyard/tensor/small_block.h"
 #include "switchyard/tensor/tensor_impl.h"
 
 namespace sy {
@@ -153,6 +154,9 @@ Allocator& get_allocator(DeviceType type) {
 // Tensors and storages come and go with every op result; they use the same
 // per-thread cache as small data blocks (Note [Small block cache]).
 static_assert(sizeof(StorageImpl) <= kMaxCached && sizeof(TensorImpl) <= kMaxCached);
+static_assert(detail::kMaxSmallBlock == kMaxCached);
+void* detail::small_block_alloc(size_t bytes) { return cached_alloc(bytes); }
+void detail::small_block_free(void* p, size_t bytes) { cached_free(p, bytes); }
 void* StorageImpl::operator new(size_t bytes) { return cached_alloc(bytes); }
 void StorageImpl::operator delete(void* p, size_t bytes) { cached_free(p, bytes); }
 void* TensorImpl::operator new(size_t bytes) { return cached_alloc(bytes); }

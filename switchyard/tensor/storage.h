@@ -6,7 +6,9 @@
 // allocator is meant for start-up, before tensors of that device exist.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 #include "switchyard/core/export.h"
 #include "switchyard/core/intrusive_ptr.h"
@@ -51,10 +53,21 @@ class SY_API StorageImpl : public RefCounted {
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
 
+  // The version counter of these bytes: every in-place op on a tensor that
+  // views them bumps it (the ADInplaceOrView kernels do), so every view of one
+  // storage sees one counter. Autograd compares it with the version a saved
+  // tensor had when it was saved. Relaxed: two threads writing one storage at
+  // once race on the data anyway; a reader sees some recent count.
+  uint32_t version() const { return version_.load(std::memory_order_relaxed); }
+  void bump_version() const {
+    version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
  private:
   DataPtr data_;
   size_t nbytes_;
   Device device_;
+  mutable std::atomic<uint32_t> version_{0};
 };
 
 using Storage = IntrusivePtr<StorageImpl>;

@@ -36,19 +36,6 @@ int64_t Tensor::stride(int64_t d) const {
   return dim() == 0 ? 1 : strides()[i];
 }
 
-const Tensor& Tensor::requires_grad_(bool requires_grad) const {
-  SY_CHECK(!requires_grad || is_floating_point(dtype()), TypeError,
-           "requires_grad_(True): only floating-point tensors can require gradients, got dtype {}",
-           sy::to_string(dtype()));
-  SY_CHECK(!requires_grad || !is_inference() || tls_autograd_state().inference_mode,
-           ValueError,
-           "requires_grad_(True) on an inference tensor outside InferenceMode: tensors made in "
-           "inference mode take no part in autograd. Clone it outside inference mode first.");
-  if (SY_UNLIKELY(tls_any_slot_set())) check_slots_support_inplace_requires_grad();
-  impl_->set_requires_grad(requires_grad);
-  return *this;
-}
-
 void Tensor::check_data_access(ScalarType requested) const {
   const TensorImpl& t = checked();
   SY_CHECK(t.dtype() == requested, TypeError,
@@ -188,7 +175,10 @@ std::string Tensor::to_string() const {
   if (!dtype_implied) {
     suffix += fmt::format(", dtype=sy.{}", sy::to_string(t.dtype()));
   }
-  if (t.requires_grad()) suffix += ", requires_grad=True";
+  if (t.requires_grad()) {
+    const std::string fn = t.autograd_meta() ? t.autograd_meta()->grad_fn_name() : std::string();
+    suffix += fn.empty() ? ", requires_grad=True" : ", grad_fn=<" + fn + ">";
+  }
   if (!t.device().is_cpu()) return "tensor(..." + suffix + ")";
   if (empty) return "tensor([]" + suffix + ")";
   std::string body;
@@ -221,7 +211,6 @@ Tensor make_tensor(IntArrayRef sizes, ScalarType dtype, Device device) {
 Tensor make_view(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset) {
   auto impl = IntrusivePtr<TensorImpl>::make(t.impl()->storage(), t.dtype(), sizes, strides,
                                              storage_offset);
-  if (t.requires_grad()) impl->set_requires_grad(true);
   impl->set_inference(t.is_inference());  // a view is what its base is, as in PyTorch
   return Tensor(std::move(impl));
 }

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +24,9 @@
 
 namespace sy {
 
+namespace autograd {
+class Node;
+}  // namespace autograd
 class OptionalTensorListRef;
 
 class SY_API Tensor {
@@ -53,10 +58,46 @@ class SY_API Tensor {
   // Whether the tensor was made in inference mode.
   bool is_inference() const { return checked().is_inference(); }
 
+  // ---- Autograd ------------------------------------------------------------------
+  // Declared here, defined by the autograd layer (autograd/variable.cpp); see
+  // autograd/autograd.h and docs/autograd.md.
+
   // Sets requires_grad in place; only floating-point tensors can require grad,
-  // inference tensors only inside inference mode, and a component holding a
-  // thread-local slot may veto it (ThreadLocalSlot::check_supports_inplace_requires_grad).
+  // only leaves can stop requiring it, inference tensors only inside inference
+  // mode, and a component holding a thread-local slot may veto it
+  // (ThreadLocalSlot::check_supports_inplace_requires_grad).
   const Tensor& requires_grad_(bool requires_grad = true) const;
+  // The gradient accumulated by backward() (leaves and tensors that retain
+  // theirs); undefined when there is none.
+  Tensor grad() const;
+  // The gradient slot itself, to set or clear (t.mutable_grad() = Tensor()).
+  Tensor& mutable_grad() const;
+  // Whether the tensor has no grad_fn: made by the user, or by ops that did not record.
+  bool is_leaf() const;
+  // The node that made this tensor ("MulBackward0"), or null for a leaf.
+  const std::shared_ptr<autograd::Node>& grad_fn() const;
+  // Which output of grad_fn() this tensor is.
+  uint32_t output_nr() const;
+  // Runs backward from this tensor; `gradient` may be left out for one-element
+  // tensors. retain_graph defaults to create_graph.
+  void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false, const std::vector<Tensor>& inputs = {}) const;
+  // Keeps this non-leaf's gradient in grad() when backward runs.
+  void retain_grad() const;
+  bool retains_grad() const;
+  // Calls `hook` with this tensor's gradient whenever one is computed; a
+  // defined result replaces the gradient. Returns an id for remove_hook.
+  uint64_t register_hook(std::function<Tensor(const Tensor&)> hook) const;
+  void remove_hook(uint64_t id) const;
+  // A tensor sharing this one's data (and version counter) outside autograd.
+  Tensor detach() const;
+  // Detaches this tensor from its graph in place: it becomes a leaf.
+  const Tensor& detach_() const;
+  // The version counter of the tensor's storage (bumped by every in-place op).
+  uint32_t _version() const { return checked().version(); }
+  // Whether this tensor is a view made by a view op, and its base.
+  bool is_view() const;
+  Tensor _base() const;
 
   // Typed pointer to the first element; T must match dtype(), and the tensor
   // must have data (not meta).
@@ -155,7 +196,8 @@ class OptionalTensorListRef {
 // A new tensor of `sizes` with uninitialised data, bypassing the dispatcher: the
 // building block of kernels and factories.
 SY_API Tensor make_tensor(IntArrayRef sizes, ScalarType dtype, Device device);
-// A tensor viewing `t`'s storage with new geometry (no copy).
+// A tensor viewing `t`'s storage with new geometry (no copy). It is a plain
+// tensor: autograd's view tracking is the view ops' business (autograd/).
 SY_API Tensor make_view(const Tensor& t, IntArrayRef sizes, IntArrayRef strides,
                         int64_t storage_offset);
 

@@ -50,12 +50,28 @@ void TensorImpl::wrapped_count_edge(bool hold) const {
 
 void TensorImpl::set_python_dispatch(bool on) {
   python_dispatch_ = on;
-  refresh_derived();
+  refresh_keys();
+}
+
+TensorImpl::~TensorImpl() { delete autograd_meta_.load(std::memory_order_acquire); }
+
+AutogradMetaInterface* TensorImpl::install_autograd_meta(
+    std::unique_ptr<AutogradMetaInterface> meta) {
+  AutogradMetaInterface* expected = nullptr;
+  if (autograd_meta_.compare_exchange_strong(expected, meta.get(), std::memory_order_acq_rel)) {
+    return meta.release();
+  }
+  return expected;  // another thread won; `meta` is dropped
 }
 
 void TensorImpl::set_requires_grad(bool requires_grad) {
   requires_grad_ = requires_grad;
-  refresh_derived();
+  refresh_keys();
+}
+
+void TensorImpl::set_has_forward_grad(bool has_forward_grad) {
+  has_forward_grad_ = has_forward_grad;
+  refresh_keys();
 }
 
 void TensorImpl::set_geometry(IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset) {
@@ -80,12 +96,16 @@ void TensorImpl::refresh_derived() {
     }
     expected *= sizes_[i];
   }
+  refresh_keys();
+}
+
+void TensorImpl::refresh_keys() {
   const DispatchKey backend = backend_key_for(storage_->device().type());
-  key_set_ = DispatchKeySet(backend);
-  if (requires_grad_) {
-    key_set_ = key_set_ | DispatchKeySet{DispatchKey::ADInplaceOrView, autograd_key_for(backend)};
-  }
-  if (python_dispatch_) key_set_ = key_set_.add(DispatchKey::Python);
+  DispatchKeySet keys(backend);
+  if (!is_inference_) keys = keys.add(DispatchKey::ADInplaceOrView);
+  if (requires_grad_ || has_forward_grad_) keys = keys.add(autograd_key_for(backend));
+  if (python_dispatch_) keys = keys.add(DispatchKey::Python);
+  key_set_ = keys;
 }
 
 }  // namespace sy

@@ -1,18 +1,28 @@
 // TensorImpl: what a Tensor handle points at. A storage plus the geometry that
 // reads it (sizes, strides in elements, offset), the element type, the device,
-// and the dispatch keys calls on this tensor carry.
+// the dispatch keys calls on this tensor carry, and a slot for autograd's state.
 //
-// The key set follows from the device and requires_grad: the backend key of the
-// device, plus ADInplaceOrView and the backend's autograd key when the tensor
-// requires grad. So calls on tensors that need no gradient skip autograd's keys.
-// A tensor made while its thread is in inference mode is an inference tensor.
+// The key set follows from the device, inference and autograd: the backend key
+// of the device; ADInplaceOrView unless the tensor is an inference tensor (that
+// key's kernels bump version counters and record views, and fall through for
+// every other op, at no cost); and the backend's autograd key when the tensor
+// requires grad or carries a forward-mode tangent. So calls on tensors that
+// need no derivative skip autograd's kernels. A tensor made while its thread is
+// in inference mode is an inference tensor.
+//
+// The autograd slot (See Note [Autograd slot]) holds an object of a class
+// that autograd/ derives from AutogradMetaInterface: tensor/ owns and deletes
+// it and never looks inside, so this layer does not include autograd/.
 //
 // Thread-safety: reading metadata from many threads is safe; changing it
 // (set_requires_grad, set_geometry) while another thread reads is a data race,
 // as for any mutable object.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "switchyard/core/dispatch_key_set.h"
 #include "switchyard/core/export.h"
@@ -28,6 +38,19 @@ namespace sy {
 // (printing, tolist, nested-list conversion) relies on it; PyTorch 1.13 has no
 // such cap, but nothing useful needs more.
 inline constexpr int64_t kMaxTensorDims = 64;
+
+// Note [Autograd slot]
+// Autograd's per-tensor state (grad, grad_fn and output number, hooks, tangents
+// per forward-mode level, view bookkeeping) lives in an object of a class the
+// autograd layer derives from this one. Tensors that never meet autograd keep
+// the slot null and pay one pointer.
+class SY_API AutogradMetaInterface {
+ public:
+  virtual ~AutogradMetaInterface() = default;
+  // The name of the node that made the tensor ("MulBackward0"), or empty for
+  // a leaf: what printing a tensor shows.
+  virtual std::string grad_fn_name() const = 0;
+};
 
 class SY_API TensorImpl : public RefCounted {
  public:
@@ -53,7 +76,10 @@ class SY_API TensorImpl : public RefCounted {
   // Whether the tensor was made in inference mode (see autograd/grad_mode.h);
   // views set it to their base's.
   bool is_inference() const { return is_inference_; }
-  void set_inference(bool inference) { is_inference_ = inference; }
+  void set_inference(bool inference) {
+    is_inference_ = inference;
+    refresh_keys();  // ADInplaceOrView follows it
+  }
 
   // Address of the first element; null for meta tensors and empty storages.
   void* data() const {
@@ -101,6 +127,23 @@ class SY_API TensorImpl : public RefCounted {
 
   // Sets requires_grad and updates the key set to match.
   void set_requires_grad(bool requires_grad);
+  // Marks the tensor as carrying a forward-mode tangent (or not): the autograd
+  // keys stay in the key set while either this or requires_grad holds.
+  void set_has_forward_grad(bool has_forward_grad);
+  bool has_forward_grad() const { return has_forward_grad_; }
+
+  // Autograd's state for this tensor, or null (See Note [Autograd slot]).
+  AutogradMetaInterface* autograd_meta() const {
+    return autograd_meta_.load(std::memory_order_acquire);
+  }
+  // Installs `meta` unless the slot holds one already; returns the slot's
+  // object (`meta`, or the one another thread installed first).
+  AutogradMetaInterface* install_autograd_meta(std::unique_ptr<AutogradMetaInterface> meta);
+  ~TensorImpl() override;
+
+  // The version counter of the storage, shared by every view of it.
+  uint32_t version() const { return storage_->version(); }
+  void bump_version() const { storage_->bump_version(); }
   // Replaces sizes, strides and offset (for views made in place); the caller
   // checks that the geometry stays inside the storage.
   void set_geometry(IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset);
@@ -108,6 +151,7 @@ class SY_API TensorImpl : public RefCounted {
  private:
   void refresh_derived();
   void wrapped_count_edge(bool hold) const override;
+  void refresh_keys();
 
   Storage storage_;
   DimVector sizes_;
@@ -120,7 +164,9 @@ class SY_API TensorImpl : public RefCounted {
   bool is_contiguous_ = true;
   bool is_inference_ = false;
   bool python_dispatch_ = false;
+  bool has_forward_grad_ = false;
   void* python_wrapper_ = nullptr;
+  std::atomic<AutogradMetaInterface*> autograd_meta_{nullptr};  // owned
 };
 
 // Strides of a contiguous (row-major) tensor of `sizes`.

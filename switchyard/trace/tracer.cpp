@@ -9,6 +9,7 @@
 #include "switchyard/core/error.h"
 #include "switchyard/core/thread_local_state.h"
 #include "switchyard/core/tracer_mode.h"
+#include "switchyard/decompositions/registry.h"
 #include "switchyard/dispatch/library.h"
 #include "switchyard/dispatch/operator_entry.h"
 
@@ -54,6 +55,11 @@ void trace_op(const OperatorHandle& op, DispatchKeySet keys, Stack* stack) {
   TracingState* state = current_state();
   if (state == nullptr) {
     op.redispatch_boxed(below, *stack);
+    return;
+  }
+  if (SY_UNLIKELY(state->decompose()) && decompositions::has_decomposition(op.name())) {
+    // The decomposition's ops come back through this kernel and are recorded.
+    decompositions::run_decomposition(op, stack);
     return;
   }
   std::shared_ptr<const FunctionSchema> schema = op.current_schema();
@@ -241,7 +247,13 @@ bool is_tracing() { return tracer::is_dispatch_enabled() && current_state() != n
 
 Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
             const std::vector<Tensor>& example_inputs) {
+  return trace(fn, example_inputs, TraceOptions{});
+}
+
+Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+            const std::vector<Tensor>& example_inputs, const TraceOptions& options) {
   auto state = std::make_shared<TracingState>();
+  state->set_decompose(options.decompose);
   // Each example input is its own graph input, also when the caller passed one
   // tensor twice: a repeat is handed to fn as another handle on the same
   // memory (an alias), so fn computes what it would eagerly, and each position

@@ -55,6 +55,10 @@ class SY_API TracingState {
   Graph& graph() { return graph_; }
   // Whether finish() has run.
   bool finished() const { return finished_; }
+  // Whether ops that have a decomposition (switchyard/decompositions/) are
+  // recorded as the ops of their decomposition instead; set before tracing.
+  bool decompose() const { return decompose_; }
+  void set_decompose(bool on) { decompose_ = on; }
 
   // Starts recording a call of `op`: a node outside the graph whose arguments
   // the caller fills in place (value_for for tensors). The caller holds a Lock;
@@ -79,6 +83,7 @@ class SY_API TracingState {
   // every access locks. Only ever grows.
   std::atomic<int> copies_{0};
   bool finished_ = false;
+  bool decompose_ = false;
   Graph graph_;
   // The tensor-to-value map: open addressing over TensorImpl addresses (one
   // allocation per growth, none per tensor). Each entry keeps its tensor alive,
@@ -117,5 +122,13 @@ SY_API bool is_tracing();
 // tracing state and Tracer key exactly, also when fn throws.
 SY_API Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
                    const std::vector<Tensor>& example_inputs);
+
+struct TraceOptions {
+  // Record each op that has a decomposition (the decomposition registry that
+  // forward-mode AD and vmap use) as the ops it decomposes into, recursively.
+  bool decompose = false;
+};
+SY_API Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+                   const std::vector<Tensor>& example_inputs, const TraceOptions& options);
 
 }  // namespace sy

@@ -8,13 +8,15 @@
 // the ops defined then: ops of namespace sy only, which are never removed, so
 // a kernel here never outlives its op's definition. Every other op (and any op
 // whose signature is not listed) records through the boxed fallback, with the
-// same result.
+// same result. When the trace records decompositions (TraceOptions), an op
+// that has one runs it here, as the fallback does.
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "switchyard/core/tracer_mode.h"
+#include "switchyard/decompositions/registry.h"
 #include "switchyard/dispatch/library.h"
 #include "switchyard/trace/common_signatures.h"
 #include "switchyard/trace/tracer_impl.h"
@@ -46,6 +48,15 @@ struct UnboxedTracer {
     const DispatchKeySet below = keys.remove_from_and_above(DispatchKey::Tracer);
     TracingState* state = current_tracing_state();
     if (state == nullptr) return op.redispatch(below, args...);
+    if (SY_UNLIKELY(state->decompose()) && decompositions::has_decomposition(op.name())) {
+      // As trace_op: the decomposition's ops come back through the Tracer key
+      // and are recorded; it takes its arguments boxed.
+      Stack stack;
+      stack.reserve(sizeof...(Args));
+      (stack.push_back(ArgTraits<canonical_arg_t<Args>>::box(args)), ...);
+      decompositions::run_decomposition(op, &stack);
+      return pop_results<Tensor>(stack, op.name());
+    }
     Node* node;
     {
       TracingState::Lock lock(*state);

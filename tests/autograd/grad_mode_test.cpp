@@ -218,13 +218,13 @@ TEST_F(InferenceModeTest, DisabledInsideEnabledTurnsGradModeBackOn) {
   EXPECT_FALSE(GradMode::is_enabled());
 }
 
-TEST_F(InferenceModeTest, RequiresGradOnAnInferenceTensorOutsideIsAValueError) {
+TEST_F(InferenceModeTest, RequiresGradOnAnInferenceTensorOutsideIsAnAutogradError) {
   Tensor t;
   {
     InferenceMode guard;
     t = ones({2});
   }
-  EXPECT_THROW(t.requires_grad_(true), ValueError);
+  EXPECT_THROW(t.requires_grad_(true), AutogradError);
   EXPECT_FALSE(t.requires_grad());
   const Tensor normal = ones({2});
   normal.requires_grad_(true);

@@ -43,10 +43,15 @@ TEST(OpTable, EveryOpIsDefinedWithTheTablesSchemaAndTags) {
 }
 
 TEST(OpTable, KernelsSitAtExactlyTheTablesKeys) {
+  // Autograd's kernels (Autograd, ADInplaceOrView) are generated from the
+  // table's derivative fields; tests/autograd/coverage_test.cpp checks those.
   for (const auto& e : op_table::entries()) {
     std::set<std::string> expected;
     for (DispatchKey k : e.kernel_keys) expected.insert(std::string(to_string(k)));
-    EXPECT_EQ(registered_keys(qualified(e)), expected) << e.where;
+    std::set<std::string> registered = registered_keys(qualified(e));
+    if (!expected.count("Autograd")) registered.erase("Autograd");
+    registered.erase("ADInplaceOrView");
+    EXPECT_EQ(registered, expected) << e.where;
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "switchyard/autograd/grad_mode.h"
 #include "switchyard/core/dispatch_key_set.h"
 #include "switchyard/core/error.h"
 #include "switchyard/core/intrusive_ptr.h"
@@ -630,12 +631,21 @@ TEST(MakeView, KeepsTheStorageAliveAfterTheBaseIsGone) {
   EXPECT_EQ(view.data_ptr<float>()[1], 4.f);
 }
 
-TEST(MakeView, InheritsRequiresGrad) {
+TEST(MakeView, IsAPlainTensorOutsideAutograd) {
+  // View tracking and requires_grad of views are autograd's business (the view
+  // ops' ADInplaceOrView and Autograd kernels), not make_view's.
   const Tensor base = make_tensor({4}, kFloat32, kCPU);
   base.requires_grad_();
   const Tensor view = make_view(base, {2}, {2}, 0);
-  EXPECT_TRUE(view.requires_grad());
-  EXPECT_EQ(view.key_set(), base.key_set());
+  EXPECT_FALSE(view.requires_grad());
+  EXPECT_EQ(view.key_set(), (DispatchKeySet{K::CPU, K::ADInplaceOrView}));
+}
+
+TEST(MakeView, SharesTheVersionCounter) {
+  const Tensor base = make_tensor({4}, kFloat32, kCPU);
+  const Tensor view = make_view(base, {2}, {2}, 0);
+  view.impl()->bump_version();
+  EXPECT_EQ(base._version(), 1u);
 }
 
 TEST(MakeView, ContiguityFollowsTheStrides) {
@@ -664,16 +674,16 @@ TEST(MakeView, ContiguityFollowsTheStrides) {
 // ---------------------------------------------------------------------------
 // Key set and requires_grad.
 
-TEST(TensorKeySet, BackendKeyPlusAutogradKeysWhenRequiresGrad) {
+TEST(TensorKeySet, BackendAndADInplaceOrViewPlusAutogradWhenRequiresGrad) {
   struct Case {
     Device device;
     bool requires_grad;
     DispatchKeySet keys;
   };
   const Case cases[] = {
-      {kCPU, false, DispatchKeySet{K::CPU}},
+      {kCPU, false, DispatchKeySet{K::CPU, K::ADInplaceOrView}},
       {kCPU, true, DispatchKeySet{K::CPU, K::ADInplaceOrView, K::AutogradCPU}},
-      {kMeta, false, DispatchKeySet{K::Meta}},
+      {kMeta, false, DispatchKeySet{K::Meta, K::ADInplaceOrView}},
       {kMeta, true, DispatchKeySet{K::Meta, K::ADInplaceOrView, K::AutogradMeta}},
   };
   for (const Case& c : cases) {
@@ -688,6 +698,12 @@ TEST(TensorKeySet, ClearingRequiresGradDropsAutogradKeys) {
   t.requires_grad_(true);
   t.requires_grad_(false);
   EXPECT_FALSE(t.requires_grad());
+  EXPECT_EQ(t.key_set(), (DispatchKeySet{K::CPU, K::ADInplaceOrView}));
+}
+
+TEST(TensorKeySet, InferenceTensorsHaveNoADInplaceOrView) {
+  InferenceMode guard;
+  const Tensor t = make_tensor({2}, kFloat32, kCPU);
   EXPECT_EQ(t.key_set(), DispatchKeySet(K::CPU));
 }
 
@@ -701,12 +717,12 @@ TEST(TensorKeySet, SetGeometryKeepsTheKeySet) {
   EXPECT_EQ(t.numel(), 6);
 }
 
-TEST(RequiresGrad, NonFloatingTensorThrowsTypeError) {
+TEST(RequiresGrad, NonFloatingTensorThrowsAutogradError) {
   for (ScalarType dtype : {kBool, kUInt8, kInt32, kInt64}) {
     const Tensor t = make_tensor({2}, dtype, kCPU);
-    EXPECT_THROW(t.requires_grad_(), TypeError) << to_string(dtype);
+    EXPECT_THROW(t.requires_grad_(), AutogradError) << to_string(dtype);
     EXPECT_FALSE(t.requires_grad()) << to_string(dtype);
-    EXPECT_EQ(t.key_set(), DispatchKeySet(K::CPU)) << to_string(dtype);
+    EXPECT_EQ(t.key_set(), (DispatchKeySet{K::CPU, K::ADInplaceOrView})) << to_string(dtype);
   }
 }
 
@@ -715,7 +731,7 @@ TEST(RequiresGrad, ErrorNamesTheDtype) {
   try {
     t.requires_grad_();
     FAIL() << "no exception";
-  } catch (const TypeError& e) {
+  } catch (const AutogradError& e) {
     EXPECT_TRUE(contains(e.what(), "int64")) << e.what();
   }
 }
@@ -974,7 +990,7 @@ TEST(PrivateUse1Allocator, TensorCarriesThePrivateUse1Keys) {
   CountingAllocator allocator;
   ScopedPrivateUse1Allocator installed(&allocator);
   const Tensor t = make_tensor({2}, kFloat32, Device("privateuse1"));
-  EXPECT_EQ(t.key_set(), DispatchKeySet(K::PrivateUse1));
+  EXPECT_EQ(t.key_set(), (DispatchKeySet{K::PrivateUse1, K::ADInplaceOrView}));
   t.requires_grad_();
   EXPECT_EQ(t.key_set(),
             (DispatchKeySet{K::PrivateUse1, K::ADInplaceOrView, K::AutogradPrivateUse1}));

@@ -320,5 +320,23 @@ TEST(TraceThreads, ParallelForInsideAKernelIsNotRecorded) {
   EXPECT_EQ(g.num_nodes(), 1u);
 }
 
+TEST(TraceDecompose, RecordsTheOpsOfADecompositionInsteadOfTheOp) {
+  const auto fn = [](const std::vector<Tensor>& in) -> std::vector<Tensor> {
+    return {in[0].sigmoid()};
+  };
+  const Tensor x = tensor({0.5, -1.0});
+  const Graph plain = trace(fn, {x});
+  EXPECT_NE(plain.to_string().find("sy::sigmoid"), std::string::npos) << plain.to_string();
+  const Graph decomposed = trace(fn, {x}, TraceOptions{true});
+  const std::string text = decomposed.to_string();
+  EXPECT_EQ(text.find("sy::sigmoid"), std::string::npos) << text;
+  EXPECT_NE(text.find("sy::exp"), std::string::npos) << text;
+  // Replaying the decomposed graph computes the same values.
+  const Tensor again = decomposed.run({x})[0];
+  const Tensor expected = x.sigmoid();
+  EXPECT_NEAR(again.data_ptr<float>()[0], expected.data_ptr<float>()[0], 1e-6);
+  EXPECT_NEAR(again.data_ptr<float>()[1], expected.data_ptr<float>()[1], 1e-6);
+}
+
 }  // namespace
 }  // namespace sy

@@ -26,7 +26,7 @@ KEYS = ["CPU", "CUDA", "Meta", "PrivateUse1", "CompositeExplicitAutograd",
         "CompositeImplicitAutograd", "Autograd"]
 COMPOSITE_KEYS = {"CompositeExplicitAutograd", "CompositeImplicitAutograd"}
 FIELDS = {"schema", "kernels", "tags", "cpp", "method", "python", "doc", "backward", "forward",
-          "batching", "decomposition"}
+          "batching", "decomposition", "not_differentiable"}
 FACTORY_ARGS = ("dtype", "device", "requires_grad")
 OPTIONS = "options"
 
@@ -71,6 +71,7 @@ class Op:
     forward: object = None
     batching: object = None
     decomposition: object = None
+    not_differentiable: str = None  # why autograd has nothing to compute (docs/autograd.md)
     saved: list = field(default_factory=list)
 
     @property
@@ -275,9 +276,8 @@ def _check_backward(where, op, raw):
         return None, []
     if not isinstance(raw, dict) or not raw:
         _fail(where, "backward maps each differentiable input to a formula: {self: grad * other}")
-    if op.is_inplace or op.is_out:
-        _fail(where, "in-place and out= overloads take their functional overload's formulas; "
-                     "write backward there")
+    if op.is_out:
+        _fail(where, "out= overloads take no formulas (autograd refuses them, as PyTorch does)")
     schema = op.schema
     tensor_inputs = [a.name for a in schema.arguments if a.type.is_tensor_like and not a.is_write]
     covered = set()
@@ -312,9 +312,8 @@ def _check_backward(where, op, raw):
 def _check_forward(where, op, raw):
     if raw is None:
         return None
-    if op.is_inplace or op.is_out:
-        _fail(where, "in-place and out= overloads take their functional overload's forward "
-                     "formula")
+    if op.is_out:
+        _fail(where, "out= overloads take no formulas (autograd refuses them, as PyTorch does)")
     returns = [r.name for r in op.schema.returns if r.name]
     if isinstance(raw, str) and raw.strip():
         return raw
@@ -344,6 +343,16 @@ def _check_decomposition(where, raw):
     if isinstance(raw, dict) and set(raw) == {"fn"} and isinstance(raw["fn"], str):
         return raw
     _fail(where, "decomposition is an expression in terms of ops, or {fn: <C++ function>}")
+
+
+def _check_not_differentiable(where, op, raw):
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        _fail(where, "not_differentiable is the reason, in a few words (the result is bool)")
+    if op.backward or op.forward or op.decomposition:
+        _fail(where, "an op with not_differentiable takes no backward, forward or decomposition")
+    return " ".join(raw.split())
 
 
 # ---- loading ---------------------------------------------------------------------------
@@ -408,6 +417,7 @@ def _load_op(path, family, section, raw):
     op.forward = _check_forward(where, op, raw.get("forward"))
     op.batching = _check_batching(where, raw.get("batching"))
     op.decomposition = _check_decomposition(where, raw.get("decomposition"))
+    op.not_differentiable = _check_not_differentiable(where, op, raw.get("not_differentiable"))
     return op
 
 
@@ -434,12 +444,33 @@ def load_tables(paths, source_dir):
     return ops
 
 
+def _functional_twin(op, ops):
+    """The functional overload of in-place op `op` (same base without '_', same arguments)."""
+    want = [(a.name, str(a.type)) for a in op.schema.arguments]
+    for other in ops:
+        if (other.base == op.base[:-1] and not other.is_inplace and not other.is_out and
+                [(a.name, str(a.type)) for a in other.schema.arguments] == want):
+            return other
+    return None
+
+
 def _check_whole(ops):
     seen = {}
     for op in ops:
         if op.name in seen:
             _fail(op.where, f"{op.name} is declared twice (also at {seen[op.name].where})")
         seen[op.name] = op
+    # An in-place overload takes its functional overload's formulas; only one without a
+    # functional twin with a kernel of its own (copy_, fill_; masked_fill_, whose twin is a
+    # composite calling it) has its own. In either, `self` is self before the op (the
+    # Autograd kernel saves a clone when a gradient reads it).
+    for op in ops:
+        if not op.is_inplace or not (op.backward or op.forward or op.not_differentiable):
+            continue
+        twin = _functional_twin(op, ops)
+        if twin is not None and {k for k, _ in twin.kernels} != {"CompositeImplicitAutograd"}:
+            _fail(op.where, f"in-place overloads take their functional overload's formulas; "
+                            f"write them on {twin.name}")
     # Per base name, the python settings are given once.
     by_group = {}
     for op in ops:

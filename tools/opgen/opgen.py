@@ -5,6 +5,8 @@
         writes the generated C++ and Python (only files whose text changed)
     opgen.py --source-dir DIR --docs docs/ops.md [--check] TABLE.yaml...
         rewrites the op tables in docs/ops.md, or with --check fails when it is stale
+    opgen.py --source-dir DIR --autograd-docs docs/autograd.md [--check] TABLE.yaml...
+        the same for the autograd coverage table in docs/autograd.md
 """
 
 import argparse
@@ -13,6 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import autograd  # noqa: E402
 import cpp  # noqa: E402
 import docs  # noqa: E402
 import python  # noqa: E402
@@ -46,6 +49,16 @@ def generate(ops, tables, out, python_out):
                          cpp.registrations_h(mine, table, family))
     write_if_changed(os.path.join(out, "tests", "op_table_data.h"),
                      cpp.op_table_data_h(ops, sources))
+    autograd_dir = os.path.join(out, "switchyard", "autograd", "generated")
+    for table in tables:
+        family = os.path.basename(table)[: -len(".yaml")]
+        mine = [op for op in ops if op.path == table]
+        write_if_changed(os.path.join(autograd_dir, f"{family}_autograd.cpp"),
+                         autograd.autograd_cpp(mine, ops, table, family))
+    write_if_changed(os.path.join(out, "switchyard", "decompositions", "generated",
+                                  "decompositions.cpp"), autograd.decompositions_cpp(ops, sources))
+    write_if_changed(os.path.join(out, "tests", "autograd_coverage.h"),
+                     autograd.coverage_h(ops, sources))
     if python_out:
         write_if_changed(os.path.join(python_out, "_op_table.py"),
                          python.op_table_py(ops, sources))
@@ -59,26 +72,30 @@ def main():
     parser.add_argument("--out", help="where the generated C++ goes")
     parser.add_argument("--python-out", help="where _op_table.py goes")
     parser.add_argument("--docs", help="docs/ops.md, relative to --source-dir")
+    parser.add_argument("--autograd-docs", help="docs/autograd.md, relative to --source-dir")
     parser.add_argument("--check", action="store_true", help="with --docs: only compare")
     args = parser.parse_args()
     try:
         ops = load_tables(args.tables, args.source_dir)
         if args.out:
             generate(ops, args.tables, args.out, args.python_out)
-        if args.docs:
-            path = os.path.join(args.source_dir, args.docs)
+        for doc, render, target in ((args.docs, docs.render, "ops_doc"),
+                                    (args.autograd_docs, autograd.render_docs, "autograd_doc")):
+            if not doc:
+                continue
+            path = os.path.join(args.source_dir, doc)
             with open(path, encoding="utf-8") as f:
                 text = f.read()
-            new = docs.render(text, ops)
+            new = render(text, ops)
             if args.check:
                 if new != text:
-                    print(f"{args.docs} is out of date with the op table; regenerate it with "
-                          "`cmake --build <build dir> --target ops_doc`", file=sys.stderr)
+                    print(f"{doc} is out of date with the op table; regenerate it with "
+                          f"`cmake --build <build dir> --target {target}`", file=sys.stderr)
                     return 1
             elif new != text:
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(new)
-    except (TableError, cpp.CppError, docs.DocsError) as e:
+    except (TableError, cpp.CppError, docs.DocsError, autograd.AutogradError) as e:
         print(f"opgen: {e}", file=sys.stderr)
         return 1
     return 0

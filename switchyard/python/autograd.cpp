@@ -1,0 +1,540 @@
+// Autograd from Python, with PyTorch's names: the autograd attributes of
+// sy.Tensor (.grad, .grad_fn, .is_leaf, ...), graph nodes, backward and grad
+// (which release the GIL while the engine runs), tensor hooks written in
+// Python, sy.autograd.Function, forward-mode dual levels and gradcheck.
+//
+// Python callables kept by C++ (hooks, a Function's class and ctx) are held
+// by PyRef, which takes the GIL to drop them: a graph may be freed on a thread
+// that does not hold it. Every call into Python from a backward takes the GIL.
+#include <optional>
+#include <vector>
+
+#include "switchyard/python/bindings.h"
+
+namespace sy::python {
+namespace {
+
+using autograd::AutogradContext;
+using autograd::CustomFunctionParts;
+using autograd::Node;
+using autograd::variable_list;
+
+// ---- helpers --------------------------------------------------------------------------
+
+// A strong reference to a Python object that may be dropped without the GIL.
+class PyRef {
+ public:
+  explicit PyRef(py::handle o) : o_(o.ptr()) { Py_XINCREF(o_); }
+  PyRef(const PyRef&) = delete;
+  PyRef& operator=(const PyRef&) = delete;
+  ~PyRef() {
+    if (o_ == nullptr || !Py_IsInitialized() || _Py_IsFinalizing()) return;
+    PyGILState_STATE g = PyGILState_Ensure();
+    Py_DECREF(o_);
+    PyGILState_Release(g);
+  }
+  py::handle get() const { return o_; }
+
+ private:
+  PyObject* o_;
+};
+
+py::object to_py(Tensor t) { return py::reinterpret_steal<py::object>(wrap(std::move(t))); }
+
+bool is_tensor_obj(py::handle h) { return is_tensor(h.ptr()); }
+
+Tensor tensor_of(py::handle h, const char* what) {
+  SY_CHECK(is_tensor(h.ptr()), TypeError, "{}: expected a tensor, got {}", what,
+           Py_TYPE(h.ptr())->tp_name);
+  return unwrap(h.ptr());
+}
+
+Tensor optional_tensor_of(py::handle h, const char* what) {
+  return h.is_none() ? Tensor() : tensor_of(h, what);
+}
+
+// A tensor, or a sequence of tensors (None entries allowed when `allow_none`).
+std::vector<Tensor> tensors_of(py::handle h, const char* what, bool allow_none = false) {
+  std::vector<Tensor> out;
+  if (h.is_none()) return out;
+  if (is_tensor(h.ptr())) {
+    out.push_back(unwrap(h.ptr()));
+    return out;
+  }
+  for (py::handle item : py::iter(h)) {
+    out.push_back(allow_none ? optional_tensor_of(item, what) : tensor_of(item, what));
+  }
+  return out;
+}
+
+// The result of a Python hook or backward: None (undefined) or a tensor.
+Tensor tensor_result(py::handle r, const std::string& what) {
+  if (r.is_none()) return Tensor();
+  SY_CHECK(is_tensor(r.ptr()), TypeError, "{} returned {}; expected a tensor or None", what,
+           Py_TYPE(r.ptr())->tp_name);
+  return unwrap(r.ptr());
+}
+
+// A C++ tensor hook that calls a Python callable with the GIL held.
+autograd::TensorHook python_hook(py::handle fn) {
+  auto ref = std::make_shared<PyRef>(fn);
+  return [ref](const Tensor& grad) -> Tensor {
+    py::gil_scoped_acquire gil;
+    py::object r = py::reinterpret_borrow<py::object>(ref->get())(to_py(grad));
+    return tensor_result(r, "a tensor hook");
+  };
+}
+
+// ---- sy.Tensor's autograd attributes (raw getset entries, for speed) -----------------------
+
+PyObject* get_grad(PyObject* o, void*) {
+  return guarded<PyObject*>(nullptr, [&] { return wrap(unwrap(o).grad()); });
+}
+
+int set_grad(PyObject* o, PyObject* value, void*) {
+  return guarded<int>(-1, [&] {
+    const Tensor& t = unwrap(o);
+    if (value == nullptr || value == Py_None) {
+      t.mutable_grad() = Tensor();
+      return 0;
+    }
+    const Tensor g = tensor_of(value, "assigning .grad");
+    SY_CHECK(g.sizes() == t.sizes(), AutogradError,
+             "assigning .grad: the gradient has shape {}, the tensor {}", to_string(g.sizes()),
+             to_string(t.sizes()));
+    SY_CHECK(g.dtype() == t.dtype(), AutogradError,
+             "assigning .grad: the gradient has dtype {}, the tensor {}", to_string(g.dtype()),
+             to_string(t.dtype()));
+    SY_CHECK(g.device() == t.device(), AutogradError,
+             "assigning .grad: the gradient is on {}, the tensor on {}", g.device().str(),
+             t.device().str());
+    t.mutable_grad() = g;
+    return 0;
+  });
+}
+
+PyObject* get_grad_fn(PyObject* o, void*) {
+  return guarded<PyObject*>(nullptr, [&] {
+    const std::shared_ptr<Node>& fn = unwrap(o).grad_fn();
+    if (!fn) Py_RETURN_NONE;
+    return py::cast(fn).release().ptr();
+  });
+}
+
+PyObject* get_is_leaf(PyObject* o, void*) {
+  return guarded<PyObject*>(nullptr, [&] { return PyBool_FromLong(unwrap(o).is_leaf()); });
+}
+
+PyObject* get_version(PyObject* o, void*) {
+  return guarded<PyObject*>(nullptr, [&] { return PyLong_FromUnsignedLong(unwrap(o)._version()); });
+}
+
+PyObject* get_base(PyObject* o, void*) {
+  return guarded<PyObject*>(nullptr, [&] { return wrap(unwrap(o)._base()); });
+}
+
+PyObject* get_retains_grad(PyObject* o, void*) {
+  return guarded<PyObject*>(nullptr, [&] { return PyBool_FromLong(unwrap(o).retains_grad()); });
+}
+
+PyObject* get_output_nr(PyObject* o, void*) {
+  return guarded<PyObject*>(nullptr, [&] { return PyLong_FromUnsignedLong(unwrap(o).output_nr()); });
+}
+
+PyObject* get_data(PyObject* o, void*) {
+  return guarded<PyObject*>(nullptr, [&] { return wrap(unwrap(o).detach()); });
+}
+
+PyGetSetDef autograd_getset[] = {
+    {"grad", get_grad, set_grad,
+     "The gradient accumulated by backward() (leaves, and tensors that retain theirs), or None.",
+     nullptr},
+    {"grad_fn", get_grad_fn, nullptr, "The node that made this tensor, or None for a leaf.",
+     nullptr},
+    {"is_leaf", get_is_leaf, nullptr, "Whether the tensor has no grad_fn.", nullptr},
+    {"_version", get_version, nullptr, "The version counter of the tensor's storage.", nullptr},
+    {"_base", get_base, nullptr, "The base of a view made by a view op, or None.", nullptr},
+    {"retains_grad", get_retains_grad, nullptr, "Whether retain_grad() was called on this non-leaf.",
+     nullptr},
+    {"output_nr", get_output_nr, nullptr, "Which output of grad_fn this tensor is.", nullptr},
+    {"data", get_data, nullptr,
+     "The tensor outside autograd (detach()); unlike PyTorch's, it shares the version counter.",
+     nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyObject* m_retain_grad(PyObject* o, PyObject*) {
+  return guarded<PyObject*>(nullptr, [&] {
+    unwrap(o).retain_grad();
+    Py_RETURN_NONE;
+  });
+}
+
+PyObject* m_detach(PyObject* o, PyObject*) {
+  return guarded<PyObject*>(nullptr, [&] { return wrap(unwrap(o).detach()); });
+}
+
+PyObject* m_detach_(PyObject* o, PyObject*) {
+  return guarded<PyObject*>(nullptr, [&] {
+    unwrap(o).detach_();
+    Py_INCREF(o);
+    return o;
+  });
+}
+
+PyMethodDef autograd_methods[] = {
+    {"retain_grad", m_retain_grad, METH_NOARGS,
+     "Keeps this non-leaf's gradient in .grad when backward runs."},
+    {"detach", m_detach, METH_NOARGS,
+     "A tensor sharing this one's data (and version counter) outside autograd."},
+    {"detach_", m_detach_, METH_NOARGS, "Detaches this tensor from its graph in place."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+void add_to_tensor_type() {
+  auto* type = tensor_type;
+  for (PyGetSetDef* d = autograd_getset; d->name != nullptr; ++d) {
+    py::object descr = py::reinterpret_steal<py::object>(PyDescr_NewGetSet(type, d));
+    if (!descr || PyObject_SetAttrString(reinterpret_cast<PyObject*>(type), d->name, descr.ptr()) < 0) {
+      throw py::error_already_set();
+    }
+  }
+  for (PyMethodDef* d = autograd_methods; d->ml_name != nullptr; ++d) {
+    py::object descr = py::reinterpret_steal<py::object>(PyDescr_NewMethod(type, d));
+    if (!descr ||
+        PyObject_SetAttrString(reinterpret_cast<PyObject*>(type), d->ml_name, descr.ptr()) < 0) {
+      throw py::error_already_set();
+    }
+  }
+}
+
+// ---- custom functions -------------------------------------------------------------------
+
+class PyFunctionNode;
+
+// The ctx a Function's forward, setup_context and backward see.
+struct FunctionCtx {
+  std::weak_ptr<PyFunctionNode> node;
+  py::tuple to_save;
+  bool saved_called = false;
+  std::vector<Tensor> dirty, non_differentiable;
+  bool materialize_grads = true;
+  py::tuple needs_input_grad;
+};
+
+class PyFunctionNode final : public Node {
+ public:
+  PyFunctionNode(py::handle cls, std::string name) : cls_(cls), name_(std::move(name)) {}
+  variable_list apply(variable_list&& grads) override;
+  std::string name() const override { return name_; }
+  void release_variables() override {
+    for (autograd::SavedVariable& s : CustomFunctionParts::saved(state)) s.reset_data();
+  }
+
+  std::unique_ptr<PyRef> ctx;
+  AutogradContext state;  // dirty, non-differentiable and saved tensors
+  std::vector<bool> is_tensor;
+  bool materialize_grads = true;
+
+ private:
+  PyRef cls_;
+  std::string name_;
+};
+
+variable_list PyFunctionNode::apply(variable_list&& grads) {
+  py::gil_scoped_acquire gil;
+  py::tuple args(grads.size() + 1);
+  args[0] = py::reinterpret_borrow<py::object>(ctx->get());
+  for (size_t i = 0; i < grads.size(); ++i) {
+    Tensor g = grads[i];
+    if (!g.defined() && materialize_grads && input_metadata(i).defined) {
+      g = input_metadata(i).zeros();
+    }
+    args[i + 1] = g.defined() ? to_py(std::move(g)) : py::none();
+  }
+  py::object r = py::reinterpret_borrow<py::object>(cls_.get()).attr("backward")(*args);
+  variable_list out;
+  const std::string what = name_ + ": backward";
+  if (py::isinstance<py::tuple>(r) || py::isinstance<py::list>(r)) {
+    for (py::handle item : r) out.push_back(tensor_result(item, what));
+  } else {
+    out.push_back(tensor_result(r, what));
+  }
+  return CustomFunctionParts::collect_grads(name_, is_tensor, std::move(out));
+}
+
+py::object function_apply(py::handle cls, py::args args) {
+  std::vector<bool> is_tensor;
+  variable_list inputs;
+  for (py::handle a : args) {
+    const bool t = is_tensor_obj(a);
+    is_tensor.push_back(t);
+    if (t) inputs.push_back(unwrap(a.ptr()));
+  }
+  const bool records = CustomFunctionParts::begin(inputs, /*cpp=*/false);
+  const std::string name = py::str(cls.attr("__name__")).cast<std::string>() + "Backward";
+  auto node = std::make_shared<PyFunctionNode>(cls, name);
+  node->is_tensor = is_tensor;
+  AutogradContext edges_ctx;
+  CustomFunctionParts::connect(*node, edges_ctx, is_tensor, inputs);
+
+  py::object ctx_obj = py::module_::import("switchyard.autograd.function").attr("FunctionCtx")();
+  auto& ctx = ctx_obj.attr("_cpp").cast<FunctionCtx&>();
+  ctx.node = node;
+  py::tuple needs(is_tensor.size());
+  for (size_t i = 0; i < is_tensor.size(); ++i) needs[i] = py::bool_(edges_ctx.needs_input_grad(i));
+  ctx.needs_input_grad = needs;
+  node->ctx = std::make_unique<PyRef>(ctx_obj);
+
+  const bool new_style = py::cast<bool>(cls.attr("_has_setup_context")());
+  py::object output;
+  {
+    AutoGradMode no_grad(false);
+    autograd::detail::ForwardADDisabled no_forward_ad;
+    if (new_style) {
+      output = cls.attr("forward")(*args);
+      cls.attr("setup_context")(ctx_obj, args, output);
+    } else {
+      py::tuple full(args.size() + 1);
+      full[0] = ctx_obj;
+      for (size_t i = 0; i < args.size(); ++i) full[i + 1] = args[i];
+      output = cls.attr("forward")(*full);
+    }
+  }
+  const bool is_tuple = py::isinstance<py::tuple>(output) || py::isinstance<py::list>(output);
+  std::vector<py::object> items;
+  if (is_tuple) {
+    for (py::handle h : output) items.push_back(py::reinterpret_borrow<py::object>(h));
+  } else {
+    items.push_back(output);
+  }
+  variable_list outputs;
+  std::vector<size_t> tensor_pos;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!is_tensor_obj(items[i])) continue;
+    outputs.push_back(unwrap(items[i].ptr()));
+    tensor_pos.push_back(i);
+  }
+
+  AutogradContext& cpp = node->state;
+  CustomFunctionParts::bind(cpp, node);
+  cpp.mark_dirty(ctx.dirty);
+  cpp.mark_non_differentiable(ctx.non_differentiable);
+  variable_list to_save;
+  for (py::handle h : ctx.to_save) to_save.push_back(optional_tensor_of(h, "save_for_backward"));
+  cpp.save_for_backward(to_save);
+  node->materialize_grads = ctx.materialize_grads;
+  CustomFunctionParts::wrap_outputs(records ? std::shared_ptr<Node>(node) : nullptr, cpp, inputs,
+                                    outputs, name);
+
+  bool forward = false;
+  for (const Tensor& t : inputs) forward = forward || autograd::detail::has_forward_grad(t);
+  if (forward) {
+    SY_CHECK(py::cast<bool>(cls.attr("_has_jvp")()), DispatchError,
+             "{}: an input carries a forward-mode tangent, but this Function does not define "
+             "jvp(ctx, *tangents), so it cannot be differentiated in forward mode",
+             py::str(cls.attr("__name__")).cast<std::string>());
+    autograd::detail::SmallVector<uint64_t, 2> levels;
+    for (const Tensor& t : inputs) autograd::detail::add_forward_levels(t, levels);
+    for (uint64_t level : levels) {
+      autograd::detail::SetAsideLevel aside(level);
+      const variable_list tangents = CustomFunctionParts::input_tangents(inputs, level);
+      py::tuple jargs(args.size() + 1);
+      jargs[0] = ctx_obj;
+      size_t k = 0;
+      for (size_t i = 0; i < args.size(); ++i) {
+        jargs[i + 1] = is_tensor[i] && tangents[k].defined() ? to_py(tangents[k]) : py::none();
+        if (is_tensor[i]) ++k;
+      }
+      py::object r = cls.attr("jvp")(*jargs);
+      variable_list out_t;
+      if (py::isinstance<py::tuple>(r) || py::isinstance<py::list>(r)) {
+        for (py::handle h : r) out_t.push_back(tensor_result(h, name + ": jvp"));
+      } else {
+        out_t.push_back(tensor_result(r, name + ": jvp"));
+      }
+      CustomFunctionParts::set_output_tangents(name, outputs, out_t, level);
+    }
+  }
+
+  for (size_t j = 0; j < tensor_pos.size(); ++j) items[tensor_pos[j]] = to_py(outputs[j]);
+  if (!is_tuple) return items[0];
+  py::tuple result(items.size());
+  for (size_t i = 0; i < items.size(); ++i) result[i] = items[i];
+  return result;
+}
+
+}  // namespace
+
+void init_autograd(py::module_& m) {
+  add_to_tensor_type();
+
+  py::class_<Node, std::shared_ptr<Node>>(m, "Node", R"(A node of a recorded graph: the backward of one op.
+
+t.grad_fn is the node that made t. name() is PyTorch's name ("MulBackward0");
+next_functions lists, for each input of the op, the node its gradient goes to and
+which input of that node (None for inputs that need no gradient).)")
+      .def("name", &Node::name)
+      .def_property_readonly("next_functions",
+                             [](const Node& n) {
+                               py::tuple t(n.num_outputs());
+                               for (size_t i = 0; i < n.num_outputs(); ++i) {
+                                 const autograd::Edge& e = n.next_edge(i);
+                                 t[i] = py::make_tuple(e.function ? py::cast(e.function) : py::none(),
+                                                       e.input_nr);
+                               }
+                               return t;
+                             })
+      .def("__repr__", [](const Node& n) {
+        return fmt::format("<{} object at {}>", n.name(), static_cast<const void*>(&n));
+      });
+
+  py::class_<FunctionCtx>(m, "_FunctionCtxState")
+      .def(py::init<>())
+      .def("save_for_backward",
+           [](FunctionCtx& c, py::args tensors) {
+             for (py::handle t : tensors) optional_tensor_of(t, "save_for_backward");
+             c.to_save = py::tuple(tensors);
+             c.saved_called = true;
+           })
+      .def("saved_tensors",
+           [](FunctionCtx& c) {
+             auto node = c.node.lock();
+             SY_CHECK(node != nullptr, AutogradError,
+                      "saved_tensors: the graph of this Function call was freed");
+             const variable_list saved = node->state.get_saved_variables();
+             py::tuple out(saved.size());
+             for (size_t i = 0; i < saved.size(); ++i) {
+               out[i] = saved[i].defined() ? to_py(saved[i]) : py::none();
+             }
+             return out;
+           })
+      .def("mark_dirty",
+           [](FunctionCtx& c, py::args tensors) {
+             for (py::handle t : tensors) c.dirty.push_back(tensor_of(t, "mark_dirty"));
+           })
+      .def("mark_non_differentiable",
+           [](FunctionCtx& c, py::args tensors) {
+             for (py::handle t : tensors) {
+               c.non_differentiable.push_back(tensor_of(t, "mark_non_differentiable"));
+             }
+           })
+      .def("set_materialize_grads", [](FunctionCtx& c, bool v) { c.materialize_grads = v; })
+      .def_property_readonly("needs_input_grad", [](const FunctionCtx& c) { return c.needs_input_grad; });
+
+  m.def("_function_apply", &function_apply, "Runs a sy.autograd.Function (see function.py).");
+
+  m.def(
+      "_autograd_backward",
+      [](py::handle tensors, py::handle grad_tensors, std::optional<bool> retain_graph,
+         bool create_graph, py::handle inputs) {
+        const std::vector<Tensor> ts = tensors_of(tensors, "backward");
+        std::vector<Tensor> gs = tensors_of(grad_tensors, "backward", /*allow_none=*/true);
+        const std::vector<Tensor> ins = tensors_of(inputs, "backward");
+        bool any_grad = false;
+        for (const Tensor& g : gs) any_grad = any_grad || g.defined();
+        if (!any_grad) gs.clear();
+        py::gil_scoped_release release;
+        autograd::backward(ts, gs, retain_graph, create_graph, ins);
+      },
+      py::arg("tensors"), py::arg("grad_tensors"), py::arg("retain_graph"),
+      py::arg("create_graph"), py::arg("inputs"));
+
+  m.def(
+      "_autograd_grad",
+      [](py::handle outputs, py::handle inputs, py::handle grad_outputs,
+         std::optional<bool> retain_graph, bool create_graph, bool allow_unused) {
+        const std::vector<Tensor> outs = tensors_of(outputs, "grad");
+        const std::vector<Tensor> ins = tensors_of(inputs, "grad");
+        std::vector<Tensor> gs = tensors_of(grad_outputs, "grad", /*allow_none=*/true);
+        bool any_grad = false;
+        for (const Tensor& g : gs) any_grad = any_grad || g.defined();
+        if (!any_grad) gs.clear();
+        std::vector<Tensor> result;
+        {
+          py::gil_scoped_release release;
+          result = autograd::grad(outs, ins, gs, retain_graph, create_graph, allow_unused);
+        }
+        py::tuple t(result.size());
+        for (size_t i = 0; i < result.size(); ++i) {
+          t[i] = result[i].defined() ? to_py(result[i]) : py::none();
+        }
+        return t;
+      },
+      py::arg("outputs"), py::arg("inputs"), py::arg("grad_outputs"), py::arg("retain_graph"),
+      py::arg("create_graph"), py::arg("allow_unused"));
+
+  m.def(
+      "_register_hook",
+      [](py::handle t, py::handle fn) {
+        SY_CHECK(PyCallable_Check(fn.ptr()), TypeError, "register_hook: the hook must be callable");
+        return tensor_of(t, "register_hook").register_hook(python_hook(fn));
+      },
+      "Registers a Python hook on a tensor's gradient; returns its id.");
+  m.def("_remove_hook", [](py::handle t, uint64_t id) { tensor_of(t, "remove_hook").remove_hook(id); });
+
+  // Forward mode.
+  struct PyDualLevel {
+    std::optional<autograd::forward_ad::DualLevel> level;
+  };
+  py::class_<PyDualLevel>(m, "_DualLevel")
+      .def(py::init<>())
+      .def("__enter__",
+           [](PyDualLevel& l) {
+             SY_CHECK(!l.level, AutogradError, "dual_level: already entered");
+             l.level.emplace();
+             return l.level->level();
+           })
+      .def("__exit__", [](PyDualLevel& l, py::args) {
+        l.level.reset();
+        return false;
+      });
+  m.def(
+      "_make_dual",
+      [](py::handle primal, py::handle tangent, std::optional<uint64_t> level) {
+        return to_py(autograd::forward_ad::make_dual(tensor_of(primal, "make_dual"),
+                                                     tensor_of(tangent, "make_dual"), level));
+      },
+      py::arg("primal"), py::arg("tangent"), py::arg("level") = py::none());
+  m.def(
+      "_unpack_dual",
+      [](py::handle t, std::optional<uint64_t> level) {
+        auto [p, tan] = autograd::forward_ad::unpack_dual(tensor_of(t, "unpack_dual"), level);
+        return py::make_tuple(to_py(p), tan.defined() ? to_py(tan) : py::none());
+      },
+      py::arg("tensor"), py::arg("level") = py::none());
+  m.def("_current_dual_level", [] { return autograd::forward_ad::current_level(); });
+
+  // gradcheck over a Python function of tensors.
+  auto check = [](bool second, py::handle fn, py::handle inputs, double eps, double atol,
+                  double rtol, bool raise_exception, bool check_forward_ad,
+                  bool check_backward_ad) {
+    const std::vector<Tensor> ins = tensors_of(inputs, "gradcheck");
+    auto ref = std::make_shared<PyRef>(fn);
+    autograd::GradcheckFunction f = [ref](const std::vector<Tensor>& args) {
+      py::tuple a(args.size());
+      for (size_t i = 0; i < args.size(); ++i) a[i] = args[i].defined() ? to_py(args[i]) : py::none();
+      py::object r = py::reinterpret_borrow<py::object>(ref->get())(*a);
+      return tensors_of(r, "gradcheck: the function's result", /*allow_none=*/true);
+    };
+    autograd::GradcheckOptions opt;
+    opt.eps = eps;
+    opt.atol = atol;
+    opt.rtol = rtol;
+    opt.raise_exception = raise_exception;
+    opt.check_forward_ad = check_forward_ad;
+    opt.check_backward_ad = check_backward_ad;
+    return second ? autograd::gradgradcheck(f, ins, opt) : autograd::gradcheck(f, ins, opt);
+  };
+  m.def("_gradcheck", [check](py::handle fn, py::handle inputs, double eps, double atol, double rtol,
+                              bool raise_exception, bool check_forward_ad, bool check_backward_ad) {
+    return check(false, fn, inputs, eps, atol, rtol, raise_exception, check_forward_ad,
+                 check_backward_ad);
+  });
+  m.def("_gradgradcheck", [check](py::handle fn, py::handle inputs, double eps, double atol,
+                                  double rtol, bool raise_exception) {
+    return check(true, fn, inputs, eps, atol, rtol, raise_exception, false, true);
+  });
+}
+
+}  // namespace sy::python

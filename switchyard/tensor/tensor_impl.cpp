@@ -1,5 +1,6 @@
 #include "switchyard/tensor/tensor_impl.h"
 
+#include "switchyard/core/error.h"
 #include "switchyard/core/thread_local_state.h"
 
 namespace sy {
@@ -23,6 +24,25 @@ TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, Int
       dtype_(dtype),
       is_inference_(tls_autograd_state().inference_mode) {
   refresh_derived();
+}
+
+TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, IntArrayRef strides,
+                       int64_t storage_offset, DispatchKeySet wrapper_keys)
+    : storage_(std::move(storage)),
+      sizes_(sizes),
+      strides_(strides),
+      storage_offset_(storage_offset),
+      key_set_(wrapper_keys),
+      dtype_(dtype),
+      is_inference_(tls_autograd_state().inference_mode),
+      is_wrapper_(true) {
+  refresh_derived();
+}
+
+std::string TensorImpl::wrapper_repr() const { return "tensor(wrapper)"; }
+
+void TensorImpl::throw_wrapper_data_access(std::string_view action) const {
+  SY_THROW(ValueError, "{}: this tensor is a wrapper whose data cannot be read", action);
 }
 
 TensorImpl::~TensorImpl() { delete autograd_meta_.load(std::memory_order_acquire); }
@@ -71,6 +91,7 @@ void TensorImpl::refresh_derived() {
 }
 
 void TensorImpl::refresh_keys() {
+  if (is_wrapper_) return;  // fixed at construction (Note [Wrapper tensors])
   const DispatchKey backend = backend_key_for(storage_->device().type());
   DispatchKeySet keys(backend);
   if (!is_inference_) keys = keys.add(DispatchKey::ADInplaceOrView);

@@ -1,0 +1,78 @@
+// The building blocks of sy.func (python/switchyard/func.py): a vmap level as a
+// context manager, moving a batch dim into and out of a batched tensor, the
+// batch size check, and vmap's fallback counters. The structure handling
+// (nested in_dims/out_dims, pytrees) is Python's.
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "switchyard/python/bindings.h"
+
+namespace sy::python {
+namespace {
+
+// A vmap level pushed on __enter__ and popped on __exit__; the Level stays
+// readable afterwards, for remove_batch_dim.
+struct PyVmapLevel {
+  int64_t batch_size;
+  func::Randomness randomness;
+  func::Level level;
+  std::unique_ptr<func::LevelGuard> guard;
+};
+
+}  // namespace
+
+void init_func(py::module_& m) {
+  py::class_<PyVmapLevel>(m, "_VmapLevel", "A vmap level on the calling thread's transform stack.")
+      .def(py::init([](int64_t batch_size, std::string_view randomness) {
+             return PyVmapLevel{batch_size, func::parse_randomness(randomness), {}, nullptr};
+           }),
+           py::arg("batch_size"), py::arg("randomness"))
+      .def("__enter__",
+           [](PyVmapLevel& l) -> PyVmapLevel& {
+             SY_CHECK(!l.guard, ValueError, "vmap: a level is entered once");
+             l.guard = std::make_unique<func::LevelGuard>(func::TransformKind::Vmap, l.batch_size,
+                                                          l.randomness);
+             l.level = l.guard->level();
+             return l;
+           },
+           py::return_value_policy::reference)
+      .def("__exit__",
+           [](PyVmapLevel& l, py::args) {
+             l.guard.reset();
+             return false;
+           })
+      .def_property_readonly("number", [](const PyVmapLevel& l) { return l.level.number; });
+
+  m.def(
+      "_func_add_batch_dim",
+      [](py::handle t, int64_t in_dim, const PyVmapLevel& l) {
+        return py::reinterpret_steal<py::object>(
+            wrap(func::add_batch_dim(unwrap(t.ptr()), in_dim, l.level)));
+      },
+      "The tensor's dim `in_dim` made the batch dim of the level (no copy).");
+  m.def(
+      "_func_remove_batch_dim",
+      [](py::handle t, const PyVmapLevel& l, std::optional<int64_t> out_dim, size_t index) {
+        return py::reinterpret_steal<py::object>(
+            wrap(func::remove_batch_dim(unwrap(t.ptr()), l.level, out_dim, index)));
+      },
+      "A result of the level's function with its batch dim at out_dim.");
+  m.def(
+      "_func_batch_size",
+      [](py::list tensors, std::vector<std::optional<int64_t>> in_dims) {
+        std::vector<Tensor> ts;
+        for (py::handle h : tensors) ts.push_back(unwrap(h.ptr()));
+        return func::vmap_batch_size(ts, in_dims);
+      },
+      "The common batch size of the tensors at their in_dims (checked).");
+  m.def("_func_is_batched", [](py::handle t) { return func::maybe_batched(unwrap(t.ptr())) != nullptr; });
+  m.def("_func_transform_stack", &func::describe_transform_stack,
+        "The calling thread's transforms, innermost first: 'vmap(level 2) > grad(level 1)'.");
+  m.def("_func_vmap_fallback_counts", &func::vmap_fallback_counts);
+  m.def("_func_reset_vmap_fallback_counts", &func::reset_vmap_fallback_counts);
+  m.def("_func_set_vmap_fallback_error", &func::set_vmap_fallback_error);
+  m.def("_func_vmap_fallback_error", &func::vmap_fallback_error);
+}
+
+}  // namespace sy::python

@@ -32,5 +32,6 @@
 #include "switchyard/trace/passes.h"
 #include "switchyard/trace/tracer.h"
 #include "switchyard/transforms/batched_tensor.h"
+#include "switchyard/transforms/grad.h"
 #include "switchyard/transforms/interpreter.h"
 #include "switchyard/transforms/vmap.h"

@@ -1,5 +1,6 @@
 #include "switchyard/transforms/interpreter.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include <fmt/format.h>
@@ -84,7 +85,7 @@ int64_t TransformState::check_supports_single_level_autograd_function() const {
 }
 
 void TransformState::check_supports_inplace_requires_grad() const {
-  SY_CHECK(!any_grad_level(*this), ValueError,
+  SY_CHECK(making_grad_inputs || !any_grad_level(*this), ValueError,
            "requires_grad_() inside {}: a grad transform decides which tensors are "
            "differentiated; pass the tensor as an input and choose it with argnums instead",
            describe(this));
@@ -116,6 +117,20 @@ PassDown::PassDown()
 PassDown::~PassDown() {
   if (state_ == nullptr) return;
   ++state_->active;
+  tls_set_dispatch_key_included(DispatchKey::DynamicLayerFrontMode, saved_included_);
+}
+
+ShowLevels::ShowLevels(size_t n)
+    : state_(transform_state()),
+      saved_included_(tls_is_dispatch_key_included(DispatchKey::DynamicLayerFrontMode)) {
+  if (state_ == nullptr) return;
+  saved_active_ = state_->active;
+  state_->active = std::min(n, state_->active);
+  tls_set_dispatch_key_included(DispatchKey::DynamicLayerFrontMode, state_->active > 0);
+}
+
+ShowLevels::~ShowLevels() {
+  if (state_ != nullptr) state_->active = saved_active_;
   tls_set_dispatch_key_included(DispatchKey::DynamicLayerFrontMode, saved_included_);
 }
 

@@ -75,6 +75,8 @@ namespace detail {
 struct TransformState final : ThreadLocalSlot {
   std::vector<Level> levels;
   size_t active = 0;  // levels[0, active) are visible to the op being handled
+  // Set while a transform makes its own inputs require grad (the veto is for users).
+  bool making_grad_inputs = false;
 
   std::unique_ptr<ThreadLocalSlot> deepcopy() const override;
   int64_t check_supports_single_level_autograd_function() const override;
@@ -97,6 +99,21 @@ class SY_API PassDown {
 
  private:
   TransformState* state_;
+  bool saved_included_;
+};
+
+// Shows only the first `n` levels for the guard's life (n <= the visible count),
+// so calls made meanwhile are handled from level n down.
+class SY_API ShowLevels {
+ public:
+  explicit ShowLevels(size_t n);
+  ~ShowLevels();
+  ShowLevels(const ShowLevels&) = delete;
+  ShowLevels& operator=(const ShowLevels&) = delete;
+
+ private:
+  TransformState* state_;
+  size_t saved_active_ = 0;
   bool saved_included_;
 };
 

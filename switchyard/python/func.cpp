@@ -20,9 +20,54 @@ struct PyVmapLevel {
   std::unique_ptr<func::LevelGuard> guard;
 };
 
+// A grad or jvp level pushed on __enter__ and popped on __exit__.
+struct PyTransformLevel {
+  func::TransformKind kind;
+  std::unique_ptr<func::LevelGuard> guard;
+};
+
+py::object to_py(Tensor t) { return py::reinterpret_steal<py::object>(wrap(std::move(t))); }
+
 }  // namespace
 
 void init_func(py::module_& m) {
+  py::class_<PyTransformLevel>(m, "_TransformLevel", "A grad or jvp level on the transform stack.")
+      .def(py::init([](std::string_view kind) {
+             SY_CHECK(kind == "grad" || kind == "jvp", ValueError,
+                      "_TransformLevel: kind '{}' is not 'grad' or 'jvp'", kind);
+             return PyTransformLevel{
+                 kind == "grad" ? func::TransformKind::Grad : func::TransformKind::Jvp, nullptr};
+           }))
+      .def("__enter__",
+           [](PyTransformLevel& l) -> PyTransformLevel& {
+             l.guard = std::make_unique<func::LevelGuard>(l.kind);
+             return l;
+           },
+           py::return_value_policy::reference)
+      .def("__exit__", [](PyTransformLevel& l, py::args) {
+        l.guard.reset();
+        return false;
+      });
+  m.def("_func_make_grad_input", [](py::handle t) {
+    bool needs_graph = false;
+    Tensor r = func::detail::make_grad_input(unwrap(t.ptr()), &needs_graph);
+    return py::make_tuple(to_py(std::move(r)), needs_graph);
+  });
+  m.def("_func_outer_levels_need_graph", &func::detail::outer_levels_need_graph);
+  m.def("_func_grads_of", [](py::handle out, py::list inputs, bool create_graph) {
+    std::vector<Tensor> ins;
+    for (py::handle h : inputs) ins.push_back(unwrap(h.ptr()));
+    std::vector<Tensor> gs = func::detail::grads_of(unwrap(out.ptr()), ins, create_graph);
+    py::list r;
+    for (Tensor& g : gs) r.append(to_py(std::move(g)));
+    return r;
+  });
+  m.def("_func_without_graph", [](py::handle t) { return to_py(func::detail::without_graph(unwrap(t.ptr()))); });
+  m.def("_func_canonical_physical", [](py::handle t) {
+    return to_py(func::physical_of(func::detail::canonical(unwrap(t.ptr()))));
+  });
+  m.def("_func_wrap_canonical", [](py::handle t) { return to_py(func::detail::wrap_canonical(unwrap(t.ptr()))); });
+
   py::class_<PyVmapLevel>(m, "_VmapLevel", "A vmap level on the calling thread's transform stack.")
       .def(py::init([](int64_t batch_size, std::string_view randomness) {
              return PyVmapLevel{batch_size, func::parse_randomness(randomness), {}, nullptr};

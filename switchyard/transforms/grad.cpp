@@ -216,6 +216,11 @@ std::pair<std::vector<Tensor>, std::vector<Tensor>> jvp(const TensorFunction& fn
   SY_CHECK(primals.size() == tangents.size(), ValueError,
            "jvp: {} primals and {} tangents; give one tangent per primal", primals.size(),
            tangents.size());
+  bool needs_graph = detail::outer_levels_need_graph();
+  for (size_t i = 0; i < primals.size() && i < tangents.size(); ++i) {
+    needs_graph = needs_graph || (primals[i].defined() && primals[i].requires_grad()) ||
+                  (tangents[i].defined() && tangents[i].requires_grad());
+  }
   autograd::forward_ad::DualLevel dual_level;
   std::vector<Tensor> duals;
   for (size_t i = 0; i < primals.size(); ++i) {
@@ -238,8 +243,10 @@ std::pair<std::vector<Tensor>, std::vector<Tensor>> jvp(const TensorFunction& fn
   for (const Tensor& o : outputs) {
     const Tensor phys = physical_of(detail::canonical(o));
     auto unpacked = autograd::forward_ad::unpack_dual(phys, dual_level.level());
-    Tensor t = unpacked.tangent.defined() ? unpacked.tangent : zeros_like(unpacked.primal);
-    primal_out.push_back(detail::wrap_canonical(unpacked.primal));
+    Tensor p = needs_graph ? unpacked.primal : unpacked.primal.detach();
+    Tensor t = unpacked.tangent.defined() ? unpacked.tangent : zeros_like(p);
+    if (!needs_graph) t = t.detach();
+    primal_out.push_back(detail::wrap_canonical(p));
     tangent_out.push_back(detail::wrap_canonical(t));
   }
   return {primal_out, tangent_out};

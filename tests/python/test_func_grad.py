@@ -1,0 +1,134 @@
+"""sy.func.grad, vjp, jvp, jacrev, jacfwd and hessian, alone and composed with
+vmap and each other, side by side with torch 1.13's functorch on the same values."""
+
+import functorch
+import numpy as np
+import pytest
+import torch
+
+import switchyard as sy
+
+RNG = np.random.default_rng(1)
+
+
+def both(*shapes):
+    out = []
+    for shape in shapes:
+        a = RNG.standard_normal(shape)
+        out.append((torch.tensor(a), sy.tensor(a.tolist(), dtype=sy.float64)))
+    return out
+
+
+def close(s, t, tol=1e-8):
+    if isinstance(t, (tuple, list)):
+        assert len(s) == len(t)
+        for a, b in zip(s, t):
+            close(a, b, tol)
+        return
+    assert tuple(s.shape) == tuple(t.shape), (s.shape, t.shape)
+    np.testing.assert_allclose(np.array(s.tolist(), dtype=np.float64).reshape(tuple(t.shape)),
+                               t.detach().numpy(), rtol=tol, atol=tol)
+
+
+FT = functorch
+SY = sy.func
+
+
+def loss(m, w, x, y):
+    d = x @ w - y
+    return (d * d).sum()
+
+
+def test_grad_of_a_sum_of_squares():
+    (xt, xs), = both((2,))
+    close(SY.grad(lambda t: (t * t).sum())(xs), FT.grad(lambda t: (t * t).sum())(xt))
+
+
+def test_per_sample_gradients():
+    (wt, ws), (xt, xs), (yt, ys) = both((32, 10), (64, 32), (64, 10))
+    want = FT.vmap(FT.grad(lambda w, x, y: loss(torch, w, x, y)), in_dims=(None, 0, 0))(wt, xt, yt)
+    got = SY.vmap(SY.grad(lambda w, x, y: loss(sy, w, x, y)), in_dims=(None, 0, 0))(ws, xs, ys)
+    close(got, want)
+
+
+def test_argnums_has_aux_and_grad_and_value():
+    (xt, xs), (yt, ys) = both((3,), (3,))
+
+    def f(x, y):
+        return (x * y.sin()).sum(), x + 1
+
+    close(SY.grad(f, argnums=(0, 1), has_aux=True)(xs, ys)[0],
+          FT.grad(f, argnums=(0, 1), has_aux=True)(xt, yt)[0])
+    g, (value, aux) = SY.grad_and_value(f, has_aux=True)(xs, ys)
+    gt, (vt, at) = FT.grad_and_value(f, has_aux=True)(xt, yt)
+    close([g, value, aux], [gt, vt, at])
+    assert not g.requires_grad and not value.requires_grad
+
+
+def test_grad_of_dict_inputs():
+    (at, as_), (bt, bs) = both((3,), (3,))
+    f = lambda p: (p["a"] * p["b"].exp()).sum()  # noqa: E731
+    got = SY.grad(f)({"a": as_, "b": bs})
+    want = FT.grad(f)({"a": at, "b": bt})
+    close([got["a"], got["b"]], [want["a"], want["b"]])
+
+
+@pytest.mark.parametrize("order", ["grad(vmap)", "vmap(grad)", "grad(grad)", "jvp(grad)",
+                                   "vmap(jvp)", "jvp(vmap)", "grad(jvp)", "jvp(jvp)"])
+def test_two_transforms_in_every_order(order):
+    (xt, xs), (vt, vs) = both((4, 3), (4, 3))
+
+    def f(m, x):
+        return (x.sin() * x * x).sum()
+
+    def run(L, m, x, v):
+        if order == "grad(vmap)":
+            return L.grad(lambda x: L.vmap(lambda r: f(m, r))(x).sum())(x)
+        if order == "vmap(grad)":
+            return L.vmap(L.grad(lambda r: f(m, r)))(x)
+        if order == "grad(grad)":
+            return L.grad(lambda x: L.grad(lambda r: f(m, r))(x).sum())(x)
+        if order == "jvp(grad)":
+            return L.jvp(L.grad(lambda r: f(m, r)), (x,), (v,))[1]
+        if order == "vmap(jvp)":
+            return L.vmap(lambda a, b: L.jvp(lambda r: f(m, r), (a,), (b,))[1])(x, v)
+        if order == "jvp(vmap)":
+            return L.jvp(L.vmap(lambda r: f(m, r)), (x,), (v,))[1]
+        if order == "grad(jvp)":
+            return L.grad(lambda x: L.jvp(lambda r: f(m, r), (x,), (v,))[1])(x)
+        return L.jvp(lambda x: L.jvp(lambda r: f(m, r), (x,), (v,))[1], (x,), (v,))[1]
+
+    close(run(SY, sy, xs, vs), run(FT, torch, xt, vt))
+
+
+def test_vjp_jacrev_jacfwd_hessian():
+    (xt, xs), (ct, cs) = both((3,), (3,))
+    f = lambda x: x.sin() * x.exp()  # noqa: E731
+    out_s, fn_s = SY.vjp(f, xs)
+    out_t, fn_t = FT.vjp(f, xt)
+    close([out_s, fn_s(cs)[0]], [out_t, fn_t(ct)[0]])
+    close(SY.jacrev(f)(xs), FT.jacrev(f)(xt))
+    close(SY.jacfwd(f)(xs), FT.jacfwd(f)(xt))
+    g = lambda x: (x.sin() * x * x).sum()  # noqa: E731
+    close(SY.hessian(g)(xs), FT.hessian(g)(xt))
+    assert not SY.hessian(g)(xs).requires_grad
+
+
+def test_vetoes_name_the_stack():
+    x = sy.ones(2, 3)
+
+    def f(t):
+        sy.zeros(2).requires_grad_()
+        return t.sum()
+
+    with pytest.raises(ValueError, match=r"requires_grad_\(\) inside grad\(level 2\) > vmap\(level 1\)"):
+        SY.vmap(SY.grad(f))(x)
+
+    def g(t):
+        y = t * 2
+        y.retain_grad()
+        return y.sum()
+
+    with pytest.raises(ValueError, match=r"retain_grad\(\) inside grad\(level 1\)"):
+        SY.grad(g)(x)
+    assert SY._transform_stack() == "no transform"

@@ -108,8 +108,19 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     if not isinstance(in_dims, (int, tuple)) and in_dims is not None:
         raise ValueError(f"vmap: in_dims must be an int, None or a tuple, got {type(in_dims).__name__}")
 
+    flat_in_dims = isinstance(in_dims, int) or (
+        isinstance(in_dims, tuple) and all(d is None or isinstance(d, int) for d in in_dims))
+
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
+        if flat_in_dims and (isinstance(in_dims, int) or len(in_dims) == len(args)) and not any(
+                isinstance(a, (tuple, list, dict)) for a in args):
+            # One C++ call for the common case (docs/transforms.md).
+            dims = [in_dims] * len(args) if isinstance(in_dims, int) else list(in_dims)
+            out, level = _C._func_vmap_flat(func, args, kwargs, dims, randomness, out_dims)
+            if level is None:
+                return out
+            return _finish(out, level)
         if isinstance(in_dims, tuple) and len(in_dims) != len(args):
             raise ValueError(
                 f"vmap: in_dims has {len(in_dims)} entries but the function was called with "
@@ -132,6 +143,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             batched = [a if d is None else _C._func_add_batch_dim(a, d, level)
                        for a, d in zip(flat_args, flat_dims)]
             out = func(*_unflatten(batched, args_spec), **kwargs)
+        return _finish(out, level)
+
+    def _finish(out, level):
         flat_out, out_spec = _flatten(out)
         for i, o in enumerate(flat_out):
             if not _is_tensor(o):

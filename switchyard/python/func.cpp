@@ -89,6 +89,61 @@ void init_func(py::module_& m) {
            })
       .def_property_readonly("number", [](const PyVmapLevel& l) { return l.level.number; });
 
+  // vmap's common case in one call: positional args with one in_dim each (None or
+  // an int; a batched one must be a tensor). Returns (result, None) when every
+  // output was a tensor or a tuple of tensors and out_dims an int; otherwise
+  // (raw output, level) for Python to take apart.
+  m.def("_func_vmap_flat", [](py::handle fn, py::tuple args, py::dict kwargs, py::list dims,
+                              std::string_view randomness, py::handle out_dims) {
+    const size_t n = args.size();
+    std::vector<Tensor> tensors;
+    std::vector<std::optional<int64_t>> tdims;
+    for (size_t i = 0; i < n; ++i) {
+      if (dims[i].is_none()) continue;
+      SY_CHECK(is_tensor(args[i].ptr()), ValueError,
+               "vmap: input {} has in_dim {} but is a {}, not a tensor; only tensors can be "
+               "batched (give it in_dim None)",
+               i, py::cast<int64_t>(dims[i]), Py_TYPE(args[i].ptr())->tp_name);
+      tensors.push_back(unwrap(args[i].ptr()));
+      tdims.push_back(py::cast<int64_t>(dims[i]));
+    }
+    const int64_t batch = func::vmap_batch_size(tensors, tdims);
+    PyVmapLevel level{batch, func::parse_randomness(randomness), {}, nullptr};
+    py::object out;
+    {
+      func::LevelGuard guard(func::TransformKind::Vmap, batch, level.randomness);
+      level.level = guard.level();
+      py::tuple batched(n);
+      size_t k = 0;
+      for (size_t i = 0; i < n; ++i) {
+        batched[i] = dims[i].is_none()
+                         ? py::reinterpret_borrow<py::object>(args[i])
+                         : to_py(func::add_batch_dim(tensors[k], *tdims[k], level.level));
+        if (!dims[i].is_none()) ++k;
+      }
+      out = fn(*batched, **kwargs);
+    }
+    if (py::isinstance<py::int_>(out_dims)) {
+      const int64_t od = py::cast<int64_t>(out_dims);
+      if (is_tensor(out.ptr())) {
+        return py::make_tuple(to_py(func::remove_batch_dim(unwrap(out.ptr()), level.level, od, 0)),
+                              py::none());
+      }
+      if (PyTuple_CheckExact(out.ptr())) {
+        py::tuple t = out.cast<py::tuple>();
+        bool all_tensors = true;
+        for (py::handle h : t) all_tensors = all_tensors && is_tensor(h.ptr());
+        if (all_tensors) {
+          py::tuple r(t.size());
+          for (size_t i = 0; i < t.size(); ++i) {
+            r[i] = to_py(func::remove_batch_dim(unwrap(t[i].ptr()), level.level, od, i));
+          }
+          return py::make_tuple(std::move(r), py::none());
+        }
+      }
+    }
+    return py::make_tuple(std::move(out), py::cast(std::move(level)));
+  });
   m.def(
       "_func_add_batch_dim",
       [](py::handle t, int64_t in_dim, const PyVmapLevel& l) {

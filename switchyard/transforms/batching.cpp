@@ -275,7 +275,43 @@ void sized_view_rule(const OperatorHandle& op, const OpInfo& info, const Level& 
   wrap_results(info, level, stack, nullptr);
 }
 
-// mm, bmm: matmul of the batch-first values broadcasts an unbatched operand.
+// mm: one mm over the rows of every example when one side is shared, bmm when
+// both are batched.
+void mm_rule(const OperatorHandle&, const OpInfo& info, const Level& level, Stack* stack) {
+  const size_t first = first_arg(*stack, info);
+  const Unwrapped a = unwrap_at((*stack)[first].to_tensor_ref(), level.id);
+  const Unwrapped b = unwrap_at((*stack)[first + 1].to_tensor_ref(), level.id);
+  PassDown down;
+  Tensor r;
+  int64_t bdim = 0;
+  if (a.bdim && b.bdim) {
+    // Products with a dim of 1 (a row times a matrix: per-example linear layers
+    // and their gradients) as broadcasts: many tiny matrices are slow in bmm.
+    const Tensor av = batch_first(a), bv = batch_first(b);
+    if (av.size(1) == 1) {
+      r = sum(mul(av.transpose(1, 2), bv), {1}, /*keepdim=*/true);
+    } else if (av.size(2) == 1) {
+      r = mul(av, bv);
+    } else if (bv.size(2) == 1) {
+      r = sum(mul(av, bv.transpose(1, 2)), {2}, /*keepdim=*/true);
+    } else {
+      r = bmm(av, bv);
+    }
+  } else if (a.bdim) {  // [B, n, k] @ [k, m]: the rows of every example at once
+    const Tensor av = batch_first(a);
+    const int64_t batch = av.size(0), n = av.size(1);
+    r = mm(av.reshape({batch * n, av.size(2)}), b.value).view({batch, n, b.value.size(1)});
+  } else {  // [n, k] @ [B, k, m]: the columns of every example at once, batch in dim 1
+    const Tensor bv = batch_first(b);
+    const int64_t batch = bv.size(0), k = bv.size(1), m = bv.size(2);
+    r = mm(a.value, permute(bv, {1, 0, 2}).reshape({k, batch * m})).view({a.value.size(0), batch, m});
+    bdim = 1;
+  }
+  stack->resize(first);
+  stack->push_back(make_batched(std::move(r), bdim, level));
+}
+
+// bmm: matmul of the batch-first values broadcasts an unbatched operand.
 void matmul_rule(const OperatorHandle&, const OpInfo& info, const Level& level, Stack* stack) {
   const size_t first = first_arg(*stack, info);
   const Unwrapped a = unwrap_at((*stack)[first].to_tensor_ref(), level.id);
@@ -449,7 +485,7 @@ const std::unordered_map<std::string_view, BatchingRule>& rules_by_name() {
       {"sy::view", sized_view_rule},
       {"sy::expand", sized_view_rule},
       // The matmul family.
-      {"sy::mm", matmul_rule},
+      {"sy::mm", mm_rule},
       {"sy::bmm", matmul_rule},
       {"sy::dot", dot_rule},
       {"sy::addmm", addmm_rule},

@@ -293,8 +293,14 @@ def vjp(func, *primals, has_aux=False):
             raise ValueError(f"vjp: the function must return tensors, got a {type(o).__name__}")
     phys_out = [_C._func_canonical_physical(o) for o in flat_out]
     leaves = [_C._func_canonical_physical(t) for fresh, _ in groups for t in fresh]
+    depth = _C._func_vmap_depth()
 
     def vjp_fn(cotangents):
+        now = _C._func_vmap_depth()
+        if now > depth and depth > 0:
+            raise NotImplementedError(
+                "vjp: vmap over vjp_fn inside another vmap is not supported yet; compute the "
+                "rows with jacrev (vmap over grad) instead")
         flat_cot, _ = _flatten(cotangents)
         if len(flat_cot) != len(flat_out):
             raise ValueError(f"vjp: {len(flat_cot)} cotangents for {len(flat_out)} outputs")
@@ -303,15 +309,17 @@ def vjp(func, *primals, has_aux=False):
             if tuple(o.shape) != tuple(c.shape):
                 raise ValueError(f"vjp: a cotangent has shape {tuple(c.shape)}, its output "
                                  f"{tuple(o.shape)}")
-            phys_cot.append(_C._func_canonical_physical(c))
+            # Batched by a vmap around vjp_fn: the backward runs on the batched cotangent.
+            phys_cot.append(c if now > depth else _C._func_canonical_physical(c))
         used = [(o, c) for o, c in zip(phys_out, phys_cot) if o.requires_grad]
         if used:
             gs = _C._autograd_grad(tuple(o for o, _ in used), tuple(leaves),
                                    tuple(c for _, c in used), True, needs_graph, True)
         else:
             gs = [None] * len(leaves)
-        gs = [_C._func_wrap_canonical(g if g is not None else leaf.detach() * 0)
-              for g, leaf in zip(gs, leaves)]
+        gs = [g if g is not None else leaf.detach() * 0 for g, leaf in zip(gs, leaves)]
+        if now == depth:
+            gs = [_C._func_wrap_canonical(g) for g in gs]
         results, i = [], 0
         for fresh, spec in groups:
             results.append(_unflatten(gs[i:i + len(fresh)], spec))

@@ -169,6 +169,11 @@ void init_func(py::module_& m) {
   m.def("_func_is_batched", [](py::handle t) { return func::maybe_batched(unwrap(t.ptr())) != nullptr; });
   m.def("_func_transform_stack", &func::describe_transform_stack,
         "The calling thread's transforms, innermost first: 'vmap(level 2) > grad(level 1)'.");
+  m.def("_func_vmap_depth", [] {
+    int64_t n = 0;
+    for (const func::Level& l : func::transform_stack()) n += l.kind == func::TransformKind::Vmap;
+    return n;
+  }, "How many vmap levels are visible on the calling thread.");
   m.def("_func_vmap_fallback_counts", &func::vmap_fallback_counts);
   m.def("_func_reset_vmap_fallback_counts", &func::reset_vmap_fallback_counts);
   m.def("_func_set_vmap_fallback_error", &func::set_vmap_fallback_error);

@@ -108,6 +108,9 @@ def test_vjp_jacrev_jacfwd_hessian():
     out_t, fn_t = FT.vjp(f, xt)
     close([out_s, fn_s(cs)[0]], [out_t, fn_t(ct)[0]])
     close(SY.jacrev(f)(xs), FT.jacrev(f)(xt))
+    # vmap over vjp_fn: the Jacobian's rows from one batched backward.
+    basis_s, basis_t = sy.eye(3, dtype=sy.float64), torch.eye(3, dtype=torch.float64)
+    close(SY.vmap(fn_s)(basis_s)[0], FT.vmap(fn_t)(basis_t)[0])
     close(SY.jacfwd(f)(xs), FT.jacfwd(f)(xt))
     g = lambda x: (x.sin() * x * x).sum()  # noqa: E731
     close(SY.hessian(g)(xs), FT.hessian(g)(xt))

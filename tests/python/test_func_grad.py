@@ -135,3 +135,27 @@ def test_vetoes_name_the_stack():
     with pytest.raises(ValueError, match=r"retain_grad\(\) inside grad\(level 1\)"):
         SY.grad(g)(x)
     assert SY._transform_stack() == "no transform"
+
+
+class _Square(sy.autograd.Function):
+    @staticmethod
+    def forward(x):
+        return x * x
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 2 * x * g
+
+
+def test_custom_functions_under_one_transform_and_refused_under_vmap_and_grad():
+    x = sy.tensor([1.0, 2.0, 3.0])
+    assert SY.grad(lambda t: _Square.apply(t).sum())(x).tolist() == [2.0, 4.0, 6.0]
+    assert SY.vmap(lambda t: _Square.apply(t))(sy.ones(2, 3) * 2).tolist() == [[4.0] * 3] * 2
+    with pytest.raises(ValueError, match=r"Function inside grad\(level 2\) > vmap\(level 1\)"):
+        SY.vmap(SY.grad(lambda t: _Square.apply(t).sum()))(sy.ones(2, 3))
+    assert SY._transform_stack() == "no transform"

@@ -1,10 +1,7 @@
 // vmap's behaviour: in_dims/out_dims, nesting, empty batches, randomness,
 // in-place ops, the errors that name the level, the per-example fallback and
-// its counters, and the interpreter stack carried to other threads.
+// its counters (threads: threads_test.cpp).
 #include <gtest/gtest.h>
-
-#include <atomic>
-#include <thread>
 
 #include "switchyard/switchyard.h"
 
@@ -197,37 +194,6 @@ TEST(VmapFallback, CountsWarnsAndCanBeAnError) {
   }
   func::set_vmap_fallback_error(false);
   EXPECT_EQ(func::vmap_fallback_counts()["vmap_test::twice"], 2);
-}
-
-TEST(VmapThreads, LaunchAndParallelForSeeTheCallersLevel) {
-  const Tensor x = arange_f({4, 3});
-  auto f = one([](const std::vector<Tensor>& in) {
-    Tensor from_task = launch([&] { return in[0] * 3; }).get();
-    std::vector<Tensor> chunks(2);
-    parallel_for(0, 2, 1, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) chunks[i] = in[0] + static_cast<double>(i);
-    });
-    return from_task + chunks[0] + chunks[1];
-  });
-  EXPECT_TRUE(same(vmap(f)({x})[0], x * 5 + 1));
-}
-
-TEST(VmapThreads, EachThreadHasItsOwnStack) {
-  std::atomic<int> ok{0};
-  auto work = [&](double k) {
-    for (int i = 0; i < 50; ++i) {
-      const Tensor x = arange_f({5, 2}) + k;
-      auto f = one([&](const std::vector<Tensor>& in) {
-        if (func::transform_stack().size() != 1) ADD_FAILURE();
-        return in[0] * k;
-      });
-      if (same(vmap(f)({x})[0], x * k)) ++ok;
-    }
-  };
-  std::thread a(work, 2.0), b(work, 3.0);
-  a.join();
-  b.join();
-  EXPECT_EQ(ok.load(), 100);
 }
 
 }  // namespace

@@ -159,3 +159,19 @@ def test_custom_functions_under_one_transform_and_refused_under_vmap_and_grad():
     with pytest.raises(ValueError, match=r"Function inside grad\(level 2\) > vmap\(level 1\)"):
         SY.vmap(SY.grad(lambda t: _Square.apply(t).sum()))(sy.ones(2, 3))
     assert SY._transform_stack() == "no transform"
+
+
+def test_a_function_without_setup_context_is_refused_inside_a_transform():
+    class OldStyle(sy.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = sy.tensor([1.0, 2.0])
+    assert OldStyle.apply(x).tolist() == [2.0, 4.0]  # fine outside transforms
+    with pytest.raises(ValueError, match=r"OldStyle.apply inside vmap\(level 1\).*setup_context"):
+        SY.vmap(lambda t: OldStyle.apply(t))(sy.ones(2, 2))

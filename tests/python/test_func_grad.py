@@ -175,3 +175,13 @@ def test_a_function_without_setup_context_is_refused_inside_a_transform():
     assert OldStyle.apply(x).tolist() == [2.0, 4.0]  # fine outside transforms
     with pytest.raises(ValueError, match=r"OldStyle.apply inside vmap\(level 1\).*setup_context"):
         SY.vmap(lambda t: OldStyle.apply(t))(sy.ones(2, 2))
+
+
+def test_batched_backward_on_the_engines_pool_threads():
+    # Two branches with gradients of >= 65,536 elements: the engine hands one to a pool
+    # thread, which must run the batched formulas under the caller's vmap level.
+    (xt, xs), (ct, cs) = both((70000,), (2, 70000))
+    f = lambda x: x.sin() * 2 + x.cos()  # noqa: E731
+    _, fn_s = SY.vjp(f, xs)
+    _, fn_t = FT.vjp(f, xt)
+    close(SY.vmap(fn_s)(cs)[0], FT.vmap(fn_t)(ct)[0])

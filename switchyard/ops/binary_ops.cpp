@@ -137,6 +137,16 @@ struct RemainderOp {
 };
 
 struct PowOp {
+  // float and double powers run through SLEEF's pow (ops/vec); other types
+  // get nullptr (of type nullptr_t).
+  template <typename T>
+  static constexpr auto vec() {
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      return static_cast<detail::VecMap2<T>>(&vec::pow);
+    } else {
+      return nullptr;
+    }
+  }
   template <typename T>
   auto bind() const {
     return [](T a, T b) -> T {

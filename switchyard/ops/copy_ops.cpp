@@ -10,6 +10,7 @@
 #include "switchyard/ops/op_call.h"
 #include "switchyard/ops/ops.h"
 #include "switchyard/ops/overlap.h"
+#include "switchyard/ops/vec/vec_loops.h"
 
 namespace sy {
 namespace {
@@ -97,6 +98,7 @@ void copy_values(const Tensor& self, const Tensor& src) {
     });
     return;
   }
+  if (detail::transpose_copy(self, source)) return;
   strided_copy(self, source);
 }
 

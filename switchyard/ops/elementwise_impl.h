@@ -10,12 +10,14 @@
 #pragma once
 
 #include <string_view>
+#include <type_traits>
 
 #include "switchyard/ops/direct.h"
 #include "switchyard/ops/loops.h"
 #include "switchyard/ops/ops.h"
 #include "switchyard/ops/overlap.h"
 #include "switchyard/ops/type_promotion.h"
+#include "switchyard/ops/vec/vec_loops.h"
 
 namespace sy::detail {
 
@@ -201,6 +203,16 @@ void run_binary(const Tensor& out, const Tensor& a, const Tensor& b, ScalarType 
   SY_DISPATCH_ALL_TYPES(compute, "elementwise", [&] {
     using T = scalar_t;
     using R = std::conditional_t<K == ResultKind::Bool, bool, T>;
+    // Ops with a vectorised kernel for T (Op::vec<T>(), ops/vec; nullptr_t
+    // where there is none: a type test, as GCC does not fold a function's
+    // address compared with null under the sanitizers) run it.
+    if constexpr (requires { Op::template vec<T>(); }) {
+      if constexpr (std::is_same_v<R, T> &&
+                    !std::is_null_pointer_v<decltype(Op::template vec<T>())>) {
+        binary_loop_vec<T>(out, ca, cb, Op::template vec<T>());
+        return;
+      }
+    }
     if (flat) {
       auto f = op.template bind<T>();
       R* o = static_cast<R*>(out.raw_data());

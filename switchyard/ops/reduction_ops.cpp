@@ -86,6 +86,9 @@ ScalarType accumulate_type(const Tensor& self, std::optional<ScalarType> dtype) 
 // Each lane sums few values, which keeps float sums accurate.
 template <typename T, typename Acc>
 Acc sum_row(const T* p, int64_t n) {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    return vec::sum(p, n);  // the same scheme, at the machine's vector width
+  }
   using Lane = std::conditional_t<std::is_floating_point_v<T>, T, Acc>;
   constexpr int64_t kBlock = 4096;
   constexpr int64_t kWidth = 16 / sizeof(Lane) > 0 ? 16 / sizeof(Lane) : 1;  // one SSE register
@@ -262,6 +265,14 @@ const Tensor& mean_out_k(const Tensor& self, std::optional<IntArrayRef> dim, boo
 template <typename T>
 void best_kernel(const T* x, T* values, int64_t* indices, int64_t outer, int64_t R,
                  int64_t inner, bool largest) {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    if (indices == nullptr && inner == 1) {  // values of whole rows: vectorised
+      for (int64_t o = 0; o < outer; ++o) {
+        values[o] = largest ? vec::max(x + o * R, R) : vec::min(x + o * R, R);
+      }
+      return;
+    }
+  }
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t i = 0; i < inner; ++i) {
       const T* p = x + o * R * inner + i;
@@ -417,6 +428,10 @@ Tensor softmax_impl(std::string_view op, const Tensor& self, int64_t dim, bool l
     using T = scalar_t;
     const T* in = static_cast<const T*>(x.raw_data());
     T* o = static_cast<T*>(out.raw_data());
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      detail::softmax_vec<T>(in, o, outer, D, inner, log);
+      return;
+    }
     parallel_for(0, outer * inner, std::max<int64_t>(1, kGrain / std::max<int64_t>(D, 1)),
                  [&](int64_t b, int64_t e) {
                    for (int64_t k = b; k < e; ++k) {

@@ -4,6 +4,7 @@
 // generated from it, are included at the end of this file.
 #include <cmath>
 #include <numbers>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -78,13 +79,39 @@ T apply(T x) {
     return std::cos(x);
   } else if constexpr (F == Fn::Tanh) {
     return std::tanh(x);
-  } else if constexpr (F == Fn::Sigmoid) {
-    return T(1) / (T(1) + std::exp(-x));
+  } else if constexpr (F == Fn::Sigmoid) {  // as ops/vec computes it: exp never overflows
+    const T e = std::exp(x < T(0) ? x : -x);
+    return (x < T(0) ? e : T(1)) / (T(1) + e);
   } else if constexpr (F == Fn::Gelu) {
     return T(0.5) * x * (T(1) + std::erf(x * T(std::numbers::sqrt2 / 2)));
   } else {  // GeluTanh
     const T k = T(std::numbers::sqrt2 * std::numbers::inv_sqrtpi);  // sqrt(2 / pi)
     return T(0.5) * x * (T(1) + std::tanh(k * (x + T(0.044715) * x * x * x)));
+  }
+}
+
+// The vectorised kernel of F for T (ops/vec), or nullptr (of type nullptr_t)
+// where there is none. Callers test the type: GCC does not fold the address of
+// an exported function compared with null under the sanitizers.
+template <Fn F, typename T>
+constexpr auto vec_kernel() {
+  using K = detail::VecMap<T>;
+  if constexpr (!std::is_same_v<T, float> && !std::is_same_v<T, double>) {
+    return nullptr;
+  } else if constexpr (F == Fn::Exp) {
+    return static_cast<K>(&vec::exp);
+  } else if constexpr (F == Fn::Log) {
+    return static_cast<K>(&vec::log);
+  } else if constexpr (F == Fn::Tanh) {
+    return static_cast<K>(&vec::tanh);
+  } else if constexpr (F == Fn::Sigmoid) {
+    return static_cast<K>(&vec::sigmoid);
+  } else if constexpr (F == Fn::Gelu) {
+    return static_cast<K>(&vec::gelu);
+  } else if constexpr (F == Fn::GeluTanh) {
+    return static_cast<K>(&vec::gelu_tanh);
+  } else {
+    return nullptr;
   }
 }
 
@@ -103,6 +130,8 @@ void run_unary(const Tensor& out, const Tensor& self, ScalarType compute, Scalar
     using T = scalar_t;
     if (result == kBool) {
       detail::unary_loop<bool, T>(out, in, [](T x) { return apply<F>(x); });
+    } else if constexpr (!std::is_null_pointer_v<decltype(vec_kernel<F, T>())>) {
+      detail::unary_loop_vec<T>(out, in, vec_kernel<F, T>());
     } else {
       detail::unary_loop<T, T>(out, in, [](T x) { return apply<F>(x); });
     }

@@ -23,6 +23,8 @@ PyTypeObject* tensor_type = nullptr;
 
 namespace {
 thread_local bool hermetic = false;
+// The interpreter's main thread (threading.main_thread()), set at import.
+unsigned long main_thread_ident = 0;
 }  // namespace
 
 bool is_hermetic() { return hermetic; }
@@ -39,6 +41,10 @@ PyObject* wrap(Tensor t) {
   }
   auto* self = reinterpret_cast<PyTensor*>(tensor_type->tp_alloc(tensor_type, 0));
   if (!self) return nullptr;
+  // Python threads other than the main one often make tensors for another
+  // thread and then sleep (worker pools); a tensor that such a thread owned
+  // could not be freed elsewhere until it woke (Note [Biased reference counts]).
+  if (PyThread_get_thread_ident() != main_thread_ident) impl->unbias_with_storage();
   new (&self->tensor) Tensor(std::move(t));
   if (!hermetic) impl->set_python_wrapper(self);
   return reinterpret_cast<PyObject*>(self);
@@ -448,6 +454,8 @@ Tensor make_tensor_from_data(PyObject* data, std::optional<ScalarType> dtype, De
 }  // namespace
 
 void init_tensor(py::module_& m) {
+  main_thread_ident =
+      py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   tensor_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&tensor_spec));
   if (!tensor_type) throw py::error_already_set();
   m.add_object("Tensor", py::handle(reinterpret_cast<PyObject*>(tensor_type)));

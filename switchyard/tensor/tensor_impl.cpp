@@ -33,6 +33,9 @@ TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, Int
       is_inference_(tls_autograd_state().inference_mode) {
   check_dims(sizes);
   refresh_derived();
+  // Tensors are what a thread makes most: a good moment to free what other
+  // threads released of this thread's objects (Note [Biased reference counts]).
+  detail::settle_deferred_releases_if_any();
 }
 
 TensorImpl::~TensorImpl() { delete autograd_meta_.load(std::memory_order_acquire); }

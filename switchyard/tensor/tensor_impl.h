@@ -94,6 +94,14 @@ class SY_API TensorImpl : public RefCounted {
   void* python_wrapper() const { return python_wrapper_; }
   void set_python_wrapper(void* wrapper) { python_wrapper_ = wrapper; }
 
+  // Gives up the calling thread's bias on this impl and its storage (see
+  // RefCounted::unbias), for a tensor that will live on, and most likely die
+  // on, other threads.
+  void unbias_with_storage() const {
+    unbias();
+    storage_->unbias();
+  }
+
   // Sets requires_grad and updates the key set to match.
   void set_requires_grad(bool requires_grad);
   // Marks the tensor as carrying a forward-mode tangent (or not): the autograd

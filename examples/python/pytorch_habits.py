@@ -20,6 +20,9 @@ top = sy.tensor([0.2, 0.9, 0.1, 0.7]).topk(2)
 print("topk(2):", top.values, top.indices)
 print("cumsum:", sy.arange(5).cumsum(0), " sort:", sy.tensor([3, 1, 2]).sort().values)
 print("scatter_add:", sy.zeros(3).scatter_add(0, sy.tensor([0, 2, 0]), sy.ones(3)))
+print("scatter(reduce='multiply'):",
+      sy.full((3,), 2.0).scatter(0, sy.tensor([0, 0]), 3.0, reduce="multiply"))
+print("clip:", sy.arange(5).clip(1, 3), " linalg.norm:", sy.linalg.norm(sy.tensor([3.0, 4.0])))
 
 h = sy.tensor([0.1, 1000.0, 3.14159], dtype=sy.float16)
 print("float16:", h, " + bfloat16 ->", (h + h.bfloat16()).dtype)

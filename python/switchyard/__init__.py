@@ -10,12 +10,19 @@
 See docs/python.md for the Library API, modes, wrappers and the hermetic flag.
 """
 
+import atexit as _atexit
 import builtins as _builtins
 import functools as _functools
+import inspect as _inspect
 import warnings as _warnings
 
 from switchyard import _C
-from switchyard._C import (  # noqa: F401
+
+# Registered first, so it runs after the other exit hooks: from then on a thread
+# still inside switchyard sleeps rather than retake the GIL (docs/python.md).
+_atexit.register(_C._mark_interpreter_exiting)
+
+from switchyard._C import (  # noqa: F401,E402
     AutogradError,
     DispatchError,
     Error,
@@ -39,7 +46,7 @@ from switchyard._C import (  # noqa: F401
 )
 from switchyard.ops import ops, op_exists  # noqa: F401
 from switchyard import _autograd_methods, _indexing, _serialization, _tensor_methods  # noqa: F401
-from switchyard import autograd, cuda, func, library, threading  # noqa: F401
+from switchyard import autograd, cuda, func, library, linalg, threading  # noqa: F401
 
 float32, float64, int32, int64, uint8 = _C.float32, _C.float64, _C.int32, _C.int64, _C.uint8
 float16, bfloat16, half = _C.float16, _C.bfloat16, _C.half
@@ -54,12 +61,44 @@ __version__ = "0.1.0"
 
 
 def _decorate_with_mode(mode, fn):
+    if _inspect.isgeneratorfunction(fn):
+        return _decorate_generator_with_mode(mode, fn)
+
     @_functools.wraps(fn)
     def run_in_mode(*args, **kwargs):
         with mode.clone():
             return fn(*args, **kwargs)
 
     return run_in_mode
+
+
+def _decorate_generator_with_mode(mode, fn):
+    # The body of a generator runs at each next()/send()/throw(), after the call
+    # returned: each resumption runs in the mode, and the caller's state comes
+    # back at each yield, as PyTorch's decorators do.
+    @_functools.wraps(fn)
+    def generate_in_mode(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        try:
+            with mode.clone():
+                value = next(gen)
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    with mode.clone():
+                        gen.close()
+                    raise
+                except BaseException as e:  # noqa: BLE001 - thrown into the generator
+                    with mode.clone():
+                        value = gen.throw(e)
+                else:
+                    with mode.clone():
+                        value = gen.send(sent)
+        except StopIteration as stop:
+            return stop.value
+
+    return generate_in_mode
 
 
 _C._set_mode_decorator(_decorate_with_mode)
@@ -89,6 +128,20 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if isinstance(dim, _builtins.int):
         dim = [dim]
     return ops.sy.linalg_vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+def where(condition, *args, **kwargs):
+    """``where(condition, input, other)``: input where condition holds, other elsewhere
+    (either may be a number); ``where(condition)``: the coordinates of condition's true
+    elements as a tuple of 1-d tensors, as ``nonzero(condition, as_tuple=True)``."""
+    out = ops.sy.where(condition, *args, **kwargs)
+    return tuple(out) if isinstance(out, list) else out
+
+
+def nonzero(input, *, as_tuple=False):
+    """The coordinates of input's nonzero elements: an ``[n, ndim]`` int64 tensor, or
+    with ``as_tuple=True`` one 1-d tensor per dim."""
+    return Tensor.nonzero(input, as_tuple=as_tuple)
 
 
 # ---- tracing ------------------------------------------------------------------------------

@@ -49,6 +49,15 @@ def _norm(self, p="fro", dim=None, keepdim=False, dtype=None):
     return switchyard.norm(self, p, dim, keepdim, dtype)
 
 
+def _H(self):
+    if self.ndim not in (0, 2):
+        raise ValueError(
+            f"Tensor.H: only matrices (2-d tensors) have a conjugate transpose, this one is "
+            f"{self.ndim}-d; use .mH for batches of matrices")
+    # No complex dtypes: the conjugate transpose is the transpose.
+    return self if self.ndim == 0 else ops.sy.t(self)
+
+
 def _cpu(self):
     return self if self.device.type == "cpu" else ops.sy.to(self, "cpu")
 
@@ -76,8 +85,17 @@ def _iter(self):
     return (ops.sy.select(self, 0, i) for i in range(self.shape[0]))
 
 
+def _nonzero(self, *, as_tuple=False):
+    """The coordinates of the nonzero elements: one row each (a ``[n, ndim]`` int64
+    tensor), or with ``as_tuple=True`` one 1-d tensor per dim (a 0-d input counts as
+    1-d), as torch.nonzero."""
+    if not as_tuple:
+        return ops.sy.nonzero(self)
+    return tuple(ops.sy.where(self.reshape(1) if self.ndim == 0 else self))
+
+
 # Hand-written methods of the op table (python: {method: custom}).
-CUSTOM = {"where": where}
+CUSTOM = {"where": where, "nonzero": _nonzero}
 
 
 def install():
@@ -103,6 +121,9 @@ def install():
     Tensor.__iter__ = _iter
     Tensor.T = property(lambda self: ops.sy.numpy_T(self), doc="The dims in reverse order.")
     Tensor.mT = property(lambda self: ops.sy.mT(self), doc="The last two dims swapped.")
+    Tensor.H = property(_H, doc="The conjugate transpose of a matrix (its transpose).")
+    Tensor.mH = property(lambda self: ops.sy.mT(self),
+                         doc="The last two dims swapped (conjugated, were there complex dtypes).")
     Tensor.norm = _norm
     Tensor.cpu = _cpu
     Tensor.numpy = _numpy

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "switchyard/autograd/grad_mode.h"
 #include "switchyard/ops/ops.h"
 
 namespace sy::autograd::formulas {
@@ -251,6 +252,43 @@ Tensor clamp_backward(const Tensor& grad, const Tensor& self, const std::optiona
   return mask.defined() ? grad * mask.to(grad.dtype()) : grad;
 }
 
+namespace {
+Tensor where_grad(const Tensor& mask, const Tensor& grad) {
+  return sy::where(mask, grad, sy::zeros({}, like(grad)));
+}
+}  // namespace
+
+Tensor clamp_backward_self(const Tensor& grad, const Tensor& self, const Tensor& min,
+                           const Tensor& max) {
+  Tensor mask;
+  if (min.defined()) mask = self.ge(min);
+  if (max.defined()) mask = mask.defined() ? mask.logical_and(self.le(max)) : self.le(max);
+  return mask.defined() ? where_grad(mask, grad) : grad;
+}
+
+Tensor clamp_backward_min(const Tensor& grad, const Tensor& self, const Tensor& min,
+                          const Tensor& max) {
+  Tensor mask = self.lt(min);
+  if (max.defined()) mask = mask.logical_and(min.le(max));
+  return where_grad(mask, grad);
+}
+
+Tensor clamp_backward_max(const Tensor& grad, const Tensor& self, const Tensor& min,
+                          const Tensor& max) {
+  Tensor mask = self.gt(max);
+  if (min.defined()) mask = mask.logical_or(min.gt(max));
+  return where_grad(mask, grad);
+}
+
+Tensor clamp_jvp(const Tensor& self_t, const Tensor& self, const Tensor& min_t, const Tensor& min,
+                 const Tensor& max_t, const Tensor& max) {
+  Tensor t = self_t;
+  if (max.defined()) t = sy::where(self.gt(max), max_t, t);
+  if (min.defined()) t = sy::where(self.lt(min), min_t, t);
+  if (min.defined() && max.defined()) t = sy::where(min.gt(max), max_t, t);
+  return t;
+}
+
 Tensor div_backward_self(const Tensor& grad, const Tensor& other,
                          std::optional<std::string_view> rounding_mode) {
   if (rounding_mode) return sy::zeros_like(grad);
@@ -272,6 +310,184 @@ Tensor masked_select_backward(const Tensor& grad, IntArrayRef self_sizes, const 
   const Tensor padded =
       cat({grad.reshape({-1}), zeros({1}, TensorOptions().dtype(grad.dtype()).device(grad.device()))});
   return padded.index_select(0, where_from).reshape(picked.sizes());
+}
+
+Tensor index_backward(const Tensor& grad, IntArrayRef self_sizes, OptionalTensorListRef indices) {
+  return zeros_of(self_sizes, grad).index_put(indices, grad, /*accumulate=*/true);
+}
+
+Tensor index_put_backward_self(const Tensor& grad, OptionalTensorListRef indices,
+                               bool accumulate) {
+  if (accumulate) return grad;
+  return grad.index_put(indices, sy::zeros({}, like(grad)), /*accumulate=*/false);
+}
+
+namespace {
+// g (index's shape) with zeros after it up to `sizes` in every dim.
+Tensor padded_to(Tensor g, IntArrayRef sizes) {
+  for (int64_t k = 0; k < g.dim(); ++k) {
+    const int64_t want = sizes[static_cast<size_t>(k)];
+    if (g.size(k) < want) g = pad_along(g, k, 0, want);
+  }
+  return g;
+}
+}  // namespace
+
+Tensor scatter_backward_src(const Tensor& grad, int64_t dim, const Tensor& index,
+                            IntArrayRef src_sizes) {
+  return padded_to(grad.gather(dim, index), src_sizes);
+}
+
+namespace {
+
+// src's part that index reaches (index is no larger than src in any dim).
+Tensor narrowed_to(const Tensor& src, const Tensor& index) {
+  Tensor s = src;
+  for (int64_t k = 0; k < s.dim(); ++k) {
+    if (s.size(k) > index.size(k)) s = s.narrow(k, 0, index.size(k));
+  }
+  return s;
+}
+
+// d result[index[i]] / d src[i] for a multiplying scatter: self at the position
+// times the other factors scattered there. For a nonzero src[i], result / src[i]
+// (zero when another factor is). For a zero one, with P the product of self and
+// the position's nonzero factors: P when it is the position's only zero; P times
+// the other zero when there are two (zero, but its derivative with respect to
+// that other zero is P); zero with three or more. Every branch is a recorded op
+// whose derivative is right, so double backward works at zeros too (torch 1.13
+// refuses two zeros at one position).
+Tensor scatter_multiply_partials(const Tensor& self, int64_t dim, const Tensor& index,
+                                 const Tensor& src, const Tensor& result) {
+  const Tensor s = narrowed_to(src, index);
+  const Tensor zero = s.eq(0);
+  const Tensor one = sy::ones({}, like(s));
+  const Tensor safe = sy::where(zero, one, s);
+  const auto at_position = [&](const Tensor& per_src) {
+    return sy::zeros_like(self).scatter_add(dim, index, per_src).gather(dim, index);
+  };
+  const Tensor zeros_there = at_position(zero.to(self.dtype()));
+  const Tensor nonzero_product =
+      (self * sy::ones_like(self).scatter(dim, index, safe, "multiply")).gather(dim, index);
+  const Tensor other_zero = at_position(where_grad(zero, s)) - s;
+  const Tensor at_zero =
+      sy::where(zeros_there.eq(1), nonzero_product,
+                where_grad(zeros_there.eq(2), nonzero_product * other_zero));
+  return sy::where(zero, at_zero, result.gather(dim, index) / safe);
+}
+
+bool multiplies(std::string_view reduce) { return reduce == "multiply"; }
+
+}  // namespace
+
+Tensor scatter_reduce_backward_self(const Tensor& grad, int64_t dim, const Tensor& index,
+                                    const Tensor& src, std::string_view reduce) {
+  if (!multiplies(reduce)) return grad;
+  return grad * sy::ones_like(grad).scatter(dim, index, src, "multiply");
+}
+
+Tensor scatter_reduce_backward_src(const Tensor& grad, const Tensor& self, int64_t dim,
+                                   const Tensor& index, const Tensor& src,
+                                   std::string_view reduce, const Tensor& result) {
+  if (!multiplies(reduce)) return scatter_backward_src(grad, dim, index, src.sizes());
+  return padded_to(
+      grad.gather(dim, index) * scatter_multiply_partials(self, dim, index, src, result),
+      src.sizes());
+}
+
+Tensor scatter_reduce_jvp(const Tensor& self_t, const Tensor& self, int64_t dim,
+                          const Tensor& index, const Tensor& src_t, const Tensor& src,
+                          std::string_view reduce, const Tensor& result) {
+  if (!multiplies(reduce)) return self_t.scatter(dim, index, src_t, "add");
+  const Tensor through_self = self_t * sy::ones_like(self).scatter(dim, index, src, "multiply");
+  const Tensor through_src =
+      narrowed_to(src_t, index) * scatter_multiply_partials(self, dim, index, src, result);
+  return through_self + sy::zeros_like(self).scatter_add(dim, index, through_src);
+}
+
+Tensor scatter_value_reduce_backward(const Tensor& grad, int64_t dim, const Tensor& index,
+                                     const Scalar& value, std::string_view reduce) {
+  if (!multiplies(reduce)) return grad;
+  return grad * sy::ones_like(grad).scatter(dim, index, value, "multiply");
+}
+
+namespace {
+
+// t in reverse order along dim (index_select, so it records).
+Tensor flipped(const Tensor& t, int64_t dim) {
+  const int64_t n = t.size(dim);
+  const Tensor rev = sy::arange(n - 1, -1, -1, TensorOptions().dtype(kInt64).device(t.device()));
+  return t.index_select(dim, rev);
+}
+
+// r[i] = sum over j >= i of t[j] along dim.
+Tensor reversed_cumsum(const Tensor& t, int64_t dim) {
+  return flipped(flipped(t, dim).cumsum(dim), dim);
+}
+
+// Where each slice of self along dim is before its first zero, and its first zero.
+struct ZeroSplit {
+  Tensor before;
+  Tensor first_zero;
+};
+
+ZeroSplit split_at_first_zero(const Tensor& self, int64_t dim) {
+  const Tensor zero = self.eq(0);
+  const Tensor zeros_so_far = zero.cumsum(dim);
+  return {zeros_so_far.eq(0), zero.logical_and(zeros_so_far.eq(1))};
+}
+
+}  // namespace
+
+namespace {
+
+bool has_zero(const Tensor& t) { return !t.is_meta() && t.eq(0).any().item<bool>(); }
+
+// P[..., i, j] = d result[j] / d self[i] = the product of self[0..j] without
+// self[i] for i <= j, 0 for i > j; self's dim `d` is last in `x`. O(n^2), but
+// written in ops that differentiate everywhere, zeros included.
+Tensor cumprod_partials(const Tensor& x) {
+  const int64_t n = x.size(-1);
+  const Tensor pos = sy::arange(n, TensorOptions().dtype(kInt64).device(x.device()));
+  const Tensor diag = pos.unsqueeze(1).eq(pos.unsqueeze(0));  // [i, m]
+  const Tensor upper = pos.unsqueeze(1).le(pos.unsqueeze(0));  // [i, j]: i <= j
+  const Tensor without_i = sy::where(diag, sy::ones({}, like(x)), x.unsqueeze(-2));
+  return where_grad(upper, without_i.cumprod(-1));
+}
+
+}  // namespace
+
+// d result[j] / d self[i] (i <= j) is the product of self[0..j] without self[i]:
+// result[j] / self[i] before the slice's first zero k; for i = k, the cumprod of
+// self with self[k] taken as 1; beyond k, zero. That last value depends on
+// self[k], so when the backward is recorded (create_graph) and self has a zero,
+// the partials are built in full instead (as PyTorch does).
+Tensor cumprod_backward(const Tensor& grad, const Tensor& self, int64_t dim,
+                        const Tensor& result) {
+  if (self.dim() == 0 || self.numel() == 0) return grad;
+  const int64_t d = wrap(dim, self.dim());
+  if (GradMode::is_enabled() && has_zero(self)) {
+    const Tensor p = cumprod_partials(self.transpose(d, -1));
+    const Tensor g = grad.transpose(d, -1).unsqueeze(-2);
+    return (p * g).sum(std::vector<int64_t>{-1}).transpose(d, -1);
+  }
+  const ZeroSplit z = split_at_first_zero(self, d);
+  const Tensor one = sy::ones({}, like(self));
+  const Tensor safe = sy::where(z.before, self, one);
+  const Tensor g_before = reversed_cumsum(grad * result, d) / safe;
+  const Tensor skip_zero = sy::where(z.first_zero, one, self).cumprod(d);
+  const Tensor g_zero = reversed_cumsum(grad * skip_zero, d);
+  return sy::where(z.before, g_before, where_grad(z.first_zero, g_zero));
+}
+
+// result * cumsum(self_t / self) without zeros; the full partials with them.
+Tensor cumprod_jvp(const Tensor& self_t, const Tensor& self, int64_t dim, const Tensor& result) {
+  if (self.dim() == 0 || self.numel() == 0) return self_t.to(result.dtype());
+  const int64_t d = wrap(dim, self.dim());
+  if (!has_zero(self)) return (result * (self_t / self).cumsum(d)).to(result.dtype());
+  const Tensor p = cumprod_partials(self.transpose(d, -1));
+  const Tensor t = self_t.transpose(d, -1).unsqueeze(-1);
+  return (p * t).sum(std::vector<int64_t>{-2}).transpose(d, -1).to(result.dtype());
 }
 
 std::vector<Tensor> cat_backward(const Tensor& grad, const std::vector<DimVector>& sizes,

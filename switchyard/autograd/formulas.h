@@ -79,6 +79,17 @@ SY_API Tensor max_min_backward(const Tensor& grad, const Tensor& self, const Ten
 // clamp: the gradient where min <= self <= max.
 SY_API Tensor clamp_backward(const Tensor& grad, const Tensor& self,
                              const std::optional<Scalar>& min, const std::optional<Scalar>& max);
+// clamp with tensor bounds (either may be absent: undefined): the gradient of
+// self where min <= self <= max, of min where self < min <= max, of max where
+// self > max or min > max (the result is max then), and the JVP.
+SY_API Tensor clamp_backward_self(const Tensor& grad, const Tensor& self, const Tensor& min,
+                                  const Tensor& max);
+SY_API Tensor clamp_backward_min(const Tensor& grad, const Tensor& self, const Tensor& min,
+                                 const Tensor& max);
+SY_API Tensor clamp_backward_max(const Tensor& grad, const Tensor& self, const Tensor& min,
+                                 const Tensor& max);
+SY_API Tensor clamp_jvp(const Tensor& self_t, const Tensor& self, const Tensor& min_t,
+                        const Tensor& min, const Tensor& max_t, const Tensor& max);
 // div with rounding: zero; true division otherwise.
 SY_API Tensor div_backward_self(const Tensor& grad, const Tensor& other,
                                 std::optional<std::string_view> rounding_mode);
@@ -89,6 +100,40 @@ SY_API Tensor div_backward_other(const Tensor& grad, const Tensor& self, const T
 // broadcast together; the engine sums a broadcast self's share back down).
 SY_API Tensor masked_select_backward(const Tensor& grad, IntArrayRef self_sizes,
                                      const Tensor& mask);
+
+// index.Tensor: grad summed into zeros of `self_sizes` at `indices`.
+SY_API Tensor index_backward(const Tensor& grad, IntArrayRef self_sizes,
+                             OptionalTensorListRef indices);
+// index_put_: self's gradient (zero where values went, unless accumulating).
+SY_API Tensor index_put_backward_self(const Tensor& grad, OptionalTensorListRef indices,
+                                      bool accumulate);
+
+// scatter_ / scatter_add_: src's gradient, grad at index (zero where src has
+// positions index does not reach).
+SY_API Tensor scatter_backward_src(const Tensor& grad, int64_t dim, const Tensor& index,
+                                   IntArrayRef src_sizes);
+
+// scatter_ with reduce= ("add" or "multiply"): the gradients of self (before
+// the op) and src, the JVP, and scatter_.value_reduce's gradient of self (also
+// its JVP: it is linear in self). Multiplying divides only by nonzero factors
+// (zeros handled; `result` is the op's output).
+SY_API Tensor scatter_reduce_backward_self(const Tensor& grad, int64_t dim, const Tensor& index,
+                                           const Tensor& src, std::string_view reduce);
+SY_API Tensor scatter_reduce_backward_src(const Tensor& grad, const Tensor& self, int64_t dim,
+                                          const Tensor& index, const Tensor& src,
+                                          std::string_view reduce, const Tensor& result);
+SY_API Tensor scatter_reduce_jvp(const Tensor& self_t, const Tensor& self, int64_t dim,
+                                 const Tensor& index, const Tensor& src_t, const Tensor& src,
+                                 std::string_view reduce, const Tensor& result);
+SY_API Tensor scatter_value_reduce_backward(const Tensor& grad, int64_t dim, const Tensor& index,
+                                            const Scalar& value, std::string_view reduce);
+
+// cumprod along dim: the gradient and the JVP (zeros in self handled: past a
+// slice's first zero only that zero's element contributes).
+SY_API Tensor cumprod_backward(const Tensor& grad, const Tensor& self, int64_t dim,
+                               const Tensor& result);
+SY_API Tensor cumprod_jvp(const Tensor& self_t, const Tensor& self, int64_t dim,
+                          const Tensor& result);
 
 // cat: each input's share of the gradient.
 SY_API std::vector<Tensor> cat_backward(const Tensor& grad, const std::vector<DimVector>& sizes,

@@ -65,7 +65,8 @@ constexpr DispatchKeySet after_ad_inplace_or_view(DispatchKeySet ks) {
 
 // ---- arguments ------------------------------------------------------------------------------
 
-// Calls fn(t) for each tensor among `args` (Tensor, optional<Tensor>, lists).
+// Calls fn(t) for each tensor among `args` (Tensor, optional<Tensor>, lists,
+// the present tensors of a Tensor?[] list).
 template <typename F>
 void for_each_tensor(F&& fn) {}
 template <typename F, typename A, typename... Rest>
@@ -78,6 +79,10 @@ void for_each_tensor(F&& fn, const A& a, const Rest&... rest) {
   } else if constexpr (std::is_same_v<D, ArrayRef<Tensor>> ||
                        std::is_same_v<D, std::vector<Tensor>>) {
     for (const Tensor& t : a) fn(t);
+  } else if constexpr (std::is_same_v<D, OptionalTensorListRef>) {
+    for (const Tensor& t : a) {
+      if (t.defined()) fn(t);
+    }
   }
   for_each_tensor(fn, rest...);
 }
@@ -106,7 +111,7 @@ SY_ALWAYS_INLINE bool any_has_forward_grad(const A&... args) {
 
 // Adds to `node` the edges of one argument: one for a tensor (none when it
 // needs no gradient), one for an optional tensor (absent or not), one per
-// element of a list.
+// element of a list (a Tensor?[] one too, present or not).
 template <typename A>
 void add_edges(Node& node, const A& a) {
   using D = std::remove_cvref_t<A>;
@@ -115,8 +120,9 @@ void add_edges(Node& node, const A& a) {
   } else if constexpr (std::is_same_v<D, std::optional<Tensor>>) {
     node.add_next_edge(a ? impl::gradient_edge(*a) : Edge());
   } else if constexpr (std::is_same_v<D, ArrayRef<Tensor>> ||
-                       std::is_same_v<D, std::vector<Tensor>>) {
-    for (const Tensor& t : a) node.add_next_edge(impl::gradient_edge(t));
+                       std::is_same_v<D, std::vector<Tensor>> ||
+                       std::is_same_v<D, OptionalTensorListRef>) {
+    for (const Tensor& t : a) node.add_next_edge(impl::gradient_edge(t));  // absent: none
   }
 }
 

@@ -2,10 +2,11 @@
 
 #include "switchyard/autograd/autograd_meta.h"
 #include "switchyard/autograd/grad_mode.h"
+#include "switchyard/autograd/view_nodes.h"
 
 namespace sy::autograd {
 
-SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
+SavedVariable::SavedVariable(const Tensor& t, bool is_output, bool is_inplace) {
   if (!t.defined()) return;
   was_defined_ = true;
   is_output_ = is_output;
@@ -14,8 +15,12 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
   if (is_output && requires_grad_) {
     // Without the grad_fn, which is the saving node itself.
     const AutogradMeta* meta = impl::get_autograd_meta(t);
-    if (meta != nullptr && meta->view != nullptr && meta->view->differentiable) {
-      view_fn_ = impl::grad_fn(t);
+    if (is_inplace && meta != nullptr && meta->view != nullptr && meta->view->differentiable &&
+        meta->view->base.requires_grad()) {
+      const Tensor& base = meta->view->base;
+      view_base_ = impl::alias_without_autograd(base);
+      base_fn_ = impl::grad_fn(base);
+      base_output_nr_ = base.output_nr();
     }
     output_nr_ = t.output_nr();
     data_ = impl::alias_without_autograd(t);
@@ -58,8 +63,17 @@ Tensor SavedVariable::unpack(const Node* saved_for) const {
   }
   // Double backward: the saved output gets its history back.
   Tensor t = impl::alias_without_autograd(data_);
-  if (std::shared_ptr<Node> fn = view_fn_.lock()) {
-    impl::set_gradient_edge(t, std::move(fn), output_nr_);
+  if (view_base_.defined()) {
+    // The view's history through its base's (the view's own grad_fn, made
+    // when the op ran, may be gone with the view).
+    std::shared_ptr<Node> base_fn = base_fn_.lock();
+    SY_CHECK(base_fn != nullptr, AutogradError,
+             "{}: the history of the base of a view modified in place is gone; keep the graph "
+             "alive (retain_graph) while differentiating through it",
+             node_name(saved_for));
+    auto fn = std::make_shared<AsStridedBackward>(view_base_, t, Edge(std::move(base_fn), base_output_nr_));
+    const uint32_t nr = fn->add_input_metadata(t);
+    impl::set_gradient_edge(t, std::move(fn), nr);
     return t;
   }
   impl::set_gradient_edge(t, const_cast<Node*>(saved_for)->shared_from_this(), output_nr_);
@@ -69,6 +83,7 @@ Tensor SavedVariable::unpack(const Node* saved_for) const {
 void SavedVariable::reset_data() {
   if (!was_defined_) return;
   data_ = Tensor();
+  view_base_ = Tensor();
   released_ = true;
 }
 

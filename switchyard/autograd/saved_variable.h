@@ -23,8 +23,9 @@ class SY_API SavedVariable {
  public:
   SavedVariable() = default;
   // Saves `t` (undefined is fine: unpack gives it back undefined). `is_output`:
-  // t is an output of the node that saves it.
-  SavedVariable(const Tensor& t, bool is_output);
+  // t is an output of the node that saves it; `is_inplace`: of an in-place op
+  // (which, on a view, rewrote the base's history).
+  SavedVariable(const Tensor& t, bool is_output, bool is_inplace = false);
 
   // The saved tensor. `saved_for` is the node unpacking it (for messages, and
   // as the grad_fn of a saved output). Throws when the tensor was modified in
@@ -36,11 +37,14 @@ class SY_API SavedVariable {
 
  private:
   Tensor data_;
-  // For an output of an in-place op on a view: the view's history after the
-  // op (the base's CopySlices, seen through the view), which double backward
-  // gives the unpacked tensor instead of the saving node. Weak: that history
-  // holds the saving node.
-  std::weak_ptr<Node> view_fn_;
+  // For an output of an in-place op on a view: the base (an alias without
+  // autograd) and its history after the op (its CopySlices, weakly: that
+  // holds the saving node). Double backward gives the unpacked tensor that
+  // history seen through the view (a new AsStridedBackward0) instead of the
+  // saving node, whose first edge goes to the base's old history.
+  Tensor view_base_;
+  std::weak_ptr<Node> base_fn_;
+  uint32_t base_output_nr_ = 0;
   uint32_t saved_version_ = 0;
   uint32_t output_nr_ = 0;
   bool was_defined_ = false;

@@ -115,8 +115,11 @@ variable_list CopySlices::apply(variable_list&& grads) {
 }
 
 AsStridedBackward::AsStridedBackward(const Tensor& base, const Tensor& view)
+    : AsStridedBackward(base, view, impl::gradient_edge(base)) {}
+
+AsStridedBackward::AsStridedBackward(const Tensor& base, const Tensor& view, Edge base_edge)
     : base_(base), base_strides_(base.strides()), view_(ViewGeometry::of(view, base)) {
-  add_next_edge(impl::gradient_edge(base));
+  add_next_edge(std::move(base_edge));
 }
 
 variable_list AsStridedBackward::apply(variable_list&& grads) {

@@ -60,6 +60,8 @@ class SY_API CopySlices final : public Node {
 class SY_API AsStridedBackward final : public Node {
  public:
   AsStridedBackward(const Tensor& base, const Tensor& view);
+  // With the edge to the base's history given (`base` may have no autograd).
+  AsStridedBackward(const Tensor& base, const Tensor& view, Edge base_edge);
   variable_list apply(variable_list&& grads) override;
   std::string name() const override { return "AsStridedBackward0"; }
 

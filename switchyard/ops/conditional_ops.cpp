@@ -1,5 +1,6 @@
 // where with number branches, where(condition), clamp with tensor bounds,
-// isclose and allclose (conditional_ops.yaml). The where and clamp overloads
+// clamp_min / clamp_max / clip, max and min of two tensors, isclose and
+// allclose (conditional_ops.yaml). The where and clamp overloads
 // are composites: the number branches become zero-dim tensors of the promoted
 // dtype (so promotion is where.self's), and clamp with tensors is
 // minimum(maximum(self, min), max), which propagates NaN from every operand as
@@ -14,11 +15,16 @@ namespace {
 
 using detail::scalar_tensor;
 
+// As in PyTorch, a Scalar branch that does not fit the result's dtype is an error.
 Tensor where_scalar_self(const Tensor& cond, const Scalar& self, const Tensor& other) {
-  return where(cond, scalar_tensor(self, result_type(other, self)), other);
+  const ScalarType t = result_type(other, self);
+  detail::check_scalar_fits("where", "self", self, t);
+  return where(cond, scalar_tensor(self, t), other);
 }
 Tensor where_scalar_other(const Tensor& cond, const Tensor& self, const Scalar& other) {
-  return where(cond, self, scalar_tensor(other, result_type(self, other)));
+  const ScalarType t = result_type(self, other);
+  detail::check_scalar_fits("where", "other", other, t);
+  return where(cond, self, scalar_tensor(other, t));
 }
 Tensor where_scalars(const Tensor& cond, const Scalar& self, const Scalar& other) {
   const Scalar both[] = {self, other};
@@ -27,6 +33,8 @@ Tensor where_scalars(const Tensor& cond, const Scalar& self, const Scalar& other
 }
 // The coordinates of condition's true elements, one 1-d tensor per dim.
 std::vector<Tensor> where_nonzero(const Tensor& cond) {
+  // As in PyTorch, a zero-dim condition counts as one dimension of size 1.
+  if (cond.dim() == 0) return where_nonzero(cond.reshape({1}));
   const Tensor nz = nonzero(cond);
   std::vector<Tensor> out;
   for (int64_t d = 0; d < cond.dim(); ++d) out.push_back(select(nz, 1, d));
@@ -51,6 +59,21 @@ const Tensor& clamp_tensor_o(const Tensor& self, const std::optional<Tensor>& lo
   detail::check_output("clamp.Tensor_out", out, r.sizes(), r.dtype(), false);
   return copy_(out, r);
 }
+
+Tensor clamp_min_scalar(const Tensor& self, const Scalar& lo) { return clamp(self, lo, {}); }
+Tensor clamp_max_scalar(const Tensor& self, const Scalar& hi) { return clamp(self, {}, hi); }
+Tensor clamp_min_tensor(const Tensor& self, const Tensor& lo) { return maximum(self, lo); }
+Tensor clamp_max_tensor(const Tensor& self, const Tensor& hi) { return minimum(self, hi); }
+Tensor clip_scalar(const Tensor& self, const std::optional<Scalar>& lo,
+                   const std::optional<Scalar>& hi) {
+  return clamp(self, lo, hi);
+}
+Tensor clip_tensor(const Tensor& self, const std::optional<Tensor>& lo,
+                   const std::optional<Tensor>& hi) {
+  return clamp(self, lo, hi);
+}
+Tensor max_other(const Tensor& self, const Tensor& other) { return maximum(self, other); }
+Tensor min_other(const Tensor& self, const Tensor& other) { return minimum(self, other); }
 
 // ---- isclose ----------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-// scatter_ and scatter_add_ (scatter_ops.yaml), one kernel each serving CPU
-// and Meta; scatter and scatter_add (the out-of-place forms) are composites.
+// scatter_ (with and without reduce=) and scatter_add_ (scatter_ops.yaml), one
+// kernel each serving CPU and Meta; scatter and scatter_add (the out-of-place
+// forms) are composites.
 // Every index is checked before anything is written, so a bad index leaves
 // self as it was.
 #include <cstring>
@@ -131,6 +132,64 @@ const Tensor& scatter_add_i(const Tensor& self, int64_t dim, const Tensor& index
   return self;
 }
 
+// scatter_'s reduce= ("add" or "multiply"), checked before anything else.
+enum class ScatterReduce { Add, Multiply };
+ScatterReduce parse_reduce(std::string_view op, std::string_view reduce) {
+  if (reduce == "add") return ScatterReduce::Add;
+  if (reduce == "multiply") return ScatterReduce::Multiply;
+  SY_THROW(ValueError, "{}: reduce must be 'add' or 'multiply', got '{}'", op, reduce);
+}
+
+// self[index] = self[index] (+ or *) the value fn(src_position) gives, in index order.
+template <typename Value>
+void scatter_reduce_into(const Tensor& self, const Tensor& index, int64_t d,
+                         const std::vector<int64_t>& positions, IntArrayRef src_strides,
+                         ScatterReduce r, const Value& value) {
+  SY_DISPATCH_ALL_TYPES_AND_HALF(self.dtype(), "scatter_", [&] {
+    using T = scalar_t;
+    auto* out = static_cast<T*>(self.raw_data());
+    walk_scatter(self, index, d, positions, src_strides, [&](int64_t dst, int64_t from) {
+      const T v = value.template get<T>(from);
+      out[dst] = r == ScatterReduce::Add ? static_cast<T>(out[dst] + v)
+                                         : static_cast<T>(out[dst] * v);
+    });
+  });
+}
+
+struct FromSrc {
+  const void* data;
+  template <typename T>
+  T get(int64_t i) const { return static_cast<const T*>(data)[i]; }
+};
+struct FromScalar {
+  const Scalar& value;
+  template <typename T>
+  T get(int64_t) const { return value.to<T>(); }
+};
+
+const Tensor& scatter_src_reduce_i(const Tensor& self, int64_t dim, const Tensor& index,
+                                   const Tensor& src, std::string_view reduce) {
+  const ScatterReduce r = parse_reduce("scatter_", reduce);
+  const int64_t d = check_scatter("scatter_", self, dim, index, &src);
+  if (self.is_meta() || index.is_meta() || index.numel() == 0) return self;
+  const int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  const std::vector<int64_t> positions = checked_positions("scatter_", index, d, size);
+  const Tensor s = detail::may_overlap(self, src) ? src.clone() : src;
+  scatter_reduce_into(self, index, d, positions, s.strides(), r, FromSrc{s.raw_data()});
+  return self;
+}
+
+const Tensor& scatter_value_reduce_i(const Tensor& self, int64_t dim, const Tensor& index,
+                                     const Scalar& value, std::string_view reduce) {
+  const ScatterReduce r = parse_reduce("scatter_", reduce);
+  const int64_t d = check_scatter("scatter_", self, dim, index, nullptr);
+  if (self.is_meta() || index.is_meta() || index.numel() == 0) return self;
+  const int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
+  const std::vector<int64_t> positions = checked_positions("scatter_", index, d, size);
+  scatter_reduce_into(self, index, d, positions, {}, r, FromScalar{value});
+  return self;
+}
+
 Tensor scatter_src_composite(const Tensor& self, int64_t dim, const Tensor& index,
                              const Tensor& src) {
   return scatter_(self.clone(), dim, index, src);
@@ -138,6 +197,14 @@ Tensor scatter_src_composite(const Tensor& self, int64_t dim, const Tensor& inde
 Tensor scatter_value_composite(const Tensor& self, int64_t dim, const Tensor& index,
                                const Scalar& value) {
   return scatter_(self.clone(), dim, index, value);
+}
+Tensor scatter_src_reduce_composite(const Tensor& self, int64_t dim, const Tensor& index,
+                                    const Tensor& src, std::string_view reduce) {
+  return scatter_(self.clone(), dim, index, src, reduce);
+}
+Tensor scatter_value_reduce_composite(const Tensor& self, int64_t dim, const Tensor& index,
+                                      const Scalar& value, std::string_view reduce) {
+  return scatter_(self.clone(), dim, index, value, reduce);
 }
 Tensor scatter_add_composite(const Tensor& self, int64_t dim, const Tensor& index,
                              const Tensor& src) {

@@ -117,15 +117,20 @@ std::tuple<Tensor, Tensor> topk_k(const Tensor& self, int64_t k, int64_t dim, bo
   SY_CHECK(k >= 0 && k <= size, IndexError,
            "topk: k ({}) is out of range for dim {} of size {} (expected 0 <= k <= {})", k, d,
            size, size);
-  return order_impl("topk", self, k, dim, largest, sorted);
+  // A zero-dim result holds one element whatever k is (0 or 1): as in PyTorch,
+  // it is self's, at index 0 (computing k = 0 elements left it uninitialised).
+  return order_impl("topk", self, self.dim() == 0 ? 1 : k, dim, largest, sorted);
 }
 
-// sort is always stable, so `stable` changes nothing.
+// sort is always stable, so `stable` changes nothing (here and in argsort).
 std::tuple<Tensor, Tensor> sort_stable_composite(const Tensor& self, std::optional<bool>,
                                                  int64_t dim, bool descending) {
   return sort(self, dim, descending);
 }
 Tensor argsort_composite(const Tensor& self, int64_t dim, bool descending) {
+  return std::get<1>(sort(self, dim, descending));
+}
+Tensor argsort_stable_composite(const Tensor& self, bool, int64_t dim, bool descending) {
   return std::get<1>(sort(self, dim, descending));
 }
 

@@ -212,8 +212,10 @@ Tensor make_tensor(IntArrayRef sizes, ScalarType dtype, Device device) {
 }
 
 Tensor make_view(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset) {
-  return Tensor(IntrusivePtr<TensorImpl>::make(t.impl()->storage(), t.dtype(), sizes, strides,
-                                               storage_offset));
+  auto impl = IntrusivePtr<TensorImpl>::make(t.impl()->storage(), t.dtype(), sizes, strides,
+                                             storage_offset);
+  impl->set_inference(t.is_inference());  // a view is what its base is, as in PyTorch
+  return Tensor(std::move(impl));
 }
 
 }  // namespace sy

@@ -154,6 +154,15 @@ const std::vector<Case>& cases() {
     add("sy::logical_and", [](Device d) { return Args{{T(d, {3}), T(d, {2, 3}, kBool)}}; });
     add("sy::logical_or", [](Device d) { return Args{{T(d, {3}, kInt64), T(d, {3})}}; });
     add("sy::logical_not", [](Device d) { return Args{{TT(d, 2, 2)}}; });
+    for (const char* op : {"bitwise_and", "bitwise_or", "bitwise_xor"}) {
+      const std::string o(op);
+      add("sy::" + o + ".Tensor", [](Device d) { return Args{{TT(d, 2, 3, kInt32), T(d, {3}, kInt64)}}; });
+      add("sy::" + o + ".Scalar", [](Device d) { return Args{{T(d, {4}, kUInt8), IValue(Scalar(6))}}; });
+      add("sy::" + o + "_.Tensor", [](Device d) { return Args{{T(d, {2, 3}, kInt64), T(d, {3}, kInt32)}}; });
+      add("sy::" + o + "_.Scalar", [](Device d) { return Args{{T(d, {3}, kBool), IValue(Scalar(true))}}; });
+    }
+    add("sy::bitwise_not", [](Device d) { return Args{{TT(d, 2, 2, kInt32)}}; });
+    add("sy::bitwise_not_", [](Device d) { return Args{{T(d, {3}, kBool)}}; });
     add("sy::where.self", [](Device d) {
       return Args{{T(d, {2, 1}, kBool), T(d, {3}, kInt32), T(d, {2, 3})}};
     });
@@ -319,6 +328,19 @@ const std::vector<Case>& cases() {
         return Args{{T(d, {3, 4}), i64(1), Z(d, {2, 3}), IValue(Scalar(2))}};
       });
     }
+    add("sy::scatter.reduce", [i64](Device d) {
+      return Args{{T(d, {3, 4}), i64(0), Z(d, {2, 3}), T(d, {2, 4})}, {{"reduce", IValue("add")}}};
+    });
+    add("sy::scatter_.reduce", [i64](Device d) {
+      return Args{{T(d, {3, 4}, kInt64), i64(1), Z(d, {2, 3}), T(d, {2, 4}, kInt64)},
+                  {{"reduce", IValue("multiply")}}};
+    });
+    for (const char* op : {"sy::scatter.value_reduce", "sy::scatter_.value_reduce"}) {
+      add(op, [i64](Device d) {
+        return Args{{T(d, {3, 4}), i64(1), Z(d, {2, 3}), IValue(Scalar(2))},
+                    {{"reduce", IValue("multiply")}}};
+      });
+    }
 
     // --- sorting and scans --------------------------------------------------
     add("sy::sort", [i64](Device d) { return Args{{T(d, {3, 4}), i64(1), IValue(true)}}; });
@@ -326,6 +348,9 @@ const std::vector<Case>& cases() {
       return Args{{TT(d, 3, 4)}, {{"stable", IValue(true)}, {"dim", IValue(int64_t{0})}}};
     });
     add("sy::argsort", [i64](Device d) { return Args{{TT(d, 3, 4), i64(0)}}; });
+    add("sy::argsort.stable", [](Device d) {
+      return Args{{T(d, {3, 4})}, {{"stable", IValue(true)}, {"descending", IValue(true)}}};
+    });
     add("sy::topk", [i64](Device d) { return Args{{T(d, {3, 5}), i64(2)}}; });
     add("sy::cumsum", [i64](Device d) { return Args{{TT(d, 3, 4), i64(1)}}; });
     add("sy::cumprod", [i64](Device d) { return Args{{T(d, {3, 4}, kInt32), i64(0)}}; });
@@ -365,6 +390,14 @@ const std::vector<Case>& cases() {
     add("sy::clamp.Tensor_out", [](Device d) {
       return Args{{T(d, {3, 4}), IValue(), T(d, {4})}, {{"out", IValue(T(d, {3, 4}))}}};
     });
+    add("sy::clamp_min", [](Device d) { return Args{{T(d, {3, 4}, kInt32), IValue(Scalar(0.5))}}; });
+    add("sy::clamp_max", [](Device d) { return Args{{TT(d, 3, 4), IValue(Scalar(0))}}; });
+    for (const char* op : {"sy::clamp_min.Tensor", "sy::clamp_max.Tensor", "sy::max.other",
+                           "sy::min.other"}) {
+      add(op, [](Device d) { return Args{{T(d, {3, 4}), T(d, {4}, kFloat64)}}; });
+    }
+    add("sy::clip", [](Device d) { return Args{{T(d, {3, 4}), IValue(), IValue(Scalar(1))}}; });
+    add("sy::clip.Tensor", [](Device d) { return Args{{TT(d, 3, 4), T(d, {4}), T(d, {3, 1})}}; });
 
     // --- other spellings ---------------------------------------------------------
     add("sy::rand_like", [](Device d) { return Args{{T(d, {2, 3})}}; });

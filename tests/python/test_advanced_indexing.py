@@ -212,6 +212,48 @@ def test_scatter_and_scatter_add_match_torch(dim):
     same(s, t)
 
 
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_scatter_with_reduce_matches_torch(dim, reduce):
+    torch.manual_seed(2)
+    t = torch.arange(1.0, 21.0).reshape(4, 5)
+    index = torch.randint(0, 4 if dim == 0 else 5, (3, 4))
+    src = torch.arange(1.0, 13.0).reshape(3, 4) / 4
+    s = as_sy(t)
+    same(s.scatter(dim, as_sy(index), as_sy(src), reduce=reduce),
+         t.scatter(dim, index, src, reduce=reduce))
+    same(s.scatter(dim, as_sy(index), 1.5, reduce=reduce), t.scatter(dim, index, 1.5, reduce=reduce))
+    ti = torch.arange(12).reshape(3, 4)
+    small = torch.randint(0, 3 if dim == 0 else 4, (2, 3))
+    si = as_sy(ti)
+    si.scatter_(dim, as_sy(small), 3, reduce=reduce)
+    ti.scatter_(dim, small, 3, reduce=reduce)
+    same(si, ti)
+
+
+def test_scatter_with_an_unknown_reduce_names_it():
+    s = sy.zeros(3)
+    with pytest.raises(ValueError, match="scatter_: reduce must be 'add' or 'multiply', got 'max'"):
+        s.scatter(0, sy.tensor([0]), 1.0, reduce="max")
+    assert s.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_nonzero_and_where_as_tuples_like_torch():
+    t = torch.tensor([[0, 1, 2], [3, 0, 0]])
+    s = as_sy(t)
+    got, want = s.nonzero(as_tuple=True), t.nonzero(as_tuple=True)
+    assert isinstance(got, tuple) and len(got) == len(want) == 2
+    for g, w in zip(got, want):
+        same(g, w)
+    got = sy.where(s > 0)
+    assert isinstance(got, tuple)
+    for g, w in zip(got, torch.where(t > 0)):
+        same(g, w)
+    same(sy.nonzero(s), torch.nonzero(t))
+    zero_d = sy.nonzero(sy.tensor(5), as_tuple=True)
+    assert len(zero_d) == 1 and zero_d[0].tolist() == [0]
+
+
 # ---- errors ------------------------------------------------------------------------------
 
 

@@ -43,6 +43,19 @@ def _inplace_on_view(m, a, b):
     return z
 
 
+def _zeros_at(m, a, where):
+    """a with exact zeros where `where` is 1 (a - a: the derivative there is still 1)."""
+    return a - a.detach() * m.tensor(where, dtype=m.float64)
+
+
+def _scatter_multiply(m, a, b):
+    """a with b's rows multiplied in at [[0, 0, 2], [1, 2, 2]] along dim 1 (repeats)."""
+    index = m.tensor([[0, 0, 2], [1, 2, 2]])
+    if m is sy:
+        return a.scatter(1, index, b, reduce="multiply")
+    return a.scatter_reduce(1, index, b, "prod")
+
+
 def _gelu(approximate):
     return lambda m, a: _lib_fn(m, "gelu", "nn.functional.gelu")(a, approximate=approximate)
 
@@ -110,12 +123,49 @@ CASES = {
     "index_select": (lambda m, a: m.index_select(a, 0, m.tensor([2, 0, 2])), [(3, 2)]),
     "gather": (lambda m, a: m.gather(a, 1, m.tensor([[0, 2], [1, 1]])), [(2, 3)]),
     "cumsum": (lambda m, a: m.cumsum(a, 1), [(2, 4)]),
+    "cumprod": (lambda m, a: m.cumprod(a, 1), [(2, 4)]),
+    # one zero in row 0, two in row 1, none in row 2
+    "cumprod/zeros": (lambda m, a: m.cumprod(
+        _zeros_at(m, a, [[0., 1., 0., 0.], [0., 0., 1., 1.], [0., 0., 0., 0.]]), 1), [(3, 4)]),
+    "cumprod/leading zero": (lambda m, a: m.cumprod(
+        _zeros_at(m, a, [[1., 0., 0.], [0., 0., 0.]]), 0), [(2, 3)]),
+    "index.Tensor": (lambda m, a: a[m.tensor([2, 0, 2]), m.tensor([1, 1, 0])], [(3, 2)]),
+    "index.Tensor/slice and repeats": (lambda m, a: a[:, m.tensor([[0, 2], [2, 2]])], [(2, 3)]),
+    "index.Tensor/mask": (lambda m, a: a[a > 1.0], [(3, 4)]),
+    "index_put_": (lambda m, a, v: _fresh(a).index_put_((m.tensor([2, 0]),), v),
+                   [(3, 4), (4,)]),
+    "index_put_/accumulate": (lambda m, a, v: _fresh(a).index_put_(
+        (m.tensor([0, 0, 2]), m.tensor([1, 1, 3])), v, accumulate=True), [(3, 4), (3,)]),
+    "index_put_/mask": (lambda m, a, v: _fresh(a).index_put_((a > 1.0,), v), [(3, 4), ()]),
+    "clamp.Tensor": (lambda m, a, lo, hi: m.clamp(a, lo, hi), [(3, 4), (4,), (3, 1)]),
+    "clamp.Tensor/min only": (lambda m, a, lo: m.clamp(a, lo), [(3, 4), (4,)]),
+    "clamp.Tensor/max only": (lambda m, a, hi: m.clamp(a, None, hi), [(3, 4), (3, 1)]),
+    "clamp_.Tensor": (lambda m, a, lo, hi: _fresh(a).clamp_(lo, hi), [(3, 4), (4,), (3, 1)]),
     "sort": (lambda m, a: a.sort(1, descending=True)[0], [(2, 4)]),
     "topk": (lambda m, a: a.topk(2, 1)[0], [(2, 4)]),
     "masked_fill_.Scalar": (lambda m, a: _fresh(a).masked_fill_(a > 1.0, 2.0), [(2, 3)]),
     "masked_fill_.Tensor": (lambda m, a, v: _fresh(a).masked_fill_(a > 1.0, v), [(2, 3), ()]),
     "scatter_.src": (lambda m, a, b: _fresh(a).scatter_(1, m.tensor([[0, 2], [1, 0]]), b),
                      [(2, 3), (2, 2)]),
+    # (A src larger than index is checked against finite differences only, in
+    # tests/autograd/op_gradcheck_test.cpp: torch 1.13's backward fails there, giving
+    # src a gradient of index's shape.)
+    # torch 1.13 has no derivative for scatter's reduce=: its scatter_reduce(prod) and
+    # scatter_add are the same functions.
+    "scatter_.reduce": (lambda m, a, b: _fresh(a).scatter_(
+        1, m.tensor([[0, 0], [1, 2]]), b, reduce="add") if m is sy else
+        _fresh(a).scatter_add_(1, m.tensor([[0, 0], [1, 2]]), b), [(2, 3), (2, 2)]),
+    "scatter_.reduce/multiply": (lambda m, a, b: _scatter_multiply(m, _fresh(a), b),
+                                 [(2, 3), (2, 3)]),
+    # (torch differentiates twice only with at most one zero of src per position; two
+    # and three are checked against finite differences in op_gradcheck_test.cpp)
+    "scatter_.reduce/multiply zeros": (lambda m, a, b: _scatter_multiply(
+        m, _zeros_at(m, a, [[0., 1., 0.], [0., 0., 0.]]),
+        _zeros_at(m, b, [[1., 0., 0.], [0., 0., 1.]])), [(2, 3), (2, 3)]),
+    "scatter_.value_reduce": (lambda m, a: _fresh(a).scatter_(
+        1, m.tensor([[0, 0], [1, 2]]), 0.5, reduce="multiply") if m is sy else
+        a * torch.ones(2, 3, dtype=torch.float64).scatter_(
+            1, torch.tensor([[0, 0], [1, 2]]), 0.5, reduce="multiply"), [(2, 3)]),
     "scatter_.value": (lambda m, a: _fresh(a).scatter_(1, m.tensor([[0, 2], [1, 0]]), 0.5),
                        [(2, 3)]),
     "scatter_add_": (lambda m, a, b: _fresh(a).scatter_add_(1, m.tensor([[0, 0], [1, 2]]), b),
@@ -224,8 +274,15 @@ def test_backward_and_double_backward_match_torch(case):
     _assert_same(mine2, theirs2, "second order", case)
 
 
+# Cases whose torch side has no forward-mode formula in torch 1.13 (scatter_reduce):
+# their JVPs are checked against finite differences in tests/autograd/op_gradcheck_test.cpp.
+NO_TORCH_JVP = {"scatter_.reduce/multiply", "scatter_.reduce/multiply zeros"}
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_forward_mode_matches_torch(case):
+    if case in NO_TORCH_JVP:
+        pytest.skip("torch 1.13 has no forward AD for scatter_reduce")
     fn, shapes = CASES[case]
     _assert_same(_jvp(sy, fn, shapes), _jvp(torch, fn, shapes), "jvp", case)
 

@@ -131,3 +131,11 @@ def test_meta_sort_and_scan_shapes():
     assert m.sort(1).values.shape == (3, 5)
     assert m.topk(2, 1).indices.shape == (3, 2)
     assert m.cumsum(0).shape == (3, 5)
+
+
+def test_argsort_takes_stable_like_torch():
+    t = torch.tensor([[2, 1, 2, 1, 0], [1, 1, 0, 0, 1]])
+    s = sy.tensor(t.tolist())
+    for kw in [dict(stable=True), dict(stable=True, descending=True), dict(stable=True, dim=0)]:
+        assert s.argsort(**kw).tolist() == t.argsort(**kw).tolist(), kw
+        assert sy.argsort(s, **kw).tolist() == torch.argsort(t, **kw).tolist(), kw

@@ -88,7 +88,7 @@ def test_where_with_number_branches_promotes_like_torch():
     same(sy.where(to_sy(c), 1.0, 0.0), torch.where(c, 1.0, 0.0))
     same(sy.where(to_sy(c), 1, 0), torch.where(c, 1, 0))
     got = sy.where(to_sy(c))
-    assert len(got) == 1 and got[0].tolist() == [0, 2]
+    assert isinstance(got, tuple) and len(got) == 1 and got[0].tolist() == [0, 2]
 
 
 def test_clamp_with_tensor_bounds_matches_torch():
@@ -206,3 +206,72 @@ def test_split_with_a_list_of_sizes():
         [e.tolist() for e in m.split([1, 3], dim=1)]
     with pytest.raises(ValueError, match="split_with_sizes: sizes \\[2, 2\\] add up to 4"):
         to_sy(t).split([2, 2])
+
+
+def test_clamp_min_clamp_max_and_clip_match_torch():
+    x = torch.tensor([1.0, float("nan"), 3.0, -4.0])
+    bound = torch.tensor([2.0, 0.0, float("nan"), -5.0])
+    same(to_sy(x).clamp_min(2), x.clamp_min(2))
+    same(to_sy(x).clamp_max(0.5), x.clamp_max(0.5))
+    same(to_sy(x).clamp_min(to_sy(bound)), x.clamp_min(bound))
+    same(to_sy(x).clamp_max(to_sy(bound)), x.clamp_max(bound))
+    same(to_sy(x).clip(-1, 2), x.clip(-1, 2))
+    same(sy.clip(to_sy(x), max=to_sy(bound)), torch.clip(x, max=bound))
+    ints = torch.arange(6)
+    same(to_sy(ints).clip(1, 3), ints.clip(1, 3))
+    same(to_sy(ints).clamp_min(2.5), ints.clamp_min(2.5))
+
+
+def test_max_and_min_of_two_tensors_match_torch():
+    a = torch.tensor([[1.0, float("nan")], [3.0, -1.0]])
+    b = torch.tensor([2.0, 0.0])
+    same(sy.max(to_sy(a), to_sy(b)), torch.max(a, b))
+    same(to_sy(a).min(to_sy(b)), a.min(b))
+    same(sy.max(to_sy(torch.arange(3)), to_sy(b[:1])), torch.max(torch.arange(3), b[:1]))
+
+
+def test_H_and_mH():
+    m = torch.arange(6.0).reshape(2, 3)
+    same(to_sy(m).H, m.H)
+    same(to_sy(m).mH, m.mH)
+    b = torch.arange(12.0).reshape(2, 2, 3)
+    same(to_sy(b).mH, b.mH)
+    s = to_sy(m)
+    assert s.H.data_ptr() == s.data_ptr() and s.H.stride() == (1, 3)
+    with pytest.raises(ValueError, match="Tensor.H: only matrices"):
+        to_sy(b).H
+
+
+@pytest.mark.parametrize("case", [
+    dict(), dict(ord=1), dict(ord=float("inf")), dict(ord=-float("inf")), dict(ord=0),
+    dict(ord=3, dim=1), dict(dim=0, keepdim=True), dict(ord=0.5, dim=(0, 1)),
+])
+def test_linalg_vector_norm_matches_torch(case):
+    x = torch.tensor([[1.0, -2.0, 0.0], [4.0, 0.5, -6.0]])
+    same(sy.linalg.vector_norm(to_sy(x), **case), torch.linalg.vector_norm(x, **case),
+         approx=True)
+
+
+@pytest.mark.parametrize("case", [
+    dict(), dict(ord="fro"), dict(ord=1), dict(ord=-1), dict(ord=float("inf")),
+    dict(ord=-float("inf")), dict(ord=1, keepdim=True), dict(dim=1), dict(ord=3, dim=0),
+    dict(ord=float("inf"), dim=(1, 0)),
+])
+def test_linalg_norm_matches_torch(case):
+    x = torch.tensor([[1.0, -2.0, 0.0], [4.0, 0.5, -6.0]])
+    same(sy.linalg.norm(to_sy(x), **case), torch.linalg.norm(x, **case), approx=True)
+    v = x[1]
+    if "dim" not in case and case.get("ord") != "fro" and not case.get("keepdim"):
+        same(sy.linalg.norm(to_sy(v), **case), torch.linalg.norm(v, **case), approx=True)
+
+
+def test_linalg_matrix_norm_matches_torch_and_names_what_it_lacks():
+    b = torch.arange(24.0).reshape(2, 3, 4) - 10
+    for ord in ["fro", 1, -1, float("inf"), -float("inf")]:
+        same(sy.linalg.matrix_norm(to_sy(b), ord), torch.linalg.matrix_norm(b, ord), approx=True)
+        same(sy.linalg.matrix_norm(to_sy(b), ord, keepdim=True),
+             torch.linalg.matrix_norm(b, ord, keepdim=True), approx=True)
+    with pytest.raises(NotImplementedError, match="ord='nuc' needs singular values"):
+        sy.linalg.matrix_norm(to_sy(b), "nuc")
+    with pytest.raises(ValueError, match="at least 2 dims"):
+        sy.linalg.matrix_norm(sy.ones(3))

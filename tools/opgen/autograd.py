@@ -7,8 +7,9 @@ formula language (names in scope) in docs/op-table.md. The rules the emitters fo
 
 - A functional op with `backward` gets a node class <Base>Backward<N> (N counts the
   overloads of one base name) and an Autograd kernel. Its in-place overload (same base
-  with '_', same arguments) uses its formulas: `self` means self before the op (saved as
-  a clone when a formula reads it), `result` self after.
+  with '_', same arguments) uses its formulas. In an in-place op's formulas (borrowed or
+  its own) `self` means self before the op (saved as a clone when a formula reads it),
+  `result` self after.
 - Forward mode: `forward` is a formula over <arg>_p, <arg>_t (zeros when the input has
   none) and result; `auto_element_wise` reuses the backward formula with grad := self_t;
   `auto_linear` calls the op itself on the tangents. An op with `backward` but no
@@ -64,6 +65,11 @@ def coverage(op, by_name):
     if op.is_out:
         return None, None, None, "out= overload: refuses inputs that require grad (as in PyTorch)"
     if is_composite_only(op):
+        # A composite of non-differentiable ops may say so (bitwise ops on integers).
+        twin = functional_of(op, by_name) if op.is_inplace else None
+        reason = op.not_differentiable or (twin.not_differentiable if twin else None)
+        if reason:
+            return None, None, None, reason
         return "decomposes (CompositeImplicitAutograd)", "decomposes", None, None
     src = op
     if op.is_inplace and not op.backward and not op.forward and not op.decomposition:
@@ -184,10 +190,15 @@ class Plan:
             if any(x.type.list for x in self.args[: self.args.index(a)] if x.type.is_tensor_like):
                 break
             self.edge[a.name] = i
+        # Lists a formula reads: only Tensor?[] (the indices of advanced indexing,
+        # never differentiable), saved element by element.
+        self.saved_lists = []
         for a in self.args:
             if a.type.is_tensor_like and a.type.list and a.name in self.saved_tensors:
-                raise AutogradError(f"{src.where}: a formula reads the list {a.name} itself; "
-                                    f"read {a.name}_sizes instead")
+                if str(a.type) != "Tensor?[]":
+                    raise AutogradError(f"{src.where}: a formula reads the list {a.name} "
+                                        f"itself; read {a.name}_sizes instead")
+                self.saved_lists.append(a.name)
 
 
 def node_names(ops):
@@ -251,8 +262,8 @@ def _node_class(plan):
     src, lines = plan.src, []
     lines.append(f"struct {plan.node} final : Node {{")
     for n in plan.saved_tensors:
-        arg = src.schema.argument(n)
-        lines.append(f"  SavedVariable {n}_;")
+        t = "std::vector<SavedVariable>" if n in plan.saved_lists else "SavedVariable"
+        lines.append(f"  {t} {n}_;")
     for n in plan.saved_outputs:
         lines.append(f"  SavedVariable {n}_;")
     for n in plan.saved_sizes:
@@ -272,7 +283,8 @@ def _node_class(plan):
     lines.append(f'  std::string name() const override {{ return "{plan.node}"; }}')
     saved = plan.saved_tensors + plan.saved_outputs
     if saved:
-        body = " ".join(f"{n}_.reset_data();" for n in saved)
+        body = " ".join(f"for (SavedVariable& v : {n}_) v.reset_data();" if n in plan.saved_lists
+                        else f"{n}_.reset_data();" for n in saved)
         lines.append(f"  void release_variables() override {{ {body} }}")
     lines.append("  variable_list apply(variable_list&& grads) override {")
     lines.append("    variable_list grad_inputs(num_outputs());")
@@ -308,7 +320,11 @@ def _node_class(plan):
                 needs.append(f"task_should_compute_output({n}_at)")
         lines.append(f"    if ({' || '.join(needs)}) {{")
         for n in plan.saved_tensors:
-            if n in _mentions(formula):
+            if n in _mentions(formula) and n in plan.saved_lists:
+                lines.append(f"      std::vector<Tensor> {n};")
+                lines.append(f"      for (const SavedVariable& v : {n}_) "
+                             f"{n}.push_back(v.unpack(this));")
+            elif n in _mentions(formula):
                 lines.append(f"      const Tensor {n} = {n}_.unpack(this);")
         for n in plan.saved_outputs:
             if n in _mentions(formula):
@@ -443,7 +459,9 @@ def _save_statements(plan, inplace):
             continue  # saved from the clone of self
         cond = _needed_by(plan, n)
         prefix = "" if cond == "true" else f"if ({cond}) "
-        if str(src.schema.argument(n).type) == "Tensor?":
+        if n in plan.saved_lists:
+            out.append(f"    {prefix}for (const Tensor& t : {n}) node->{n}_.emplace_back(t, false);")
+        elif str(src.schema.argument(n).type) == "Tensor?":
             out.append(f"    {prefix}node->{n}_ = SavedVariable({n} ? *{n} : Tensor(), false);")
         else:
             out.append(f"    {prefix}node->{n}_ = SavedVariable({n}, false);")
@@ -471,7 +489,8 @@ def _result_save_statements(plan, results):
     for n in plan.saved_outputs:
         cond = _needed_by(plan, n)
         prefix = "" if cond == "true" else f"if ({cond}) "
-        out.append(f"    {prefix}node->{n}_ = SavedVariable({results[n]}, true);")
+        inplace = ", true" if plan.op.is_inplace and results[n] == "self" else ""
+        out.append(f"    {prefix}node->{n}_ = SavedVariable({results[n]}, true{inplace});")
     for n in plan.saved_sizes:
         if n in plan.returns:
             out.append(f"    node->{n}_sizes = DimVector({results[n]}.sizes());")
@@ -487,7 +506,9 @@ def _kernel(op, plan):
     ret = _handle_return(op)
     if ret == "void":
         raise AutogradError(f"{op.where}: autograd kernels need a return")
-    inplace = op.is_inplace and plan.src is not op
+    # In the formulas of an in-place op (its own or its functional overload's),
+    # `self` is self before the op: saved from a clone when a gradient reads it.
+    inplace = op.is_inplace
     formulas = _forward_formulas(plan)
     tensors = ", ".join(a.name for a in op.schema.arguments if a.type.is_tensor_like)
     lines = [f"{ret} {name}({_kernel_params(op)}) {{"]

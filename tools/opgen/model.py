@@ -462,8 +462,8 @@ def _check_whole(ops):
         seen[op.name] = op
     # An in-place overload takes its functional overload's formulas; only one without a
     # functional twin with a kernel of its own (copy_, fill_; masked_fill_, whose twin is a
-    # composite calling it) has its own, and they may read self's metadata only (self
-    # itself has changed by the time backward runs).
+    # composite calling it) has its own. In either, `self` is self before the op (the
+    # Autograd kernel saves a clone when a gradient reads it).
     for op in ops:
         if not op.is_inplace or not (op.backward or op.forward or op.not_differentiable):
             continue
@@ -471,10 +471,6 @@ def _check_whole(ops):
         if twin is not None and {k for k, _ in twin.kernels} != {"CompositeImplicitAutograd"}:
             _fail(op.where, f"in-place overloads take their functional overload's formulas; "
                             f"write them on {twin.name}")
-        for formula in (op.backward or {}).values():
-            if "self" in set(_IDENT.findall(re.sub(r"\bself\.sizes\(\)", "", formula))):
-                _fail(op.where, "an in-place op's own backward formula may read self.sizes() "
-                                "but not self, which the op overwrote")
     # Per base name, the python settings are given once.
     by_group = {}
     for op in ops:

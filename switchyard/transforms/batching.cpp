@@ -495,6 +495,8 @@ const std::unordered_map<std::string_view, BatchingRule>& rules_by_name() {
       {"sy::scatter_.src", indexed_dim_rule},
       {"sy::scatter_.value", indexed_dim_rule},
       {"sy::scatter_add_", indexed_dim_rule},
+      {"sy::scatter_.reduce", indexed_dim_rule},
+      {"sy::scatter_.value_reduce", indexed_dim_rule},
   };
   return rules;
 }

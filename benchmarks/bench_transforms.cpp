@@ -48,18 +48,16 @@ BENCHMARK(PlainAddAtDepth)->DenseRange(0, 3);
 
 void VmapMulAdd8x4(benchmark::State& state) {
   const Tensor x = sy::ones({8, 4});
-  auto f = sy::func::vmap([](const std::vector<Tensor>& in) {
-    return std::vector<Tensor>{in[0] * 2 + 1};
-  });
+  auto f = sy::func::vmap(
+      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] * 2 + 1}; });
   for (auto _ : state) benchmark::DoNotOptimize(f({x}));
 }
 BENCHMARK(VmapMulAdd8x4);
 
 void GradSumOfSquares2(benchmark::State& state) {
   const Tensor x = sy::tensor({1.0, 2.0});
-  auto g = sy::func::grad([](const std::vector<Tensor>& in) {
-    return std::vector<Tensor>{(in[0] * in[0]).sum()};
-  });
+  auto g = sy::func::grad(
+      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{(in[0] * in[0]).sum()}; });
   for (auto _ : state) benchmark::DoNotOptimize(g({x}));
 }
 BENCHMARK(GradSumOfSquares2);

@@ -33,17 +33,18 @@ py::object to_py(Tensor t) { return py::reinterpret_steal<py::object>(wrap(std::
 void init_func(py::module_& m) {
   py::class_<PyTransformLevel>(m, "_TransformLevel", "A grad or jvp level on the transform stack.")
       .def(py::init([](std::string_view kind) {
-             SY_CHECK(kind == "grad" || kind == "jvp", ValueError,
-                      "_TransformLevel: kind '{}' is not 'grad' or 'jvp'", kind);
-             return PyTransformLevel{
-                 kind == "grad" ? func::TransformKind::Grad : func::TransformKind::Jvp, nullptr};
-           }))
-      .def("__enter__",
-           [](PyTransformLevel& l) -> PyTransformLevel& {
-             l.guard = std::make_unique<func::LevelGuard>(l.kind);
-             return l;
-           },
-           py::return_value_policy::reference)
+        SY_CHECK(kind == "grad" || kind == "jvp", ValueError,
+                 "_TransformLevel: kind '{}' is not 'grad' or 'jvp'", kind);
+        return PyTransformLevel{
+            kind == "grad" ? func::TransformKind::Grad : func::TransformKind::Jvp, nullptr};
+      }))
+      .def(
+          "__enter__",
+          [](PyTransformLevel& l) -> PyTransformLevel& {
+            l.guard = std::make_unique<func::LevelGuard>(l.kind);
+            return l;
+          },
+          py::return_value_policy::reference)
       .def("__exit__", [](PyTransformLevel& l, py::args) {
         l.guard.reset();
         return false;
@@ -62,26 +63,29 @@ void init_func(py::module_& m) {
     for (Tensor& g : gs) r.append(to_py(std::move(g)));
     return r;
   });
-  m.def("_func_without_graph", [](py::handle t) { return to_py(func::detail::without_graph(unwrap(t.ptr()))); });
+  m.def("_func_without_graph",
+        [](py::handle t) { return to_py(func::detail::without_graph(unwrap(t.ptr()))); });
   m.def("_func_canonical_physical", [](py::handle t) {
     return to_py(func::physical_of(func::detail::canonical(unwrap(t.ptr()))));
   });
-  m.def("_func_wrap_canonical", [](py::handle t) { return to_py(func::detail::wrap_canonical(unwrap(t.ptr()))); });
+  m.def("_func_wrap_canonical",
+        [](py::handle t) { return to_py(func::detail::wrap_canonical(unwrap(t.ptr()))); });
 
   py::class_<PyVmapLevel>(m, "_VmapLevel", "A vmap level on the calling thread's transform stack.")
       .def(py::init([](int64_t batch_size, std::string_view randomness) {
              return PyVmapLevel{batch_size, func::parse_randomness(randomness), {}, nullptr};
            }),
            py::arg("batch_size"), py::arg("randomness"))
-      .def("__enter__",
-           [](PyVmapLevel& l) -> PyVmapLevel& {
-             SY_CHECK(!l.guard, ValueError, "vmap: a level is entered once");
-             l.guard = std::make_unique<func::LevelGuard>(func::TransformKind::Vmap, l.batch_size,
-                                                          l.randomness);
-             l.level = l.guard->level();
-             return l;
-           },
-           py::return_value_policy::reference)
+      .def(
+          "__enter__",
+          [](PyVmapLevel& l) -> PyVmapLevel& {
+            SY_CHECK(!l.guard, ValueError, "vmap: a level is entered once");
+            l.guard = std::make_unique<func::LevelGuard>(func::TransformKind::Vmap, l.batch_size,
+                                                         l.randomness);
+            l.level = l.guard->level();
+            return l;
+          },
+          py::return_value_policy::reference)
       .def("__exit__",
            [](PyVmapLevel& l, py::args) {
              l.guard.reset();
@@ -166,14 +170,19 @@ void init_func(py::module_& m) {
         return func::vmap_batch_size(ts, in_dims);
       },
       "The common batch size of the tensors at their in_dims (checked).");
-  m.def("_func_is_batched", [](py::handle t) { return func::maybe_batched(unwrap(t.ptr())) != nullptr; });
+  m.def("_func_is_batched",
+        [](py::handle t) { return func::maybe_batched(unwrap(t.ptr())) != nullptr; });
   m.def("_func_transform_stack", &func::describe_transform_stack,
         "The calling thread's transforms, innermost first: 'vmap(level 2) > grad(level 1)'.");
-  m.def("_func_vmap_depth", [] {
-    int64_t n = 0;
-    for (const func::Level& l : func::transform_stack()) n += l.kind == func::TransformKind::Vmap;
-    return n;
-  }, "How many vmap levels are visible on the calling thread.");
+  m.def(
+      "_func_vmap_depth",
+      [] {
+        int64_t n = 0;
+        for (const func::Level& l : func::transform_stack())
+          n += l.kind == func::TransformKind::Vmap;
+        return n;
+      },
+      "How many vmap levels are visible on the calling thread.");
   m.def("_func_vmap_fallback_counts", &func::vmap_fallback_counts);
   m.def("_func_reset_vmap_fallback_counts", &func::reset_vmap_fallback_counts);
   m.def("_func_set_vmap_fallback_error", &func::set_vmap_fallback_error);

@@ -230,8 +230,7 @@ void unsqueeze_rule(const OperatorHandle& op, const OpInfo& info, const Level& l
   stack->push_back(make_batched(std::move(r), 0, level));
 }
 
-void squeeze_all_rule(const OperatorHandle&, const OpInfo& info, const Level& level,
-                      Stack* stack) {
+void squeeze_all_rule(const OperatorHandle&, const OpInfo& info, const Level& level, Stack* stack) {
   const size_t first = first_arg(*stack, info);
   const Unwrapped u = unwrap_at((*stack)[first].to_tensor_ref(), level.id);
   PassDown down;
@@ -243,8 +242,7 @@ void squeeze_all_rule(const OperatorHandle&, const OpInfo& info, const Level& le
   stack->push_back(make_batched(std::move(v), 0, level));
 }
 
-void permute_rule(const OperatorHandle& op, const OpInfo& info, const Level& level,
-                  Stack* stack) {
+void permute_rule(const OperatorHandle& op, const OpInfo& info, const Level& level, Stack* stack) {
   const size_t first = first_arg(*stack, info);
   const Unwrapped u = unwrap_at((*stack)[first].to_tensor_ref(), level.id);
   const int64_t rank = logical_dim(u);
@@ -304,7 +302,8 @@ void mm_rule(const OperatorHandle&, const OpInfo& info, const Level& level, Stac
   } else {  // [n, k] @ [B, k, m]: the columns of every example at once, batch in dim 1
     const Tensor bv = batch_first(b);
     const int64_t batch = bv.size(0), k = bv.size(1), m = bv.size(2);
-    r = mm(a.value, permute(bv, {1, 0, 2}).reshape({k, batch * m})).view({a.value.size(0), batch, m});
+    r = mm(a.value, permute(bv, {1, 0, 2}).reshape({k, batch * m}))
+            .view({a.value.size(0), batch, m});
     bdim = 1;
   }
   stack->resize(first);
@@ -528,10 +527,10 @@ void note_fallback(const OperatorHandle& op, const Level& level) {
     first_time = s.warned.insert(op.name()).second;
   }
   if (first_time) {
-    warn(fmt::format(
-        "vmap: {} has no batching rule; it runs once per example (slower). "
-        "sy.func.vmap_fallback_counts() counts these calls",
-        op.name()));
+    warn(
+        fmt::format("vmap: {} has no batching rule; it runs once per example (slower). "
+                    "sy.func.vmap_fallback_counts() counts these calls",
+                    op.name()));
   }
 }
 
@@ -639,10 +638,9 @@ void run_random_batched(const OperatorHandle& op, const OpInfo& info, const Leve
   const size_t first = first_arg(*stack, info);
   const Unwrapped u = unwrap_at((*stack)[first].to_tensor_ref(), level.id);
   PassDown down;
-  (*stack)[first] = level.batch_size == 0
-                        ? zeros((*stack)[first].to_tensor_ref().sizes(),
-                                TensorOptions().dtype(u.value.dtype()))
-                        : select(u.value, *u.bdim, 0);
+  (*stack)[first] = level.batch_size == 0 ? zeros((*stack)[first].to_tensor_ref().sizes(),
+                                                  TensorOptions().dtype(u.value.dtype()))
+                                          : select(u.value, *u.bdim, 0);
   op.call_boxed(*stack);
 }
 
@@ -663,8 +661,8 @@ const OpInfo& op_info(const OperatorHandle& op) {
   info.num_returns = info.schema->returns().size();
   info.tags = op.tags();
   const auto& args = info.schema->arguments();
-  info.writes_self = !args.empty() && args[0].alias && args[0].alias->is_write &&
-                     !info.tags.has(Tag::out);
+  info.writes_self =
+      !args.empty() && args[0].alias && args[0].alias->is_write && !info.tags.has(Tag::out);
   bool backend = false, implicit = false, explicit_composite = false;
   for (DispatchKey k : Dispatcher::singleton().registered_keys(op)) {
     backend |= is_backend_key(k);
@@ -712,8 +710,10 @@ bool run_random_unbatched(const OperatorHandle& op, const OpInfo& info, const Le
   } else if (a0.is_tensor()) {  // rand_like(self, ...)
     a0 = expand_batch(a0.to_tensor_ref(), level.batch_size);
   } else {
-    SY_THROW(ValueError, "{}: randomness='different' inside vmap(level {}) does not know how to "
-             "draw a batch for this op", op.name(), level.number);
+    SY_THROW(ValueError,
+             "{}: randomness='different' inside vmap(level {}) does not know how to "
+             "draw a batch for this op",
+             op.name(), level.number);
   }
   op.call_boxed(*stack);
   wrap_results(info, level, stack, nullptr);

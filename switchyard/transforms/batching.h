@@ -24,7 +24,7 @@ struct OpInfo {
   size_t num_arguments = 0;
   size_t num_returns = 0;
   TagSet tags;
-  bool writes_self = false;  // in-place: the first argument is written
+  bool writes_self = false;     // in-place: the first argument is written
   bool composite_only = false;  // a CompositeImplicitAutograd kernel and no backend kernel
   BatchingRule rule = nullptr;
   std::shared_ptr<const FunctionSchema> schema;

@@ -199,15 +199,13 @@ std::vector<Tensor> run_grad(const TensorFunction& fn, const std::vector<int64_t
 }  // namespace
 
 TensorFunction grad(TensorFunction fn, std::vector<int64_t> argnums, bool has_aux) {
-  return [fn = std::move(fn), argnums = std::move(argnums), has_aux](const std::vector<Tensor>& in) {
-    return run_grad(fn, argnums, has_aux, false, in);
-  };
+  return [fn = std::move(fn), argnums = std::move(argnums), has_aux](
+             const std::vector<Tensor>& in) { return run_grad(fn, argnums, has_aux, false, in); };
 }
 
 TensorFunction grad_and_value(TensorFunction fn, std::vector<int64_t> argnums, bool has_aux) {
-  return [fn = std::move(fn), argnums = std::move(argnums), has_aux](const std::vector<Tensor>& in) {
-    return run_grad(fn, argnums, has_aux, true, in);
-  };
+  return [fn = std::move(fn), argnums = std::move(argnums), has_aux](
+             const std::vector<Tensor>& in) { return run_grad(fn, argnums, has_aux, true, in); };
 }
 
 std::pair<std::vector<Tensor>, std::vector<Tensor>> jvp(const TensorFunction& fn,

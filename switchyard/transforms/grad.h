@@ -30,9 +30,9 @@ SY_API TensorFunction grad_and_value(TensorFunction fn, std::vector<int64_t> arg
 
 // fn's outputs at `primals`, and the Jacobian-vector products with `tangents`
 // (one per primal, same shapes).
-SY_API std::pair<std::vector<Tensor>, std::vector<Tensor>> jvp(
-    const TensorFunction& fn, const std::vector<Tensor>& primals,
-    const std::vector<Tensor>& tangents);
+SY_API std::pair<std::vector<Tensor>, std::vector<Tensor>> jvp(const TensorFunction& fn,
+                                                               const std::vector<Tensor>& primals,
+                                                               const std::vector<Tensor>& tangents);
 
 namespace detail {
 

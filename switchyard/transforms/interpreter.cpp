@@ -43,18 +43,24 @@ std::string describe(const detail::TransformState* s) {
 
 std::string_view to_string(TransformKind k) {
   switch (k) {
-    case TransformKind::Vmap: return "vmap";
-    case TransformKind::Grad: return "grad";
-    case TransformKind::Jvp: return "jvp";
+    case TransformKind::Vmap:
+      return "vmap";
+    case TransformKind::Grad:
+      return "grad";
+    case TransformKind::Jvp:
+      return "jvp";
   }
   return "?";
 }
 
 std::string_view to_string(Randomness r) {
   switch (r) {
-    case Randomness::Error: return "error";
-    case Randomness::Same: return "same";
-    case Randomness::Different: return "different";
+    case Randomness::Error:
+      return "error";
+    case Randomness::Same:
+      return "same";
+    case Randomness::Different:
+      return "different";
   }
   return "?";
 }
@@ -131,7 +137,8 @@ PassDown::PassDown()
       saved_included_(tls_is_dispatch_key_included(DispatchKey::DynamicLayerFrontMode)) {
   if (state_ != nullptr && state_->active > 0) {
     --state_->active;
-    if (state_->active == 0) tls_set_dispatch_key_included(DispatchKey::DynamicLayerFrontMode, false);
+    if (state_->active == 0)
+      tls_set_dispatch_key_included(DispatchKey::DynamicLayerFrontMode, false);
   } else {
     state_ = nullptr;
   }

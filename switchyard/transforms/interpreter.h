@@ -38,9 +38,9 @@ SY_API Randomness parse_randomness(std::string_view text);
 // One active transform.
 struct Level {
   TransformKind kind = TransformKind::Vmap;
-  int64_t number = 0;   // depth, 1 for the outermost: what messages show
-  uint64_t id = 0;      // unique in the process; batched tensors carry it
-  int64_t batch_size = 0;                  // vmap only
+  int64_t number = 0;                         // depth, 1 for the outermost: what messages show
+  uint64_t id = 0;                            // unique in the process; batched tensors carry it
+  int64_t batch_size = 0;                     // vmap only
   Randomness randomness = Randomness::Error;  // vmap only
 };
 

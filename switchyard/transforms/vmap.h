@@ -1,7 +1,7 @@
 // vmap: a function over examples made into a function over batches.
 //
-//   auto f = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{(in[0] * in[1]).sum()}; };
-//   auto dots = sy::func::vmap(f, {0, 0})({xs, ys});   // xs, ys: [B, n] -> [B]
+//   auto f = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{(in[0] * in[1]).sum()};
+//   }; auto dots = sy::func::vmap(f, {0, 0})({xs, ys});   // xs, ys: [B, n] -> [B]
 //
 // Each input's in_dim (nullopt: not batched, the same tensor for every example)
 // becomes the batch dimension of a batched tensor at a new vmap level; the
@@ -42,8 +42,8 @@ SY_API Tensor add_batch_dim(const Tensor& t, int64_t in_dim, const Level& level)
 // and a result of `level`'s function with its batch dim moved to `out_dim`
 // (an unbatched result is expanded; nullopt keeps an unbatched result as it is).
 // Call after the level ended. `index` names the output in messages.
-SY_API Tensor remove_batch_dim(const Tensor& t, const Level& level,
-                               std::optional<int64_t> out_dim, size_t index = 0);
+SY_API Tensor remove_batch_dim(const Tensor& t, const Level& level, std::optional<int64_t> out_dim,
+                               size_t index = 0);
 
 // How often each op without a batching rule ran vmap's per-example loop, by op name.
 SY_API std::map<std::string, int64_t> vmap_fallback_counts();

@@ -25,7 +25,8 @@ Tensor values(std::vector<int64_t> sizes, double scale = 0.1) {
 
 TEST(Grad, OfASumOfSquaresIsTwiceTheInput) {
   const Tensor x = values({2});
-  const auto g = func::grad(one([](const std::vector<Tensor>& in) { return (in[0] * in[0]).sum(); }))({x});
+  const auto g =
+      func::grad(one([](const std::vector<Tensor>& in) { return (in[0] * in[0]).sum(); }))({x});
   EXPECT_TRUE(same(g[0], x * 2));
   EXPECT_FALSE(g[0].requires_grad());
   EXPECT_FALSE(x.requires_grad());
@@ -55,8 +56,7 @@ TEST(Grad, UnderVmapGivesPerSampleGradientsOfSharedWeights) {
     const Tensor d = matmul(in[1], in[0]) - in[2];
     return (d * d).sum();
   });
-  const Tensor per_sample =
-      func::vmap(func::grad(loss), {std::nullopt, 0, 0})({w, xs, ys})[0];
+  const Tensor per_sample = func::vmap(func::grad(loss), {std::nullopt, 0, 0})({w, xs, ys})[0];
   ASSERT_EQ(per_sample.sizes(), IntArrayRef({5, 4, 3}));
   for (int64_t b = 0; b < 5; ++b) {
     const Tensor wl = w.detach().requires_grad_(true);
@@ -68,8 +68,10 @@ TEST(Grad, UnderVmapGivesPerSampleGradientsOfSharedWeights) {
 
 TEST(Grad, OfAVmappedFunction) {
   const Tensor x = values({4, 3});
-  auto inner = func::vmap(one([](const std::vector<Tensor>& in) { return (in[0].sin() * in[0]).sum(); }));
-  const Tensor g = func::grad(one([&](const std::vector<Tensor>& in) { return inner(in)[0].sum(); }))({x})[0];
+  auto inner =
+      func::vmap(one([](const std::vector<Tensor>& in) { return (in[0].sin() * in[0]).sum(); }));
+  const Tensor g =
+      func::grad(one([&](const std::vector<Tensor>& in) { return inner(in)[0].sum(); }))({x})[0];
   EXPECT_TRUE(same(g, x.cos() * x + x.sin()));
 }
 
@@ -77,7 +79,8 @@ TEST(Grad, OfGradIsTheSecondDerivative) {
   const Tensor x = values({3});
   auto f = one([](const std::vector<Tensor>& in) { return (in[0] * in[0] * in[0]).sum(); });
   auto df = func::grad(f);
-  const Tensor d2 = func::grad(one([&](const std::vector<Tensor>& in) { return df(in)[0].sum(); }))({x})[0];
+  const Tensor d2 =
+      func::grad(one([&](const std::vector<Tensor>& in) { return df(in)[0].sum(); }))({x})[0];
   EXPECT_TRUE(same(d2, x * 6));
 }
 
@@ -89,10 +92,12 @@ TEST(Jvp, MatchesTheClosedFormAloneUnderVmapAndOverGrad) {
   EXPECT_TRUE(same(t[0], (x.cos() * x + x.sin()) * v));
   // vmap over tangents: a Jacobian, column by column.
   const Tensor basis = eye(3, TensorOptions().dtype(kFloat64));
-  const Tensor jac = func::vmap([&](const std::vector<Tensor>& in) { return func::jvp(f, {x}, {in[0]}).second; })({basis})[0];
+  const Tensor jac = func::vmap(
+      [&](const std::vector<Tensor>& in) { return func::jvp(f, {x}, {in[0]}).second; })({basis})[0];
   EXPECT_TRUE(same(jac, basis * (x.cos() * x + x.sin())));
   // jvp of grad: a Hessian-vector product; the Hessian of sum(x^3) is diag(6x).
-  auto df = func::grad(one([](const std::vector<Tensor>& in) { return (in[0] * in[0] * in[0]).sum(); }));
+  auto df =
+      func::grad(one([](const std::vector<Tensor>& in) { return (in[0] * in[0] * in[0]).sum(); }));
   EXPECT_TRUE(same(func::jvp(df, {x}, {v}).second[0], x * 6 * v));
 }
 
@@ -107,7 +112,8 @@ TEST(TransformVetoes, NameTheHookTheStackAndWhatToDoInstead) {
     ADD_FAILURE();
   } catch (const ValueError& e) {
     const std::string m = e.what();
-    EXPECT_NE(m.find("requires_grad_() inside grad(level 2) > vmap(level 1)"), std::string::npos) << m;
+    EXPECT_NE(m.find("requires_grad_() inside grad(level 2) > vmap(level 1)"), std::string::npos)
+        << m;
     EXPECT_NE(m.find("argnums"), std::string::npos) << m;
   }
   auto g = one([](const std::vector<Tensor>& in) {

@@ -61,7 +61,8 @@ TEST(VmapThreads, EachThreadHasItsOwnStack) {
 
 TEST(VmapThreads, PerSampleGradientsFromSeveralThreadsAtOnce) {
   const Tensor w = arange_f({4, 3}) / 10, xs = arange_f({6, 4}) / 7;
-  auto loss = one([](const std::vector<Tensor>& in) { return (matmul(in[1], in[0]) * in[1].sum()).sum(); });
+  auto loss =
+      one([](const std::vector<Tensor>& in) { return (matmul(in[1], in[0]) * in[1].sum()).sum(); });
   const Tensor want = func::vmap(func::grad(loss), {std::nullopt, 0})({w, xs})[0];
   std::atomic<int> ok{0};
   auto work = [&] {

@@ -23,9 +23,8 @@ constexpr int64_t kBatch = 3;
 enum class Mode { AllAtFront, AllAtBack, FirstOnly };
 
 bool random_or_uninitialised(const std::string& op) {
-  static const std::set<std::string> kOps = {"sy::rand", "sy::randn", "sy::empty",
-                                             "sy::empty_like", "sy::rand_like",
-                                             "sy::randn_like"};
+  static const std::set<std::string> kOps = {"sy::rand",       "sy::randn",     "sy::empty",
+                                             "sy::empty_like", "sy::rand_like", "sy::randn_like"};
   return kOps.count(op.substr(0, op.find('.'))) > 0;
 }
 
@@ -85,15 +84,18 @@ bool close(const Tensor& a, const Tensor& b) {
 
 // Ops with no batching rule (per example is right, only slower), and ops whose
 // rule goes per example for some arguments (a batched index or fill value).
-const std::set<std::string> kLoopedOps = {"sy::index.Tensor", "sy::index_put_", "sy::index_select",
-                                           "sy::masked_fill_.Tensor", "sy::masked_select",
-                                           "sy::nonzero"};
+const std::set<std::string> kLoopedOps = {"sy::index.Tensor",  "sy::index_put_",
+                                          "sy::index_select",  "sy::masked_fill_.Tensor",
+                                          "sy::masked_select", "sy::nonzero"};
 
 std::string mode_name(Mode m) {
   switch (m) {
-    case Mode::AllAtFront: return "front";
-    case Mode::AllAtBack: return "back";
-    case Mode::FirstOnly: return "first";
+    case Mode::AllAtFront:
+      return "front";
+    case Mode::AllAtBack:
+      return "back";
+    case Mode::FirstOnly:
+      return "first";
   }
   return "?";
 }
@@ -164,23 +166,23 @@ TEST_P(VmapOpTable, EqualsALoopOverTheExamples) {
     std::vector<Tensor> per_example;
     for (const auto& e : expected) per_example.push_back(e[j]);
     const Tensor want = stack(per_example, 0);
-    EXPECT_TRUE(close(actual[j], want)) << "result " << j << "\nvmap: " << actual[j].to_string()
-                                        << "\nloop: " << want.to_string();
+    EXPECT_TRUE(close(actual[j], want))
+        << "result " << j << "\nvmap: " << actual[j].to_string() << "\nloop: " << want.to_string();
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    OpTable, VmapOpTable,
-    testing::Combine(testing::Range<size_t>(0, cases().size()),
-                     testing::Values(Mode::AllAtFront, Mode::AllAtBack, Mode::FirstOnly)),
-    [](const testing::TestParamInfo<std::tuple<size_t, Mode>>& info) {
-      std::string name = cases()[std::get<0>(info.param)].op.substr(4);
-      for (char& ch : name) {
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-      }
-      return name + "_" + std::to_string(std::get<0>(info.param)) + "_" +
-             mode_name(std::get<1>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(OpTable, VmapOpTable,
+                         testing::Combine(testing::Range<size_t>(0, cases().size()),
+                                          testing::Values(Mode::AllAtFront, Mode::AllAtBack,
+                                                          Mode::FirstOnly)),
+                         [](const testing::TestParamInfo<std::tuple<size_t, Mode>>& info) {
+                           std::string name = cases()[std::get<0>(info.param)].op.substr(4);
+                           for (char& ch : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           }
+                           return name + "_" + std::to_string(std::get<0>(info.param)) + "_" +
+                                  mode_name(std::get<1>(info.param));
+                         });
 
 }  // namespace
 }  // namespace sy

@@ -26,7 +26,9 @@ Tensor arange_f(std::vector<int64_t> sizes) {
   return arange(n, TensorOptions().dtype(kFloat32)).reshape(sizes);
 }
 
-bool front_key_included() { return tls_is_dispatch_key_included(DispatchKey::DynamicLayerFrontMode); }
+bool front_key_included() {
+  return tls_is_dispatch_key_included(DispatchKey::DynamicLayerFrontMode);
+}
 
 TEST(Vmap, PointwiseOpsSeeOneExample) {
   const Tensor x = arange_f({8, 4});
@@ -53,7 +55,8 @@ TEST(Vmap, InDimsNoneSharesATensorAndOutDimsPlaceTheBatch) {
 TEST(Vmap, MatmulWithASharedWeightEqualsOneBigMatmul) {
   const Tensor x = arange_f({6, 4}) / 10;
   const Tensor w = arange_f({4, 3}) / 7;
-  auto f = one([](const std::vector<Tensor>& in) { return mm(in[0].unsqueeze(0), in[1]).squeeze(0); });
+  auto f =
+      one([](const std::vector<Tensor>& in) { return mm(in[0].unsqueeze(0), in[1]).squeeze(0); });
   EXPECT_TRUE(same(vmap(f, {0, std::nullopt})({x, w})[0], mm(x, w)));
   auto g = one([](const std::vector<Tensor>& in) { return matmul(in[0], in[1]).relu().sum(); });
   EXPECT_TRUE(same(vmap(g, {0, std::nullopt})({x, w})[0], mm(x, w).relu().sum({1})));
@@ -76,8 +79,9 @@ TEST(Vmap, EmptyBatchGivesEmptyResults) {
   const Tensor x = zeros({0, 3});
   EXPECT_EQ(vmap(one([](const std::vector<Tensor>& in) { return in[0].sum(); }))({x})[0].sizes(),
             IntArrayRef({0}));
-  EXPECT_EQ(vmap(one([](const std::vector<Tensor>& in) { return in[0].cumprod(0); }))({x})[0].sizes(),
-            IntArrayRef({0, 3}));
+  EXPECT_EQ(
+      vmap(one([](const std::vector<Tensor>& in) { return in[0].cumprod(0); }))({x})[0].sizes(),
+      IntArrayRef({0, 3}));
 }
 
 TEST(Vmap, RandomnessErrorSameAndDifferent) {
@@ -153,10 +157,10 @@ TEST(Vmap, AWrapperThatEscapesIsAnErrorWhenUsed) {
 
 TEST(Vmap, BadArgumentsNameWhatWasWrong) {
   auto f = one([](const std::vector<Tensor>& in) { return in[0] + in[1]; });
-  EXPECT_THROW(vmap(f)({ones({2, 3}), ones({3, 3})}), ValueError);      // batch sizes differ
+  EXPECT_THROW(vmap(f)({ones({2, 3}), ones({3, 3})}), ValueError);          // batch sizes differ
   EXPECT_THROW(vmap(f, {2, 0})({ones({2, 3}), ones({2, 3})}), IndexError);  // in_dim out of range
   EXPECT_THROW(vmap(f, {std::nullopt, std::nullopt})({ones({2}), ones({2})}), ValueError);
-  EXPECT_THROW(vmap(f, {0})({ones({2}), ones({2})}), ValueError);       // in_dims count
+  EXPECT_THROW(vmap(f, {0})({ones({2}), ones({2})}), ValueError);  // in_dims count
   EXPECT_THROW(vmap(f, {}, {std::nullopt})({ones({2, 3}), ones({2, 3})}), ValueError);
   EXPECT_TRUE(func::transform_stack().empty());
 }

@@ -19,12 +19,13 @@ op whose library is gone raises ``switchyard.DispatchError`` saying so.
 
 import atexit
 import re
-import sys
 import weakref
 
 from switchyard import _C
 
-__all__ = ["Library", "impl", "fallthrough_kernel"]
+__all__ = ["Library", "impl", "fallthrough_kernel", "custom_op", "CustomOpDef", "infer_schema",
+           "define", "register_fake", "register_kernel", "opcheck", "OpCheckError",
+           "CustomOpError"]
 
 _KINDS = ("DEF", "IMPL", "FRAGMENT")
 _RETURNS_NONE = re.compile(r"->\s*None\s*$")
@@ -35,11 +36,6 @@ _live = weakref.WeakSet()
 def fallthrough_kernel(*args, **kwargs):
     """Registered with ``impl`` or ``fallback``: the key is skipped, at no cost per call."""
     raise NotImplementedError("fallthrough_kernel is a marker; it is never called")
-
-
-def _caller(depth):
-    frame = sys._getframe(depth)
-    return frame.f_code.co_filename, frame.f_lineno
 
 
 class Library:
@@ -56,11 +52,20 @@ class Library:
     def __init__(self, ns, kind, dispatch_key=""):
         if kind not in _KINDS:
             raise ValueError(f'Library kind must be one of {_KINDS}, not {kind!r}')
-        file, line = _caller(2)
+        self._open(ns, kind, dispatch_key, _custom_ops._user_site())
+
+    @classmethod
+    def _at(cls, ns, kind, site, dispatch_key=""):
+        """A library whose registrations name ``site`` (file, line): the user's line."""
+        self = cls.__new__(cls)
+        self._open(ns, kind, dispatch_key, site)
+        return self
+
+    def _open(self, ns, kind, dispatch_key, site):
         self.ns = ns
         self.kind = kind
         self.dispatch_key = dispatch_key
-        self._lib = _C._Library(ns, kind, dispatch_key, file, line)
+        self._lib = _C._Library(ns, kind, dispatch_key, site[0], site[1])
         _live.add(self)
 
     def define(self, schema, alias_analysis="", *, tags=()):
@@ -75,7 +80,7 @@ class Library:
         Returns:
           The op's name without namespace, as PyTorch's ``define`` does.
         """
-        file, line = _caller(2)
+        file, line = _custom_ops._user_site()
         # PyTorch spells "returns nothing" `-> None` as well as `-> ()`; the C++
         # schema parser knows only the second.
         schema = _RETURNS_NONE.sub("-> ()", schema)
@@ -98,7 +103,7 @@ class Library:
         """
         if not isinstance(op_name, str):
             op_name = op_name._qualified_op_name
-        file, line = _caller(2)
+        file, line = _custom_ops._user_site()
         if fn is fallthrough_kernel:
             self._lib.impl_fallthrough(op_name, dispatch_key, file, line)
         else:
@@ -111,7 +116,7 @@ class Library:
         excluded while it runs, so ``op(*args, **kwargs)`` continues below it.
         ``fallthrough_kernel`` makes the key fall through for every op.
         """
-        file, line = _caller(2)
+        file, line = _custom_ops._user_site()
         self._lib.fallback(None if fn is fallthrough_kernel else fn, dispatch_key, file, line)
 
     def destroy(self):
@@ -139,14 +144,39 @@ class Library:
         return f"Library(ns={self.ns!r}, kind={self.kind!r}{state})"
 
 
-def impl(lib, name, dispatch_key="", *, hermetic=False):
-    """Decorator form of ``Library.impl``: ``@impl(lib, "my_func", "CPU")``."""
+def impl(*args, **kwargs):
+    """``@impl(lib, "my_func", "CPU", hermetic=False)``: decorator form of ``Library.impl``.
 
+    Also PyTorch 2.x's form ``@impl("ns::op", "cpu", func=None, *, lib=None)``: a
+    qualified name, a device type (or a sequence of them, or a dispatch key name),
+    for ops defined with ``define``; the registration lasts as long as the
+    process, or as ``lib``.
+    """
+    if args and isinstance(args[0], Library):
+        return _impl_in_library(*args, **kwargs)
+    return _custom_ops.impl_qualname(*args, **kwargs)
+
+
+def _impl_in_library(lib, name, dispatch_key="", *, hermetic=False):
     def register(fn):
         lib.impl(name, fn, dispatch_key, hermetic=hermetic)
         return fn
 
     return register
+
+
+from switchyard import _custom_ops  # noqa: E402 (it uses Library)
+from switchyard._custom_ops import (  # noqa: E402,F401
+    CustomOpDef,
+    CustomOpError,
+    OpCheckError,
+    custom_op,
+    define,
+    infer_schema,
+    opcheck,
+    register_fake,
+    register_kernel,
+)
 
 
 @atexit.register

@@ -98,8 +98,9 @@ class RefCounted {
   void incref() const {
     if (owner_id_.load(std::memory_order_relaxed) == detail::tls_ref_thread.id) {
       local_.store(local_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    } else {
-      shared_.fetch_add(kOne, std::memory_order_relaxed);
+    } else if (SY_UNLIKELY(shared_.fetch_add(kOne, std::memory_order_relaxed) ==
+                           (kMerged | kWrapped | kOne))) {
+      wrapped_count_edge(true);
     }
   }
   // Drops one reference and deletes the object when it was the last.
@@ -119,17 +120,43 @@ class RefCounted {
   // For objects about to live on another thread for good.
   SY_API void unbias() const;
 
+ protected:
+  // Note [A wrapped object's count]
+  // An object with a foreign wrapper that owns one of its references (a
+  // tensor's Python object) is marked; then the count reports each crossing
+  // of one: wrapped_count_edge(true) when it goes from one to two (something
+  // besides the wrapper holds the object now) and wrapped_count_edge(false)
+  // when it goes back to one. The owner uses it to hold its wrapper exactly
+  // while others hold the object (python/tensor.cpp). A biased count has no
+  // single word to watch, so marking first unbiases the object: a marked
+  // object is always merged, every thread counts it in shared_, and the check
+  // is one compare of the value the atomic operation returns anyway; an
+  // unmarked object never takes the branch. The mark is the kWrapped flag.
+
+  // Unbiases and marks the object; returns its count at that moment, or 0 if
+  // it cannot be marked: it is biased to another thread that still lives, or
+  // a reference it dropped waits on that thread's queue. The caller holds a
+  // reference, so a marked object's count is at least one.
+  SY_API uint32_t mark_wrapped() const;
+  void unmark_wrapped() const { shared_.fetch_and(~kWrapped, std::memory_order_acq_rel); }
+  // The count of a marked object crossed one (Note [A wrapped object's count]).
+  virtual void wrapped_count_edge(bool /*hold*/) const {}
+
  private:
   friend struct detail::RefSettler;
 
-  // The shared count in the bits above the two flags.
-  static constexpr int64_t kMerged = 1;  // the owner's count was added in; owner_id_ is 0
-  static constexpr int64_t kQueued = 2;  // a reference waits on the owner's queue
-  static constexpr int64_t kOne = 4;
+  // The shared count in the bits above the three flags.
+  static constexpr int64_t kMerged = 1;   // the owner's count was added in; owner_id_ is 0
+  static constexpr int64_t kQueued = 2;   // a reference waits on the owner's queue
+  static constexpr int64_t kWrapped = 4;  // marked (Note [A wrapped object's count])
+  static constexpr int kCountShift = 3;
+  static constexpr int64_t kOne = int64_t{1} << kCountShift;
 
   SY_API void owner_count_reached_zero() const;
   void decref_shared() const;
   SY_API void decref_unmerged(int64_t seen) const;
+  // Drops a reference of a merged object (shared_ counts every reference).
+  void decref_merged() const;
 
   // Written only by the owner thread while it lives (and once by whoever
   // settles the object after it ended); read by every thread.
@@ -145,10 +172,19 @@ class RefCounted {
   mutable Link link_{nullptr};
 };
 
+inline void RefCounted::decref_merged() const {
+  const int64_t before = shared_.fetch_sub(kOne, std::memory_order_acq_rel);
+  if (before < 2 * kOne) {
+    delete this;
+  } else if (SY_UNLIKELY(before == (kMerged | kWrapped | 2 * kOne))) {
+    wrapped_count_edge(false);  // may free the object: nothing touches it after
+  }
+}
+
 inline void RefCounted::decref_shared() const {
   const int64_t seen = shared_.load(std::memory_order_relaxed);
   if (SY_LIKELY(seen & kMerged)) {  // kMerged is never cleared: the count is exact
-    if (shared_.fetch_sub(kOne, std::memory_order_acq_rel) < 2 * kOne) delete this;
+    decref_merged();
     return;
   }
   decref_unmerged(seen);

@@ -8,9 +8,10 @@
 //   owner_id_  the owner's id (0: no owner, every thread counts atomically)
 //   local_     the owner's references; only the owner changes it, with plain
 //              loads and stores (std::atomic only so that readers are no race)
-//   shared_    other threads' references, as count * kOne plus two flags:
-//              kMerged (local_ was added in for good) and kQueued (one
-//              reference waits on the owner's queue)
+//   shared_    other threads' references, as count * kOne plus three flags:
+//              kMerged (local_ was added in for good), kQueued (one
+//              reference waits on the owner's queue) and kWrapped (only on
+//              merged objects: Note [A wrapped object's count])
 //
 // The references alive are local_ + count, but only the sum is meaningful:
 // a handle copied on the owner and dropped elsewhere adds to local_ and
@@ -104,12 +105,12 @@ struct RefSettler {
               RefCounted::kMerged,
           std::memory_order_acq_rel);
       drop_owned(o);
-      if ((old >> 2) + local - 1 == 0) delete p;
+      if ((old >> RefCounted::kCountShift) + local - 1 == 0) delete p;
     } else {
       // The owner merged it already: drop the queued reference.
       const int64_t old =
           p->shared_.fetch_sub(RefCounted::kOne + RefCounted::kQueued, std::memory_order_acq_rel);
-      if ((old >> 2) == 1) delete p;
+      if ((old >> RefCounted::kCountShift) == 1) delete p;
     }
   }
 
@@ -192,7 +193,7 @@ void settle_deferred_releases() {
 
 uint32_t RefCounted::use_count() const {
   const int64_t word = shared_.load(std::memory_order_relaxed);
-  int64_t n = word >> 2;
+  int64_t n = word >> RefCounted::kCountShift;
   if (word & kQueued) n -= 1;  // the queued reference was dropped
   if (!(word & kMerged)) n += local_.load(std::memory_order_relaxed);
   return n < 0 ? 0 : static_cast<uint32_t>(n);
@@ -208,6 +209,19 @@ void RefCounted::unbias() const {
   me->owned.store(me->owned.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 }
 
+uint32_t RefCounted::mark_wrapped() const {
+  unbias();
+  // A reference this thread dropped may wait on its own queue (not on another
+  // thread's: then the object was biased to that thread).
+  detail::settle_deferred_releases_if_any();
+  int64_t word = shared_.load(std::memory_order_relaxed);
+  do {
+    if (!(word & kMerged) || (word & kQueued)) return 0;
+  } while (!shared_.compare_exchange_weak(word, word | kWrapped, std::memory_order_acq_rel,
+                                          std::memory_order_relaxed));
+  return static_cast<uint32_t>(word >> kCountShift);
+}
+
 void RefCounted::owner_count_reached_zero() const {
   detail::RefOwner* me = detail::tls_ref_thread.owner;
   const int64_t word = shared_.load(std::memory_order_acquire);
@@ -218,7 +232,7 @@ void RefCounted::owner_count_reached_zero() const {
     owner_id_.store(0, std::memory_order_relaxed);
     const int64_t old = shared_.fetch_add(kMerged, std::memory_order_acq_rel);
     // A queued reference keeps the count above zero until it is settled.
-    if ((old >> 2) == 0) delete this;
+    if ((old >> RefCounted::kCountShift) == 0) delete this;
   }
   detail::settle_deferred_releases_if_any();
 }
@@ -227,10 +241,10 @@ void RefCounted::decref_unmerged(int64_t seen) const {
   int64_t word = seen;
   for (;;) {
     if (word & kMerged) {
-      if (shared_.fetch_sub(kOne, std::memory_order_acq_rel) < 2 * kOne) delete this;
+      decref_merged();
       return;
     }
-    if ((word >> 2) > 0 || (word & kQueued)) {
+    if ((word >> RefCounted::kCountShift) > 0 || (word & kQueued)) {
       if (shared_.compare_exchange_weak(word, word - kOne, std::memory_order_acq_rel,
                                         std::memory_order_relaxed)) {
         return;

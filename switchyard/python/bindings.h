@@ -37,6 +37,7 @@ struct PyTensor {
   Tensor tensor;
   PyObject* dict;
   PyObject* weakrefs;
+  PyObject* device;  // a wrapper subclass's device (its impl is meta); null otherwise
 };
 
 extern PyTypeObject* tensor_type;
@@ -48,6 +49,19 @@ inline const Tensor& unwrap(PyObject* o) { return reinterpret_cast<PyTensor*>(o)
 // The wrapper of `t` (new reference): its existing wrapper, or a new one that is
 // kept unless the calling thread is hermetic. None for an undefined tensor.
 PyObject* wrap(Tensor t);
+
+// New wrappers that wrap() makes on the calling thread get type `type` (a
+// subclass of sy.Tensor) while this lives; existing wrappers keep theirs.
+class WrapAs {
+ public:
+  explicit WrapAs(PyTypeObject* type);
+  ~WrapAs();
+  WrapAs(const WrapAs&) = delete;
+  WrapAs& operator=(const WrapAs&) = delete;
+
+ private:
+  PyTypeObject* saved_;
+};
 
 // The calling thread's hermetic flag (seed 002): while set, wrap() makes fresh
 // wrappers and never stores them on the tensor.

@@ -497,10 +497,35 @@ PyTypeObject* named_results_type(const std::string& op_name, const std::vector<R
   return kept.back()->type;
 }
 
+
+// The type results of a call take (PyTorch's rule for subclasses without a
+// dispatch handler): the most derived sy.Tensor subclass among the tensor
+// arguments; null when all are sy.Tensor. Two unrelated subclasses in one call
+// are a TypeError, as in PyTorch. A subclass with __sy_dispatch__ decides its
+// results itself.
+template <typename Name>
+PyTypeObject* result_subclass(PyObject* const* args, Py_ssize_t n, const Name& op_name) {
+  PyTypeObject* best = nullptr;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyTypeObject* t = Py_TYPE(args[i]);
+    if (SY_LIKELY(t == tensor_type) || !is_tensor(args[i]) || has_python_dispatch(t)) continue;
+    if (best == nullptr || PyType_IsSubtype(t, best)) {
+      best = t;
+    } else if (!PyType_IsSubtype(best, t)) {
+      SY_THROW(TypeError,
+               "{}(): no result type for tensor subclasses {} and {}: neither is a subclass of "
+               "the other (convert one with .as_subclass())",
+               op_name(), best->tp_name, t->tp_name);
+    }
+  }
+  return best;
+}
+
 // Runs a parsed call: the arguments are on `stack`; returns the results as a
 // Python value (None, one value, a tuple, or a structseq when the schema
-// names every result).
-PyObject* run(const Overload& ov, Stack& stack) {
+// names every result). New wrappers of tensor results get type `result_type`
+// when it is given.
+PyObject* run(const Overload& ov, Stack& stack, PyTypeObject* result_type = nullptr) {
   int64_t elements = 0;
   for (const IValue& v : stack) {
     if (v.is_tensor() && v.tensor_impl_unchecked()) elements += v.tensor_impl_unchecked()->numel();
@@ -508,6 +533,8 @@ PyObject* run(const Overload& ov, Stack& stack) {
   maybe_without_gil(elements >= kReleaseGilElements, [&] { ov.handle.call_boxed(stack); });
   const size_t n = stack.size();
   if (n == 0) Py_RETURN_NONE;
+  std::optional<WrapAs> as;
+  if (SY_UNLIKELY(result_type != nullptr)) as.emplace(result_type);
   if (n == 1) {
     if (stack[0].is_tensor()) return wrap(std::move(stack[0]).to_tensor());
     return to_python(stack[0]);
@@ -640,7 +667,10 @@ PyObject* op_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf, Py
     const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     detail::PooledStack pooled;
     const Overload& ov = state->resolve(args, nargs, kwnames, pooled.stack);
-    return run(ov, pooled.stack);
+    const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyTypeObject* result_type =
+        result_subclass(args, nargs + nkw, [&] { return state->python_name(); });
+    return run(ov, pooled.stack, result_type);
   });
 }
 

@@ -346,8 +346,13 @@ void python_fallback(const OperatorHandle& op, DispatchKeySet keys, Stack* stack
   }
   GilState gil;
   const PyCall call = python_arguments(schema, base);
-  const py::object func = owned(overload_object(op));
   const std::vector<PyTypeObject*> types = overloaded_types(call);
+  if (!mode_active && types.empty()) {
+    // A tensor with the Python key whose wrapper is a hermetic one: nothing to ask.
+    op.redispatch_boxed(keys.remove_from_and_above(DispatchKey::Python), *stack);
+    return;
+  }
+  const py::object func = owned(overload_object(op));
   const py::object types_arg = types_tuple(types);
   ExcludeDispatchKeyGuard below(kAbovePython);
   if (mode_active) {

@@ -1,17 +1,32 @@
-// sy.Tensor: the Python wrapper of a C++ tensor, and sy.tensor(data).
+// sy.Tensor: the Python wrapper of a C++ tensor, its subclasses, and sy.tensor(data).
 //
 // Note [One wrapper per tensor]
-// A TensorImpl has at most one kept Python wrapper, which it points at with a
-// non-owning pointer (TensorImpl::python_wrapper). The wrapper owns one C++
-// reference; when Python drops the wrapper, its dealloc clears the pointer and
-// drops that reference. So wrapping a tensor whose wrapper lives returns that
-// very object (identity and attributes survive a trip through C++), no
-// reference cycle crosses the language boundary, and neither side ever
-// resurrects the other. The cost of this simple rule: a tensor that only C++
-// holds gets a new wrapper the next time it reaches Python (attributes set on
-// the old one are gone with it). Under the per-thread hermetic flag, wrap()
-// makes a fresh wrapper and does not store it; a dealloc clears the pointer
-// only when it is its own. All of this happens under the GIL.
+// A TensorImpl has at most one kept Python wrapper (TensorImpl::python_wrapper).
+// The wrapper owns one C++ reference; the impl holds its wrapper strongly
+// (one Python reference) exactly while C++ holds more than that one reference:
+// the tensor's reference count calls wrapper_count_edge() when it goes from
+// one to two and from two to one (See Note [A wrapped object's count] in
+// core/intrusive_ptr.h). So
+//   - while the wrapper lives, every trip through C++ returns that very object;
+//   - a tensor held only by C++ for a while (a graph constant, a C++ list)
+//     keeps its wrapper alive, and comes back as the same object, subclass,
+//     attributes and weakrefs included;
+//   - when C++ lets go, the impl drops its reference, and the wrapper dies
+//     with its last Python reference (dropping the impl's last one), so
+//     neither side ever resurrects the other, and a cycle through the
+//     wrapper's attributes is one the garbage collector sees whole: the impl's
+//     reference is there only while C++ holds the tensor, which makes the
+//     wrapper reachable, as it is.
+// Marking unbiases the impl's reference count, so every copy of a wrapped
+// tensor's handle is an atomic operation (Note [Biased reference counts]). An
+// impl still biased to another thread (made on a C++ thread and handed over, or
+// left unmerged by a thread that ended) cannot be marked; its wrapper is kept
+// as a plain pointer that the wrapper's dealloc clears, so identity holds only
+// while Python holds it.
+// Under the per-thread hermetic flag, wrap() makes a fresh wrapper and does not
+// keep it; a dealloc clears the impl's pointer only when it is its own.
+// Everything here runs under the GIL except wrapper_count_edge(), which takes
+// it when its thread does not hold it.
 #include <cstring>
 #include <vector>
 
@@ -23,12 +38,40 @@ PyTypeObject* tensor_type = nullptr;
 
 namespace {
 thread_local bool hermetic = false;
+// The type new wrappers get (WrapAs), null for sy.Tensor.
+thread_local PyTypeObject* new_wrapper_type = nullptr;
+
+// The count of a wrapped impl crossed one (See Note [One wrapper per tensor]).
+// Going up, the only reference was the wrapper's, so the caller reached the
+// impl through it and holds the GIL; going down can happen on any thread.
+void wrapper_count_edge(const TensorImpl& impl, bool hold) {
+  auto* wrapper = static_cast<PyObject*>(impl.python_wrapper());
+  if (!Py_IsInitialized() || _Py_IsFinalizing()) return;  // the interpreter is gone: leak
+  if (PyGILState_Check()) {
+    if (hold) {
+      Py_INCREF(wrapper);
+    } else {
+      Py_DECREF(wrapper);  // may free the wrapper, and with it the impl
+    }
+    return;
+  }
+  GilState gil;
+  if (hold) {
+    Py_INCREF(wrapper);
+  } else {
+    Py_DECREF(wrapper);
+  }
+}
+
 // The interpreter's main thread (threading.main_thread()), set at import.
 unsigned long main_thread_ident = 0;
 }  // namespace
 
 bool is_hermetic() { return hermetic; }
 void set_hermetic(bool on) { hermetic = on; }
+
+WrapAs::WrapAs(PyTypeObject* type) : saved_(std::exchange(new_wrapper_type, type)) {}
+WrapAs::~WrapAs() { new_wrapper_type = saved_; }
 
 PyObject* wrap(Tensor t) {
   if (!t.defined()) Py_RETURN_NONE;
@@ -39,14 +82,20 @@ PyObject* wrap(Tensor t) {
       return static_cast<PyObject*>(existing);
     }
   }
-  auto* self = reinterpret_cast<PyTensor*>(tensor_type->tp_alloc(tensor_type, 0));
+  PyTypeObject* type = new_wrapper_type ? new_wrapper_type : tensor_type;
+  auto* self = reinterpret_cast<PyTensor*>(type->tp_alloc(type, 0));
   if (!self) return nullptr;
   // Python threads other than the main one often make tensors for another
   // thread and then sleep (worker pools); a tensor that such a thread owned
   // could not be freed elsewhere until it woke (Note [Biased reference counts]).
   if (PyThread_get_thread_ident() != main_thread_ident) impl->unbias_with_storage();
   new (&self->tensor) Tensor(std::move(t));
-  if (!hermetic) impl->set_python_wrapper(self);
+  self->device = nullptr;
+  if (!hermetic) {
+    // C++ holds more than the wrapper's reference: the impl holds the wrapper.
+    // (A count that cannot be marked reads 0: the wrapper does not own then.)
+    if (impl->keep_python_wrapper(self) > 1) Py_INCREF(self);
+  }
   return reinterpret_cast<PyObject*>(self);
 }
 
@@ -60,8 +109,11 @@ void tensor_dealloc(PyObject* o) {
   PyObject_GC_UnTrack(o);
   if (self->weakrefs) PyObject_ClearWeakRefs(o);
   Py_CLEAR(self->dict);
+  Py_CLEAR(self->device);
+  // Only the wrapper's own reference is left (the impl held the wrapper while
+  // there were more), so this drops the impl's last one.
   if (TensorImpl* impl = self->tensor.impl(); impl && impl->python_wrapper() == o) {
-    impl->set_python_wrapper(nullptr);
+    impl->release_python_wrapper();
   }
   self->tensor.~Tensor();
   type->tp_free(o);
@@ -124,6 +176,10 @@ PyObject* get_dtype(PyObject* o, void*) {
   });
 }
 PyObject* get_device(PyObject* o, void*) {
+  if (PyObject* d = as_tensor(o)->device) {  // a wrapper subclass's own device
+    Py_INCREF(d);
+    return d;
+  }
   return guarded<PyObject*>(nullptr, [&] { return device_object(unwrap(o).device()); });
 }
 PyObject* get_requires_grad(PyObject* o, void*) {
@@ -143,6 +199,9 @@ PyObject* get_ndim(PyObject* o, void*) {
   return guarded<PyObject*>(nullptr, [&] { return PyLong_FromLongLong(unwrap(o).dim()); });
 }
 PyObject* get_is_meta(PyObject* o, void*) {
+  if (PyObject* d = as_tensor(o)->device) {
+    return PyBool_FromLong(device_of(d).value_or(kCPU).is_meta());
+  }
   return guarded<PyObject*>(nullptr, [&] { return PyBool_FromLong(unwrap(o).is_meta()); });
 }
 PyObject* get_is_cuda(PyObject* o, void*) {
@@ -308,7 +367,97 @@ Py_ssize_t sq_length(PyObject* o) {
   });
 }
 
+// The subclass `cls` of sy.Tensor, or a TypeError naming `what`.
+PyTypeObject* subclass_argument(PyObject* cls, const char* what) {
+  SY_CHECK(PyType_Check(cls) && PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(cls), tensor_type),
+           TypeError, "{}: expected a subclass of sy.Tensor, got {}", what,
+           PyType_Check(cls) ? reinterpret_cast<PyTypeObject*>(cls)->tp_name : Py_TYPE(cls)->tp_name);
+  return reinterpret_cast<PyTypeObject*>(cls);
+}
+
+// A new wrapper of type `type` around `t` (whose impl has no wrapper), with
+// the Python key when the type defines __sy_dispatch__.
+PyObject* new_wrapper_of_type(Tensor t, PyTypeObject* type) {
+  t.impl()->set_python_dispatch(has_python_dispatch(type));
+  WrapAs as(type);
+  return wrap(std::move(t));
+}
+
+PyObject* m_as_subclass(PyObject* o, PyObject* cls) {
+  return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
+    PyTypeObject* type = subclass_argument(cls, "as_subclass");
+    const Tensor& t = unwrap(o);
+    // A new impl over the same storage and geometry: one impl has one wrapper.
+    const TensorImpl& src = *t.impl();
+    Tensor alias(IntrusivePtr<TensorImpl>::make(src.storage(), src.dtype(), src.sizes(),
+                                                src.strides(), src.storage_offset()));
+    if (src.requires_grad()) alias.requires_grad_(true);
+    return new_wrapper_of_type(std::move(alias), type);
+  });
+}
+
+PyObject* m_make_wrapper_subclass(PyObject*, PyObject* args, PyObject* kwargs) {
+  return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
+    static const char* names[] = {"cls", "size", "strides", "dtype", "device",
+                                  "requires_grad", nullptr};
+    PyObject *cls = nullptr, *size = nullptr, *strides = Py_None, *dtype = Py_None,
+             *device = Py_None;
+    int requires_grad = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$OOOp", const_cast<char**>(names), &cls,
+                                     &size, &strides, &dtype, &device, &requires_grad)) {
+      return nullptr;
+    }
+    PyTypeObject* type = subclass_argument(cls, "_make_wrapper_subclass");
+    auto ints = [](PyObject* seq, const char* what) {
+      SY_CHECK(PyList_Check(seq) || PyTuple_Check(seq), TypeError,
+               "_make_wrapper_subclass: {} must be a tuple or list of ints, got {}", what,
+               Py_TYPE(seq)->tp_name);
+      std::vector<int64_t> out;
+      for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); ++i) {
+        const long long v = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
+        if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+        SY_CHECK(v >= 0, ValueError, "_make_wrapper_subclass: {} must not be negative, got {}",
+                 what, v);
+        out.push_back(v);
+      }
+      return out;
+    };
+    const std::vector<int64_t> sizes = ints(size, "size");
+    std::optional<ScalarType> type_of = dtype == Py_None ? std::optional<ScalarType>(kFloat32)
+                                                          : dtype_of(dtype);
+    SY_CHECK(type_of.has_value(), TypeError, "_make_wrapper_subclass: dtype must be a sy.dtype");
+    Device dev = kCPU;
+    if (device != Py_None) {
+      auto d = device_of(device);
+      SY_CHECK(d.has_value(), TypeError,
+               "_make_wrapper_subclass: device must be a sy.device or a string");
+      dev = *d;
+    }
+    // The wrapper's own impl holds no data: a meta tensor with the Python key,
+    // so a call that skips the handler reaches Meta kernels, never memory.
+    Tensor t = make_tensor(sizes, *type_of, Device("meta"));
+    if (strides != Py_None) {
+      const std::vector<int64_t> st = ints(strides, "strides");
+      SY_CHECK(st.size() == sizes.size(), ValueError,
+               "_make_wrapper_subclass: {} strides for {} sizes", st.size(), sizes.size());
+      t.impl()->set_geometry(sizes, st, 0);
+    }
+    if (requires_grad) t.requires_grad_(true);
+    PyObject* w = new_wrapper_of_type(std::move(t), type);
+    if (w && !dev.is_meta()) as_tensor(w)->device = device_object(dev);
+    return w;
+  });
+}
+
 PyMethodDef tensor_methods[] = {
+    {"as_subclass", m_as_subclass, METH_O,
+     "as_subclass(cls): a `cls` instance sharing this tensor's data (a new impl over the same "
+     "storage); with the Python key when `cls` defines __sy_dispatch__."},
+    {"_make_wrapper_subclass", reinterpret_cast<PyCFunction>(reinterpret_cast<void*>(m_make_wrapper_subclass)),
+     METH_VARARGS | METH_KEYWORDS | METH_STATIC,
+     "_make_wrapper_subclass(cls, size, *, strides=None, dtype=None, device=None, "
+     "requires_grad=False): a `cls` instance with that metadata and no data of its own, "
+     "for subclasses that hold an inner tensor and handle every op in __sy_dispatch__."},
     {"size", reinterpret_cast<PyCFunction>(reinterpret_cast<void*>(m_size)), METH_FASTCALL,
      "size(dim=None): the sizes as a tuple, or the size of dimension `dim`."},
     {"stride", reinterpret_cast<PyCFunction>(reinterpret_cast<void*>(m_stride)), METH_FASTCALL,
@@ -415,7 +564,7 @@ PyType_Spec tensor_spec = {
     "switchyard.Tensor",
     sizeof(PyTensor),
     0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
     tensor_slots,
 };
 
@@ -515,6 +664,44 @@ Args:
 examples and tests of per-device kernels written in Python. Call before making
 PrivateUse1 tensors.)");
 
+  TensorImpl::set_python_wrapper_hook(&wrapper_count_edge);
+
+  // A C++ list of tensors, for tests of tensors that only C++ holds for a while.
+  static auto* stash = new std::vector<Tensor>;
+  m.def("_stash", [](py::handle t) {
+    SY_CHECK(is_tensor(t.ptr()), TypeError, "_stash expects a tensor");
+    stash->push_back(unwrap(t.ptr()));
+  }, "Keeps a C++ reference to the tensor in a C++ list (for tests).");
+  m.def("_unstash", [] {
+    std::vector<Tensor> out = std::move(*stash);
+    stash->clear();
+    py::list result;
+    for (Tensor& t : out) result.append(py::reinterpret_steal<py::object>(wrap(std::move(t))));
+    return result;
+  }, "Empties the C++ list of _stash and returns its tensors (for tests).");
+  m.def("_unstash_on_pool", [] {
+    auto taken = std::make_shared<std::vector<Tensor>>(std::move(*stash));
+    stash->clear();
+    py::gil_scoped_release nogil;
+    launch([taken] { taken->clear(); }).get();
+  }, "Empties the C++ list of _stash on a pool thread, the GIL released (for tests).");
+  m.def("_copy_on_pool", [](py::handle t, int64_t n) {
+    SY_CHECK(is_tensor(t.ptr()), TypeError, "_copy_on_pool expects a tensor");
+    // Borrowed from the wrapper, which the caller's argument keeps alive: the
+    // pool's copies cross one when only the wrapper holds the tensor.
+    const Tensor& x = unwrap(t.ptr());
+    py::gil_scoped_release nogil;
+    launch([&x, n] {
+      for (int64_t i = 0; i < n; ++i) {
+        Tensor a = x;
+        Tensor b = a;
+      }
+    }).get();
+  }, "Copies and drops the tensor n times on a pool thread, the GIL released (for tests).");
+  m.def("_refcount_of_wrapper", [](py::handle t) {
+    SY_CHECK(is_tensor(t.ptr()), TypeError, "_refcount_of_wrapper expects a tensor");
+    return Py_REFCNT(t.ptr()) - 1;  // without the argument's own reference
+  }, "The wrapper's Python reference count, less the call's own (for tests).");
   m.def("_use_count", [](py::handle t) {
     SY_CHECK(is_tensor(t.ptr()), TypeError, "_use_count expects a tensor");
     return unwrap(t.ptr()).use_count();

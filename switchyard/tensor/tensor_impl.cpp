@@ -57,6 +57,21 @@ void TensorImpl::throw_wrapper_data_access(std::string_view action) const {
   SY_THROW(ValueError, "{}: this tensor is a wrapper whose data cannot be read", action);
 }
 
+namespace {
+TensorImpl::PythonWrapperHook python_wrapper_hook = nullptr;
+}  // namespace
+
+void TensorImpl::set_python_wrapper_hook(PythonWrapperHook hook) { python_wrapper_hook = hook; }
+
+void TensorImpl::wrapped_count_edge(bool hold) const {
+  if (python_wrapper_hook != nullptr) python_wrapper_hook(*this, hold);
+}
+
+void TensorImpl::set_python_dispatch(bool on) {
+  python_dispatch_ = on;
+  refresh_keys();
+}
+
 TensorImpl::~TensorImpl() { delete autograd_meta_.load(std::memory_order_acquire); }
 
 AutogradMetaInterface* TensorImpl::install_autograd_meta(
@@ -109,6 +124,7 @@ void TensorImpl::refresh_keys() {
   DispatchKeySet keys(backend);
   if (!is_inference_) keys = keys.add(DispatchKey::ADInplaceOrView);
   if (requires_grad_ || has_forward_grad_) keys = keys.add(autograd_key_for(backend));
+  if (python_dispatch_) keys = keys.add(DispatchKey::Python);
   key_set_ = keys;
 }
 

@@ -97,12 +97,35 @@ class SY_API TensorImpl : public RefCounted {
     return base ? base + storage_offset_ * element_size(dtype_) : nullptr;
   }
 
-  // The Python wrapper of this tensor, or null: an opaque, non-owning pointer
-  // that only the Python bindings set and read (under the GIL), so that a
-  // tensor keeps one Python object while that object lives. The wrapper clears
-  // it when it dies; the tensor layer never dereferences it.
+  // The Python wrapper of this tensor, or null: an opaque pointer that only the
+  // Python bindings set and read, so that a tensor keeps one Python object. The
+  // wrapper owns one reference to the impl; the impl holds the wrapper while
+  // anything else holds the impl too (See Note [A wrapped object's count] in
+  // core/intrusive_ptr.h, and Note [One wrapper per tensor] in
+  // python/tensor.cpp). The tensor layer never dereferences it.
   void* python_wrapper() const { return python_wrapper_; }
-  void set_python_wrapper(void* wrapper) { python_wrapper_ = wrapper; }
+  // Sets the wrapper and marks the count (which unbiases it); returns the
+  // count at that moment, or 0 when the count could not be marked (the impl is
+  // biased to another live thread): then the wrapper is kept without owning,
+  // as a plain pointer that its dealloc clears.
+  uint32_t keep_python_wrapper(void* wrapper) {
+    python_wrapper_ = wrapper;
+    return mark_wrapped();
+  }
+  // Unmarks the count and clears the wrapper (its dealloc).
+  void release_python_wrapper() {
+    unmark_wrapped();
+    python_wrapper_ = nullptr;
+  }
+  // Called with the impl and hold = true when the count of an impl with a kept
+  // wrapper goes from one to two, hold = false when it goes back to one; on
+  // any thread. Set once, by the Python bindings.
+  using PythonWrapperHook = void (*)(const TensorImpl& impl, bool hold);
+  static void set_python_wrapper_hook(PythonWrapperHook hook);
+
+  // Adds or removes the Python key in the tensor's key set (a tensor subclass
+  // with __sy_dispatch__).
+  void set_python_dispatch(bool on);
 
   // Gives up the calling thread's bias on this impl and its storage (see
   // RefCounted::unbias), for a tensor that will live on, and most likely die
@@ -147,6 +170,7 @@ class SY_API TensorImpl : public RefCounted {
 
  private:
   void refresh_derived();
+  void wrapped_count_edge(bool hold) const override;
   void refresh_keys();
 
   Storage storage_;
@@ -159,6 +183,7 @@ class SY_API TensorImpl : public RefCounted {
   bool requires_grad_ = false;
   bool is_contiguous_ = true;
   bool is_inference_ = false;
+  bool python_dispatch_ = false;
   bool has_forward_grad_ = false;
   bool is_wrapper_ = false;
   void* python_wrapper_ = nullptr;

@@ -159,5 +159,84 @@ TEST_F(BiasedCounts, ManyHandlesDroppedElsewhereSettleToZero) {
   EXPECT_EQ(alive(), 0);
 }
 
+// Note [A wrapped object's count]: a marked object reports each crossing of
+// one, whichever thread copies or drops the reference.
+struct Wrapped : RefCounted {
+  Wrapped() { g_alive.fetch_add(1); }
+  ~Wrapped() override { g_alive.fetch_sub(1); }
+  uint32_t mark() const { return mark_wrapped(); }
+  void unmark() const { unmark_wrapped(); }
+  void wrapped_count_edge(bool hold) const override { (hold ? ups : downs).fetch_add(1); }
+  mutable std::atomic<int> ups{0};
+  mutable std::atomic<int> downs{0};
+};
+using WrappedPtr = IntrusivePtr<Wrapped>;
+
+TEST_F(BiasedCounts, AMarkedObjectReportsEachCrossingOfOne) {
+  WrappedPtr p = WrappedPtr::make();
+  ASSERT_EQ(p->mark(), 1u);  // made here: marking unbiases it
+  {
+    WrappedPtr q = p;  // 1 -> 2
+    WrappedPtr r = p;  // 2 -> 3: no crossing
+    EXPECT_EQ(p->ups.load(), 1);
+    EXPECT_EQ(p->use_count(), 3u);
+  }  // 3 -> 2 -> 1
+  EXPECT_EQ(p->downs.load(), 1);
+  on_other_thread([&] {
+    WrappedPtr q = p;  // 1 -> 2 on another thread
+  });                  // and back
+  EXPECT_EQ(p->ups.load(), 2);
+  EXPECT_EQ(p->downs.load(), 2);
+  // Handed to another thread and dropped there after the wrapper's reference.
+  WrappedPtr away = p;
+  EXPECT_EQ(p->ups.load(), 3);
+  p->unmark();
+  p.reset();
+  on_other_thread([&] { away.reset(); });
+  EXPECT_EQ(alive(), 0);
+}
+
+TEST_F(BiasedCounts, AnObjectBiasedToAnotherLiveThreadIsNotMarked) {
+  WrappedPtr made;
+  std::atomic<bool> release{false};
+  std::atomic<bool> ready{false};
+  std::thread owner([&] {
+    made = WrappedPtr::make();
+    ready.store(true);
+    while (!release.load()) std::this_thread::yield();
+  });
+  while (!ready.load()) std::this_thread::yield();
+  EXPECT_EQ(made->mark(), 0u);
+  WrappedPtr q = made;  // counted, and no crossing reported
+  EXPECT_EQ(made->ups.load(), 0);
+  q.reset();
+  made.reset();
+  release.store(true);
+  owner.join();
+  EXPECT_EQ(alive(), 0);
+}
+
+TEST_F(BiasedCounts, CrossingsFromManyThreadsPairUp) {
+  WrappedPtr p = WrappedPtr::make();  // p plays the wrapper's reference
+  ASSERT_EQ(p->mark(), 1u);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&p] {
+      for (int i = 0; i < 2000; ++i) {
+        WrappedPtr q = p;
+        WrappedPtr r = q;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  // Every rise above one came back down: as many ups as downs, at least one.
+  EXPECT_GE(p->ups.load(), 1);
+  EXPECT_EQ(p->ups.load(), p->downs.load());
+  EXPECT_EQ(p->use_count(), 1u);
+  p->unmark();
+  p.reset();
+  EXPECT_EQ(alive(), 0);
+}
+
 }  // namespace
 }  // namespace sy

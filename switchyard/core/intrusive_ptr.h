@@ -134,8 +134,9 @@ class RefCounted {
   // unmarked object never takes the branch. The mark is the kWrapped flag.
 
   // Unbiases and marks the object; returns its count at that moment, or 0 if
-  // it cannot be marked: it is biased to another thread that still lives, or
-  // a reference it dropped waits on that thread's queue. The caller holds a
+  // it cannot be marked: it is still biased to another thread (one that lives,
+  // or one that ended before merging it), or a reference dropped elsewhere
+  // waits on its owner's queue. The caller holds a
   // reference, so a marked object's count is at least one.
   SY_API uint32_t mark_wrapped() const;
   void unmark_wrapped() const { shared_.fetch_and(~kWrapped, std::memory_order_acq_rel); }

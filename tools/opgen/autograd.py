@@ -569,47 +569,34 @@ def _kernel(op, plan):
     return name, "\n".join(lines) + "\n"
 
 
-def _out_kernel(op):
+def _guarded_kernel(op, when_differentiable):
+    """A kernel that runs `when_differentiable` (C++ statements) if any tensor
+    argument needs a gradient, and otherwise redispatches below autograd."""
     name = "k_" + re.sub(r"\W", "_", op.name)
-    ret = _handle_return(op)
     tensors = ", ".join(a.name for a in op.schema.arguments if a.type.is_tensor_like)
     return name, (
-        f"{ret} {name}({_kernel_params(op)}) {{\n"
+        f"{_handle_return(op)} {name}({_kernel_params(op)}) {{\n"
         f"  if (compute_requires_grad({tensors}) || any_has_forward_grad({tensors})) {{\n"
-        f"    throw_out_not_differentiable(\"{op.qualified}\");\n"
+        f"    {when_differentiable}\n"
         f"  }}\n"
         f"  AutoDispatchBelowADInplaceOrView guard;\n"
         f"  return {_handle(op)}.redispatch(after_autograd(ks), {_arg_list(op)});\n"
         f"}}\n")
+
+
+def _out_kernel(op):
+    return _guarded_kernel(op, f"throw_out_not_differentiable(\"{op.qualified}\");")
 
 
 def _decomposed_kernel(op):
-    name = "k_" + re.sub(r"\W", "_", op.name)
-    ret = _handle_return(op)
-    tensors = ", ".join(a.name for a in op.schema.arguments if a.type.is_tensor_like)
-    return name, (
-        f"{ret} {name}({_kernel_params(op)}) {{\n"
-        f"  if (compute_requires_grad({tensors}) || any_has_forward_grad({tensors})) {{\n"
-        f"    return decompose_for_autograd<{ret}>({_handle(op)}, {_arg_list(op)});\n"
-        f"  }}\n"
-        f"  AutoDispatchBelowADInplaceOrView guard;\n"
-        f"  return {_handle(op)}.redispatch(after_autograd(ks), {_arg_list(op)});\n"
-        f"}}\n")
+    return _guarded_kernel(
+        op, f"return decompose_for_autograd<{_handle_return(op)}>({_handle(op)}, {_arg_list(op)});")
 
 
 def _missing_kernel(op):
-    name = "k_" + re.sub(r"\W", "_", op.name)
-    ret = _handle_return(op)
-    tensors = ", ".join(a.name for a in op.schema.arguments if a.type.is_tensor_like)
-    return name, (
-        f"{ret} {name}({_kernel_params(op)}) {{\n"
-        f"  if (compute_requires_grad({tensors}) || any_has_forward_grad({tensors})) {{\n"
-        f"    throw_not_differentiable(\"{op.qualified}\", \"autograd\", \"the op table gives "
-        f"it no backward formula, no decomposition and no reason\");\n"
-        f"  }}\n"
-        f"  AutoDispatchBelowADInplaceOrView guard;\n"
-        f"  return {_handle(op)}.redispatch(after_autograd(ks), {_arg_list(op)});\n"
-        f"}}\n")
+    return _guarded_kernel(
+        op, f"throw_not_differentiable(\"{op.qualified}\", \"autograd\", \"the op table gives "
+        f"it no backward formula, no decomposition and no reason\");")
 
 
 def _written_arg(op):

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <map>
 #include <mutex>
 #include <set>
@@ -93,14 +94,7 @@ void wrap_results(const OpInfo& info, const Level& level, Stack* stack, const Te
            op.name(), level.number, describe_transform_stack());
 }
 
-// The argument's index among the op's arguments, or -1.
-int arg_index(const FunctionSchema& s, std::string_view name) {
-  const auto& args = s.arguments();
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i].name == name) return static_cast<int>(i);
-  }
-  return -1;
-}
+void run_loop(const OperatorHandle& op, const OpInfo& info, const Level& level, Stack* stack);
 
 // ---- rules ------------------------------------------------------------------------
 
@@ -134,11 +128,18 @@ void pointwise_rule(const OperatorHandle& op, const OpInfo& info, const Level& l
 
 // Ops taking dims of `self` (reductions over a dim, views that take dims): the
 // dims shifted past the batch dimension; an absent dim list means every logical dim.
-void dim_rule(const OperatorHandle& op, const OpInfo& info, const Level& level, Stack* stack);
+void dims_rule(const OperatorHandle& op, const OpInfo& info, const Level& level, Stack* stack);
 
-// Full reductions: the value flattened per example, reduced over dim 1.
+// Full reductions (sum, prod, max, min, any, all): the value flattened per
+// example, reduced over dim 1.
 void full_reduction_rule(const OperatorHandle& op, const OpInfo& info, const Level& level,
                          Stack* stack) {
+  const std::string_view name = op.name();
+  if (name != "sy::sum" && name != "sy::prod" && name != "sy::max" && name != "sy::min" &&
+      name != "sy::any" && name != "sy::all") {
+    run_loop(op, info, level, stack);  // a table entry naming this rule for another op
+    return;
+  }
   const size_t first = first_arg(*stack, info);
   const Unwrapped u = unwrap_at((*stack)[first].to_tensor_ref(), level.id);
   std::optional<ScalarType> dtype;
@@ -148,7 +149,6 @@ void full_reduction_rule(const OperatorHandle& op, const OpInfo& info, const Lev
   PassDown down;
   Tensor v = batch_first(u);
   v = logical_dim(u) == 0 ? unsqueeze(v, 1) : flatten(v, 1);
-  const std::string_view name = op.name();
   Tensor r;
   if (name == "sy::sum") {
     r = sum(v, {1}, false, dtype);
@@ -167,17 +167,11 @@ void full_reduction_rule(const OperatorHandle& op, const OpInfo& info, const Lev
   stack->push_back(make_batched(std::move(r), 0, level));
 }
 
-void run_loop(const OperatorHandle& op, const OpInfo& info, const Level& level, Stack* stack);
-
 bool is_optional_list(const SchemaType& t) {
   return t.kind() == SchemaType::Kind::Optional && t.elem().kind() == SchemaType::Kind::List;
 }
 
-bool is_dim_arg(const Argument& a) {
-  return a.name == "dim" || a.name == "dim0" || a.name == "dim1";
-}
-
-void dim_rule(const OperatorHandle& op, const OpInfo& info, const Level& level, Stack* stack) {
+void dims_rule(const OperatorHandle& op, const OpInfo& info, const Level& level, Stack* stack) {
   const size_t first = first_arg(*stack, info);
   const Unwrapped u = unwrap_at((*stack)[first].to_tensor_ref(), level.id);
   const int64_t rank = logical_dim(u);
@@ -197,7 +191,7 @@ void dim_rule(const OperatorHandle& op, const OpInfo& info, const Level& level, 
   PassDown down;
   Tensor v = batch_first(u);
   for (size_t i = 1; i < args.size(); ++i) {
-    if (!is_dim_arg(args[i])) continue;
+    if (!info.is_dim_arg(i)) continue;
     IValue& a = (*stack)[first + i];
     if (a.is_int()) {
       a = wrap_dim(a.to_int(), rank, op) + 1;
@@ -311,7 +305,7 @@ void mm_rule(const OperatorHandle&, const OpInfo& info, const Level& level, Stac
 }
 
 // bmm: matmul of the batch-first values broadcasts an unbatched operand.
-void matmul_rule(const OperatorHandle&, const OpInfo& info, const Level& level, Stack* stack) {
+void bmm_rule(const OperatorHandle&, const OpInfo& info, const Level& level, Stack* stack) {
   const size_t first = first_arg(*stack, info);
   const Unwrapped a = unwrap_at((*stack)[first].to_tensor_ref(), level.id);
   const Unwrapped b = unwrap_at((*stack)[first + 1].to_tensor_ref(), level.id);
@@ -378,8 +372,8 @@ void cat_rule(const OperatorHandle& op, const OpInfo& info, const Level& level, 
 }
 
 // gather, scatter: self and index have the same rank; unbatched ones expanded.
-void indexed_dim_rule(const OperatorHandle& op, const OpInfo& info, const Level& level,
-                      Stack* stack) {
+void indexed_dims_rule(const OperatorHandle& op, const OpInfo& info, const Level& level,
+                       Stack* stack) {
   const size_t first = first_arg(*stack, info);
   const size_t n = info.num_arguments;
   std::vector<Unwrapped> us(n);
@@ -393,7 +387,7 @@ void indexed_dim_rule(const OperatorHandle& op, const OpInfo& info, const Level&
     self = (*stack)[first].to_tensor();
   }
   const int64_t rank = logical_dim(us[0]);
-  const int di = arg_index(*info.schema, "dim");
+  const int di = info.dim_args == 0 ? -1 : std::countr_zero(info.dim_args);
   if (rank == 0 || di < 0) {
     run_loop(op, info, level, stack);
     return;
@@ -430,73 +424,21 @@ void out_rule(const OperatorHandle& op, const OpInfo&, const Level& level, Stack
            op.name(), level.number, describe_transform_stack());
 }
 
-const std::unordered_map<std::string_view, BatchingRule>& rules_by_name() {
-  static const std::unordered_map<std::string_view, BatchingRule> rules = {
-      // Ops that keep their input's shape, beyond the pointwise tag.
-      {"sy::clone", pointwise_rule},
-      {"sy::detach", pointwise_rule},
-      {"sy::copy_", pointwise_rule},
-      {"sy::fill_", pointwise_rule},
-      {"sy::empty_like", pointwise_rule},
-      {"sy::zeros_like", pointwise_rule},
-      {"sy::ones_like", pointwise_rule},
-      {"sy::full_like", pointwise_rule},
-      {"sy::isclose", pointwise_rule},
-      {"sy::masked_fill_.Scalar", pointwise_rule},
-      {"sy::masked_fill_.Tensor", masked_fill_rule},
-      // Composites that would copy a batch into a tensor made by a factory.
-      {"sy::to.dtype", pointwise_rule},
-      {"sy::to.device", pointwise_rule},
-      {"sy::softmax.int", dim_rule},
-      {"sy::log_softmax.int", dim_rule},
-      // Reductions over dims.
-      {"sy::sum.dim_IntList", dim_rule},
-      {"sy::prod.dim_int", dim_rule},
-      {"sy::max.dim", dim_rule},
-      {"sy::min.dim", dim_rule},
-      {"sy::argmax", dim_rule},
-      {"sy::argmin", dim_rule},
-      {"sy::any.dim", dim_rule},
-      {"sy::all.dim", dim_rule},
-      {"sy::var.correction", dim_rule},
-      {"sy::_softmax", dim_rule},
-      {"sy::_log_softmax", dim_rule},
-      {"sy::cumsum", dim_rule},
-      {"sy::cumprod", dim_rule},
-      {"sy::sort", dim_rule},
-      {"sy::topk", dim_rule},
-      {"sy::index_select", dim_rule},
-      // Full reductions.
-      {"sy::sum", full_reduction_rule},
-      {"sy::prod", full_reduction_rule},
-      {"sy::max", full_reduction_rule},
-      {"sy::min", full_reduction_rule},
-      {"sy::any", full_reduction_rule},
-      {"sy::all", full_reduction_rule},
-      // Views taking dims.
-      {"sy::transpose.int", dim_rule},
-      {"sy::select.int", dim_rule},
-      {"sy::slice.Tensor", dim_rule},
-      {"sy::squeeze.dim", dim_rule},
-      {"sy::unsqueeze", unsqueeze_rule},
-      {"sy::squeeze", squeeze_all_rule},
-      {"sy::permute", permute_rule},
-      {"sy::view", sized_view_rule},
-      {"sy::expand", sized_view_rule},
-      // The matmul family.
-      {"sy::mm", mm_rule},
-      {"sy::bmm", matmul_rule},
-      {"sy::dot", dot_rule},
-      {"sy::addmm", addmm_rule},
-      // Lists and indices.
-      {"sy::cat", cat_rule},
-      {"sy::gather", indexed_dim_rule},
-      {"sy::scatter_.src", indexed_dim_rule},
-      {"sy::scatter_.value", indexed_dim_rule},
-      {"sy::scatter_add_", indexed_dim_rule},
-      {"sy::scatter_.reduce", indexed_dim_rule},
-      {"sy::scatter_.value_reduce", indexed_dim_rule},
-  };
+// The op table's rules (its batching: fields, and those inferred from its tags:
+// tools/opgen/batching.py), by op name.
+struct TableRule {
+  std::string_view op;
+  BatchingRule rule;
+  uint32_t dim_args;  // bit i: argument i is a dim of self, shifted past the batch dim
+};
+#include "switchyard/transforms/generated/batching_rules.h"
+
+const std::unordered_map<std::string_view, const TableRule*>& table_rules() {
+  static const std::unordered_map<std::string_view, const TableRule*> rules = [] {
+    std::unordered_map<std::string_view, const TableRule*> m;
+    for (const TableRule& r : kTableRules) m.emplace(r.op, &r);
+    return m;
+  }();
   return rules;
 }
 
@@ -670,9 +612,10 @@ const OpInfo& op_info(const OperatorHandle& op) {
     explicit_composite |= k == DispatchKey::CompositeExplicitAutograd;
   }
   info.composite_only = implicit && !backend && !explicit_composite;
-  const auto& rules = rules_by_name();
+  const auto& rules = table_rules();
   if (auto it = rules.find(op.name()); it != rules.end()) {
-    info.rule = it->second;
+    info.rule = it->second->rule;
+    info.dim_args = it->second->dim_args;
   } else if (info.tags.has(Tag::out)) {
     info.rule = out_rule;
   } else if (info.tags.has(Tag::pointwise)) {

@@ -27,6 +27,8 @@ struct OpInfo {
   bool writes_self = false;     // in-place: the first argument is written
   bool composite_only = false;  // a CompositeImplicitAutograd kernel and no backend kernel
   BatchingRule rule = nullptr;
+  uint32_t dim_args = 0;  // the table's dims of self for the rule: bit i is argument i
+  bool is_dim_arg(size_t i) const { return i < 32 && ((dim_args >> i) & 1U) != 0; }
   std::shared_ptr<const FunctionSchema> schema;
 };
 const OpInfo& op_info(const OperatorHandle& op);

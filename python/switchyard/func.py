@@ -99,12 +99,16 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             outputs'. None keeps an output that is the same for every example as it is.
         randomness: what random ops inside do: "error" (refuse), "same" (one draw for
             the whole batch) or "different" (one draw per example).
-        chunk_size: accepted for torch.func compatibility; only None is supported.
+        chunk_size: None (the whole batch at once), or how many examples each call of
+            ``func`` sees: the batch runs in chunks of that size and the outputs are
+            concatenated, bounding memory (1 is a loop over the examples).
     """
     if randomness not in ("error", "same", "different"):
         raise ValueError(f"vmap: randomness={randomness!r} is not one of 'error', 'same', 'different'")
-    if chunk_size is not None:
-        raise NotImplementedError("vmap: chunk_size is not supported; pass chunk_size=None")
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)
+                                   or chunk_size <= 0):
+        raise ValueError(f"vmap: chunk_size should be None or an int greater than 0 (got "
+                         f"{chunk_size!r})")
     if not isinstance(in_dims, (int, tuple)) and in_dims is not None:
         raise ValueError(f"vmap: in_dims must be an int, None or a tuple, got {type(in_dims).__name__}")
 
@@ -113,6 +117,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
+        if chunk_size is not None:
+            return _chunked(args, kwargs)
+        return whole(args, kwargs)
+
+    def whole(args, kwargs):
         if flat_in_dims and (isinstance(in_dims, int) or len(in_dims) == len(args)) and not any(
                 isinstance(a, (tuple, list, dict)) for a in args):
             # One C++ call for the common case (docs/transforms.md).
@@ -121,24 +130,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             if level is None:
                 return out
             return _finish(out, level)
-        if isinstance(in_dims, tuple) and len(in_dims) != len(args):
-            raise ValueError(
-                f"vmap: in_dims has {len(in_dims)} entries but the function was called with "
-                f"{len(args)} positional arguments; give one entry per argument")
-        flat_args, args_spec = _flatten(list(args))
-        flat_dims = _broadcast_dims(list(in_dims) if isinstance(in_dims, tuple) else in_dims,
-                                    list(args), "in_dims")
-        tensors, dims = [], []
-        for i, (a, d) in enumerate(zip(flat_args, flat_dims)):
-            if d is None:
-                continue
-            if not _is_tensor(a):
-                raise ValueError(
-                    f"vmap: input {i} has in_dim {d} but is a {type(a).__name__}, not a tensor; "
-                    f"only tensors can be batched (give it in_dim None)")
-            tensors.append(a)
-            dims.append(d)
-        batch_size = _C._func_batch_size(tensors, dims)
+        flat_args, args_spec, flat_dims = _flat_in(args)
+        batch_size = _C._func_batch_size([a for a, d in zip(flat_args, flat_dims) if d is not None],
+                                         [d for d in flat_dims if d is not None])
         with _C._VmapLevel(batch_size, randomness) as level:
             batched = [a if d is None else _C._func_add_batch_dim(a, d, level)
                        for a, d in zip(flat_args, flat_dims)]
@@ -156,6 +150,45 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         results = [_C._func_remove_batch_dim(o, level, d, i)
                    for i, (o, d) in enumerate(zip(flat_out, flat_out_dims))]
         return _unflatten(results, out_spec)
+
+    def _chunked(args, kwargs):
+        flat_args, args_spec, flat_dims = _flat_in(args)
+        batch = _C._func_batch_size([a for a, d in zip(flat_args, flat_dims) if d is not None],
+                                    [d for d in flat_dims if d is not None])
+        if batch <= chunk_size:
+            return whole(args, kwargs)
+        if randomness == "same":
+            raise ValueError(
+                "vmap: chunk_size with randomness='same' would draw once per chunk, not once "
+                "for the batch; draw the random values outside vmap and pass them in, or use "
+                "chunk_size=None")
+        outs = []
+        for start in range(0, batch, chunk_size):
+            n = min(chunk_size, batch - start)
+            part = [a if d is None else a.narrow(d, start, n) for a, d in zip(flat_args, flat_dims)]
+            outs.append(whole(tuple(_unflatten(part, args_spec)), kwargs))
+        flat_outs = [_flatten(o)[0] for o in outs]
+        out_spec = _flatten(outs[0])[1]
+        flat_out_dims = _broadcast_dims(out_dims, outs[0], "out_dims")
+        import switchyard as sy
+        results = [leaves[0] if d is None else sy.cat(list(leaves), d)
+                   for leaves, d in zip(zip(*flat_outs), flat_out_dims)]
+        return _unflatten(results, out_spec)
+
+    def _flat_in(args):
+        if isinstance(in_dims, tuple) and len(in_dims) != len(args):
+            raise ValueError(
+                f"vmap: in_dims has {len(in_dims)} entries but the function was called with "
+                f"{len(args)} positional arguments; give one entry per argument")
+        flat_args, args_spec = _flatten(list(args))
+        flat_dims = _broadcast_dims(list(in_dims) if isinstance(in_dims, tuple) else in_dims,
+                                    list(args), "in_dims")
+        for i, (a, d) in enumerate(zip(flat_args, flat_dims)):
+            if d is not None and not _is_tensor(a):
+                raise ValueError(
+                    f"vmap: input {i} has in_dim {d} but is a {type(a).__name__}, not a tensor; "
+                    f"only tensors can be batched (give it in_dim None)")
+        return flat_args, args_spec, flat_dims
 
     return wrapped
 
@@ -371,46 +404,155 @@ def _eye_rows(n, like):
     return sy.eye(n, dtype=like.dtype)
 
 
-def jacrev(func, argnums=0):
-    """The Jacobian of ``func`` (one tensor output) with respect to the argument at
-    ``argnums`` (an int), by reverse mode: one batched backward over the output's rows."""
+def _jacobian_blocks(rows, row_leaves, col_leaves, rows_first):
+    """Splits a batched result into one block an (output leaf, input leaf) pair.
+
+    ``rows`` is a flat list, one a leaf of the side the basis ran over, each [n, *shape]
+    (n the total size of the other side). With ``rows_first`` the basis ran over the
+    outputs (jacrev: block [*out_shape, *in_shape] = rows[out offset: +size]); otherwise
+    over the inputs (jacfwd: the block is the input's columns moved last)."""
+    blocks = [[None] * len(col_leaves) for _ in row_leaves]
+    if rows_first:
+        off = 0
+        for i, o in enumerate(row_leaves):
+            n = o.numel()
+            for j, (r, x) in enumerate(zip(rows, col_leaves)):
+                blocks[i][j] = r.narrow(0, off, n).reshape(tuple(o.shape) + tuple(x.shape))
+            off += n
+    else:
+        for i, (c, o) in enumerate(zip(rows, row_leaves)):
+            off = 0
+            for j, x in enumerate(col_leaves):
+                n = x.numel()
+                part = c.narrow(0, off, n)
+                if part.dim() > 1:
+                    part = part.permute(*(tuple(range(1, part.dim())) + (0,)))
+                blocks[i][j] = part.reshape(tuple(o.shape) + tuple(x.shape))
+                off += n
+    return blocks
+
+
+def _jacobian_tree(blocks, out_spec, arg_specs, argnums):
+    """The blocks arranged as torch.func does: the outputs' structure outside, the
+    argnums (a tuple when argnums is one) inside, each argument's structure within."""
+    per_out = []
+    for row in blocks:
+        parts, i = [], 0
+        for leaves_n, spec in arg_specs:
+            parts.append(_unflatten(row[i:i + leaves_n], spec))
+            i += leaves_n
+        per_out.append(parts[0] if isinstance(argnums, int) else tuple(parts))
+    return _unflatten(per_out, out_spec)
+
+
+def _split_args(args, nums, what):
+    """The leaves of the arguments at ``nums`` (tensors), their specs, and a function
+    rebuilding the arguments from new leaves."""
+    leaves, specs = [], []
+    for a in nums:
+        ls, spec = _flatten(args[a])
+        for leaf in ls:
+            if not _is_tensor(leaf):
+                raise ValueError(f"{what}: argument {a} holds a {type(leaf).__name__}; only "
+                                 f"tensors can be differentiated")
+        leaves += ls
+        specs.append((len(ls), spec))
+
+    def rebuild(new):
+        xs, i = list(args), 0
+        for a, (n, spec) in zip(nums, specs):
+            xs[a] = _unflatten(list(new[i:i + n]), spec)
+            i += n
+        return xs
+
+    return leaves, specs, rebuild
+
+
+def _outputs(out, has_aux, what):
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise ValueError(f"{what}: with has_aux=True the function must return a pair "
+                             f"(output, aux)")
+        out, aux = out
+    else:
+        aux = None
+    flat, spec = _flatten(out)
+    for o in flat:
+        if not _is_tensor(o):
+            raise ValueError(f"{what}: the function must return tensors (or nested tuples, "
+                             f"lists, dicts of them), got a {type(o).__name__}")
+    return flat, spec, aux
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
+    """The Jacobian of ``func`` with respect to the argument(s) at ``argnums`` (an int or
+    a tuple), by reverse mode: one batched backward over the outputs' rows, as
+    torch.func.jacrev. Outputs may be nested structures of tensors: the result has
+    their structure, each entry the argnums' (a tuple for a tuple argnums). With
+    ``has_aux`` ``func`` returns ``(output, aux)`` and this ``(jacobian, aux)``;
+    ``chunk_size`` bounds how many rows one backward computes."""
 
     @functools.wraps(func)
     def wrapper(*args):
-        (a,) = _argnums_tuple(argnums, len(args), "jacrev")
-        out = func(*args)
-        if not _is_tensor(out):
-            raise ValueError("jacrev: the function must return one tensor")
-        n = out.numel()
+        nums = _argnums_tuple(argnums, len(args), "jacrev")
+        leaves, arg_specs, rebuild = _split_args(args, nums, "jacrev")
+        flat_out, out_spec, aux = _outputs(func(*args), has_aux, "jacrev")
+        like = flat_out[0] if flat_out else leaves[0]
+        n = sum(o.numel() for o in flat_out)
+
+        def outputs_dot(e, *xs):
+            flat, _, _ = _outputs(func(*rebuild(xs)), has_aux, "jacrev")
+            import switchyard as sy
+            return (sy.cat([o.reshape(-1) for o in flat]) * e).sum()
 
         def row(e, *xs):
-            return grad(lambda *ys: (func(*ys).reshape(-1) * e).sum(), a)(*xs)
+            return grad(outputs_dot, tuple(range(1, len(xs) + 1)))(e, *xs)
 
-        rows = vmap(row, in_dims=(0,) + (None,) * len(args))(_eye_rows(n, out), *args)
-        return rows.reshape(tuple(out.shape) + tuple(args[a].shape))
+        rows = vmap(row, in_dims=(0,) + (None,) * len(leaves), chunk_size=chunk_size)(
+            _eye_rows(n, like), *leaves)
+        blocks = _jacobian_blocks(list(rows), flat_out, leaves, rows_first=True)
+        jac = _jacobian_tree(blocks, out_spec, arg_specs, argnums)
+        return (jac, _detach_tree(aux, False)) if has_aux else jac
 
     return wrapper
 
 
-def jacfwd(func, argnums=0, randomness="error"):
-    """The Jacobian of ``func`` (one tensor output) with respect to the argument at
-    ``argnums`` (an int), by forward mode: one batched jvp over the input's basis."""
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error", chunk_size=None):
+    """The Jacobian of ``func`` with respect to the argument(s) at ``argnums`` (an int or
+    a tuple), by forward mode: one batched jvp over the inputs' basis, as
+    torch.func.jacfwd (structures, ``has_aux`` as in jacrev). ``chunk_size`` bounds how
+    many columns one jvp computes."""
 
     @functools.wraps(func)
     def wrapper(*args):
-        (a,) = _argnums_tuple(argnums, len(args), "jacfwd")
-        x = args[a]
-        n = x.numel()
+        nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        leaves, arg_specs, rebuild = _split_args(args, nums, "jacfwd")
+        n = sum(x.numel() for x in leaves)
+        eye = _eye_rows(n, leaves[0])
+        basis, off = [], 0
+        for x in leaves:
+            basis.append(eye.narrow(1, off, x.numel()).reshape((n,) + tuple(x.shape)))
+            off += x.numel()
+        specs = {}  # the structures of the outputs and the aux (plain Python values)
 
-        def column(v):
-            xs = list(args)
-            return jvp(lambda y: func(*(xs[:a] + [y] + xs[a + 1:])), (x,), (v.reshape(tuple(x.shape)),))[1]
+        def column(*vs):
+            def f(*xs):
+                flat, specs["out"], aux = _outputs(func(*rebuild(xs)), has_aux, "jacfwd")
+                aux_leaves, specs["aux"] = _flatten(aux)
+                specs["n_out"] = len(flat)
+                return tuple(flat) + (tuple(aux_leaves) if has_aux else ())
 
-        cols = vmap(column, randomness=randomness)(_eye_rows(n, x))  # [n, *out]
-        out_shape = tuple(cols.shape[1:])
-        perm = tuple(range(1, cols.dim())) + (0,)
-        return cols.permute(*perm).reshape(out_shape + tuple(x.shape)) if cols.dim() > 1 \
-            else cols.reshape(tuple(x.shape))
+            primals_out, tangents = jvp(f, tuple(leaves), tuple(vs))
+            k = specs["n_out"]
+            # The aux's primal values: each column's is the same (the aux of the point).
+            return tuple(tangents[:k]), tuple(primals_out[k:])
+
+        cols, aux_cols = vmap(column, randomness=randomness, chunk_size=chunk_size)(*basis)
+        blocks = _jacobian_blocks(list(cols), [c[0] for c in cols], leaves, rows_first=False)
+        jac = _jacobian_tree(blocks, specs["out"], arg_specs, argnums)
+        if has_aux:
+            return jac, _unflatten([a[0] for a in aux_cols], specs["aux"])
+        return jac
 
     return wrapper
 

@@ -185,3 +185,43 @@ def test_batched_backward_on_the_engines_pool_threads():
     _, fn_s = SY.vjp(f, xs)
     _, fn_t = FT.vjp(f, xt)
     close(SY.vmap(fn_s)(cs)[0], FT.vmap(fn_t)(ct)[0])
+
+
+def test_jacrev_and_jacfwd_over_tuple_argnums_and_tuple_outputs():
+    (xt, xs), (yt, ys) = both((3,), (2,))
+
+    def f(x, y):
+        return (x.sum() * y.sin(), x * x.exp())
+
+    for jac in ("jacrev", "jacfwd"):
+        for argnums in ((0, 1), (1, 0), 1):
+            got = getattr(SY, jac)(f, argnums=argnums)(xs, ys)
+            want = getattr(FT, jac)(f, argnums=argnums)(xt, yt)
+            close(got, want)
+
+
+def test_jacobians_with_has_aux_and_dict_arguments():
+    (at, as_), (bt, bs) = both((2, 2), (3,))
+
+    def f(p):
+        out = (p["a"].sum() * p["b"]).tanh()
+        return out, {"norm": (out * out).sum()}
+
+    for jac in ("jacrev", "jacfwd"):
+        got, aux = getattr(SY, jac)(f, has_aux=True)({"a": as_, "b": bs})
+        want, want_aux = getattr(FT, jac)(f, has_aux=True)({"a": at, "b": bt})
+        close([got["a"], got["b"], aux["norm"]], [want["a"], want["b"], want_aux["norm"]])
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 7])
+def test_jacobians_in_chunks_equal_the_whole(chunk_size):
+    (xt, xs), = both((5,))
+    f = lambda x: x.sin() * x.sum()  # noqa: E731
+    for jac in ("jacrev", "jacfwd"):
+        close(getattr(SY, jac)(f, chunk_size=chunk_size)(xs), getattr(FT, jac)(f)(xt))
+
+
+def test_hessian_over_two_arguments():
+    (xt, xs), (yt, ys) = both((2,), (3,))
+    g = lambda x, y: (x.sum() * y * y).sum()  # noqa: E731
+    close(SY.hessian(g, argnums=(0, 1))(xs, ys), FT.hessian(g, argnums=(0, 1))(xt, yt))

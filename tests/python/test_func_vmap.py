@@ -213,3 +213,45 @@ def test_each_thread_has_its_own_stack():
     for t in threads:
         t.join()
     assert not errors
+
+
+# ---- chunk_size -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 5, 100])
+def test_chunk_size_gives_the_unchunked_result(chunk_size):
+    (xt, xs), (wt, ws) = both((7, 4), (4, 3))
+
+    def f(m, x, w):
+        return {"y": (x @ w).sin(), "s": (x * x).sum()}, w * 2
+
+    def run(m, x, w, out_w=0, **kw):
+        return VMAP[m](lambda a, b: f(m, a, b), in_dims=(1, None),
+                       out_dims=({"y": 1, "s": 0}, out_w), **kw)(x.t(), w)
+
+    got = run(sy, xs, ws, chunk_size=chunk_size)
+    close(got, run(torch, xt, wt))
+    close(got, run(sy, xs, ws))
+    # out_dims None: an output that is the same for every example, kept as it is.
+    close(run(sy, xs, ws, out_w=None, chunk_size=chunk_size)[1], wt * 2)
+
+
+def test_chunk_size_with_different_randomness_draws_every_example():
+    x = sy.zeros(6, 2)
+    out = sy.func.vmap(lambda t: t + sy.rand(2), randomness="different", chunk_size=2)(x)
+    assert tuple(out.shape) == (6, 2)
+    rows = {tuple(r) for r in out.tolist()}
+    assert len(rows) == 6
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_chunk_size_must_be_a_positive_int(bad):
+    with pytest.raises(ValueError, match="chunk_size should be None or an int greater than 0"):
+        sy.func.vmap(lambda t: t, chunk_size=bad)
+
+
+def test_chunk_size_with_same_randomness_is_refused_when_it_splits():
+    x = sy.zeros(4, 2)
+    assert tuple(sy.func.vmap(lambda t: t + sy.rand(2), randomness="same", chunk_size=4)(x).shape) == (4, 2)
+    with pytest.raises(ValueError, match="chunk_size with randomness='same' would draw once per chunk"):
+        sy.func.vmap(lambda t: t + sy.rand(2), randomness="same", chunk_size=3)(x)

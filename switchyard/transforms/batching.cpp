@@ -277,18 +277,9 @@ void mm_rule(const OperatorHandle&, const OpInfo& info, const Level& level, Stac
   Tensor r;
   int64_t bdim = 0;
   if (a.bdim && b.bdim) {
-    // Products with a dim of 1 (a row times a matrix: per-example linear layers
-    // and their gradients) as broadcasts: many tiny matrices are slow in bmm.
-    const Tensor av = batch_first(a), bv = batch_first(b);
-    if (av.size(1) == 1) {
-      r = sum(mul(av.transpose(1, 2), bv), {1}, /*keepdim=*/true);
-    } else if (av.size(2) == 1) {
-      r = mul(av, bv);
-    } else if (bv.size(2) == 1) {
-      r = sum(mul(av, bv.transpose(1, 2)), {2}, /*keepdim=*/true);
-    } else {
-      r = bmm(av, bv);
-    }
+    // bmm multiplies small matrices (per-example rows times matrices, and their
+    // gradients' outer products) by direct loops, not one BLAS call each.
+    r = bmm(batch_first(a), batch_first(b));
   } else if (a.bdim) {  // [B, n, k] @ [k, m]: the rows of every example at once
     const Tensor av = batch_first(a);
     const int64_t batch = av.size(0), n = av.size(1);

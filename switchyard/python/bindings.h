@@ -263,6 +263,7 @@ void init_autograd(py::module_& m);
 void init_aot(py::module_& m);
 void init_serialization(py::module_& m);
 void init_python_dispatch(py::module_& m);
+void init_func(py::module_& m);
 
 // A tensor, or a tuple or list of tensors, as a vector; a TypeError says which
 // caller (`who`) got what instead.

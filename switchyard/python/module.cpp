@@ -16,4 +16,5 @@ PYBIND11_MODULE(_C, m) {
   sy::python::init_aot(m);
   sy::python::init_serialization(m);
   sy::python::init_python_dispatch(m);
+  sy::python::init_func(m);
 }

@@ -17,7 +17,8 @@ file(GLOB SY_OPGEN_SCRIPTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tools/opgen/*.p
 set(SY_OPGEN_CPP_OUTPUTS
   ${SY_GEN_DIR}/switchyard/ops/generated/functions.h
   ${SY_GEN_DIR}/switchyard/ops/generated/functions.cpp
-  ${SY_GEN_DIR}/switchyard/tensor/generated/tensor_methods.h)
+  ${SY_GEN_DIR}/switchyard/tensor/generated/tensor_methods.h
+  ${SY_GEN_DIR}/switchyard/transforms/generated/batching_rules.h)
 set(sy_tables)
 # Autograd's kernels (one file a table, compiled into the library) and the
 # decompositions' registrations: docs/autograd.md.

@@ -78,7 +78,7 @@ int main() {
 
   std::cout << "A call whose keys reach no kernel fails and says why:\n";
   try {
-    sy::IncludeDispatchKeyGuard batched(sy::DispatchKey::Batched);  // no kernel, no fallback
+    sy::IncludeDispatchKeyGuard wrapper(sy::DispatchKey::GradWrapper);  // no kernel, no fallback
     scale.call(x, 1.0);
   } catch (const sy::Error& e) {
     std::cout << e.what() << "\n";

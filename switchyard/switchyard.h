@@ -31,3 +31,7 @@
 #include "switchyard/trace/graph_runner.h"
 #include "switchyard/trace/passes.h"
 #include "switchyard/trace/tracer.h"
+#include "switchyard/transforms/batched_tensor.h"
+#include "switchyard/transforms/grad.h"
+#include "switchyard/transforms/interpreter.h"
+#include "switchyard/transforms/vmap.h"

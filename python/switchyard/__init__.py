@@ -46,7 +46,7 @@ from switchyard._C import (  # noqa: F401,E402
 )
 from switchyard.ops import ops, op_exists  # noqa: F401
 from switchyard import _autograd_methods, _indexing, _serialization, _tensor_methods  # noqa: F401
-from switchyard import autograd, cuda, library, linalg, threading  # noqa: F401
+from switchyard import autograd, cuda, func, library, linalg, threading  # noqa: F401
 
 float32, float64, int32, int64, uint8 = _C.float32, _C.float64, _C.int32, _C.int64, _C.uint8
 float16, bfloat16, half = _C.float16, _C.bfloat16, _C.half

@@ -418,6 +418,11 @@ void Dispatcher::deregister(const RegistrationHandle& h) noexcept {
   }
 }
 
+std::vector<DispatchKey> Dispatcher::registered_keys(const OperatorHandle& op) {
+  std::lock_guard lock(mu_);
+  return op.entry()->registered_keys();
+}
+
 std::string Dispatcher::dump(std::string_view op_name) {
   const OperatorName parsed = parse_operator_name(op_name);
   std::lock_guard<std::mutex> lock(mu_);

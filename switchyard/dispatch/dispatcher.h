@@ -231,6 +231,9 @@ class SY_API Dispatcher {
   // Removes exactly that registration. Never throws.
   void deregister(const RegistrationHandle& handle) noexcept;
 
+  // The keys (runtime and alias) `op` has kernels registered at, sorted.
+  std::vector<DispatchKey> registered_keys(const OperatorHandle& op);
+
   // Stable text dumps for introspection and tests.
   std::string dump(std::string_view op_name);
   std::string dump_table(std::string_view op_name);

@@ -174,8 +174,55 @@ void check_bmm(std::string_view op, const Tensor& a, const Tensor& b) {
            op, to_string(a.sizes()), to_string(b.sizes()));
 }
 
+// Products of at most this many multiply-adds a matrix skip BLAS: its call
+// costs more than the arithmetic (vmap's per-example rows times matrices).
+constexpr int64_t kSmallProduct = 8192;
+
+// out (contiguous [B, n, m]) = a @ b for every batch, by direct loops over
+// a and b's strides; the inner loop runs along b's rows (contiguous for the
+// usual layouts, so it vectorises).
+template <typename T>
+void small_bmm(const Tensor& out, const Tensor& a, const Tensor& b) {
+  const int64_t batch = a.sizes()[0], n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
+  const int64_t a0 = a.strides()[0], a1 = a.strides()[1], a2 = a.strides()[2];
+  const int64_t b0 = b.strides()[0], b1 = b.strides()[1], b2 = b.strides()[2];
+  const T* pa = static_cast<const T*>(a.raw_data());
+  const T* pb = static_cast<const T*>(b.raw_data());
+  T* pc = static_cast<T*>(out.raw_data());
+  const int64_t per = std::max<int64_t>(1, n * k * m);
+  parallel_for(0, batch, std::max<int64_t>(1, detail::kGrain / per), [&](int64_t lo, int64_t hi) {
+    for (int64_t bi = lo; bi < hi; ++bi) {
+      const T* ab = pa + bi * a0;
+      const T* bb = pb + bi * b0;
+      T* cb = pc + bi * n * m;
+      for (int64_t i = 0; i < n; ++i) {
+        T* row = cb + i * m;
+        std::fill_n(row, m, T(0));
+        for (int64_t p = 0; p < k; ++p) {
+          const T av = ab[i * a1 + p * a2];
+          const T* brow = bb + p * b1;
+          if (b2 == 1) {
+            _Pragma("GCC ivdep") for (int64_t j = 0; j < m; ++j) row[j] += av * brow[j];
+          } else {
+            for (int64_t j = 0; j < m; ++j) row[j] += av * brow[j * b2];
+          }
+        }
+      }
+    }
+  });
+}
+
 void bmm_into(const Tensor& out, const Tensor& a, const Tensor& b) {
   if (out.is_meta() || out.numel() == 0) return;
+  const int64_t product = a.sizes()[1] * a.sizes()[2] * b.sizes()[2];
+  if (product <= kSmallProduct && (out.dtype() == kFloat32 || out.dtype() == kFloat64)) {
+    if (out.dtype() == kFloat32) {
+      small_bmm<float>(out, a, b);
+    } else {
+      small_bmm<double>(out, a, b);
+    }
+    return;
+  }
   for (int64_t i = 0; i < a.sizes()[0]; ++i) {
     mm_into(detail::selected(out, 0, i), detail::selected(a, 0, i), detail::selected(b, 0, i), 1,
             0);

@@ -262,5 +262,6 @@ void init_trace(py::module_& m);
 void init_autograd(py::module_& m);
 void init_serialization(py::module_& m);
 void init_python_dispatch(py::module_& m);
+void init_func(py::module_& m);
 
 }  // namespace sy::python

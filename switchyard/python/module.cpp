@@ -15,4 +15,5 @@ PYBIND11_MODULE(_C, m) {
   sy::python::init_autograd(m);
   sy::python::init_serialization(m);
   sy::python::init_python_dispatch(m);
+  sy::python::init_func(m);
 }

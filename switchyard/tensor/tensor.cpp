@@ -38,6 +38,7 @@ int64_t Tensor::stride(int64_t d) const {
 
 void Tensor::check_data_access(ScalarType requested) const {
   const TensorImpl& t = checked();
+  if (SY_UNLIKELY(t.is_wrapper())) t.throw_wrapper_data_access("data_ptr()");
   SY_CHECK(t.dtype() == requested, TypeError,
            "data_ptr<{}>() called on a tensor of dtype {}: use data_ptr<T>() with T matching "
            "the tensor's dtype",
@@ -48,6 +49,7 @@ void Tensor::check_data_access(ScalarType requested) const {
 
 Scalar Tensor::item() const {
   const TensorImpl& t = checked();
+  if (SY_UNLIKELY(t.is_wrapper())) t.throw_wrapper_data_access("item()");
   SY_CHECK(t.numel() == 1, ValueError,
            "item(): only a one-element tensor converts to a number; this tensor has {} elements "
            "(sizes {})",
@@ -162,6 +164,7 @@ std::string size_tuple(IntArrayRef sizes) {
 std::string Tensor::to_string() const {
   if (!defined()) return "tensor(undefined)";
   const TensorImpl& t = checked();
+  if (t.is_wrapper()) return t.wrapper_repr();
   std::string suffix;
   if (!t.device().is_cpu()) suffix += fmt::format(", device='{}'", t.device().str());
   const bool empty = t.numel() == 0;

@@ -106,7 +106,11 @@ class SY_API Tensor {
     check_data_access(scalar_type_of<T>());
     return static_cast<T*>(impl_->data());
   }
-  void* raw_data() const { return checked().data(); }
+  void* raw_data() const {
+    const TensorImpl& t = checked();
+    if (SY_UNLIKELY(t.is_wrapper())) t.throw_wrapper_data_access("raw_data()");
+    return t.data();
+  }
 
   // The value of a one-element tensor, converted to T.
   template <typename T>

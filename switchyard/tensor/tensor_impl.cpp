@@ -38,6 +38,25 @@ TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, Int
   detail::settle_deferred_releases_if_any();
 }
 
+TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, IntArrayRef strides,
+                       int64_t storage_offset, DispatchKeySet wrapper_keys)
+    : storage_(std::move(storage)),
+      sizes_(sizes),
+      strides_(strides),
+      storage_offset_(storage_offset),
+      key_set_(wrapper_keys),
+      dtype_(dtype),
+      is_inference_(tls_autograd_state().inference_mode),
+      is_wrapper_(true) {
+  refresh_derived();
+}
+
+std::string TensorImpl::wrapper_repr() const { return "tensor(wrapper)"; }
+
+void TensorImpl::throw_wrapper_data_access(std::string_view action) const {
+  SY_THROW(ValueError, "{}: this tensor is a wrapper whose data cannot be read", action);
+}
+
 namespace {
 TensorImpl::PythonWrapperHook python_wrapper_hook = nullptr;
 }  // namespace
@@ -100,6 +119,7 @@ void TensorImpl::refresh_derived() {
 }
 
 void TensorImpl::refresh_keys() {
+  if (is_wrapper_) return;  // fixed at construction (Note [Wrapper tensors])
   const DispatchKey backend = backend_key_for(storage_->device().type());
   DispatchKeySet keys(backend);
   if (!is_inference_) keys = keys.add(DispatchKey::ADInplaceOrView);

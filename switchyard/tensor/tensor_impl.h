@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "switchyard/core/dispatch_key_set.h"
 #include "switchyard/core/export.h"
@@ -80,6 +81,15 @@ class SY_API TensorImpl : public RefCounted {
     is_inference_ = inference;
     refresh_keys();  // ADInplaceOrView follows it
   }
+
+  // Whether this is a wrapper of a higher layer (vmap's batched tensors): a
+  // tensor with a fixed key set and no backend key, whose data is not its own
+  // to read (See Note [Wrapper tensors]).
+  bool is_wrapper() const { return is_wrapper_; }
+  // For a wrapper: what printing shows, and the error for reading its data
+  // (`action` names the reader: "item()"). Plain tensors never call them.
+  virtual std::string wrapper_repr() const;
+  [[noreturn]] virtual void throw_wrapper_data_access(std::string_view action) const;
 
   // Address of the first element; null for meta tensors and empty storages.
   void* data() const {
@@ -148,6 +158,16 @@ class SY_API TensorImpl : public RefCounted {
   // checks that the geometry stays inside the storage.
   void set_geometry(IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset);
 
+ protected:
+  // Note [Wrapper tensors]
+  // A layer above tensor/ (transforms/) makes tensors that stand for another
+  // tensor: a subclass built with this constructor has `keys` as its whole key
+  // set, whatever its device or requires_grad, so calls on it reach that
+  // layer's kernels and never a backend kernel. It shares `storage` (and so the
+  // version counter) with the tensor it wraps; its data is not read through it.
+  TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, IntArrayRef strides,
+             int64_t storage_offset, DispatchKeySet wrapper_keys);
+
  private:
   void refresh_derived();
   void wrapped_count_edge(bool hold) const override;
@@ -165,6 +185,7 @@ class SY_API TensorImpl : public RefCounted {
   bool is_inference_ = false;
   bool python_dispatch_ = false;
   bool has_forward_grad_ = false;
+  bool is_wrapper_ = false;
   void* python_wrapper_ = nullptr;
   std::atomic<AutogradMetaInterface*> autograd_meta_{nullptr};  // owned
 };

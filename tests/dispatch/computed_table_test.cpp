@@ -139,7 +139,8 @@ TEST(ComputedTable, ChosenKernelsFollowThePrecedence) {
       {"GradWrapper", "fallthrough backend fallback for GradWrapper", "perm.cpp:6)"},
       {"ADInplaceOrView", "fallthrough (default for this key)", ""},
       {"Tracer", "backend fallback for Tracer", "trace/tracer.cpp"},
-      {"Batched", "missing", ""},
+      {"Batched", "backend fallback for Batched", "transforms/interpreter.cpp"},
+      {"DynamicLayerBackMode", "missing", ""},
   };
   for (const auto& [key, source, library] : cases) {
     const std::string line = line_for(t, key);

@@ -408,17 +408,17 @@ TEST(Fallback, ALaterFallbackOverridesAndRemovingItRestoresTheEarlierOne) {
   warnings.clear();
   const WarningHandler previous =
       set_warning_handler([](const std::string& m) { warnings.push_back(m); });
-  auto first = std::make_unique<Library>(Library::IMPL, "_", DispatchKey::Batched);
+  auto first = std::make_unique<Library>(Library::IMPL, "_", DispatchKey::GradWrapper);
   first->fallback(tagging("first"));
-  auto second = std::make_unique<Library>(Library::IMPL, "_", DispatchKey::Batched);
+  auto second = std::make_unique<Library>(Library::IMPL, "_", DispatchKey::GradWrapper);
   second->fallback(tagging("second"));
-  auto third = std::make_unique<Library>(Library::IMPL, "_", DispatchKey::Batched);
+  auto third = std::make_unique<Library>(Library::IMPL, "_", DispatchKey::GradWrapper);
   third->fallback(tagging("third"));
   set_warning_handler(previous);
   ASSERT_EQ(warnings.size(), 2u);
   EXPECT_NE(warnings[0].find("already has a fallback"), std::string::npos) << warnings[0];
 
-  IncludeDispatchKeyGuard include(DispatchKey::Batched);
+  IncludeDispatchKeyGuard include(DispatchKey::GradWrapper);
   const OperatorHandle op = Dispatcher::singleton().find_op("fb_override::f");
   auto run = [&] {
     Stack s{IValue(cpu_tensor())};
@@ -439,15 +439,15 @@ TEST(Fallback, IncludedKeyWithoutAnyKernelIsAMissingKernelError) {
   def.def("f(Tensor self) -> Tensor");
   Library cpu(Library::IMPL, "fb_tracer", DispatchKey::CPU);
   cpu.impl("f", identity_fn);
-  // Batched has no fallback (the Tracer key has the tracer's), so nothing runs there.
-  std::optional<IncludeDispatchKeyGuard> batched(std::in_place, DispatchKey::Batched);
+  // GradWrapper has no fallback (Tracer and Batched have their layers'), so nothing runs there.
+  std::optional<IncludeDispatchKeyGuard> wrapper(std::in_place, DispatchKey::GradWrapper);
   const LocalDispatchKeySet before = tls_local_dispatch_key_set();
   EXPECT_THROW(Dispatcher::singleton().find_op("fb_tracer::f").typed<UnarySig>().call(cpu_tensor()),
                DispatchError);
   // The failed call left the thread's state as it was.
   EXPECT_EQ(tls_local_dispatch_key_set().included, before.included);
   EXPECT_EQ(tls_local_dispatch_key_set().excluded, before.excluded);
-  batched.reset();
+  wrapper.reset();
 }
 
 TEST(Redispatch, KernelAboveTheBackendHandlesThenContinuesBelowItself) {

@@ -302,6 +302,31 @@ TEST(Linalg, BatchedAndBroadcastMatmul) {
   EXPECT_EQ(matmul(tensor({1.0, 2.0}), tensor({3.0, 4.0})).item<float>(), 11.0f);
 }
 
+// Small products skip BLAS (direct loops over the strides); larger ones call it.
+// Both agree with per-batch mm on every layout.
+TEST(Linalg, SmallAndLargeBmmAgreeWithMmOnEveryLayout) {
+  for (int64_t n : {1, 3, 200}) {  // 200: 200 * 7 * 9 multiply-adds a matrix, BLAS
+    for (ScalarType dtype : {kFloat32, kFloat64}) {
+      const TensorOptions o = TensorOptions().dtype(dtype);
+      Tensor a = arange(5 * n * 7, o).view({5, n, 7}).sin();
+      Tensor bt = arange(5 * 9 * 7, o).view({5, 9, 7}).cos();  // b is bt transposed: stride 7
+      Tensor b = bt.transpose(1, 2);
+      Tensor at = a.transpose(1, 2).contiguous().transpose(1, 2);  // a with column-major rows
+      for (const Tensor& x : {a, at}) {
+        const Tensor r = bmm(x, b);
+        ASSERT_EQ(r.sizes(), IntArrayRef({5, n, 9}));
+        for (int64_t i = 0; i < 5; ++i) {
+          const Tensor want = mm(x.select(0, i).contiguous(), b.select(0, i).contiguous());
+          EXPECT_TRUE(allclose(r.select(0, i), want, 1e-5, 1e-6)) << n << " " << i;
+        }
+      }
+      // An outer product ([B, k, 1] @ [B, 1, m]), as vmap's gradients make.
+      const Tensor u = arange(5 * n, o).view({5, n, 1}), v = arange(5 * 4, o).view({5, 1, 4});
+      EXPECT_TRUE(allclose(bmm(u, v), mul(u, v)));
+    }
+  }
+}
+
 TEST(Linalg, ErrorsNameShapesAndDtypes) {
   expect_error<ValueError>([] { mm(ones({2, 3}), ones({4, 5})); }, "self is [2, 3] and mat2 is [4, 5]");
   expect_error<TypeError>([] { mm(ones({2, 2}), ones({2, 2}, TensorOptions().dtype(kFloat64))); },

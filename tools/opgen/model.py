@@ -324,15 +324,60 @@ def _check_forward(where, op, raw):
                  "with named returns a map from return name to formula")
 
 
-def _check_batching(where, raw):
+# The rule kinds of switchyard/transforms/batching.cpp a table entry may name (the
+# generated table names their C++ functions, `<kind>_rule`), and which take argument
+# names: the dims the rule shifts past the batch dimension.
+BATCHING_KINDS = {"pointwise": False, "dims": True, "indexed_dims": True,
+                  "full_reduction": False, "unsqueeze": False, "squeeze_all": False,
+                  "permute": False, "sized_view": False, "mm": False, "bmm": False,
+                  "dot": False, "addmm": False, "cat": False, "masked_fill": False}
+_DIM_TYPES = {"int", "int[]", "int?", "int[]?"}
+
+
+@dataclass
+class Batching:
+    """An op's vmap rule: a kind of batching.cpp with its dim arguments, or a function."""
+    kind: str = None
+    dims: list = field(default_factory=list)  # argument names
+    fn: str = None
+    inferred: bool = False    # from the tags, not written in the table
+
+
+def _check_batching(where, schema, raw):
     if raw is None:
         return None
-    if isinstance(raw, str) and re.fullmatch(r"\w+(\(.*\))?", raw.strip()):
-        return raw
-    if isinstance(raw, dict) and set(raw) == {"fn"} and isinstance(raw["fn"], str):
-        return raw
-    _fail(where, "batching is a rule name with optional arguments (pointwise, "
-                 "reduction(dim)) or {fn: <C++ function>}")
+    if isinstance(raw, dict) and set(raw) == {"fn"} and isinstance(raw["fn"], str) and \
+            re.fullmatch(r"[A-Za-z_][\w:]*", raw["fn"].strip()):
+        return Batching(fn=raw["fn"].strip())
+    m = re.fullmatch(r"(\w+)(?:\((.*)\))?", raw.strip()) if isinstance(raw, str) else None
+    if m is None:
+        _fail(where, "batching is a rule kind with optional arguments (pointwise, "
+                     "dims(dim)) or {fn: <C++ function>}")
+    kind, args = m.group(1), m.group(2)
+    if kind not in BATCHING_KINDS:
+        _fail(where, f"unknown batching rule kind {kind!r}; the kinds are "
+                     f"{', '.join(sorted(BATCHING_KINDS))} (switchyard/transforms/batching.cpp)")
+    dims = [a.strip() for a in args.split(",")] if args is not None else []
+    if BATCHING_KINDS[kind] and not dims:
+        _fail(where, f"batching: {kind} names the dim arguments it shifts: {kind}(dim)")
+    if not BATCHING_KINDS[kind] and dims:
+        _fail(where, f"batching: {kind} takes no arguments")
+    for name in dims:
+        arg = schema.argument(name)
+        if arg is None or str(arg.type).replace("[1]", "[]") not in _DIM_TYPES:
+            _fail(where, f"batching: {kind}({', '.join(dims)}): {name} is not an int or int[] "
+                         f"argument of {schema.full_name}")
+    return Batching(kind=kind, dims=dims)
+
+
+def _infer_batching(op):
+    """A reduction with a backend kernel and a `dim` argument gets the dims rule."""
+    dim = op.schema.argument("dim")
+    composite_only = {k for k, _ in op.kernels} == {"CompositeImplicitAutograd"}
+    if ("reduction" in op.tags and not op.is_out and not composite_only and dim is not None
+            and str(dim.type).replace("[1]", "[]") in _DIM_TYPES):
+        return Batching(kind="dims", dims=["dim"], inferred=True)
+    return None
 
 
 def _check_decomposition(where, raw):
@@ -415,7 +460,7 @@ def _load_op(path, family, section, raw):
     op.python = _check_python(where, raw.get("python"))
     op.backward, op.saved = _check_backward(where, op, raw.get("backward"))
     op.forward = _check_forward(where, op, raw.get("forward"))
-    op.batching = _check_batching(where, raw.get("batching"))
+    op.batching = _check_batching(where, schema, raw.get("batching")) or _infer_batching(op)
     op.decomposition = _check_decomposition(where, raw.get("decomposition"))
     op.not_differentiable = _check_not_differentiable(where, op, raw.get("not_differentiable"))
     return op

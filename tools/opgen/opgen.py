@@ -16,6 +16,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import autograd  # noqa: E402
+import batching  # noqa: E402
 import cpp  # noqa: E402
 import docs  # noqa: E402
 import python  # noqa: E402
@@ -57,6 +58,8 @@ def generate(ops, tables, out, python_out):
                          autograd.autograd_cpp(mine, ops, table, family))
     write_if_changed(os.path.join(out, "switchyard", "decompositions", "generated",
                                   "decompositions.cpp"), autograd.decompositions_cpp(ops, sources))
+    write_if_changed(os.path.join(out, "switchyard", "transforms", "generated",
+                                  "batching_rules.h"), batching.batching_rules_h(ops, sources))
     write_if_changed(os.path.join(out, "tests", "autograd_coverage.h"),
                      autograd.coverage_h(ops, sources))
     if python_out:

@@ -94,4 +94,11 @@ class Function:
         """Runs forward, recording the call so backward runs in reverse mode."""
         if kwargs:
             raise TypeError(f"{cls.__name__}.apply takes positional arguments only")
+        if not cls._has_setup_context():
+            stack = _C._func_transform_stack()
+            if stack != "no transform":
+                raise ValueError(
+                    f"{cls.__name__}.apply inside {stack}: a Function used inside sy.func "
+                    f"transforms must define setup_context (forward(*args) without ctx, and "
+                    f"setup_context(ctx, inputs, output) to save what backward needs)")
         return _C._function_apply(cls, *args)

@@ -1,0 +1,257 @@
+"""sy.func.vmap side by side with torch 1.13's functorch.vmap.
+
+Each case runs the same function, written once over a module `m` (switchyard or
+torch), under both vmaps on the same values, and compares the results; the error
+cases check that both refuse the same inputs.
+"""
+
+import threading
+
+import functorch
+import numpy as np
+import pytest
+import torch
+
+import switchyard as sy
+from switchyard.library import Library
+
+RNG = np.random.default_rng(0)
+
+
+def both(*shapes):
+    """The same random float32 values as a torch tensor and a switchyard tensor, per shape."""
+    out = []
+    for shape in shapes:
+        a = RNG.standard_normal(shape).astype(np.float32)
+        out.append((torch.tensor(a), sy.tensor(a.tolist(), dtype=sy.float32)))
+    return out
+
+
+def close(s, t, tol=1e-5):
+    if isinstance(t, (tuple, list)):
+        assert isinstance(s, (tuple, list)) and len(s) == len(t)
+        for a, b in zip(s, t):
+            close(a, b, tol)
+        return
+    if isinstance(t, dict):
+        assert s.keys() == t.keys()
+        for k in t:
+            close(s[k], t[k], tol)
+        return
+    assert tuple(s.shape) == tuple(t.shape)
+    np.testing.assert_allclose(np.array(s.tolist(), dtype=np.float64).reshape(tuple(t.shape)),
+                               t.double().numpy(), rtol=tol, atol=tol)
+
+
+VMAP = {sy: sy.func.vmap, torch: functorch.vmap}
+
+CASES = [
+    # (name, fn(m, *xs), shapes, in_dims, out_dims)
+    ("pointwise", lambda m, x: x * 2 + 1, [(8, 4)], 0, 0),
+    ("binary broadcast", lambda m, x, y: x * y - y, [(5, 3), (3,)], (0, None), 0),
+    ("in_dim 1", lambda m, x, y: (x * y).sum(), [(3, 6), (6, 3)], (1, 0), 0),
+    ("negative in_dim, out_dim 1", lambda m, x: x.exp() + x, [(2, 3, 4)], -1, 1),
+    ("matmul shared weight", lambda m, x, w: (x @ w).relu().sum(), [(7, 4), (4, 3)], (0, None), 0),
+    ("mm both batched", lambda m, a, b: m.mm(a, b), [(3, 2, 4), (3, 4, 5)], 0, 0),
+    ("reduce dims", lambda m, x: x.sum(0) + x.prod(1).sum(), [(4, 3, 5)], 0, 0),
+    ("mean keepdim", lambda m, x: x.mean(-1, keepdim=True), [(4, 3, 5)], 0, 0),
+    ("softmax", lambda m, x: m.softmax(x, -1), [(4, 6)], 0, 0),
+    ("views", lambda m, x: x.transpose(0, 1).reshape(-1)[1:5].unsqueeze(0), [(3, 2, 4)], 0, 0),
+    ("permute view", lambda m, x: x.permute(2, 0, 1).view(4, 6), [(2, 2, 3, 4)], 0, 0),
+    ("cat and stack", lambda m, x, y: m.cat([x, x * y], 0) + m.stack([x, x + y]).sum(0).sum(0), [(3, 2), (2,)], (0, None), 0),
+    ("cumsum", lambda m, x: m.cumsum(x, 1), [(3, 4, 2)], 0, 0),
+    ("where", lambda m, x, y: m.where(x > 0, x, y), [(5, 4), (5, 4)], 0, 0),
+    ("var", lambda m, x: x.var(0), [(4, 6, 3)], 0, 0),
+    ("max dim", lambda m, x: x.max(1)[0], [(4, 6, 3)], 0, 0),
+    ("tuple output", lambda m, x: (x + 1, x.sum()), [(3, 4)], 0, (1, 0)),
+    ("dot", lambda m, x, y: m.dot(x, y), [(5, 4), (4,)], (0, None), 0),
+    ("gather", lambda m, x: m.gather(x, 1, m.zeros(2, 2, dtype=m.int64)), [(3, 2, 3)], 0, 0),
+]
+
+
+@pytest.mark.parametrize("name,fn,shapes,in_dims,out_dims", CASES, ids=[c[0] for c in CASES])
+def test_vmap_matches_functorch(name, fn, shapes, in_dims, out_dims):
+    pairs = both(*shapes)
+    want = VMAP[torch](lambda *xs: fn(torch, *xs), in_dims, out_dims)(*[t for t, _ in pairs])
+    got = VMAP[sy](lambda *xs: fn(sy, *xs), in_dims, out_dims)(*[s for _, s in pairs])
+    close(got, want)
+
+
+def test_nested_in_dims_over_tuples_lists_and_dicts():
+    (xt, xs), (yt, ys), (zt, zs) = both((3, 4), (4, 3), (4,))
+
+    def f(m, pair, d):
+        return {"a": pair[0] * d["z"], "b": [pair[1].sum()]}
+
+    in_dims = ((0, 1), {"z": None})
+    want = functorch.vmap(lambda p, d: f(torch, p, d), in_dims)((xt, yt), {"z": zt})
+    got = sy.func.vmap(lambda p, d: f(sy, p, d), in_dims)((xs, ys), {"z": zs})
+    close(got, want)
+
+
+def test_out_dims_as_a_structure_and_none_for_unbatched_outputs():
+    (xt, xs), (wt, ws) = both((3, 4), (4,))
+    f = lambda x, w: (x * 2, w + 1)  # noqa: E731
+    # functorch 1.13 takes no None in out_dims (later torch.func does).
+    want = (functorch.vmap(lambda x: x * 2, 0, 1)(xt), wt + 1)
+    got = sy.func.vmap(f, (0, None), (1, None))(xs, ws)
+    close(got, want)
+    # A batched tensor concatenated with one shared by the batch (functorch 1.13 refuses).
+    got = sy.func.vmap(lambda x, w: sy.cat([x, w]), (0, None))(xs, ws)
+    close(got, torch.cat([xt, wt.expand(3, 4)], 1))
+
+
+def test_nested_vmap():
+    (xt, xs), (yt, ys) = both((2, 3, 4), (3, 4))
+    f = lambda x, y: (x * y).sum()  # noqa: E731
+    want = functorch.vmap(functorch.vmap(f, (0, 0)), (0, None))(xt, yt)
+    got = sy.func.vmap(sy.func.vmap(f, (0, 0)), (0, None))(xs, ys)
+    close(got, want)
+    # The inner level batches over the outer one's other dim.
+    want = functorch.vmap(functorch.vmap(lambda x: x.sum(), 1), 0)(xt)
+    got = sy.func.vmap(sy.func.vmap(lambda x: x.sum(), 1), 0)(xs)
+    close(got, want)
+
+
+def test_size_zero_batch():
+    xt, xs = torch.zeros(0, 3), sy.zeros(0, 3)
+    close(sy.func.vmap(lambda x: (x * 2).sum())(xs), functorch.vmap(lambda x: (x * 2).sum())(xt))
+
+
+def test_randomness_modes():
+    x = sy.zeros(4, 3)
+    with pytest.raises(Exception, match="randomness"):
+        sy.func.vmap(lambda t: t + sy.rand(3))(x)
+    with pytest.raises(RuntimeError):
+        functorch.vmap(lambda t: t + torch.rand(3))(torch.zeros(4, 3))
+    same = sy.func.vmap(lambda t: t + sy.rand(3), randomness="same")(x).tolist()
+    assert same[0] == same[3]
+    different = sy.func.vmap(lambda t: t + sy.rand(3), randomness="different")(x).tolist()
+    assert different[0] != different[3]
+    like = sy.func.vmap(lambda t: sy.rand_like(t), randomness="different")(x).tolist()
+    assert like[1] != like[2]
+
+
+def test_in_place_ops():
+    (xt, xs), = both((3, 4))
+    functorch.vmap(lambda t: t.mul_(2))(xt)
+    sy.func.vmap(lambda t: t.mul_(2))(xs)
+    close(xs, xt)
+    captured_t, captured_s = torch.zeros(4), sy.zeros(4)
+    with pytest.raises(RuntimeError):
+        functorch.vmap(lambda t: captured_t.add_(t))(xt)
+    with pytest.raises(ValueError, match=r"add_.*vmap\(level 1\)"):
+        sy.func.vmap(lambda t: captured_s.add_(t))(xs)
+    assert captured_s.tolist() == [0.0] * 4
+
+
+def test_data_dependent_control_flow_is_an_error():
+    def f(x):
+        return x if x.sum() > 0 else -x
+
+    with pytest.raises(RuntimeError):
+        functorch.vmap(f)(torch.ones(2, 3))
+    with pytest.raises(ValueError, match=r"vmap\(level 1\).*where"):
+        sy.func.vmap(f)(sy.ones(2, 3))
+    assert sy.func._transform_stack() == "no transform"
+
+
+@pytest.mark.parametrize("call", [
+    lambda vmap, m: vmap(lambda x, y: x + y)(m.ones(2, 3), m.ones(3, 3)),        # batch sizes
+    lambda vmap, m: vmap(lambda x: x, in_dims=2)(m.ones(2, 3)),                  # in_dim range
+    lambda vmap, m: vmap(lambda x: x, in_dims=(0, 0))(m.ones(2, 3)),             # in_dims count
+    lambda vmap, m: vmap(lambda x: x, in_dims=((0, 0),))(m.ones(2, 3)),          # structure
+    lambda vmap, m: vmap(lambda x: 3)(m.ones(2, 3)),                             # non-tensor out
+    lambda vmap, m: vmap(lambda x, n: x * n)(m.ones(2, 3), 3),                   # batched int
+    lambda vmap, m: vmap(lambda x: x, in_dims=None)(m.ones(2, 3)),               # nothing batched
+], ids=["batch-sizes", "in-dim-range", "in-dims-count", "in-dims-structure", "non-tensor-output",
+        "batched-int", "nothing-batched"])
+def test_bad_input_is_refused_by_both(call):
+    with pytest.raises((ValueError, RuntimeError, IndexError)):
+        call(functorch.vmap, torch)
+    with pytest.raises((ValueError, IndexError)):
+        call(sy.func.vmap, sy)
+    assert sy.func._transform_stack() == "no transform"
+
+
+def test_fallback_counts_and_error_mode():
+    lib = Library("vmap_py", "DEF")
+    try:
+        lib.define("twice(Tensor x) -> Tensor")
+        lib.impl("twice", lambda x: x * 2, "CPU")
+        sy.func._reset_vmap_fallback_counts()
+        x = sy.ones(3, 2)
+        with pytest.warns(UserWarning, match="vmap_py::twice"):
+            out = sy.func.vmap(lambda t: sy.ops.vmap_py.twice(t))(x)
+        assert out.tolist() == [[2.0, 2.0]] * 3
+        assert sy.func.vmap_fallback_counts()["vmap_py::twice"] == 1
+        sy.func._set_vmap_fallback_error(True)
+        try:
+            with pytest.raises(ValueError, match="vmap_py::twice"):
+                sy.func.vmap(lambda t: sy.ops.vmap_py.twice(t))(x)
+        finally:
+            sy.func._set_vmap_fallback_error(False)
+    finally:
+        lib.destroy()
+
+
+def test_each_thread_has_its_own_stack():
+    errors = []
+
+    def work(k):
+        try:
+            for _ in range(20):
+                x = sy.ones(4, 2) * k
+                out = sy.func.vmap(lambda t: t * k)(x)
+                assert out.tolist() == [[k * k, k * k]] * 4
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (2.0, 3.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+# ---- chunk_size -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 5, 100])
+def test_chunk_size_gives_the_unchunked_result(chunk_size):
+    (xt, xs), (wt, ws) = both((7, 4), (4, 3))
+
+    def f(m, x, w):
+        return {"y": (x @ w).sin(), "s": (x * x).sum()}, w * 2
+
+    def run(m, x, w, out_w=0, **kw):
+        return VMAP[m](lambda a, b: f(m, a, b), in_dims=(1, None),
+                       out_dims=({"y": 1, "s": 0}, out_w), **kw)(x.t(), w)
+
+    got = run(sy, xs, ws, chunk_size=chunk_size)
+    close(got, run(torch, xt, wt))
+    close(got, run(sy, xs, ws))
+    # out_dims None: an output that is the same for every example, kept as it is.
+    close(run(sy, xs, ws, out_w=None, chunk_size=chunk_size)[1], wt * 2)
+
+
+def test_chunk_size_with_different_randomness_draws_every_example():
+    x = sy.zeros(6, 2)
+    out = sy.func.vmap(lambda t: t + sy.rand(2), randomness="different", chunk_size=2)(x)
+    assert tuple(out.shape) == (6, 2)
+    rows = {tuple(r) for r in out.tolist()}
+    assert len(rows) == 6
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_chunk_size_must_be_a_positive_int(bad):
+    with pytest.raises(ValueError, match="chunk_size should be None or an int greater than 0"):
+        sy.func.vmap(lambda t: t, chunk_size=bad)
+
+
+def test_chunk_size_with_same_randomness_is_refused_when_it_splits():
+    x = sy.zeros(4, 2)
+    assert tuple(sy.func.vmap(lambda t: t + sy.rand(2), randomness="same", chunk_size=4)(x).shape) == (4, 2)
+    with pytest.raises(ValueError, match="chunk_size with randomness='same' would draw once per chunk"):
+        sy.func.vmap(lambda t: t + sy.rand(2), randomness="same", chunk_size=3)(x)

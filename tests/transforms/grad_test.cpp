@@ -1,0 +1,137 @@
+// grad and jvp levels, alone and composed with vmap and each other, against
+// closed forms and autograd run by hand; the check hooks' refusals.
+#include <gtest/gtest.h>
+
+#include "switchyard/switchyard.h"
+
+namespace sy {
+namespace {
+
+using func::TensorFunction;
+
+TensorFunction one(std::function<Tensor(const std::vector<Tensor>&)> f) {
+  return [f = std::move(f)](const std::vector<Tensor>& in) { return std::vector<Tensor>{f(in)}; };
+}
+
+bool same(const Tensor& a, const Tensor& b, double tol = 1e-5) {
+  return a.sizes() == b.sizes() && allclose(a, b, tol, tol);
+}
+
+Tensor values(std::vector<int64_t> sizes, double scale = 0.1) {
+  int64_t n = 1;
+  for (int64_t s : sizes) n *= s;
+  return (arange(n, TensorOptions().dtype(kFloat64)) * scale - 0.7).sin().reshape(sizes);
+}
+
+TEST(Grad, OfASumOfSquaresIsTwiceTheInput) {
+  const Tensor x = values({2});
+  const auto g =
+      func::grad(one([](const std::vector<Tensor>& in) { return (in[0] * in[0]).sum(); }))({x});
+  EXPECT_TRUE(same(g[0], x * 2));
+  EXPECT_FALSE(g[0].requires_grad());
+  EXPECT_FALSE(x.requires_grad());
+}
+
+TEST(Grad, ArgnumsHasAuxAndValue) {
+  const Tensor x = values({3}), y = values({3}, 0.3);
+  auto f = [](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{(in[0] * in[1]).sum(), in[0] + 1};
+  };
+  const auto g = func::grad_and_value(f, {0, 1}, /*has_aux=*/true)({x, y});
+  ASSERT_EQ(g.size(), 4u);
+  EXPECT_TRUE(same(g[0], y));
+  EXPECT_TRUE(same(g[1], x));
+  EXPECT_TRUE(same(g[2], (x * y).sum()));
+  EXPECT_TRUE(same(g[3], x + 1));
+  EXPECT_THROW(func::grad(f)({x, y}), ValueError);  // two outputs without has_aux
+  EXPECT_THROW(func::grad(one([](const std::vector<Tensor>& in) { return in[0] * 2; }))({x}),
+               ValueError);  // not one element
+}
+
+// Per-sample gradients of a linear least-squares loss: vmap(grad(f)) against a
+// loop of autograd::grad, one example at a time.
+TEST(Grad, UnderVmapGivesPerSampleGradientsOfSharedWeights) {
+  const Tensor w = values({4, 3}), xs = values({5, 4}, 0.37), ys = values({5, 3}, 0.21);
+  auto loss = one([](const std::vector<Tensor>& in) {
+    const Tensor d = matmul(in[1], in[0]) - in[2];
+    return (d * d).sum();
+  });
+  const Tensor per_sample = func::vmap(func::grad(loss), {std::nullopt, 0, 0})({w, xs, ys})[0];
+  ASSERT_EQ(per_sample.sizes(), IntArrayRef({5, 4, 3}));
+  for (int64_t b = 0; b < 5; ++b) {
+    const Tensor wl = w.detach().requires_grad_(true);
+    const Tensor d = matmul(xs.select(0, b), wl) - ys.select(0, b);
+    const Tensor want = autograd::grad({(d * d).sum()}, {wl})[0];
+    EXPECT_TRUE(same(per_sample.select(0, b), want)) << b;
+  }
+}
+
+TEST(Grad, OfAVmappedFunction) {
+  const Tensor x = values({4, 3});
+  auto inner =
+      func::vmap(one([](const std::vector<Tensor>& in) { return (in[0].sin() * in[0]).sum(); }));
+  const Tensor g =
+      func::grad(one([&](const std::vector<Tensor>& in) { return inner(in)[0].sum(); }))({x})[0];
+  EXPECT_TRUE(same(g, x.cos() * x + x.sin()));
+}
+
+TEST(Grad, OfGradIsTheSecondDerivative) {
+  const Tensor x = values({3});
+  auto f = one([](const std::vector<Tensor>& in) { return (in[0] * in[0] * in[0]).sum(); });
+  auto df = func::grad(f);
+  const Tensor d2 =
+      func::grad(one([&](const std::vector<Tensor>& in) { return df(in)[0].sum(); }))({x})[0];
+  EXPECT_TRUE(same(d2, x * 6));
+}
+
+TEST(Jvp, MatchesTheClosedFormAloneUnderVmapAndOverGrad) {
+  const Tensor x = values({3}), v = values({3}, 0.5);
+  auto f = one([](const std::vector<Tensor>& in) { return in[0].sin() * in[0]; });
+  auto [out, t] = func::jvp(f, {x}, {v});
+  EXPECT_TRUE(same(out[0], x.sin() * x));
+  EXPECT_TRUE(same(t[0], (x.cos() * x + x.sin()) * v));
+  // vmap over tangents: a Jacobian, column by column.
+  const Tensor basis = eye(3, TensorOptions().dtype(kFloat64));
+  const Tensor jac = func::vmap(
+      [&](const std::vector<Tensor>& in) { return func::jvp(f, {x}, {in[0]}).second; })({basis})[0];
+  EXPECT_TRUE(same(jac, basis * (x.cos() * x + x.sin())));
+  // jvp of grad: a Hessian-vector product; the Hessian of sum(x^3) is diag(6x).
+  auto df =
+      func::grad(one([](const std::vector<Tensor>& in) { return (in[0] * in[0] * in[0]).sum(); }));
+  EXPECT_TRUE(same(func::jvp(df, {x}, {v}).second[0], x * 6 * v));
+}
+
+TEST(TransformVetoes, NameTheHookTheStackAndWhatToDoInstead) {
+  const Tensor x = values({2, 3});
+  auto f = one([](const std::vector<Tensor>& in) {
+    zeros({2}).requires_grad_(true);
+    return in[0].sum();
+  });
+  try {
+    func::vmap(func::grad(f))({x});
+    ADD_FAILURE();
+  } catch (const ValueError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("requires_grad_() inside grad(level 2) > vmap(level 1)"), std::string::npos)
+        << m;
+    EXPECT_NE(m.find("argnums"), std::string::npos) << m;
+  }
+  auto g = one([](const std::vector<Tensor>& in) {
+    const Tensor y = in[0] * 2;
+    y.retain_grad();
+    return y.sum();
+  });
+  try {
+    func::grad(g)({values({3})});
+    ADD_FAILURE();
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("retain_grad() inside grad(level 1)"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(func::transform_stack().empty());
+  // Outside a grad transform both are allowed.
+  zeros({2}).requires_grad_(true);
+}
+
+}  // namespace
+}  // namespace sy

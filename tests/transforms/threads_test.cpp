@@ -1,0 +1,80 @@
+// The interpreter stack carried to other threads: launch and parallel_for run
+// under the caller's levels, each thread has its own stack, and grad's backward
+// runs batched work on the engine's threads. Run under ThreadSanitizer too.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "switchyard/switchyard.h"
+
+namespace sy {
+namespace {
+
+using func::TensorFunction;
+using func::vmap;
+
+TensorFunction one(std::function<Tensor(const std::vector<Tensor>&)> f) {
+  return [f = std::move(f)](const std::vector<Tensor>& in) { return std::vector<Tensor>{f(in)}; };
+}
+
+bool same(const Tensor& a, const Tensor& b) {
+  return a.sizes() == b.sizes() && a.dtype() == b.dtype() && allclose(a, b, 1e-5, 1e-6);
+}
+
+Tensor arange_f(std::vector<int64_t> sizes) {
+  int64_t n = 1;
+  for (int64_t s : sizes) n *= s;
+  return arange(n, TensorOptions().dtype(kFloat32)).reshape(sizes);
+}
+
+TEST(VmapThreads, LaunchAndParallelForSeeTheCallersLevel) {
+  const Tensor x = arange_f({4, 3});
+  auto f = one([](const std::vector<Tensor>& in) {
+    Tensor from_task = launch([&] { return in[0] * 3; }).get();
+    std::vector<Tensor> chunks(2);
+    parallel_for(0, 2, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) chunks[i] = in[0] + static_cast<double>(i);
+    });
+    return from_task + chunks[0] + chunks[1];
+  });
+  EXPECT_TRUE(same(vmap(f)({x})[0], x * 5 + 1));
+}
+
+TEST(VmapThreads, EachThreadHasItsOwnStack) {
+  std::atomic<int> ok{0};
+  auto work = [&](double k) {
+    for (int i = 0; i < 50; ++i) {
+      const Tensor x = arange_f({5, 2}) + k;
+      auto f = one([&](const std::vector<Tensor>& in) {
+        if (func::transform_stack().size() != 1) ADD_FAILURE();
+        return in[0] * k;
+      });
+      if (same(vmap(f)({x})[0], x * k)) ++ok;
+    }
+  };
+  std::thread a(work, 2.0), b(work, 3.0);
+  a.join();
+  b.join();
+  EXPECT_EQ(ok.load(), 100);
+}
+
+TEST(VmapThreads, PerSampleGradientsFromSeveralThreadsAtOnce) {
+  const Tensor w = arange_f({4, 3}) / 10, xs = arange_f({6, 4}) / 7;
+  auto loss =
+      one([](const std::vector<Tensor>& in) { return (matmul(in[1], in[0]) * in[1].sum()).sum(); });
+  const Tensor want = func::vmap(func::grad(loss), {std::nullopt, 0})({w, xs})[0];
+  std::atomic<int> ok{0};
+  auto work = [&] {
+    for (int i = 0; i < 20; ++i) {
+      if (same(func::vmap(func::grad(loss), {std::nullopt, 0})({w, xs})[0], want)) ++ok;
+    }
+  };
+  std::thread a(work), b(work);
+  a.join();
+  b.join();
+  EXPECT_EQ(ok.load(), 40);
+}
+
+}  // namespace
+}  // namespace sy

@@ -52,23 +52,21 @@ class Library:
     def __init__(self, ns, kind, dispatch_key=""):
         if kind not in _KINDS:
             raise ValueError(f'Library kind must be one of {_KINDS}, not {kind!r}')
-        file, line = _custom_ops._user_site()
-        self.ns = ns
-        self.kind = kind
-        self.dispatch_key = dispatch_key
-        self._lib = _C._Library(ns, kind, dispatch_key, file, line)
-        _live.add(self)
+        self._open(ns, kind, dispatch_key, _custom_ops._user_site())
 
     @classmethod
     def _at(cls, ns, kind, site, dispatch_key=""):
         """A library whose registrations name ``site`` (file, line): the user's line."""
         self = cls.__new__(cls)
+        self._open(ns, kind, dispatch_key, site)
+        return self
+
+    def _open(self, ns, kind, dispatch_key, site):
         self.ns = ns
         self.kind = kind
         self.dispatch_key = dispatch_key
         self._lib = _C._Library(ns, kind, dispatch_key, site[0], site[1])
         _live.add(self)
-        return self
 
     def define(self, schema, alias_analysis="", *, tags=()):
         """Defines an op from its schema, e.g. ``"my_func(Tensor self) -> Tensor"``.

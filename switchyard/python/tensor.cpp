@@ -19,9 +19,10 @@
 //     wrapper reachable, as it is.
 // Marking unbiases the impl's reference count, so every copy of a wrapped
 // tensor's handle is an atomic operation (Note [Biased reference counts]). An
-// impl biased to another thread that still runs (made on a C++ thread and
-// handed over) cannot be marked; its wrapper is kept as a plain pointer that
-// the wrapper's dealloc clears, so identity holds only while Python holds it.
+// impl still biased to another thread (made on a C++ thread and handed over, or
+// left unmerged by a thread that ended) cannot be marked; its wrapper is kept
+// as a plain pointer that the wrapper's dealloc clears, so identity holds only
+// while Python holds it.
 // Under the per-thread hermetic flag, wrap() makes a fresh wrapper and does not
 // keep it; a dealloc clears the impl's pointer only when it is its own.
 // Everything here runs under the GIL except wrapper_count_edge(), which takes
@@ -678,6 +679,25 @@ PrivateUse1 tensors.)");
     for (Tensor& t : out) result.append(py::reinterpret_steal<py::object>(wrap(std::move(t))));
     return result;
   }, "Empties the C++ list of _stash and returns its tensors (for tests).");
+  m.def("_unstash_on_pool", [] {
+    auto taken = std::make_shared<std::vector<Tensor>>(std::move(*stash));
+    stash->clear();
+    py::gil_scoped_release nogil;
+    launch([taken] { taken->clear(); }).get();
+  }, "Empties the C++ list of _stash on a pool thread, the GIL released (for tests).");
+  m.def("_copy_on_pool", [](py::handle t, int64_t n) {
+    SY_CHECK(is_tensor(t.ptr()), TypeError, "_copy_on_pool expects a tensor");
+    // Borrowed from the wrapper, which the caller's argument keeps alive: the
+    // pool's copies cross one when only the wrapper holds the tensor.
+    const Tensor& x = unwrap(t.ptr());
+    py::gil_scoped_release nogil;
+    launch([&x, n] {
+      for (int64_t i = 0; i < n; ++i) {
+        Tensor a = x;
+        Tensor b = a;
+      }
+    }).get();
+  }, "Copies and drops the tensor n times on a pool thread, the GIL released (for tests).");
   m.def("_refcount_of_wrapper", [](py::handle t) {
     SY_CHECK(is_tensor(t.ptr()), TypeError, "_refcount_of_wrapper expects a tensor");
     return Py_REFCNT(t.ptr()) - 1;  // without the argument's own reference

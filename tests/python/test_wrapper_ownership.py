@@ -133,3 +133,45 @@ def test_hermetic_wrappers_are_never_kept():
         (y,) = sy._C._unstash()
     assert y is not x and not sy._C._has_kept_wrapper(y)
     assert sy._C._has_kept_wrapper(x)
+
+
+def test_a_cpp_reference_dropped_on_a_pool_thread_without_the_gil_releases_the_wrapper():
+    x = sy.ones(2)
+    x.tag = "kept"
+    ref = weakref.ref(x)
+    sy._C._stash(x)
+    del x
+    assert ref() is not None and ref().tag == "kept"  # the impl holds it for C++
+    sy._C._unstash_on_pool()  # 2 -> 1 on a thread that takes the GIL to let go
+    gc.collect()
+    assert ref() is None
+
+
+def test_copies_on_a_pool_thread_take_and_give_back_the_wrappers_hold():
+    x = sy.ones(2)
+    base = sy._C._refcount_of_wrapper(x)
+    sy._C._copy_on_pool(x, 1000)  # each copy crosses one: hold, then let go
+    assert sy._C._refcount_of_wrapper(x) == base
+    assert sy._C._use_count(x) == 1
+    sy._C._stash(x)
+    sy._C._copy_on_pool(x, 1000)  # above one already: no crossing
+    assert sy._C._refcount_of_wrapper(x) == base + 1
+    assert sy._C._unstash()[0] is x
+
+
+def test_crossings_from_many_threads_at_once_leave_the_counts_as_they_were():
+    x = sy.ones(2)
+    x.tag = "kept"
+    base = sy._C._refcount_of_wrapper(x)
+    threads = [threading.Thread(target=sy._C._copy_on_pool, args=(x, 3000)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(3000):
+        y = x + 1  # the main thread's own copies, with the GIL
+        sy._C._stash(x)
+        sy._C._unstash()
+    for t in threads:
+        t.join()
+    assert y.tolist() == [2.0, 2.0]
+    assert sy._C._refcount_of_wrapper(x) == base
+    assert sy._C._use_count(x) == 1 and x.tag == "kept"

@@ -64,7 +64,7 @@ Tensor flip_composite(const Tensor& self, IntArrayRef dims) {
              "flip: dim {} appears more than once in dims {}", d, to_string(dims));
     seen.push_back(d);
     const int64_t n = self.dim() == 0 ? 1 : self.sizes()[d];
-    out = out.index_select(d, arange(Scalar(n - 1), Scalar(-1), Scalar(-1)));
+    out = out.index_select(d, arange(Scalar(n - 1), Scalar(-1), Scalar(-1), TensorOptions().device(self.device())));
   }
   return out.impl()->storage().get() == self.impl()->storage().get() ? out.clone() : out;
 }
@@ -100,7 +100,9 @@ Tensor column_minus_row(std::string_view op, const Tensor& self) {
            "shape {}",
            op, to_string(self.sizes()));
   const int64_t rows = self.sizes()[self.dim() - 2], cols = self.sizes()[self.dim() - 1];
-  return arange(cols).sub(arange(rows).unsqueeze(1));
+  // On self's device, so that meta tensors stay meta.
+  const TensorOptions on = TensorOptions().device(self.device());
+  return arange(cols, on).sub(arange(rows, on).unsqueeze(1));
 }
 Tensor tril_composite(const Tensor& self, int64_t diagonal) {
   return self.masked_fill(column_minus_row("tril", self).gt(diagonal), Scalar(0));

@@ -1,7 +1,9 @@
 // The operator set (issue 4): creating a one-element tensor, add on one
 // element (new result and out=), sum over 16M floats, and 512x512 matrix
-// products, boolean-mask indexing and index_select, each side by side with
-// libtorch's counterpart in one process
+// products, boolean-mask indexing and index_select; the vectorised kernels
+// (issue 17): softmax and log_softmax, a transpose and a permutation made
+// contiguous, the max of 16M floats, and elementwise math on 1M floats; each
+// side by side with libtorch's counterpart in one process
 // (the libtorch half only when libtorch is found). The 16M-element add_out and
 // its memcpy ceiling live in bench_thread_state.cpp with the thread scaling.
 // benchmarks/report.py prints the ratios and checks benchmarks/targets.json.
@@ -137,6 +139,65 @@ void BM_TransposeContiguous_switchyard(benchmark::State& state) {
 }
 BENCHMARK(BM_TransposeContiguous_switchyard)
     ->Name("TransposeContiguous1024/switchyard")->Unit(benchmark::kMicrosecond);
+
+void BM_LogSoftmax_switchyard(benchmark::State& state) {
+  SyThreads scope(1);
+  sy::Tensor a = sy::randn({256, 1024});
+  for (auto _ : state) {
+    sy::Tensor s = sy::log_softmax(a, 1);
+    benchmark::DoNotOptimize(s.impl());
+  }
+}
+BENCHMARK(BM_LogSoftmax_switchyard)
+    ->Name("LogSoftmax256x1024/switchyard")->Unit(benchmark::kMicrosecond);
+
+// contiguous() of a [64, 128, 128] float32 tensor with its last two dims
+// swapped: a transpose in each of 64 slices.
+void BM_PermuteContiguous_switchyard(benchmark::State& state) {
+  SyThreads scope(1);
+  sy::Tensor a = sy::rand({64, 128, 128});
+  for (auto _ : state) {
+    sy::Tensor c = a.permute({0, 2, 1}).contiguous();
+    benchmark::DoNotOptimize(c.impl());
+  }
+}
+BENCHMARK(BM_PermuteContiguous_switchyard)
+    ->Name("PermuteContiguous64x128x128/switchyard")->Unit(benchmark::kMicrosecond);
+
+void BM_Max16M_1thread_switchyard(benchmark::State& state) {
+  SyThreads scope(1);
+  sy::Tensor a = sy::rand({kBig});
+  for (auto _ : state) {
+    sy::Tensor m = a.max();
+    benchmark::DoNotOptimize(m.impl());
+  }
+}
+BENCHMARK(BM_Max16M_1thread_switchyard)
+    ->Name("Max16M_1thread/switchyard")->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// Elementwise math over 1M float32 values into a new tensor, one thread.
+constexpr int64_t kMathN = int64_t{1} << 20;
+template <typename F>
+void sy_math_1m(benchmark::State& state, F f) {
+  SyThreads scope(1);
+  sy::Tensor a = sy::randn({kMathN});
+  for (auto _ : state) {
+    sy::Tensor r = f(a);
+    benchmark::DoNotOptimize(r.impl());
+  }
+}
+BENCHMARK_CAPTURE(sy_math_1m, exp, [](const sy::Tensor& a) { return a.exp(); })
+    ->Name("Exp1M/switchyard")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sy_math_1m, log, [](const sy::Tensor& a) { return a.abs().log(); })
+    ->Name("AbsLog1M/switchyard")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sy_math_1m, tanh, [](const sy::Tensor& a) { return a.tanh(); })
+    ->Name("Tanh1M/switchyard")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sy_math_1m, sigmoid, [](const sy::Tensor& a) { return a.sigmoid(); })
+    ->Name("Sigmoid1M/switchyard")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sy_math_1m, gelu, [](const sy::Tensor& a) { return a.gelu(); })
+    ->Name("Gelu1M/switchyard")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sy_math_1m, pow, [](const sy::Tensor& a) { return a.pow(a); })
+    ->Name("Pow1M/switchyard")->Unit(benchmark::kMicrosecond);
 
 // A chain of view ops on a small tensor: the metadata path.
 void BM_ViewChain_switchyard(benchmark::State& state) {
@@ -288,6 +349,61 @@ void BM_TransposeContiguous_libtorch(benchmark::State& state) {
 }
 BENCHMARK(BM_TransposeContiguous_libtorch)
     ->Name("TransposeContiguous1024/libtorch")->Unit(benchmark::kMicrosecond);
+
+void BM_LogSoftmax_libtorch(benchmark::State& state) {
+  AtThreads scope(1);
+  at::Tensor a = at::randn({256, 1024});
+  for (auto _ : state) {
+    at::Tensor s = at::log_softmax(a, 1);
+    benchmark::DoNotOptimize(s.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK(BM_LogSoftmax_libtorch)
+    ->Name("LogSoftmax256x1024/libtorch")->Unit(benchmark::kMicrosecond);
+
+void BM_PermuteContiguous_libtorch(benchmark::State& state) {
+  AtThreads scope(1);
+  at::Tensor a = at::rand({64, 128, 128});
+  for (auto _ : state) {
+    at::Tensor c = a.permute({0, 2, 1}).contiguous();
+    benchmark::DoNotOptimize(c.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK(BM_PermuteContiguous_libtorch)
+    ->Name("PermuteContiguous64x128x128/libtorch")->Unit(benchmark::kMicrosecond);
+
+void BM_Max16M_1thread_libtorch(benchmark::State& state) {
+  AtThreads scope(1);
+  at::Tensor a = at::rand({kBig});
+  for (auto _ : state) {
+    at::Tensor m = a.max();
+    benchmark::DoNotOptimize(m.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK(BM_Max16M_1thread_libtorch)
+    ->Name("Max16M_1thread/libtorch")->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+template <typename F>
+void at_math_1m(benchmark::State& state, F f) {
+  AtThreads scope(1);
+  at::Tensor a = at::randn({kMathN});
+  for (auto _ : state) {
+    at::Tensor r = f(a);
+    benchmark::DoNotOptimize(r.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK_CAPTURE(at_math_1m, exp, [](const at::Tensor& a) { return a.exp(); })
+    ->Name("Exp1M/libtorch")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(at_math_1m, log, [](const at::Tensor& a) { return a.abs().log(); })
+    ->Name("AbsLog1M/libtorch")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(at_math_1m, tanh, [](const at::Tensor& a) { return a.tanh(); })
+    ->Name("Tanh1M/libtorch")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(at_math_1m, sigmoid, [](const at::Tensor& a) { return a.sigmoid(); })
+    ->Name("Sigmoid1M/libtorch")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(at_math_1m, gelu, [](const at::Tensor& a) { return at::gelu(a); })
+    ->Name("Gelu1M/libtorch")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(at_math_1m, pow, [](const at::Tensor& a) { return a.pow(a); })
+    ->Name("Pow1M/libtorch")->Unit(benchmark::kMicrosecond);
 
 void BM_ViewChain_libtorch(benchmark::State& state) {
   at::Tensor a = at::ones({4, 8, 16});

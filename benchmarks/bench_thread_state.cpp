@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -41,6 +42,34 @@ int hardware_threads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
 }
+
+// Background load for the lifetime of the object: one thread per hardware
+// thread spinning on arithmetic, at normal priority, as other programs (or
+// other work in this one) keep every core busy.
+class BusyCores {
+ public:
+  BusyCores() {
+    for (int i = 0; i < hardware_threads(); ++i) {
+      threads_.emplace_back([this] {
+        uint64_t x = 1;
+        while (!stop_.load(std::memory_order_relaxed)) {
+          for (int k = 0; k < 1000; ++k) x = x * 6364136223846793005u + 1442695040888963407u;
+          benchmark::DoNotOptimize(x);
+        }
+      });
+    }
+  }
+  ~BusyCores() {
+    stop_.store(true);
+    for (auto& t : threads_) t.join();
+  }
+  BusyCores(const BusyCores&) = delete;
+  BusyCores& operator=(const BusyCores&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
 
 // set_num_threads only when the count changes: switchyard builds a new TBB
 // arena on every call (and keeps the old one), which a benchmark that is
@@ -95,6 +124,19 @@ void BM_LaunchRoundTrip_switchyard(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_LaunchRoundTrip_switchyard)->Name("LaunchRoundTrip/switchyard")->UseRealTime();
+
+// The same round trip while every core is busy with other work (issue 17):
+// a waiter that spins takes the core its task needs.
+void BM_LaunchRoundTripLoaded_switchyard(benchmark::State& state) {
+  BusyCores load;
+  for (auto _ : state) {
+    int r = sy::launch([] { return 1; }).get();
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_LaunchRoundTripLoaded_switchyard)
+    ->Name("LaunchRoundTripLoaded/switchyard")
+    ->UseRealTime();
 
 // A range of exactly one grain runs inline in both libraries: this measures
 // what parallel_for costs around the body when it decides not to go parallel.
@@ -215,6 +257,20 @@ void BM_LaunchRoundTrip_libtorch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_LaunchRoundTrip_libtorch)->Name("LaunchRoundTrip/libtorch")->UseRealTime();
+
+void BM_LaunchRoundTripLoaded_libtorch(benchmark::State& state) {
+  BusyCores load;
+  for (auto _ : state) {
+    auto promise = std::make_shared<std::promise<int>>();
+    std::future<int> result = promise->get_future();
+    at::launch([promise] { promise->set_value(1); });
+    int r = result.get();
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_LaunchRoundTripLoaded_libtorch)
+    ->Name("LaunchRoundTripLoaded/libtorch")
+    ->UseRealTime();
 
 // Debian's libtorch uses the OpenMP backend, whose parallel_for is a header
 // template; this file is not compiled with -fopenmp, so here at::parallel_for

@@ -10,12 +10,19 @@
 See docs/python.md for the Library API, modes, wrappers and the hermetic flag.
 """
 
+import atexit as _atexit
 import builtins as _builtins
 import functools as _functools
+import inspect as _inspect
 import warnings as _warnings
 
 from switchyard import _C
-from switchyard._C import (  # noqa: F401
+
+# Registered first, so it runs after the other exit hooks: from then on a thread
+# still inside switchyard sleeps rather than retake the GIL (docs/python.md).
+_atexit.register(_C._mark_interpreter_exiting)
+
+from switchyard._C import (  # noqa: F401,E402
     DispatchError,
     Error,
     OpOverload,
@@ -53,12 +60,44 @@ __version__ = "0.1.0"
 
 
 def _decorate_with_mode(mode, fn):
+    if _inspect.isgeneratorfunction(fn):
+        return _decorate_generator_with_mode(mode, fn)
+
     @_functools.wraps(fn)
     def run_in_mode(*args, **kwargs):
         with mode.clone():
             return fn(*args, **kwargs)
 
     return run_in_mode
+
+
+def _decorate_generator_with_mode(mode, fn):
+    # The body of a generator runs at each next()/send()/throw(), after the call
+    # returned: each resumption runs in the mode, and the caller's state comes
+    # back at each yield, as PyTorch's decorators do.
+    @_functools.wraps(fn)
+    def generate_in_mode(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        try:
+            with mode.clone():
+                value = next(gen)
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    with mode.clone():
+                        gen.close()
+                    raise
+                except BaseException as e:  # noqa: BLE001 - thrown into the generator
+                    with mode.clone():
+                        value = gen.throw(e)
+                else:
+                    with mode.clone():
+                        value = gen.send(sent)
+        except StopIteration as stop:
+            return stop.value
+
+    return generate_in_mode
 
 
 _C._set_mode_decorator(_decorate_with_mode)

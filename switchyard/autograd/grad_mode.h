@@ -25,18 +25,23 @@ class SY_API GradMode {
   }
 };
 
-// Sets grad mode to `enabled` for the guard's lifetime, then restores it.
+// Sets grad mode to `enabled` for the guard's lifetime, then restores it. Guards
+// end in order, on their own thread (Note [Guards end in order]).
 class SY_API AutoGradMode {
  public:
   explicit AutoGradMode(bool enabled) : saved_(GradMode::is_enabled()) {
     GradMode::set_enabled(enabled);
   }
-  ~AutoGradMode() { GradMode::set_enabled(saved_); }
+  ~AutoGradMode() noexcept(false) {
+    if (ticket_.end("AutoGradMode")) GradMode::set_enabled(saved_);
+  }
   AutoGradMode(const AutoGradMode&) = delete;
   AutoGradMode& operator=(const AutoGradMode&) = delete;
+  bool is_innermost() const { return ticket_.is_innermost(); }
 
  private:
   bool saved_;
+  detail::GuardTicket ticket_;
 };
 
 // Turns grad mode off for the guard's lifetime.
@@ -51,7 +56,7 @@ inline bool is_inference_mode_enabled() { return tls_autograd_state().inference_
 // Inference mode for the guard's lifetime (or, with `enabled` false, out of
 // it): grad mode off, the autograd keys and ADInplaceOrView excluded, tensors
 // made inside marked as inference tensors. Restores the autograd state and the
-// excluded keys it found.
+// excluded keys it found (in order: Note [Guards end in order]).
 class SY_API InferenceMode {
  public:
   explicit InferenceMode(bool enabled = true)
@@ -62,7 +67,8 @@ class SY_API InferenceMode {
     tls_set_local_dispatch_key_set(
         {saved_keys_.included, enabled ? saved_keys_.excluded | keys : saved_keys_.excluded - keys});
   }
-  ~InferenceMode() {
+  ~InferenceMode() noexcept(false) {
+    if (!ticket_.end("InferenceMode")) return;
     tls_set_autograd_state(saved_state_);
     LocalDispatchKeySet now = tls_local_dispatch_key_set();
     now.excluded = saved_keys_.excluded;
@@ -70,10 +76,12 @@ class SY_API InferenceMode {
   }
   InferenceMode(const InferenceMode&) = delete;
   InferenceMode& operator=(const InferenceMode&) = delete;
+  bool is_innermost() const { return ticket_.is_innermost(); }
 
  private:
   AutogradState saved_state_;
   LocalDispatchKeySet saved_keys_;
+  detail::GuardTicket ticket_;
 };
 
 // Excludes the autograd keys and ADInplaceOrView for the guard's lifetime: what

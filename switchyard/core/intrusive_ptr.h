@@ -1,35 +1,158 @@
 // Reference counting kept inside the object (tensors, storages, boxed payloads).
-// A counted object starts with one reference that the first IntrusivePtr adopts,
-// so making one costs no atomic operation; copies increment, destruction
-// decrements, and the last reference deletes the object through its virtual
-// destructor. Safe to copy and destroy from any thread.
+// A counted object starts with one reference that the first IntrusivePtr adopts;
+// copies add a reference, destruction drops one, and the last reference deletes
+// the object through its virtual destructor. Safe to copy and destroy from any
+// thread.
+//
+// The counts are biased (Note [Biased reference counts] in refcount.cpp, and
+// docs/tensor.md): the thread that made an object counts its own references
+// with plain loads and stores, other threads count theirs in a second, atomic
+// count, and the two are merged once the owner's count drops to zero. So
+// copying and dropping a handle on the thread that made it has no locked
+// instruction.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <utility>
 
+#include "switchyard/core/export.h"
+
 namespace sy {
+
+class RefCounted;
+
+namespace detail {
+struct RefSettler;  // refcount.cpp
+
+// A thread that owns counted objects: the queue other threads leave the
+// references they drop on, and how many objects still count on it. Lives until
+// its thread has ended and no object names it any more.
+struct RefOwner {
+  std::atomic<RefCounted*> deferred{nullptr};  // a stack, linked through the objects
+  // Objects biased to this thread that are not yet merged, plus one while the
+  // thread lives. Only the owner changes it (plain stores) until the thread ends.
+  std::atomic<int64_t> owned{1};
+  uint32_t id = 0;
+};
+
+// The calling thread's identity for biased counts.
+struct RefThread {
+  uint32_t id;  // kRefUnregistered, kRefUnbiased, or an owner id (never 0)
+  RefOwner* owner;
+};
+SY_API extern constinit thread_local RefThread tls_ref_thread SY_TLS_MODEL;
+
+// Thread ids: 0 marks an object no thread owns; these two mark threads that
+// own nothing (so no object's owner id ever equals them).
+inline constexpr uint32_t kRefUnbiased = 0xFFFFFFFEu;
+inline constexpr uint32_t kRefUnregistered = 0xFFFFFFFFu;
+
+// Registers the calling thread as an owner; returns its id, or kRefUnbiased if
+// it must not own objects (it is ending, or ids ran out).
+SY_API uint32_t register_ref_thread();
+// From now on objects made on the calling thread are not biased, and objects
+// it owned are settled as for an ended thread. For pool workers, whose objects
+// usually die elsewhere while they sleep.
+SY_API void stop_biasing_this_thread();
+// Settles the references other threads dropped on objects the calling thread
+// owns (freeing those that reach zero). Runs by itself when the thread frees
+// an object it owns, makes a tensor (TensorImpl's constructor) or ends.
+SY_API void settle_deferred_releases();
+// settle_deferred_releases() if anything waits: one load when nothing does.
+inline void settle_deferred_releases_if_any() {
+  const RefOwner* o = tls_ref_thread.owner;
+  if (SY_UNLIKELY(o != nullptr && o->deferred.load(std::memory_order_relaxed) != nullptr)) {
+    settle_deferred_releases();
+  }
+}
+
+}  // namespace detail
 
 class RefCounted {
  public:
-  RefCounted() = default;
+  RefCounted() {
+    detail::RefThread& t = detail::tls_ref_thread;
+    uint32_t id = t.id;
+    if (SY_UNLIKELY(id >= detail::kRefUnbiased)) {
+      if (id == detail::kRefUnregistered) id = detail::register_ref_thread();
+      if (id == detail::kRefUnbiased) {
+        shared_.store(kOne | kMerged, std::memory_order_relaxed);
+        return;
+      }
+    }
+    detail::RefOwner* o = t.owner;
+    owner_id_.store(id, std::memory_order_relaxed);
+    local_.store(1, std::memory_order_relaxed);
+    link_.owner = o;
+    o->owned.store(o->owned.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   RefCounted(const RefCounted&) = delete;
   RefCounted& operator=(const RefCounted&) = delete;
   virtual ~RefCounted() = default;
 
-  // The number of references; exact only when no other thread is copying.
-  uint32_t use_count() const { return refcount_.load(std::memory_order_relaxed); }
+  // The number of references; exact only when no other thread is copying or
+  // dropping one.
+  SY_API uint32_t use_count() const;
 
-  void incref() const { refcount_.fetch_add(1, std::memory_order_relaxed); }
+  void incref() const {
+    if (owner_id_.load(std::memory_order_relaxed) == detail::tls_ref_thread.id) {
+      local_.store(local_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    } else {
+      shared_.fetch_add(kOne, std::memory_order_relaxed);
+    }
+  }
   // Drops one reference and deletes the object when it was the last.
   void decref() const {
-    if (refcount_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (owner_id_.load(std::memory_order_relaxed) == detail::tls_ref_thread.id) {
+      const uint32_t n = local_.load(std::memory_order_relaxed) - 1;
+      local_.store(n, std::memory_order_relaxed);
+      if (n == 0) owner_count_reached_zero();
+    } else {
+      decref_shared();
+    }
   }
 
+  // Gives up the bias: from now on every thread counts this object atomically,
+  // and the last reference frees it wherever it is dropped. Only the owner can
+  // give it up; on other threads (and for unbiased objects) this does nothing.
+  // For objects about to live on another thread for good.
+  SY_API void unbias() const;
+
  private:
-  mutable std::atomic<uint32_t> refcount_{1};
+  friend struct detail::RefSettler;
+
+  // The shared count in the bits above the two flags.
+  static constexpr int64_t kMerged = 1;  // the owner's count was added in; owner_id_ is 0
+  static constexpr int64_t kQueued = 2;  // a reference waits on the owner's queue
+  static constexpr int64_t kOne = 4;
+
+  SY_API void owner_count_reached_zero() const;
+  void decref_shared() const;
+  SY_API void decref_unmerged(int64_t seen) const;
+
+  // Written only by the owner thread while it lives (and once by whoever
+  // settles the object after it ended); read by every thread.
+  mutable std::atomic<uint32_t> owner_id_{0};
+  mutable std::atomic<uint32_t> local_{0};  // the owner's references
+  mutable std::atomic<int64_t> shared_{0};  // other threads' references, and the flags
+  // The owner (for the thread that queues a dropped reference), then, once
+  // queued, the next object on the owner's queue.
+  union Link {
+    detail::RefOwner* owner;
+    const RefCounted* next;
+  };
+  mutable Link link_{nullptr};
 };
+
+inline void RefCounted::decref_shared() const {
+  const int64_t seen = shared_.load(std::memory_order_relaxed);
+  if (SY_LIKELY(seen & kMerged)) {  // kMerged is never cleared: the count is exact
+    if (shared_.fetch_sub(kOne, std::memory_order_acq_rel) < 2 * kOne) delete this;
+    return;
+  }
+  decref_unmerged(seen);
+}
 
 template <typename T>
 class IntrusivePtr {

@@ -165,7 +165,8 @@ ThreadLocalStateGuard::ThreadLocalStateGuard(const ThreadLocalState& state)
   detail::tls_autograd_state = state.autograd_;
 }
 
-ThreadLocalStateGuard::~ThreadLocalStateGuard() {
+ThreadLocalStateGuard::~ThreadLocalStateGuard() noexcept(false) {
+  if (!ticket_.end("ThreadLocalStateGuard")) return;
   tls_set_local_dispatch_key_set(saved_keys_);
   detail::tls_autograd_state = saved_autograd_;
   // Without a swap the thread had no slots when the guard began, so any set now

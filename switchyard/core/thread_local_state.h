@@ -3,18 +3,18 @@
 //
 // A thread's state is: its included and excluded dispatch keys, its autograd
 // state (grad mode, inference mode), and one extension slot per component that
-// registered one (the tracer's state). A
-// ThreadLocalState captures all of it on construction; a ThreadLocalStateGuard
-// installs a snapshot on the calling thread and restores exactly what was there
-// when it goes out of scope, also when an exception passes through. Work handed
-// to another thread (parallel/launch.h) runs under the caller's snapshot.
+// registered one (the tracer's state). A ThreadLocalState captures all of it on
+// construction; a ThreadLocalStateGuard installs a snapshot on the calling thread
+// and restores exactly what was there when it goes out of scope, also when an
+// exception passes through. Work handed to another thread (parallel/parallel.h)
+// runs under the caller's snapshot.
 //
-// Extension slots (seed 000): a component keeps its per-thread state behind a
-// pointer to ThreadLocalSlot, a base class with a virtual deepcopy(). Setting a
-// slot always deep-copies; a snapshot holds its own copies; installing a
-// snapshot gives the thread fresh copies, so changes made under it reach
-// neither the snapshot nor the thread that captured it. The owner reads and
-// changes its state in place through slot_accessor().
+// Extension slots: a component keeps its per-thread state behind a pointer to
+// ThreadLocalSlot, a base class with a virtual deepcopy(). Setting a slot always
+// deep-copies; a snapshot holds its own copies; installing a snapshot gives the
+// thread fresh copies, so changes made under it reach neither the snapshot nor the
+// thread that captured it. The owner reads and changes its state in place through
+// slot_accessor().
 //
 // Everything here acts on the calling thread only. The thread-local variables
 // are this file's and local_dispatch_key_set.h's own; other code reads and
@@ -42,8 +42,7 @@ struct AutogradState {
 };
 
 namespace detail {
-SY_API extern constinit thread_local AutogradState tls_autograd_state
-    SY_TLS_MODEL;
+SY_API extern constinit thread_local AutogradState tls_autograd_state SY_TLS_MODEL;
 }  // namespace detail
 
 // The calling thread's autograd state, and replacing it.
@@ -144,19 +143,22 @@ class SY_API ThreadLocalState {
 
 // Installs a snapshot on the calling thread for the guard's lifetime, then
 // restores exactly the state it found: keys, autograd state, and the very slot
-// objects (not copies), also when an exception passes through.
+// objects (not copies), also when an exception passes through. Guards end in
+// order, on their own thread (Note [Guards end in order]); is_innermost() tells.
 class SY_API ThreadLocalStateGuard {
  public:
   explicit ThreadLocalStateGuard(const ThreadLocalState& state);
-  ~ThreadLocalStateGuard();
+  ~ThreadLocalStateGuard() noexcept(false);
   ThreadLocalStateGuard(const ThreadLocalStateGuard&) = delete;
   ThreadLocalStateGuard& operator=(const ThreadLocalStateGuard&) = delete;
+  bool is_innermost() const { return ticket_.is_innermost(); }
 
  private:
   LocalDispatchKeySet saved_keys_;
   AutogradState saved_autograd_;
   detail::RawSlots saved_slots_;
   bool slots_swapped_ = false;
+  detail::GuardTicket ticket_;
 };
 
 }  // namespace sy

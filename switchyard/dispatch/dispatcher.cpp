@@ -485,14 +485,28 @@ std::string Dispatcher::explain(const OperatorHandle& op, const Stack& args) {
   return out;
 }
 
-void Dispatcher::throw_missing_kernel(const OperatorHandle& op, DispatchKeySet keys) {
+void Dispatcher::throw_missing_kernel(const OperatorHandle& op, DispatchKeySet keys,
+                                      const Stack* stack) {
   std::string have;
   std::string name;
   DispatchKey chosen;
+  DispatchKeySet tensor_keys;
+  std::string undefined;  // the Tensor arguments that hold no tensor
   {
     std::lock_guard<std::mutex> lock(mu_);
     const DispatchTable* t = op.entry()->table();
     chosen = (keys & t->non_fallthrough).highest_priority_key();
+    if (stack && t->defined && stack->size() >= t->num_arguments) {
+      const size_t first = stack->size() - t->num_arguments;
+      const auto& arguments = t->schema->arguments();
+      for (size_t i = 0; i < arguments.size(); ++i) {
+        const IValue& v = (*stack)[first + i];
+        if (arguments[i].type.contains_tensor()) detail::add_value_keys(tensor_keys, v);
+        if (arguments[i].type.is_tensor() && v.is_tensor() && !v.tensor_impl_unchecked()) {
+          undefined += fmt::format("{}'{}'", undefined.empty() ? "" : ", ", arguments[i].name);
+        }
+      }
+    }
     for (DispatchKey k : op.entry()->registered_keys()) {
       have += (have.empty() ? "" : ", ") + std::string(to_string(k));
     }
@@ -504,6 +518,22 @@ void Dispatcher::throw_missing_kernel(const OperatorHandle& op, DispatchKeySet k
     }
   }
   const OperatorName& n = op.entry()->name();
+  if (!undefined.empty()) {
+    SY_THROW(DispatchError,
+             "{}: argument {} is an undefined tensor (a default-constructed Tensor(), which "
+             "holds nothing and has no device), so no kernel can be chosen; pass a tensor made "
+             "by a factory or an op",
+             op.name(), undefined);
+  }
+  if (keys.empty() && !tensor_keys.empty()) {
+    const LocalDispatchKeySet local = tls_local_dispatch_key_set();
+    SY_THROW(DispatchError,
+             "no kernel for {}: the call's tensors have the keys {}, and the calling thread "
+             "excludes {}, which leaves no key to dispatch on.\n"
+             "  Leave the scope that excludes them (an ExcludeDispatchKeyGuard), or register a "
+             "CompositeExplicitAutograd kernel for {}.",
+             op.name(), to_string(tensor_keys), to_string(local.excluded), op.name());
+  }
   if (keys.empty()) {
     SY_THROW(DispatchError,
              "no kernel for {} for a call without tensor arguments (no dispatch keys).\n"

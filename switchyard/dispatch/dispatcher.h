@@ -244,7 +244,9 @@ class SY_API Dispatcher {
 
   Dispatcher();
   // Error messages for the slots that throw (the error kernels of operator_entry.cpp).
-  [[noreturn]] void throw_missing_kernel(const OperatorHandle& op, DispatchKeySet keys);
+  // `stack` holds the call's arguments (to name undefined tensors and excluded keys).
+  [[noreturn]] void throw_missing_kernel(const OperatorHandle& op, DispatchKeySet keys,
+                                         const Stack* stack = nullptr);
   [[noreturn]] void throw_undefined_op(const OperatorHandle& op);
   [[noreturn]] void throw_ambiguous(const OperatorHandle& op, DispatchKeySet keys);
 

@@ -60,6 +60,14 @@ bool list_accepts(const SchemaType& elem, const IValue& v) {
   }
 }
 
+size_t list_length(const IValue& v) {
+  if (v.is_int_list()) return v.to_int_list().size();
+  if (v.is_double_list()) return v.to_double_list().size();
+  if (v.is_bool_list()) return v.to_bool_list().size();
+  if (v.is_tensor_list()) return v.to_tensor_list().size();
+  return 0;
+}
+
 // A string default as the parser reads it back. IValue::repr escapes only quotes
 // and backslashes, which would print a newline in a default as a line break.
 std::string quoted(const std::string& s) {
@@ -93,8 +101,9 @@ bool SchemaType::accepts(const IValue& v) const {
     case Kind::Layout: return v.is_int() && layout_from_int(v.to_int()).has_value();
     case Kind::MemoryFormat: return v.is_int() && memory_format_from_int(v.to_int()).has_value();
     case Kind::Generator: return false;  // no generator objects exist: only None, via Generator?
-    // The fixed size is not checked: PyTorch itself declares `int[1] dim=[]`.
-    case Kind::List: return list_accepts(*elem_, v);
+    // int[N] with N >= 2 takes N values or none; int[1] is PyTorch's spelling of "dims"
+    // (`int[1] dim=[]`) and takes any length (list_size_fits).
+    case Kind::List: return list_accepts(*elem_, v) && list_size_fits(list_length(v));
     case Kind::Optional: return v.is_none() || elem_->accepts(v);
   }
   return false;

@@ -52,6 +52,13 @@ class SY_API SchemaType {
   // The element type of a List or Optional.
   const SchemaType& elem() const { return *elem_; }
   std::optional<int64_t> fixed_size() const { return fixed_size_; }
+  // Whether a list of `n` values fits this list type. `int[N]` for N >= 2 holds
+  // N values, or none (PyTorch's "not given": `int[2] stride=[]`); one int also
+  // stands for all N where the value is parsed. `int[1]` is PyTorch's spelling
+  // of "a list of dims, or one dim" (`int[1]? dim` of aten::sum) and takes any length.
+  bool list_size_fits(size_t n) const {
+    return !fixed_size_ || *fixed_size_ < 2 || n == 0 || n == static_cast<size_t>(*fixed_size_);
+  }
 
   bool is_tensor() const { return kind_ == Kind::Tensor; }
   // Tensor, Tensor?, Tensor[], Tensor?[]: arguments whose keys a call dispatches on.

@@ -24,6 +24,18 @@ std::unordered_map<std::string, std::string>& def_libraries() {
   return *m;
 }
 
+// A namespace is an identifier (letters, digits, '_', not starting with a
+// digit), as op names are; "_" stands for every namespace.
+bool is_namespace(std::string_view ns) {
+  if (ns.empty() || (ns[0] >= '0' && ns[0] <= '9')) return false;
+  for (char c : ns) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Library::Library(Kind kind, std::string ns, std::optional<DispatchKey> key,
@@ -34,6 +46,10 @@ Library::Library(Kind kind, std::string ns, std::optional<DispatchKey> key, std:
                  int line)
     : kind_(kind), ns_(std::move(ns)), key_(key), file_(std::move(file)), line_(line) {
   if (key_ == DispatchKey::CatchAll) key_ = DispatchKey::CompositeImplicitAutograd;
+  SY_CHECK(is_namespace(ns_), DispatchError,
+           "Library({}, \"{}\") at {}:{}: a namespace is an identifier (letters, digits and '_', "
+           "not starting with a digit), such as my_lib; \"_\" stands for every namespace",
+           kind_name(kind_), ns_, file_, line_);
   SY_CHECK(kind_ == IMPL || ns_ != "_", DispatchError,
            "Library({}, \"_\") at {}:{}: the namespace '_' (every namespace) is only for IMPL "
            "libraries that register fallbacks",
@@ -132,6 +148,12 @@ Library& Library::fallback(CppFunction fn, SourceLocation where) {
   const std::string s = site(where);
   SY_CHECK(kind_ == IMPL && key_.has_value(), DispatchError,
            "fallback() at {} needs an IMPL library with a key: SY_LIBRARY_IMPL(_, Key, m)", s);
+  // A fallback serves every namespace, so it belongs to none but "_".
+  SY_CHECK(ns_ == "_", DispatchError,
+           "fallback() at {}: a fallback serves the ops of every namespace, so it is registered "
+           "from namespace \"_\" (SY_LIBRARY_IMPL(_, {}, m), Library(\"_\", \"IMPL\", \"{}\")), "
+           "not from {}",
+           s, to_string(*key_), to_string(*key_), ns_);
   registrations_.push_back(Dispatcher::singleton().register_fallback(*key_, std::move(fn), s));
   return *this;
 }

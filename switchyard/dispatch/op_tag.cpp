@@ -5,9 +5,15 @@
 namespace sy {
 namespace {
 constexpr std::array<std::string_view, kNumTags> kNames = {
-    "pointwise", "reduction",        "view",
-    "inplace",   "out",              "random",
-    "nondeterministic", "data_dependent_output", "dynamic_output_shape",
+    "pointwise",
+    "reduction",
+    "view",
+    "inplace",
+    "out",
+    "random",
+    "nondeterministic",
+    "data_dependent_output",
+    "dynamic_output_shape",
 };
 }  // namespace
 

@@ -12,8 +12,8 @@ namespace sy {
 // The error slots' kernels: each throws the dispatcher's message for its case.
 struct detail::DispatchErrors {
   static void missing_kernel(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys,
-                             Stack*) {
-    Dispatcher::singleton().throw_missing_kernel(op, keys);
+                             Stack* stack) {
+    Dispatcher::singleton().throw_missing_kernel(op, keys, stack);
   }
   static void undefined_op(OperatorKernel*, const OperatorHandle& op, DispatchKeySet, Stack*) {
     Dispatcher::singleton().throw_undefined_op(op);

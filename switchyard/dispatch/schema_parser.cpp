@@ -615,6 +615,14 @@ class Parser {
       repeated.end = lit.end;
       return convert_list(repeated, type, declared);
     }
+    if (!type.list_size_fits(lit.elems.size())) {
+      throw_at(src_, lit.begin,
+               fmt::format("default value {} is a list of {}, but {} holds {}",
+                           snippet(lit.begin, lit.end), lit.elems.size(), declared.to_string(),
+                           *type.fixed_size()),
+               fmt::format("write {} values, one value that stands for all, or []",
+                           *type.fixed_size()));
+    }
     switch (elem.kind()) {
       case EK::Int: {
         std::vector<int64_t> out;

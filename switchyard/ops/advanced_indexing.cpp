@@ -558,6 +558,8 @@ const Tensor& masked_fill_tensor_i(const Tensor& self, const Tensor& mask, const
 }
 
 const Tensor& masked_fill_scalar_i(const Tensor& self, const Tensor& mask, const Scalar& value) {
+  // As in PyTorch, a value that does not fit self's dtype is an error, not a wrap.
+  detail::check_scalar_fits("masked_fill_", "the value", value, self.dtype());
   return masked_fill_tensor_i(self, mask, detail::scalar_tensor(value, self.dtype()));
 }
 

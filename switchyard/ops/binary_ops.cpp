@@ -66,6 +66,18 @@ Rounding parse_rounding(std::string_view op, std::optional<std::string_view> mod
   SY_THROW(ValueError, "{}: rounding_mode must be None, 'trunc' or 'floor', got '{}'", op, *mode);
 }
 
+// Note [Integer division overflow]
+// The minimum of a signed type divided by -1 overflows (x86 raises SIGFPE).
+// Its result is defined as two's complement wraps it: the quotient is the
+// minimum itself and the remainder 0. PyTorch crashes here.
+template <typename T>
+T trunc_div(T a, T b) {
+  if constexpr (std::is_signed_v<T>) {
+    if (b == T(-1)) return static_cast<T>(std::make_unsigned_t<T>(0) - static_cast<std::make_unsigned_t<T>>(a));
+  }
+  return static_cast<T>(a / b);
+}
+
 template <typename T>
 T floor_div(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
@@ -76,6 +88,7 @@ T floor_div(T a, T b) {
     const T f = std::floor(q);
     return q - f > T(0.5) ? f + 1 : f;
   } else if constexpr (std::is_signed_v<T>) {
+    if (b == T(-1)) return trunc_div(a, b);  // exact; see Note [Integer division overflow]
     const T q = static_cast<T>(a / b);
     return (a % b != 0 && ((a < 0) != (b < 0))) ? static_cast<T>(q - 1) : q;
   } else {
@@ -95,7 +108,7 @@ struct DivOp {
         if (m == Rounding::Floor) return floor_div(a, b);
         return m == Rounding::Trunc ? std::trunc(a / b) : a / b;
       } else {
-        return m == Rounding::Floor ? floor_div(a, b) : static_cast<T>(a / b);
+        return m == Rounding::Floor ? floor_div(a, b) : trunc_div(a, b);
       }
     };
   }
@@ -112,6 +125,7 @@ struct RemainderOp {
         if (r != 0 && ((r < 0) != (b < 0))) r += b;
         return r;
       } else if constexpr (std::is_signed_v<T>) {
+        if (b == T(-1)) return T(0);  // See Note [Integer division overflow]
         T r = static_cast<T>(a % b);
         if (r != 0 && ((r < 0) != (b < 0))) r = static_cast<T>(r + b);
         return r;
@@ -123,6 +137,16 @@ struct RemainderOp {
 };
 
 struct PowOp {
+  // float and double powers run through SLEEF's pow (ops/vec); other types
+  // get nullptr (of type nullptr_t).
+  template <typename T>
+  static constexpr auto vec() {
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      return static_cast<detail::VecMap2<T>>(&vec::pow);
+    } else {
+      return nullptr;
+    }
+  }
   template <typename T>
   auto bind() const {
     return [](T a, T b) -> T {
@@ -188,6 +212,25 @@ struct LogicalOp {
   }
 };
 
+enum class Bits { And, Or, Xor };
+struct BitwiseOp {
+  Bits bits;
+  template <typename T>
+  auto bind() const {
+    const Bits b = bits;
+    return [b](T x, T y) -> T {
+      if constexpr (std::is_integral_v<T>) {
+        switch (b) {
+          case Bits::And: return static_cast<T>(x & y);
+          case Bits::Or: return static_cast<T>(x | y);
+          case Bits::Xor: return static_cast<T>(x ^ y);
+        }
+      }
+      return x;  // never runs: check_bitwise admits integer and bool dtypes only
+    };
+  }
+};
+
 // ---- dtype checks ---------------------------------------------------------------------
 
 auto check_alpha(std::string_view op, const Scalar& alpha) {
@@ -199,22 +242,27 @@ auto check_alpha(std::string_view op, const Scalar& alpha) {
     SY_CHECK(t != kBool || alpha.is_bool() || alpha.to<int64_t>() == 1, TypeError,
              "{}: alpha {} is not a bool, but the op computes in bool; use alpha=True", op,
              alpha.str());
+    detail::check_scalar_fits(op, "alpha", alpha, t);
   };
 }
 
-auto check_sub(std::string_view op, const Scalar& alpha) {
-  return [op, alpha](ScalarType t) {
-    SY_CHECK(t != kBool, TypeError,
-             "{}: subtracting bool tensors is not supported; use logical_xor or convert to an "
-             "integer dtype first",
+// As in PyTorch, no bool tensor takes part in a subtraction.
+auto check_sub(std::string_view op, const Scalar& alpha, const Tensor& a, const Tensor& b) {
+  return [op, alpha, &a, &b](ScalarType t) {
+    SY_CHECK(t != kBool && a.dtype() != kBool && b.dtype() != kBool, TypeError,
+             "{}: subtracting with a bool tensor is not supported; to invert a mask use ~ or "
+             "logical_not, else convert to an integer dtype first",
              op);
     check_alpha(op, alpha)(t);
   };
 }
 
-// Division that rounds in an integer dtype, and remainder, cannot divide by zero.
-void check_no_zero(std::string_view op, const Tensor& divisor, ScalarType compute) {
+// Division that rounds in an integer dtype, and remainder, cannot divide by zero
+// (when there is anything to divide: an empty operand makes an empty result).
+void check_no_zero(std::string_view op, const Tensor& dividend, const Tensor& divisor,
+                   ScalarType compute) {
   if (!is_integral(compute, true) || divisor.is_meta()) return;
+  if (dividend.numel() == 0 || divisor.numel() == 0) return;
   const Tensor d = detail::as_dtype(divisor, compute);
   bool zero = false;
   SY_DISPATCH_ALL_TYPES(compute, op, [&] {
@@ -225,18 +273,19 @@ void check_no_zero(std::string_view op, const Tensor& divisor, ScalarType comput
            op, to_string(compute));
 }
 
-auto check_div(std::string_view op, Rounding mode, const Tensor& divisor) {
-  return [op, mode, &divisor](ScalarType t) {
+auto check_div(std::string_view op, Rounding mode, const Tensor& dividend,
+               const Tensor& divisor) {
+  return [op, mode, &dividend, &divisor](ScalarType t) {
     if (mode == Rounding::None) return;
     SY_CHECK(t != kBool, TypeError, "{}: rounded division is not supported for bool tensors", op);
-    check_no_zero(op, divisor, t);
+    check_no_zero(op, dividend, divisor, t);
   };
 }
 
-auto check_remainder(std::string_view op, const Tensor& divisor) {
-  return [op, &divisor](ScalarType t) {
+auto check_remainder(std::string_view op, const Tensor& dividend, const Tensor& divisor) {
+  return [op, &dividend, &divisor](ScalarType t) {
     SY_CHECK(t != kBool, TypeError, "{}: not supported for bool tensors", op);
-    check_no_zero(op, divisor, t);
+    check_no_zero(op, dividend, divisor, t);
   };
 }
 
@@ -258,10 +307,40 @@ auto check_pow(std::string_view op, const Tensor& exponent) {
   };
 }
 
+auto check_bitwise(std::string_view op) {
+  return [op](ScalarType t) {
+    SY_CHECK(is_integral(t, true), TypeError,
+             "{}: bitwise ops need integer or bool tensors, got {}; for truth values of floats "
+             "use logical_and / logical_or",
+             op, to_string(t));
+  };
+}
+
 // Scalar overloads compute in result_type(self, other): wrapping `other` in a
 // zero-dim tensor of that dtype gives the Tensor overload the same promotion.
+// An integer that does not fit wraps, as in PyTorch (uint8 tensor + 300 adds 44).
 Tensor wrap(const Tensor& self, const Scalar& other) {
   return scalar_tensor(other, result_type(self, other));
+}
+
+// True division computes in a floating dtype, so the Scalar joins it there
+// before any conversion: uint8 tensor / 256 divides by 256, not by 0.
+Tensor wrap_floating(const Tensor& self, const Scalar& other) {
+  return scalar_tensor(other, to_floating(result_type(self, other)));
+}
+
+// An integer power's exponent must fit the integer dtype and not be negative
+// (as in PyTorch: 1 / x has no integer value).
+Tensor wrap_exponent(std::string_view op, const Tensor& self, const Scalar& e) {
+  const ScalarType t = result_type(self, e);
+  if (is_integral(t, false)) {
+    SY_CHECK(!(e.is_integral() && e.to<int64_t>() < 0), ValueError,
+             "{}: integers cannot be raised to the negative power {}; convert the base to a "
+             "float dtype first",
+             op, e.str());
+    detail::check_scalar_fits(op, "the exponent", e, t);
+  }
+  return scalar_tensor(e, t);
 }
 
 // ---- kernels --------------------------------------------------------------------------
@@ -278,15 +357,15 @@ const Tensor& add_o(const Tensor& a, const Tensor& b, const Scalar& alpha, const
                                        check_alpha("add.out", alpha), false);
 }
 Tensor sub_k(const Tensor& a, const Tensor& b, const Scalar& alpha) {
-  return binary_new<ResultKind::Same>("sub", a, b, SubOp{alpha}, check_sub("sub", alpha));
+  return binary_new<ResultKind::Same>("sub", a, b, SubOp{alpha}, check_sub("sub", alpha, a, b));
 }
 const Tensor& sub_i(const Tensor& self, const Tensor& b, const Scalar& alpha) {
   return binary_into<ResultKind::Same>("sub_", self, self, b, SubOp{alpha},
-                                       check_sub("sub_", alpha), true);
+                                       check_sub("sub_", alpha, self, b), true);
 }
 const Tensor& sub_o(const Tensor& a, const Tensor& b, const Scalar& alpha, const Tensor& out) {
   return binary_into<ResultKind::Same>("sub.out", out, a, b, SubOp{alpha},
-                                       check_sub("sub.out", alpha), false);
+                                       check_sub("sub.out", alpha, a, b), false);
 }
 Tensor mul_k(const Tensor& a, const Tensor& b) {
   return binary_new<ResultKind::Same>("mul", a, b, MulOp{}, no_check);
@@ -303,7 +382,7 @@ Tensor div_mode_k(const Tensor& a, const Tensor& b, std::optional<std::string_vi
   if (r == Rounding::None) {
     return binary_new<ResultKind::Floating>("div", a, b, DivOp{r}, no_check);
   }
-  return binary_new<ResultKind::Same>("div", a, b, DivOp{r}, check_div("div", r, b));
+  return binary_new<ResultKind::Same>("div", a, b, DivOp{r}, check_div("div", r, a, b));
 }
 Tensor div_k(const Tensor& a, const Tensor& b) { return div_mode_k(a, b, std::nullopt); }
 const Tensor& div_into(std::string_view name, const Tensor& out, const Tensor& a,
@@ -312,7 +391,7 @@ const Tensor& div_into(std::string_view name, const Tensor& out, const Tensor& a
   if (r == Rounding::None) {
     return binary_into<ResultKind::Floating>(name, out, a, b, DivOp{r}, no_check, inplace);
   }
-  return binary_into<ResultKind::Same>(name, out, a, b, DivOp{r}, check_div(name, r, b), inplace);
+  return binary_into<ResultKind::Same>(name, out, a, b, DivOp{r}, check_div(name, r, a, b), inplace);
 }
 const Tensor& div_mode_i(const Tensor& self, const Tensor& b, std::optional<std::string_view> m) {
   return div_into("div_", self, self, b, m, true);
@@ -328,15 +407,15 @@ const Tensor& div_o(const Tensor& a, const Tensor& b, const Tensor& out) {
 
 Tensor remainder_k(const Tensor& a, const Tensor& b) {
   return binary_new<ResultKind::Same>("remainder", a, b, RemainderOp{},
-                                      check_remainder("remainder", b));
+                                      check_remainder("remainder", a, b));
 }
 const Tensor& remainder_i(const Tensor& self, const Tensor& b) {
   return binary_into<ResultKind::Same>("remainder_", self, self, b, RemainderOp{},
-                                       check_remainder("remainder_", b), true);
+                                       check_remainder("remainder_", self, b), true);
 }
 const Tensor& remainder_o(const Tensor& a, const Tensor& b, const Tensor& out) {
   return binary_into<ResultKind::Same>("remainder.out", out, a, b, RemainderOp{},
-                                       check_remainder("remainder.out", b), false);
+                                       check_remainder("remainder.out", a, b), false);
 }
 
 Tensor pow_k(const Tensor& a, const Tensor& e) {
@@ -372,6 +451,20 @@ Tensor compare_k(const Tensor& a, const Tensor& b) {
 template <Cmp C>
 Tensor compare_scalar(const Tensor& a, const Scalar& b) {
   return compare_k<C>(a, wrap(a, b));
+}
+
+template <Bits B>
+Tensor bitwise_k(const Tensor& a, const Tensor& b) {
+  static constexpr std::string_view kNames[] = {"bitwise_and", "bitwise_or", "bitwise_xor"};
+  const std::string_view name = kNames[static_cast<int>(B)];
+  return binary_new<ResultKind::Same>(name, a, b, BitwiseOp{B}, check_bitwise(name));
+}
+template <Bits B>
+const Tensor& bitwise_i(const Tensor& self, const Tensor& b) {
+  static constexpr std::string_view kNames[] = {"bitwise_and_", "bitwise_or_", "bitwise_xor_"};
+  const std::string_view name = kNames[static_cast<int>(B)];
+  return binary_into<ResultKind::Same>(name, self, self, b, BitwiseOp{B}, check_bitwise(name),
+                                       true);
 }
 
 Tensor logical_and_k(const Tensor& a, const Tensor& b) {
@@ -440,7 +533,13 @@ ScalarType clamp_type(const Tensor& self, const std::optional<Scalar>& lo,
   s.add(self);
   if (lo) s.add(*lo);
   if (hi) s.add(*hi);
-  return s.result();
+  const ScalarType t = s.result();
+  SY_CHECK(t != kBool, TypeError,
+           "clamp: not supported for bool tensors with bool bounds; convert to an integer dtype "
+           "first");
+  if (lo) detail::check_scalar_fits("clamp", "min", *lo, t);
+  if (hi) detail::check_scalar_fits("clamp", "max", *hi, t);
+  return t;
 }
 
 Tensor clamp_k(const Tensor& self, const std::optional<Scalar>& lo,
@@ -470,21 +569,30 @@ Tensor add_scalar(const Tensor& a, const Scalar& b, const Scalar& alpha) {
 Tensor add_scalar_(const Tensor& a, const Scalar& b, const Scalar& alpha) {
   return add_(a, wrap(a, b), alpha);
 }
+// As in PyTorch, a bool Scalar takes no part in a subtraction either.
+void check_sub_scalar(std::string_view op, const Scalar& b) {
+  SY_CHECK(!b.is_bool(), TypeError,
+           "{}: subtracting a bool is not supported; to invert a mask use ~ or logical_not, "
+           "else subtract an int",
+           op);
+}
 Tensor sub_scalar(const Tensor& a, const Scalar& b, const Scalar& alpha) {
+  check_sub_scalar("sub", b);
   return sub(a, wrap(a, b), alpha);
 }
 Tensor sub_scalar_(const Tensor& a, const Scalar& b, const Scalar& alpha) {
+  check_sub_scalar("sub_", b);
   return sub_(a, wrap(a, b), alpha);
 }
 Tensor mul_scalar(const Tensor& a, const Scalar& b) { return mul(a, wrap(a, b)); }
 Tensor mul_scalar_(const Tensor& a, const Scalar& b) { return mul_(a, wrap(a, b)); }
-Tensor div_scalar(const Tensor& a, const Scalar& b) { return div(a, wrap(a, b)); }
-Tensor div_scalar_(const Tensor& a, const Scalar& b) { return div_(a, wrap(a, b)); }
+Tensor div_scalar(const Tensor& a, const Scalar& b) { return div(a, wrap_floating(a, b)); }
+Tensor div_scalar_(const Tensor& a, const Scalar& b) { return div_(a, wrap_floating(a, b)); }
 Tensor div_scalar_mode(const Tensor& a, const Scalar& b, std::optional<std::string_view> mode) {
-  return div(a, wrap(a, b), mode);
+  return div(a, mode ? wrap(a, b) : wrap_floating(a, b), mode);
 }
 Tensor div_scalar_mode_(const Tensor& a, const Scalar& b, std::optional<std::string_view> mode) {
-  return div_(a, wrap(a, b), mode);
+  return div_(a, mode ? wrap(a, b) : wrap_floating(a, b), mode);
 }
 Tensor remainder_scalar(const Tensor& a, const Scalar& b) { return remainder(a, wrap(a, b)); }
 Tensor remainder_scalar_(const Tensor& a, const Scalar& b) { return remainder_(a, wrap(a, b)); }
@@ -494,11 +602,22 @@ Tensor floor_divide_composite(const Tensor& a, const Tensor& b) {
 Tensor floor_divide_scalar(const Tensor& a, const Scalar& b) {
   return div(a, wrap(a, b), std::string_view("floor"));
 }
-Tensor pow_tensor_scalar(const Tensor& a, const Scalar& e) { return pow(a, wrap(a, e)); }
-Tensor pow_scalar_(const Tensor& a, const Scalar& e) { return pow_(a, wrap(a, e)); }
-Tensor pow_scalar_tensor(const Scalar& s, const Tensor& e) {
-  return pow(scalar_tensor(s, result_type(e, s)), e);
+Tensor pow_tensor_scalar(const Tensor& a, const Scalar& e) {
+  return pow(a, wrap_exponent("pow", a, e));
 }
+Tensor pow_scalar_(const Tensor& a, const Scalar& e) { return pow_(a, wrap_exponent("pow_", a, e)); }
+Tensor pow_scalar_tensor(const Scalar& s, const Tensor& e) {
+  const ScalarType t = result_type(e, s);
+  if (is_integral(t, false)) detail::check_scalar_fits("pow", "the base", s, t);
+  return pow(scalar_tensor(s, t), e);
+}
+// The Scalar overloads of the bitwise ops: the Tensor overload on the wrapped Scalar.
+Tensor bitwise_and_scalar(const Tensor& a, const Scalar& b) { return bitwise_and(a, wrap(a, b)); }
+Tensor bitwise_or_scalar(const Tensor& a, const Scalar& b) { return bitwise_or(a, wrap(a, b)); }
+Tensor bitwise_xor_scalar(const Tensor& a, const Scalar& b) { return bitwise_xor(a, wrap(a, b)); }
+Tensor bitwise_and_scalar_(const Tensor& a, const Scalar& b) { return bitwise_and_(a, wrap(a, b)); }
+Tensor bitwise_or_scalar_(const Tensor& a, const Scalar& b) { return bitwise_or_(a, wrap(a, b)); }
+Tensor bitwise_xor_scalar_(const Tensor& a, const Scalar& b) { return bitwise_xor_(a, wrap(a, b)); }
 
 }  // namespace
 }  // namespace sy

@@ -15,11 +15,16 @@ namespace {
 
 using detail::scalar_tensor;
 
+// As in PyTorch, a Scalar branch that does not fit the result's dtype is an error.
 Tensor where_scalar_self(const Tensor& cond, const Scalar& self, const Tensor& other) {
-  return where(cond, scalar_tensor(self, result_type(other, self)), other);
+  const ScalarType t = result_type(other, self);
+  detail::check_scalar_fits("where", "self", self, t);
+  return where(cond, scalar_tensor(self, t), other);
 }
 Tensor where_scalar_other(const Tensor& cond, const Tensor& self, const Scalar& other) {
-  return where(cond, self, scalar_tensor(other, result_type(self, other)));
+  const ScalarType t = result_type(self, other);
+  detail::check_scalar_fits("where", "other", other, t);
+  return where(cond, self, scalar_tensor(other, t));
 }
 Tensor where_scalars(const Tensor& cond, const Scalar& self, const Scalar& other) {
   const Scalar both[] = {self, other};
@@ -28,6 +33,8 @@ Tensor where_scalars(const Tensor& cond, const Scalar& self, const Scalar& other
 }
 // The coordinates of condition's true elements, one 1-d tensor per dim.
 std::vector<Tensor> where_nonzero(const Tensor& cond) {
+  // As in PyTorch, a zero-dim condition counts as one dimension of size 1.
+  if (cond.dim() == 0) return where_nonzero(cond.reshape({1}));
   const Tensor nz = nonzero(cond);
   std::vector<Tensor> out;
   for (int64_t d = 0; d < cond.dim(); ++d) out.push_back(select(nz, 1, d));

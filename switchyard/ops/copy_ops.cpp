@@ -5,10 +5,12 @@
 #include <cstring>
 
 #include "switchyard/dispatch/library.h"
+#include "switchyard/ops/direct.h"
 #include "switchyard/ops/loops.h"
 #include "switchyard/ops/op_call.h"
 #include "switchyard/ops/ops.h"
 #include "switchyard/ops/overlap.h"
+#include "switchyard/ops/vec/vec_loops.h"
 
 namespace sy {
 namespace {
@@ -51,14 +53,37 @@ void strided_copy(const Tensor& dst, const Tensor& src) {
   });
 }
 
-const Tensor& copy_cpu(const Tensor& self, const Tensor& src, bool) {
-  check_copy(self, src);
-  SY_CHECK(!src.is_meta(), ValueError,
+// A meta src has no data to copy; a meta self takes anything (its kernel does nothing).
+void check_devices(const Tensor& self, const Tensor& src) {
+  SY_CHECK(self.is_meta() || !src.is_meta(), ValueError,
            "copy_: cannot copy from a meta tensor (it has no data) into a {} tensor",
            self.device().str());
-  if (self.numel() == 0 || self.is_same(src)) return self;
+  SY_CHECK(self.is_meta() || src.device() == self.device(), ValueError,
+           "copy_: cannot copy a {} tensor into a {} tensor with this kernel; use .to('{}')",
+           src.device().str(), self.device().str(), self.device().str());
+}
+
+const Tensor& copy_cpu(const Tensor& self, const Tensor& src, bool) {
+  check_copy(self, src);
+  check_devices(self, src);
+  detail::copy_values(self, src);
+  return self;
+}
+
+const Tensor& copy_meta(const Tensor& self, const Tensor& src, bool) {
+  check_copy(self, src);
+  check_devices(self, src);
+  return self;
+}
+
+}  // namespace
+
+namespace detail {
+
+void copy_values(const Tensor& self, const Tensor& src) {
+  if (self.is_meta() || self.numel() == 0 || self.is_same(src)) return;
   Tensor source = src;
-  if (detail::may_overlap(self, src)) {
+  if (may_overlap(self, src)) {
     // Read everything before writing anything: copy src out first.
     source = make_tensor(src.sizes(), src.dtype(), src.device());
     strided_copy(source, src);
@@ -68,21 +93,16 @@ const Tensor& copy_cpu(const Tensor& self, const Tensor& src, bool) {
     auto* dst = static_cast<char*>(self.raw_data());
     const auto* from = static_cast<const char*>(source.raw_data());
     const int64_t esize = element_size(self.dtype());
-    parallel_for(0, self.numel(), detail::kGrain, [&](int64_t lo, int64_t hi) {
+    parallel_for(0, self.numel(), kGrain, [&](int64_t lo, int64_t hi) {
       std::memcpy(dst + lo * esize, from + lo * esize, static_cast<size_t>((hi - lo) * esize));
     });
-    return self;
+    return;
   }
+  if (detail::transpose_copy(self, source)) return;
   strided_copy(self, source);
-  return self;
 }
 
-const Tensor& copy_meta(const Tensor& self, const Tensor& src, bool) {
-  check_copy(self, src);
-  return self;
-}
-
-}  // namespace
+}  // namespace detail
 }  // namespace sy
 
 #include "switchyard/ops/generated/copy_ops_registrations.h"

@@ -12,6 +12,7 @@
 #include "switchyard/ops/op_call.h"
 #include "switchyard/ops/ops.h"
 #include "switchyard/ops/overlap.h"
+#include "switchyard/ops/type_promotion.h"
 #include "switchyard/parallel/parallel.h"
 
 namespace sy {
@@ -30,6 +31,7 @@ Tensor empty_kernel(IntArrayRef sizes, std::optional<ScalarType> dtype,
 
 const Tensor& fill_cpu(const Tensor& self, const Scalar& value) {
   detail::check_writable("fill_", self);
+  detail::check_scalar_fits("fill_", "the value", value, self.dtype());
   SY_DISPATCH_ALL_TYPES_AND_HALF(self.dtype(), "fill_", [&] {
     const auto v = value.to<scalar_t>();
     scalar_t* p = static_cast<scalar_t*>(self.raw_data());
@@ -43,8 +45,9 @@ const Tensor& fill_cpu(const Tensor& self, const Scalar& value) {
   return self;
 }
 
-const Tensor& fill_meta(const Tensor& self, const Scalar&) {
+const Tensor& fill_meta(const Tensor& self, const Scalar& value) {
   detail::check_writable("fill_", self);
+  detail::check_scalar_fits("fill_", "the value", value, self.dtype());
   return self;
 }
 
@@ -219,9 +222,14 @@ void measure(const TensorData& d, size_t depth, DimVector& shape, bool& shape_kn
   }
 }
 
+// Integers out of an integer dtype's range are errors, as in PyTorch (floats
+// beyond a float dtype's range become ±inf).
 template <typename T>
 void write_leaves(const TensorData& d, T*& out) {
   if (d.is_leaf()) {
+    if constexpr (std::is_integral_v<T>) {
+      detail::check_scalar_fits("tensor", "the value", d.value(), scalar_type_of<T>());
+    }
     *out++ = d.value().to<T>();
     return;
   }

@@ -10,11 +10,14 @@
 #pragma once
 
 #include <string_view>
+#include <type_traits>
 
+#include "switchyard/ops/direct.h"
 #include "switchyard/ops/loops.h"
 #include "switchyard/ops/ops.h"
 #include "switchyard/ops/overlap.h"
 #include "switchyard/ops/type_promotion.h"
+#include "switchyard/ops/vec/vec_loops.h"
 
 namespace sy::detail {
 
@@ -73,10 +76,9 @@ inline DimVector broadcast_for(std::string_view op, IntArrayRef a, IntArrayRef b
   return out;
 }
 
-// `t` in dtype `dtype` (t itself when it already is).
-inline Tensor as_dtype(const Tensor& t, ScalarType dtype) {
-  return t.dtype() == dtype ? t : to(t, dtype);
-}
+// `t` in dtype `dtype` (t itself when it already is), without calling an op:
+// See Note [Backend kernels call no ops].
+inline Tensor as_dtype(const Tensor& t, ScalarType dtype) { return converted(t, dtype); }
 
 // A zero-dim CPU tensor holding `s` as `dtype`: how Scalar overloads reach the
 // Tensor kernels (with the dtype promotion already decided, see type_promotion.h).
@@ -88,9 +90,13 @@ inline Tensor scalar_tensor(const Scalar& s, ScalarType dtype) {
 }
 
 // Checks that `out` (an out= argument or self of an in-place op) can take a
-// result of `shape` and `result` dtype.
+// result of `shape` and `result` dtype, made on `device` when that is given.
 inline void check_output(std::string_view op, const Tensor& out, IntArrayRef shape,
-                         ScalarType result, bool inplace) {
+                         ScalarType result, bool inplace,
+                         std::optional<Device> device = std::nullopt) {
+  SY_CHECK(!device || out.device() == *device, ValueError,
+           "{}: out is on {}, but the result is on {}; pass an out on {}", op,
+           out.device().str(), device ? device->str() : "", device ? device->str() : "");
   if (inplace) {
     SY_CHECK(out.sizes() == shape, ValueError,
              "{}: the result has shape {}, but self has shape {}; an in-place op cannot change "
@@ -197,6 +203,16 @@ void run_binary(const Tensor& out, const Tensor& a, const Tensor& b, ScalarType 
   SY_DISPATCH_ALL_TYPES(compute, "elementwise", [&] {
     using T = scalar_t;
     using R = std::conditional_t<K == ResultKind::Bool, bool, T>;
+    // Ops with a vectorised kernel for T (Op::vec<T>(), ops/vec; nullptr_t
+    // where there is none: a type test, as GCC does not fold a function's
+    // address compared with null under the sanitizers) run it.
+    if constexpr (requires { Op::template vec<T>(); }) {
+      if constexpr (std::is_same_v<R, T> &&
+                    !std::is_null_pointer_v<decltype(Op::template vec<T>())>) {
+        binary_loop_vec<T>(out, ca, cb, Op::template vec<T>());
+        return;
+      }
+    }
     if (flat) {
       auto f = op.template bind<T>();
       R* o = static_cast<R*>(out.raw_data());
@@ -247,7 +263,7 @@ const Tensor& binary_into(std::string_view name, const Tensor& out, const Tensor
   // Another dtype, or partly overlapping operands: compute aside, then copy.
   Tensor tmp = make_tensor(shape, ty.result, out.device());
   run_binary<K>(tmp, a, b, ty.compute, op);
-  if (!out.is_meta()) copy_(out, tmp);
+  copy_values(out, tmp);
   return out;
 }
 

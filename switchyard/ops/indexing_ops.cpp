@@ -11,6 +11,7 @@
 #endif
 
 #include "switchyard/dispatch/library.h"
+#include "switchyard/ops/direct.h"
 #include "switchyard/ops/elementwise_impl.h"
 #include "switchyard/ops/op_call.h"
 
@@ -158,12 +159,13 @@ std::vector<Tensor> chunk_composite(const Tensor& self, int64_t chunks, int64_t 
   SY_CHECK(self.dim() > 0, ValueError, "chunk: cannot chunk a zero-dim tensor");
   const int64_t d = wrap_dim("chunk", dim, self.dim());
   const int64_t size = self.sizes()[d];
-  return split(self, std::max<int64_t>((size + chunks - 1) / chunks, size == 0 ? 0 : 1), d);
+  if (size == 0) return std::vector<Tensor>(static_cast<size_t>(chunks), self);  // as PyTorch
+  return split(self, (size + chunks - 1) / chunks, d);
 }
 
 // The index values as int64, checked to lie in [-size, size) (negative wrap).
 std::vector<int64_t> index_values(std::string_view op, const Tensor& index, int64_t size) {
-  const Tensor idx = index.to(kInt64).contiguous();
+  const Tensor idx = detail::contiguous_values(detail::converted(index, kInt64));
   std::vector<int64_t> v(static_cast<size_t>(idx.numel()));
   std::memcpy(v.data(), idx.raw_data(), v.size() * sizeof(int64_t));
   for (int64_t& i : v) {
@@ -174,10 +176,13 @@ std::vector<int64_t> index_values(std::string_view op, const Tensor& index, int6
   return v;
 }
 
-void check_index_dtype(std::string_view op, const Tensor& index) {
+void check_index(std::string_view op, const Tensor& self, const Tensor& index) {
   SY_CHECK(is_integral(index.dtype(), false), TypeError,
            "{}: index must be an integer tensor (int64 or int32), got {}", op,
            to_string(index.dtype()));
+  SY_CHECK(index.device() == self.device(), ValueError,
+           "{}: index is on {} but self is on {}; both must be on one device", op,
+           index.device().str(), self.device().str());
 }
 
 // index_select's copy: result row r = (o, i) is row index[i] of self's outer
@@ -251,7 +256,7 @@ void select_rows(const SelectRows& s, int64_t lo, int64_t hi) {
 }
 
 Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
-  check_index_dtype("index_select", index);
+  check_index("index_select", self, index);
   SY_CHECK(index.dim() <= 1, ValueError,
            "index_select: index must be 1-d (or a scalar), got shape {}", to_string(index.sizes()));
   const int64_t d = wrap_dim("index_select", dim, self.dim());
@@ -260,7 +265,7 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
   DimVector shape(self.sizes());
   if (self.dim() > 0) shape[d] = index.numel();
   Tensor out = make_tensor(shape, self.dtype(), self.device());
-  if (out.is_meta() || index.is_meta()) return out;
+  if (out.is_meta()) return out;
   const int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
   const Tensor idx = index.to(kInt64).contiguous();
   const int64_t* iv = static_cast<const int64_t*>(idx.raw_data());
@@ -269,7 +274,7 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
   for (int64_t i = 0; i < n; ++i) bad |= iv[i] < -size || iv[i] >= size;
   if (SY_UNLIKELY(bad)) index_values("index_select", index, size);  // throws, naming the index
   if (out.numel() == 0) return out;
-  const Tensor x = self.contiguous();
+  const Tensor x = detail::contiguous_values(self);
   int64_t outer = 1, inner = 1;
   for (int64_t k = 0; k < self.dim(); ++k) {
     if (k < d) outer *= self.sizes()[k];
@@ -283,10 +288,18 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
   return out;
 }
 
-Tensor gather_k(const Tensor& self, int64_t dim, const Tensor& index, bool) {
-  check_index_dtype("gather", index);
-  SY_CHECK(self.dim() > 0, ValueError,
-           "gather: self must have at least one dimension; unsqueeze a zero-dim tensor first");
+Tensor gather_k(const Tensor& self, int64_t dim, const Tensor& index, bool sparse_grad) {
+  if (self.dim() == 0 || index.dim() == 0) {
+    // As in PyTorch, a zero-dim self or index counts as one dimension of size 1.
+    wrap_dim("gather", dim, self.dim());
+    const DimVector one(size_t{1}, 1);
+    auto as_1d = [&](const Tensor& t) {
+      return t.dim() == 0 ? make_view(t, one, one, t.storage_offset()) : t;
+    };
+    const Tensor out = gather_k(as_1d(self), dim, as_1d(index), sparse_grad);
+    return index.dim() == 0 ? make_view(out, {}, {}, out.storage_offset()) : out;
+  }
+  check_index("gather", self, index);
   const int64_t d = wrap_dim("gather", dim, self.dim());
   SY_CHECK(index.dim() == self.dim(), ValueError,
            "gather: index must have self's number of dimensions: self is {}, index is {}",
@@ -297,7 +310,7 @@ Tensor gather_k(const Tensor& self, int64_t dim, const Tensor& index, bool) {
              to_string(index.sizes()), to_string(self.sizes()), k);
   }
   Tensor out = make_tensor(index.sizes(), self.dtype(), self.device());
-  if (out.is_meta() || index.is_meta() || out.numel() == 0) return out;
+  if (out.is_meta() || out.numel() == 0) return out;
   const int64_t size = self.sizes()[d];
   const std::vector<int64_t> idx = index_values("gather", index, size);
   const int64_t es = element_size(self.dtype());

@@ -11,6 +11,7 @@
 #include <cblas.h>
 
 #include "switchyard/dispatch/library.h"
+#include "switchyard/ops/direct.h"
 #include "switchyard/ops/elementwise_impl.h"
 #include "switchyard/ops/op_call.h"
 
@@ -46,7 +47,7 @@ BlasOperand blas_operand(const Tensor& m) {  // m is [rows, cols]
   const int64_t s0 = m.strides()[0], s1 = m.strides()[1];
   if ((s1 == 1 || cols <= 1) && s0 >= std::max<int64_t>(1, cols)) return {m, false, s0};
   if ((s0 == 1 || rows <= 1) && s1 >= std::max<int64_t>(1, rows)) return {m, true, s1};
-  Tensor c = m.contiguous();
+  Tensor c = detail::contiguous_values(m);
   return {c, false, std::max<int64_t>(1, cols)};
 }
 
@@ -115,7 +116,11 @@ void mm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& 
       // BLAS may read C even with beta 0; zero it so NaNs cannot leak in.
       if (zero_beta) std::fill_n(static_cast<T*>(out.raw_data()), out.numel(), T(0));
       if (a.sizes()[1] == 0) {
-        if (!zero_beta) out.mul_(beta);
+        if (!zero_beta) {
+          T* p = static_cast<T*>(out.raw_data());
+          const T b = beta.to<T>();
+          for (int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(b * p[i]);
+        }
         return;
       }
       gemm<T>(out, a, b, alpha.to<T>(), T(0));
@@ -138,7 +143,7 @@ template <typename F>
 const Tensor& write_result(std::string_view op, const Tensor& out, IntArrayRef shape,
                            ScalarType dtype, std::initializer_list<const Tensor*> operands,
                            F compute) {
-  detail::check_output(op, out, shape, dtype, false);
+  detail::check_output(op, out, shape, dtype, false, (*operands.begin())->device());
   bool direct = out.dtype() == dtype && out.is_contiguous();
   for (const Tensor* t : operands) direct = direct && !detail::may_overlap(out, *t);
   if (direct) {
@@ -147,7 +152,7 @@ const Tensor& write_result(std::string_view op, const Tensor& out, IntArrayRef s
   }
   Tensor tmp = make_tensor(shape, dtype, out.device());
   compute(tmp);
-  if (!out.is_meta()) copy_(out, tmp);
+  detail::copy_values(out, tmp);
   return out;
 }
 
@@ -172,7 +177,8 @@ void check_bmm(std::string_view op, const Tensor& a, const Tensor& b) {
 void bmm_into(const Tensor& out, const Tensor& a, const Tensor& b) {
   if (out.is_meta() || out.numel() == 0) return;
   for (int64_t i = 0; i < a.sizes()[0]; ++i) {
-    mm_into(select(out, 0, i), select(a, 0, i), select(b, 0, i), 1, 0);
+    mm_into(detail::selected(out, 0, i), detail::selected(a, 0, i), detail::selected(b, 0, i), 1,
+            0);
   }
 }
 
@@ -234,7 +240,7 @@ void check_addmm(std::string_view op, const Tensor& self, const Tensor& a, const
 void addmm_into(const Tensor& out, const Tensor& self, const Tensor& a, const Tensor& b,
                 const Scalar& beta, const Scalar& alpha) {
   if (out.is_meta()) return;
-  if (beta.to<double>() != 0) copy_(out, self);
+  if (beta.to<double>() != 0) detail::copy_values(out, self);
   mm_into(out, a, b, alpha, beta);
 }
 

@@ -52,8 +52,6 @@ class ElementLoop {
 
   int64_t numel() const { return numel_; }
   int64_t ndim() const { return static_cast<int64_t>(sizes_.size()); }
-  // Operand k's byte stride along the innermost run (0 for a 0/1-dim loop's scalar).
-  int64_t inner_stride(int k) const { return sizes_.empty() ? 0 : strides_[k].back(); }
 
   // Calls inner(std::array<char*, N> ptrs, std::array<int64_t, N> strides, n)
   // over every element, in parallel when there are at least `grain`.

@@ -24,8 +24,9 @@ Tensor operator*(const Tensor& a, const Scalar& b) { return mul(a, b); }
 Tensor operator*(const Scalar& a, const Tensor& b) { return mul(b, a); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 Tensor operator/(const Tensor& a, const Scalar& b) { return div(a, b); }
+// True division computes in a floating dtype: the Scalar joins it there first.
 Tensor operator/(const Scalar& a, const Tensor& b) {
-  return div(detail::scalar_tensor(a, result_type(b, a)), b);
+  return div(detail::scalar_tensor(a, to_floating(result_type(b, a))), b);
 }
 
 Tensor operator-(const Tensor& a) { return neg(a); }

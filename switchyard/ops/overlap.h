@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "switchyard/core/error.h"
+#include "switchyard/core/thread_local_state.h"
 #include "switchyard/tensor/tensor.h"
 
 namespace sy::detail {
@@ -12,7 +13,9 @@ namespace sy::detail {
 // Whether distinct indices of `t` can reach one element: a broadcast (stride 0)
 // dim of size > 1, or strides too small for the dims inside them. Conservative:
 // a tensor it calls overlapping might in rare layouts not be, never the other way.
+// An empty tensor has no elements to overlap, whatever its strides.
 inline bool has_internal_overlap(const Tensor& t) {
+  if (t.numel() == 0) return false;
   DimVector order;
   for (int64_t d = 0; d < t.dim(); ++d) {
     if (t.sizes()[d] == 1) continue;
@@ -30,8 +33,15 @@ inline bool has_internal_overlap(const Tensor& t) {
   return false;
 }
 
-// Throws a ValueError when `t` may not be written in place by `op`.
+// Throws a ValueError when `t` may not be written in place by `op`: its
+// elements overlap, or it is an inference tensor and the calling thread is not
+// in inference mode (as in PyTorch: autograd could not see the change).
 inline void check_writable(std::string_view op, const Tensor& t) {
+  SY_CHECK(!t.is_inference() || ::sy::tls_autograd_state().inference_mode, Error,
+           "{}: cannot write in place into an inference tensor (made in inference mode) "
+           "outside inference mode; clone() it first to get a normal tensor, or write "
+           "inside sy.inference_mode()",
+           op);
   SY_CHECK(!has_internal_overlap(t), ValueError,
            "{}: cannot write in place into a tensor whose elements overlap (shape {}, strides "
            "{}), such as an expand()ed view; clone() it first to get a tensor of its own",

@@ -57,9 +57,9 @@ ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef d
   bool block = true;
   for (int64_t d = lo; d <= hi; ++d) block = block && reduced[d];
   if (nd == 0) {
-    p.input = self.contiguous();
+    p.input = detail::contiguous_values(self);
   } else if (block) {
-    p.input = self.contiguous();
+    p.input = detail::contiguous_values(self);
     for (int64_t d = 0; d < nd; ++d) {
       (d < lo ? p.outer : d <= hi ? p.R : p.inner) *= self.sizes()[d];
     }
@@ -71,7 +71,7 @@ ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef d
     for (int64_t d = 0; d < nd; ++d) {
       if (reduced[d]) perm.push_back(d), p.R *= self.sizes()[d];
     }
-    p.input = self.permute(perm).contiguous();
+    p.input = detail::contiguous_values(detail::permuted(self, perm));
   }
   return p;
 }
@@ -88,6 +88,9 @@ ScalarType accumulate_type(const Tensor& self, std::optional<ScalarType> dtype) 
 // Each lane sums few values, which keeps float sums accurate.
 template <typename T, typename Acc>
 Acc sum_row(const T* p, int64_t n) {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    return vec::sum(p, n);  // the same scheme, at the machine's vector width
+  }
   using Lane = std::conditional_t<std::is_floating_point_v<T>, T, Acc>;
   constexpr int64_t kBlock = 4096;
   constexpr int64_t kWidth = 16 / sizeof(Lane) > 0 ? 16 / sizeof(Lane) : 1;  // one SSE register
@@ -210,8 +213,8 @@ Tensor sum_dim_k(const Tensor& self, std::optional<IntArrayRef> dim, bool keepdi
   return sum_impl("sum", self, dim.value_or(IntArrayRef()), keepdim, dtype, false);
 }
 const Tensor& into_out(std::string_view op, const Tensor& out, const Tensor& result) {
-  detail::check_output(op, out, result.sizes(), result.dtype(), false);
-  if (!out.is_meta()) copy_(out, result);
+  detail::check_output(op, out, result.sizes(), result.dtype(), false, result.device());
+  detail::copy_values(out, result);
   return out;
 }
 const Tensor& sum_out_k(const Tensor& self, std::optional<IntArrayRef> dim, bool keepdim,
@@ -233,6 +236,9 @@ Tensor prod_dim_k(const Tensor& self, int64_t dim, bool keepdim, std::optional<S
 Tensor mean_dim(const Tensor& self, std::optional<IntArrayRef> dim, bool keepdim,
                 std::optional<ScalarType> dtype) {
   const ScalarType t = dtype.value_or(self.dtype());
+  SY_CHECK(!dtype || is_floating_point(*dtype), TypeError,
+           "mean: dtype={} is not a floating dtype; mean computes in float32 or float64",
+           to_string(t));
   SY_CHECK(is_floating_point(t), TypeError,
            "mean: the input is {}, but mean needs a floating dtype; pass dtype=float32 (or "
            "float64), or convert the input",
@@ -247,6 +253,10 @@ Tensor mean_all(const Tensor& self, std::optional<ScalarType> dtype) {
 }
 const Tensor& mean_out_k(const Tensor& self, std::optional<IntArrayRef> dim, bool keepdim,
                        std::optional<ScalarType> dtype, const Tensor& out) {
+  SY_CHECK(dtype || is_floating_point(out.dtype()), TypeError,
+           "mean.out: out is {}, but mean's result is floating; pass an out of dtype float32 or "
+           "float64",
+           to_string(out.dtype()));
   return into_out("mean.out", out, mean_dim(self, dim, keepdim, dtype.value_or(out.dtype())));
 }
 
@@ -257,6 +267,14 @@ const Tensor& mean_out_k(const Tensor& self, std::optional<IntArrayRef> dim, boo
 template <typename T>
 void best_kernel(const T* x, T* values, int64_t* indices, int64_t outer, int64_t R,
                  int64_t inner, bool largest) {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    if (indices == nullptr && inner == 1) {  // values of whole rows: vectorised
+      for (int64_t o = 0; o < outer; ++o) {
+        values[o] = largest ? vec::max(x + o * R, R) : vec::min(x + o * R, R);
+      }
+      return;
+    }
+  }
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t i = 0; i < inner; ++i) {
       const T* p = x + o * R * inner + i;
@@ -322,10 +340,17 @@ std::tuple<Tensor, Tensor> max_dim_k(const Tensor& self, int64_t dim, bool keepd
 std::tuple<Tensor, Tensor> min_dim_k(const Tensor& self, int64_t dim, bool keepdim) {
   return best_impl("min", self, dim, keepdim, false, true, true);
 }
+// As in PyTorch, argmax and argmin have no meaning for bool tensors (max and min do).
+void check_not_bool(std::string_view op, const Tensor& self) {
+  SY_CHECK(self.dtype() != kBool, TypeError,
+           "{}: not supported for bool tensors; convert to an integer dtype first", op);
+}
 Tensor argmax_k(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
+  check_not_bool("argmax", self);
   return std::get<1>(best_impl("argmax", self, dim, keepdim && dim.has_value(), true, false, true));
 }
 Tensor argmin_k(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
+  check_not_bool("argmin", self);
   return std::get<1>(
       best_impl("argmin", self, dim, keepdim && dim.has_value(), false, false, true));
 }
@@ -398,13 +423,17 @@ Tensor softmax_impl(std::string_view op, const Tensor& self, int64_t dim, bool l
   }
   Tensor out = make_tensor(self.sizes(), self.dtype(), self.device());
   if (out.is_meta() || out.numel() == 0) return out;
-  const Tensor x = self.contiguous();
+  const Tensor x = detail::contiguous_values(self);
   int64_t outer = 1, D = 1, inner = 1;
   for (int64_t k = 0; k < self.dim(); ++k) (k < d ? outer : k == d ? D : inner) *= self.sizes()[k];
   SY_DISPATCH_ALL_TYPES(self.dtype(), op, [&] {
     using T = scalar_t;
     const T* in = static_cast<const T*>(x.raw_data());
     T* o = static_cast<T*>(out.raw_data());
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      detail::softmax_vec<T>(in, o, outer, D, inner, log);
+      return;
+    }
     parallel_for(0, outer * inner, std::max<int64_t>(1, kGrain / std::max<int64_t>(D, 1)),
                  [&](int64_t b, int64_t e) {
                    for (int64_t k = b; k < e; ++k) {

@@ -117,7 +117,9 @@ std::tuple<Tensor, Tensor> topk_k(const Tensor& self, int64_t k, int64_t dim, bo
   SY_CHECK(k >= 0 && k <= size, IndexError,
            "topk: k ({}) is out of range for dim {} of size {} (expected 0 <= k <= {})", k, d,
            size, size);
-  return order_impl("topk", self, k, dim, largest, sorted);
+  // A zero-dim result holds one element whatever k is (0 or 1): as in PyTorch,
+  // it is self's, at index 0 (computing k = 0 elements left it uninitialised).
+  return order_impl("topk", self, self.dim() == 0 ? 1 : k, dim, largest, sorted);
 }
 
 // sort is always stable, so `stable` changes nothing (here and in argsort).

@@ -13,7 +13,9 @@
 #pragma once
 
 #include <optional>
+#include <string_view>
 
+#include "switchyard/core/error.h"
 #include "switchyard/core/export.h"
 #include "switchyard/tensor/array_ref.h"
 #include "switchyard/tensor/scalar.h"
@@ -73,5 +75,19 @@ constexpr bool can_cast(ScalarType from, ScalarType to) {
   if (is_integral(from, /*include_bool=*/false)) return to != kBool;
   return true;
 }
+
+namespace detail {
+
+// Throws a ValueError when `value` (the argument `what` of `op`) cannot be
+// converted to `dtype` without overflow, by Scalar::overflows (PyTorch's rule
+// for checked conversions: fill values, clamp bounds, integer exponents).
+inline void check_scalar_fits(std::string_view op, std::string_view what, const Scalar& value,
+                              ScalarType dtype) {
+  SY_CHECK(!value.overflows(dtype), ValueError,
+           "{}: {} {} cannot be converted to {} without overflow", op, what, value.str(),
+           to_string(dtype));
+}
+
+}  // namespace detail
 
 }  // namespace sy

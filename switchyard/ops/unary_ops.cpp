@@ -4,6 +4,7 @@
 // generated from it, are included at the end of this file.
 #include <cmath>
 #include <numbers>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -17,7 +18,7 @@ namespace {
 using detail::ResultKind;
 
 // How each op maps a value of its compute type T.
-enum class Fn { Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Gelu, GeluTanh, Not };
+enum class Fn { Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Gelu, GeluTanh, Not, BitNot };
 
 struct UnarySpec {
   const char* name;
@@ -28,7 +29,7 @@ struct UnarySpec {
 
 constexpr UnarySpec kUnary[] = {
     {"neg", Fn::Neg, ResultKind::Same, false},
-    {"abs", Fn::Abs, ResultKind::Same, true},
+    {"abs", Fn::Abs, ResultKind::Same, false},
     {"exp", Fn::Exp, ResultKind::Floating, true},
     {"log", Fn::Log, ResultKind::Floating, true},
     {"sqrt", Fn::Sqrt, ResultKind::Floating, true},
@@ -51,9 +52,17 @@ T apply(T x) {
       return x < T(0) ? static_cast<T>(-x) : x;
     }
   } else if constexpr (F == Fn::Relu) {
-    return x > T(0) ? x : T(0);
+    return x < T(0) ? T(0) : x;  // keeps NaN and -0.0, as PyTorch does
   } else if constexpr (F == Fn::Not) {
     return x == T(0);
+  } else if constexpr (F == Fn::BitNot) {
+    if constexpr (std::is_same_v<T, bool>) {
+      return !x;
+    } else if constexpr (std::is_integral_v<T>) {
+      return static_cast<T>(~x);
+    } else {
+      return x;  // never runs: bitwise_not admits integer and bool dtypes only
+    }
   } else if constexpr (!std::is_floating_point_v<T>) {
     return x;  // never runs: float functions compute in float types
   } else if constexpr (F == Fn::Exp) {
@@ -70,13 +79,39 @@ T apply(T x) {
     return std::cos(x);
   } else if constexpr (F == Fn::Tanh) {
     return std::tanh(x);
-  } else if constexpr (F == Fn::Sigmoid) {
-    return T(1) / (T(1) + std::exp(-x));
+  } else if constexpr (F == Fn::Sigmoid) {  // as ops/vec computes it: exp never overflows
+    const T e = std::exp(x < T(0) ? x : -x);
+    return (x < T(0) ? e : T(1)) / (T(1) + e);
   } else if constexpr (F == Fn::Gelu) {
     return T(0.5) * x * (T(1) + std::erf(x * T(std::numbers::sqrt2 / 2)));
   } else {  // GeluTanh
     const T k = T(std::numbers::sqrt2 * std::numbers::inv_sqrtpi);  // sqrt(2 / pi)
     return T(0.5) * x * (T(1) + std::tanh(k * (x + T(0.044715) * x * x * x)));
+  }
+}
+
+// The vectorised kernel of F for T (ops/vec), or nullptr (of type nullptr_t)
+// where there is none. Callers test the type: GCC does not fold the address of
+// an exported function compared with null under the sanitizers.
+template <Fn F, typename T>
+constexpr auto vec_kernel() {
+  using K = detail::VecMap<T>;
+  if constexpr (!std::is_same_v<T, float> && !std::is_same_v<T, double>) {
+    return nullptr;
+  } else if constexpr (F == Fn::Exp) {
+    return static_cast<K>(&vec::exp);
+  } else if constexpr (F == Fn::Log) {
+    return static_cast<K>(&vec::log);
+  } else if constexpr (F == Fn::Tanh) {
+    return static_cast<K>(&vec::tanh);
+  } else if constexpr (F == Fn::Sigmoid) {
+    return static_cast<K>(&vec::sigmoid);
+  } else if constexpr (F == Fn::Gelu) {
+    return static_cast<K>(&vec::gelu);
+  } else if constexpr (F == Fn::GeluTanh) {
+    return static_cast<K>(&vec::gelu_tanh);
+  } else {
+    return nullptr;
   }
 }
 
@@ -95,6 +130,8 @@ void run_unary(const Tensor& out, const Tensor& self, ScalarType compute, Scalar
     using T = scalar_t;
     if (result == kBool) {
       detail::unary_loop<bool, T>(out, in, [](T x) { return apply<F>(x); });
+    } else if constexpr (!std::is_null_pointer_v<decltype(vec_kernel<F, T>())>) {
+      detail::unary_loop_vec<T>(out, in, vec_kernel<F, T>());
     } else {
       detail::unary_loop<T, T>(out, in, [](T x) { return apply<F>(x); });
     }
@@ -129,7 +166,7 @@ const Tensor& unary_into(std::string_view name, const Tensor& out, const Tensor&
   }
   Tensor tmp = make_tensor(self.sizes(), ty.result, out.device());
   run_unary<F>(tmp, self, ty.compute, ty.result);
-  if (!out.is_meta()) copy_(out, tmp);
+  detail::copy_values(out, tmp);
   return out;
 }
 
@@ -156,20 +193,24 @@ struct UnaryKernels {
   }
 };
 
-Fn gelu_fn(std::string_view approximate) {
+// As in PyTorch, gelu is defined for floating tensors only.
+Fn gelu_fn(std::string_view approximate, const Tensor& self) {
   SY_CHECK(approximate == "none" || approximate == "tanh", ValueError,
            "gelu: approximate must be 'none' or 'tanh', got '{}'", approximate);
+  SY_CHECK(is_floating_point(self.dtype()), TypeError,
+           "gelu: needs a floating tensor, got {}; convert it first (e.g. .float())",
+           to_string(self.dtype()));
   return approximate == "none" ? Fn::Gelu : Fn::GeluTanh;
 }
 
 Tensor gelu_k(const Tensor& self, std::string_view approximate) {
-  return gelu_fn(approximate) == Fn::Gelu
+  return gelu_fn(approximate, self) == Fn::Gelu
              ? unary_new<Fn::Gelu>("gelu", self, ResultKind::Floating, true)
              : unary_new<Fn::GeluTanh>("gelu", self, ResultKind::Floating, true);
 }
 const Tensor& gelu_into(std::string_view name, const Tensor& out, const Tensor& self,
                         std::string_view approximate, bool inplace) {
-  return gelu_fn(approximate) == Fn::Gelu
+  return gelu_fn(approximate, self) == Fn::Gelu
              ? unary_into<Fn::Gelu>(name, out, self, ResultKind::Floating, true, inplace)
              : unary_into<Fn::GeluTanh>(name, out, self, ResultKind::Floating, true, inplace);
 }
@@ -182,6 +223,21 @@ const Tensor& gelu_o(const Tensor& self, std::string_view approximate, const Ten
 
 Tensor logical_not_k(const Tensor& self) {
   return unary_new<Fn::Not>("logical_not", self, ResultKind::Bool, true);
+}
+
+void check_bitwise_not(std::string_view op, const Tensor& self) {
+  SY_CHECK(is_integral(self.dtype(), true), TypeError,
+           "{}: bitwise_not needs an integer or bool tensor, got {}; for the truth value of "
+           "floats use logical_not",
+           op, to_string(self.dtype()));
+}
+Tensor bitwise_not_k(const Tensor& self) {
+  check_bitwise_not("bitwise_not", self);
+  return unary_new<Fn::BitNot>("bitwise_not", self, ResultKind::Same, true);
+}
+const Tensor& bitwise_not_i(const Tensor& self) {
+  check_bitwise_not("bitwise_not_", self);
+  return unary_into<Fn::BitNot>("bitwise_not_", self, self, ResultKind::Same, true, true);
 }
 
 }  // namespace

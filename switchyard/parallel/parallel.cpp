@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <deque>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,6 +12,8 @@
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
+
+#include "switchyard/core/intrusive_ptr.h"
 
 // Note [Telling ThreadSanitizer about TBB's handoffs]
 // Debian's oneTBB is not built with ThreadSanitizer, so TSan cannot see that
@@ -43,6 +46,16 @@ constinit thread_local bool tls_in_parallel_region
 
 namespace {
 
+// Pool workers make objects that mostly die on other threads (a launched task's
+// result) while the worker sleeps, so they never own any: what they make is
+// counted atomically and freed wherever it is dropped (Note [Biased reference
+// counts]). A thread that waits in parallel_for and runs chunks keeps its bias.
+void mark_pool_worker() {
+  if (SY_UNLIKELY(detail::tls_ref_thread.id != detail::kRefUnbiased)) {
+    detail::stop_biasing_this_thread();
+  }
+}
+
 int hardware_threads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
@@ -58,15 +71,12 @@ int threads_from_env(const char* name) {
   return static_cast<int>(n);
 }
 
-// A pool of `threads` slots that only TBB's workers fill (none is kept for
-// the caller), so enqueued work runs even when nobody waits in the arena.
-// Arenas replaced by set_num_threads are kept: work may still be running in
-// them, and replacing is rare.
+// The intra-op pool: a oneTBB arena of `threads` slots, one of them kept for
+// the thread that calls parallel_for. Arenas replaced by set_num_threads are
+// kept: work may still be running in them, and replacing is rare.
 class Pool {
  public:
-  Pool(const char* env_name, bool reserve_for_caller) : reserve_(reserve_for_caller) {
-    resize(threads_from_env(env_name));
-  }
+  explicit Pool(const char* env_name) { resize(threads_from_env(env_name)); }
 
   int threads() const { return threads_.load(std::memory_order_acquire); }
 
@@ -77,7 +87,7 @@ class Pool {
     control_ = std::make_unique<oneapi::tbb::global_control>(
         oneapi::tbb::global_control::max_allowed_parallelism,
         static_cast<size_t>(std::max(n + 1, hardware_threads())));
-    auto arena = std::make_unique<oneapi::tbb::task_arena>(n, reserve_ ? 1 : 0);
+    auto arena = std::make_unique<oneapi::tbb::task_arena>(n, 1);
     arena->initialize();
     arena_.store(arena.get(), std::memory_order_release);
     arenas_.push_back(std::move(arena));
@@ -87,7 +97,6 @@ class Pool {
   oneapi::tbb::task_arena& arena() { return *arena_.load(std::memory_order_acquire); }
 
  private:
-  const bool reserve_;
   std::mutex mu_;
   std::unique_ptr<oneapi::tbb::global_control> control_;
   std::atomic<oneapi::tbb::task_arena*> arena_{nullptr};
@@ -96,13 +105,77 @@ class Pool {
   std::atomic<int> threads_{1};
 };
 
+// Note [The inter-op pool]
+// launch() has its own small pool rather than a oneTBB arena: a FIFO under a
+// mutex, and workers that sleep on a condition variable as soon as it is empty.
+// oneTBB's workers keep looking for work for a while after each task, which on
+// a machine whose cores are all busy takes the core from the very thread that
+// launched the task and now waits for it (or, Note [Waiting for a future], runs
+// it). Submitting wakes one sleeping worker, if there is one. Shrinking lets
+// the surplus workers end after their current task; growing starts new ones.
+class InteropPool {
+ public:
+  explicit InteropPool(const char* env_name) { resize(threads_from_env(env_name)); }
+
+  int threads() const { return target_.load(std::memory_order_acquire); }
+
+  void resize(int n) {
+    SY_CHECK(n >= 1, ValueError, "the number of threads must be at least 1, got {}", n);
+    std::lock_guard<std::mutex> lock(mu_);
+    target_.store(n, std::memory_order_release);
+    while (running_ < n) {
+      ++running_;
+      std::thread([this] { work(); }).detach();
+    }
+    cv_.notify_all();  // surplus workers notice and end
+  }
+
+  void submit(std::function<void()> task) {
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_.push_back(std::move(task));
+    const bool wake = idle_ > 0;
+    lock.unlock();
+    if (wake) cv_.notify_one();
+  }
+
+ private:
+  void work() {
+    mark_pool_worker();
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      while (queue_.empty() && running_ <= target_.load(std::memory_order_relaxed)) {
+        ++idle_;
+        cv_.wait(lock);
+        --idle_;
+      }
+      if (running_ > target_.load(std::memory_order_relaxed)) {
+        --running_;
+        return;
+      }
+      std::function<void()> task = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      task();
+      task = nullptr;  // what it holds is dropped before the next wait
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  int running_ = 0;  // workers started and not ended
+  int idle_ = 0;     // workers waiting on cv_
+  std::atomic<int> target_{0};
+};
+
 // Never destroyed: work may run while static destructors do.
 Pool& intra_op() {
-  static Pool* p = new Pool("SY_NUM_THREADS", /*reserve_for_caller=*/true);
+  static Pool* p = new Pool("SY_NUM_THREADS");
   return *p;
 }
-Pool& inter_op() {
-  static Pool* p = new Pool("SY_NUM_INTEROP_THREADS", /*reserve_for_caller=*/false);
+InteropPool& inter_op() {
+  static InteropPool* p = new InteropPool("SY_NUM_INTEROP_THREADS");
   return *p;
 }
 
@@ -124,12 +197,14 @@ void parallel_for_impl(int64_t begin, int64_t end, int64_t grain,
   const int64_t chunk = (range + chunks - 1) / chunks;
   const ThreadLocalState state;
   int done_token = 0;
+  const detail::RefThread* caller = &detail::tls_ref_thread;
   SY_TSAN_RELEASE(&state);
   intra_op().arena().execute([&] {
     oneapi::tbb::parallel_for(
         oneapi::tbb::blocked_range<int64_t>(0, chunks, 1),
         [&](const oneapi::tbb::blocked_range<int64_t>& r) {
           SY_TSAN_ACQUIRE(&state);
+          if (&detail::tls_ref_thread != caller) mark_pool_worker();
           struct ReleaseAtEnd {
             int* token;
             ~ReleaseAtEnd() { SY_TSAN_RELEASE(token); }
@@ -146,18 +221,48 @@ void parallel_for_impl(int64_t begin, int64_t end, int64_t grain,
   SY_TSAN_ACQUIRE(&done_token);
 }
 
-void enqueue_interop(std::function<void()> task) {
-#ifdef SY_TSAN
-  auto box = std::make_shared<std::function<void()>>(std::move(task));
-  SY_TSAN_RELEASE(box.get());
-  inter_op().arena().enqueue([box] {
-    SY_TSAN_ACQUIRE(box.get());
-    (*box)();
-  });
-#else
-  inter_op().arena().enqueue(std::move(task));
+// Note [Waiting for a future]
+// Sleeping on a condition variable and being woken costs a few microseconds on
+// an idle machine, and on a busy one the wake-up waits for a free core: far
+// more than a trivial task. Future::wait therefore first runs the task itself
+// if no worker has started it (FutureState::try_run). If a worker has, the
+// waiter spins, but only while spinning pays: each thread keeps a budget of
+// spin rounds (about a microsecond each: a few pause instructions between
+// checks, and a sched_yield every few rounds so that a task waiting for this
+// core gets it). A wait that ends while spinning doubles the budget (up to
+// kMaxSpinRounds), one that has to sleep halves it; so where tasks finish
+// quickly the waiter never sleeps, and where they do not (the machine is busy,
+// or tasks are long) it soon goes straight to sleep and leaves the cores to
+// the work. One round always stays, so that the budget can grow back.
+namespace {
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
 #endif
 }
+constexpr uint32_t kMaxSpinRounds = 64;
+constexpr uint32_t kPausesPerRound = 16;
+constexpr uint32_t kRoundsPerYield = 4;
+constinit thread_local uint32_t tls_spin_rounds = 16;
+}  // namespace
+
+bool spin_while_it_pays(const std::atomic<bool>& done) {
+  const uint32_t rounds = tls_spin_rounds;
+  for (uint32_t r = 0; r < rounds; ++r) {
+    for (uint32_t k = 0; k < kPausesPerRound; ++k) {
+      if (done.load(std::memory_order_acquire)) {
+        tls_spin_rounds = std::min(kMaxSpinRounds, 2 * rounds);
+        return true;
+      }
+      cpu_relax();
+    }
+    if (r % kRoundsPerYield == kRoundsPerYield - 1) std::this_thread::yield();
+  }
+  tls_spin_rounds = std::max<uint32_t>(1, rounds / 2);
+  return done.load(std::memory_order_acquire);
+}
+
+void enqueue_interop(std::function<void()> task) { inter_op().submit(std::move(task)); }
 
 }  // namespace detail
 }  // namespace sy

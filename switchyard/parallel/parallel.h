@@ -7,7 +7,8 @@
 // applying on the pool and a worker never carries one task's state into the
 // next. Exceptions thrown by the work reach the caller. Work already running
 // on a pool thread (a launched task, or a chunk of a parallel_for) runs nested
-// parallel_for calls inline. Built on oneTBB.
+// parallel_for calls inline. parallel_for runs on oneTBB; launch() on a small
+// pool of its own (Note [The inter-op pool] in parallel.cpp).
 //
 // Thread counts: SY_NUM_THREADS / SY_NUM_INTEROP_THREADS in the environment, or
 // set_num_threads() / set_num_interop_threads(); both default to the number
@@ -147,11 +148,35 @@ T parallel_reduce(int64_t begin, int64_t end, int64_t grain, const T& identity, 
 // ---- futures and launch ---------------------------------------------------------------
 
 namespace detail {
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
+
+// A move-only task: what launch() hands to the pool, run once.
+class Task {
+ public:
+  Task() = default;
+  template <typename F>
+  explicit Task(F f) : holder_(std::make_unique<Holder<F>>(std::move(f))) {}
+  void operator()() { holder_->run(); }
+  explicit operator bool() const { return holder_ != nullptr; }
+  void reset() { holder_.reset(); }
+
+ private:
+  struct Base {
+    virtual ~Base() = default;
+    virtual void run() = 0;
+  };
+  template <typename F>
+  struct Holder final : Base {
+    explicit Holder(F f) : fn(std::move(f)) {}
+    void run() override { fn(); }
+    F fn;
+  };
+  std::unique_ptr<Base> holder_;
+};
+
+// Spins on `done` while spinning has been paying on this thread, yielding the
+// core now and then; returns whether `done` was seen set (Note [Waiting for a
+// future] in parallel.cpp).
+SY_API bool spin_while_it_pays(const std::atomic<bool>& done);
 
 template <typename T>
 struct FutureState {
@@ -162,6 +187,21 @@ struct FutureState {
   std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> value{};
   std::exception_ptr error;
   std::vector<std::function<void()>> continuations;
+  // A launch()ed task not yet started: whichever of a pool worker and a
+  // waiter claims it first runs it. Futures made by then() have none.
+  std::atomic<bool> claimed{true};
+  Task task;
+
+  // Runs the task here if nobody has claimed it; returns whether it did.
+  bool try_run() {
+    if (claimed.load(std::memory_order_relaxed) ||
+        claimed.exchange(true, std::memory_order_acq_rel)) {
+      return false;
+    }
+    Task t = std::move(task);
+    t();
+    return true;
+  }
 
   void finish() {
     std::vector<std::function<void()>> run;
@@ -207,13 +247,13 @@ class Future {
   explicit Future(std::shared_ptr<detail::FutureState<T>> state) : state_(std::move(state)) {}
 
   bool ready() const { return state_->done.load(std::memory_order_acquire); }
+  // Waits until the result is there. A launched task no worker has started yet
+  // runs here, on the waiting thread, under the state it was launched with; one
+  // already running is waited for by spinning only while spinning has paid on
+  // this thread, then by sleeping (Note [Waiting for a future] in parallel.cpp).
   void wait() const {
-    // A short task is usually done within microseconds: spin briefly before
-    // paying for a sleep and a wake-up on the condition variable.
-    for (int i = 0; i < kSpins; ++i) {
-      if (ready()) return;
-      detail::cpu_relax();
-    }
+    if (ready() || state_->try_run()) return;
+    if (detail::spin_while_it_pays(state_->done)) return;
     std::unique_lock<std::mutex> lock(state_->mu);
     state_->cv.wait(lock, [&] { return state_->done.load(std::memory_order_relaxed); });
   }
@@ -231,7 +271,6 @@ class Future {
   auto then(F fn) const;
 
  private:
-  static constexpr int kSpins = 4000;  // pause instructions: tens of microseconds
   std::shared_ptr<detail::FutureState<T>> state_;
 };
 
@@ -258,14 +297,19 @@ void run_into(const ThreadLocalState& state, F& fn, FutureState<T>& out) {
 }  // namespace detail
 
 // Runs fn() on the inter-op pool under the calling thread's state; the Future
-// holds its result or exception.
+// holds its result or exception. If a thread waits for the future before any
+// worker has started fn, that thread runs it instead (still under the state
+// captured here, as pool work), so a busy pool or machine costs no wake-up.
 template <typename F>
 auto launch(F fn) -> Future<std::invoke_result_t<F&>> {
   using T = std::invoke_result_t<F&>;
   auto state = std::make_shared<detail::FutureState<T>>();
-  detail::enqueue([tls = ThreadLocalState(), fn = std::move(fn), state]() mutable {
-    detail::run_into<T>(tls, fn, *state);
+  detail::FutureState<T>* s = state.get();
+  state->task = detail::Task([tls = ThreadLocalState(), fn = std::move(fn), s]() mutable {
+    detail::run_into<T>(tls, fn, *s);
   });
+  state->claimed.store(false, std::memory_order_relaxed);
+  detail::enqueue_interop([state] { state->try_run(); });
   return Future<T>(std::move(state));
 }
 

@@ -11,6 +11,8 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include <cxxabi.h>
+
 #include <exception>
 #include <memory>
 #include <optional>
@@ -73,8 +75,25 @@ std::optional<MemoryFormat> memory_format_of(PyObject* o);
 // The Python value of `v` (new reference); tensors are wrapped with wrap().
 PyObject* to_python(const IValue& v);
 // Converts `o` to a value of schema type `type`; false (and no Python error set)
-// when `o` is not of that type.
+// when `o` is not of that type. An exception raised by the object's own
+// conversion (__index__) propagates as py::error_already_set.
 bool from_python(PyObject* o, const SchemaType& type, IValue& out);
+// Why `o` is not a `type`, when there is more to say than its Python type: an
+// int that overflows int64, a str that is not UTF-8, another library's tensor,
+// a list of the wrong length or with a bad element. Nothing otherwise.
+std::optional<std::string> explain_mismatch(PyObject* o, const SchemaType& type);
+
+// ---- data from elsewhere --------------------------------------------------------------
+
+// A new tensor holding a copy of `data` (sy.tensor): see Note [Reading nested
+// data] in tensor_data.cpp. Made on `alloc_device` (which must hand out host
+// memory) unless the data holds arrays, then on the cpu.
+Tensor tensor_from_data(PyObject* data, std::optional<ScalarType> dtype, Device alloc_device);
+// A cpu tensor sharing memory with an object that has the buffer protocol (a
+// numpy array, bytes); `readonly` tells whether the buffer may not be written.
+Tensor tensor_from_buffer(PyObject* obj, bool& readonly);
+// A cpu tensor sharing memory with an object that has __dlpack__, or a capsule.
+Tensor tensor_from_dlpack(py::handle obj);
 
 // ---- ops ------------------------------------------------------------------------------
 
@@ -126,16 +145,55 @@ template <typename R, typename F>
 R guarded(R on_error, F&& body) {
   try {
     return body();
+  } catch (abi::__forced_unwind&) {  // pthread_exit: See Note [Threads at interpreter exit]
+    throw;
   } catch (...) {
     set_python_error(std::current_exception());
     return on_error;
   }
 }
 
-// Holds the GIL for its lifetime (any thread, whether it holds it or not).
+// ---- the GIL at interpreter exit, and the C stack -----------------------------------------
+
+// Note [Threads at interpreter exit]
+// When the interpreter exits while a daemon thread is inside switchyard (a large
+// op with the GIL released, a Python kernel, a trace), that thread cannot come
+// back: CPython ends a thread that asks for the GIL during finalization with
+// pthread_exit, and the unwinding that starts runs C++ destructors without the
+// GIL (PyGILState_Release then aborts) or meets a frame that may not unwind.
+// So such a thread sleeps until the process ends instead: once an atexit hook
+// has marked the interpreter as exiting, a thread other than the exiting one
+// that wants the GIL back sleeps rather than ask; and where switchyard waits for
+// the GIL or calls into Python, the unwinding pthread_exit starts is caught
+// (abi::__forced_unwind) and the thread sleeps inside the handler, so no C++
+// frame unwinds. guarded() lets that unwinding pass to the nearest such place.
+
+// Called by the atexit hook (switchyard/__init__.py), on the exiting thread.
+void mark_interpreter_exiting();
+// For a thread the interpreter is ending: never returns; the process exit ends it.
+[[noreturn]] void sleep_until_process_exit();
+
+// Runs `call`, which takes the GIL or runs Python code; if CPython ends the
+// thread meanwhile, it sleeps until the process exits instead of unwinding.
+template <typename F>
+decltype(auto) sleep_if_ended(F&& call) {
+  try {
+    return call();
+  } catch (abi::__forced_unwind&) {
+    sleep_until_process_exit();
+  }
+}
+// Takes the GIL back after PyEval_SaveThread(); during interpreter exit, never
+// returns on threads other than the exiting one.
+void restore_gil(PyThreadState* state);
+// PyGILState_Ensure(), with the same rule.
+PyGILState_STATE ensure_gil();
+
+// Holds the GIL for its lifetime (any thread, whether it holds it or not), by
+// ensure_gil()'s rule.
 class GilState {
  public:
-  GilState() : state_(PyGILState_Ensure()) {}
+  GilState() : state_(ensure_gil()) {}
   ~GilState() { PyGILState_Release(state_); }
   GilState(const GilState&) = delete;
   GilState& operator=(const GilState&) = delete;
@@ -144,19 +202,29 @@ class GilState {
   PyGILState_STATE state_;
 };
 
-// Releases the GIL for its lifetime when `release` is true.
-class MaybeReleaseGil {
- public:
-  explicit MaybeReleaseGil(bool release) : state_(release ? PyEval_SaveThread() : nullptr) {}
-  ~MaybeReleaseGil() {
-    if (state_) PyEval_RestoreThread(state_);
+// Runs `body` without the GIL when `release` is true (no destructor retakes it:
+// see Note [Threads at interpreter exit]).
+template <typename F>
+void maybe_without_gil(bool release, F&& body) {
+  if (!release) {
+    body();
+    return;
   }
-  MaybeReleaseGil(const MaybeReleaseGil&) = delete;
-  MaybeReleaseGil& operator=(const MaybeReleaseGil&) = delete;
+  PyThreadState* state = PyEval_SaveThread();
+  try {
+    body();
+  } catch (...) {
+    restore_gil(state);
+    throw;
+  }
+  restore_gil(state);
+}
 
- private:
-  PyThreadState* state_;
-};
+// Raises Python's RecursionError (as py::error_already_set) when less C stack
+// is left than one more trip through Python and C++ needs. Checked where Python
+// enters switchyard and where switchyard enters Python, so a recursion through
+// both ends in an exception whatever sys.getrecursionlimit() says.
+void check_stack_depth(const char* where);
 
 // Calls of more elements than this (summed over the tensor arguments) release
 // the GIL while C++ works; below it, releasing and retaking costs more than it frees.

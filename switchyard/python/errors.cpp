@@ -1,6 +1,11 @@
 // C++ exceptions into Python ones, and Python exceptions through C++.
+#include <pthread.h>
+
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "switchyard/python/bindings.h"
 
@@ -16,6 +21,71 @@ PyObject* schema_error_type = nullptr;
 std::atomic<uint64_t> epoch{0};
 }  // namespace
 
+// ---- the GIL at interpreter exit (Note [Threads at interpreter exit]) ----------------------
+
+namespace {
+std::atomic<bool> exiting{false};
+std::atomic<unsigned long> exiting_thread{0};
+
+bool must_not_retake_gil() {
+  return exiting.load(std::memory_order_acquire) &&
+         PyThread_get_thread_ident() != exiting_thread.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+void sleep_until_process_exit() {
+  for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+}
+
+void mark_interpreter_exiting() {
+  exiting_thread.store(PyThread_get_thread_ident(), std::memory_order_relaxed);
+  exiting.store(true, std::memory_order_release);
+}
+
+void restore_gil(PyThreadState* state) {
+  if (must_not_retake_gil()) sleep_until_process_exit();
+  sleep_if_ended([&] { PyEval_RestoreThread(state); });
+}
+
+PyGILState_STATE ensure_gil() {
+  // A thread that holds the GIL already (a Python thread calling in) is safe.
+  if (PyGILState_Check()) return PyGILState_Ensure();
+  if (must_not_retake_gil()) sleep_until_process_exit();
+  return sleep_if_ended([] { return PyGILState_Ensure(); });
+}
+
+// ---- the C stack -------------------------------------------------------------------------
+
+namespace {
+// The lowest stack address a call may start at on this thread: the stack's end
+// plus a margin for one more trip through Python and C++ (0 until measured).
+thread_local uintptr_t stack_floor = 0;
+
+uintptr_t measure_stack_floor() {
+  pthread_attr_t attr;
+  void* base = nullptr;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return 1;
+  pthread_attr_getstack(&attr, &base, &size);
+  pthread_attr_destroy(&attr);
+  const size_t margin = std::min<size_t>(size / 4, size_t{512} << 10);
+  return reinterpret_cast<uintptr_t>(base) + margin;
+}
+}  // namespace
+
+void check_stack_depth(const char* where) {
+  if (SY_UNLIKELY(stack_floor == 0)) stack_floor = measure_stack_floor();
+  char probe;
+  if (SY_LIKELY(reinterpret_cast<uintptr_t>(&probe) > stack_floor)) return;
+  PyErr_Format(PyExc_RecursionError,
+               "maximum recursion depth exceeded in %s: the thread's C stack is nearly used up "
+               "(a Python kernel that calls its own op, perhaps; sys.setrecursionlimit() cannot "
+               "raise this limit)",
+               where);
+  throw py::error_already_set();
+}
+
 uint64_t registration_epoch() { return epoch.load(std::memory_order_relaxed); }
 void bump_registration_epoch() { epoch.fetch_add(1, std::memory_order_relaxed); }
 
@@ -27,7 +97,7 @@ struct PythonError::State {
   PyObject* traceback = nullptr;
   ~State() {
     if (!Py_IsInitialized() || _Py_IsFinalizing()) return;  // the interpreter is gone: leak
-    PyGILState_STATE g = PyGILState_Ensure();
+    PyGILState_STATE g = ensure_gil();
     Py_XDECREF(type);
     Py_XDECREF(value);
     Py_XDECREF(traceback);
@@ -98,7 +168,7 @@ void warn_in_python(const std::string& message) {
     std::fprintf(stderr, "switchyard warning: %s\n", message.c_str());
     return;
   }
-  PyGILState_STATE gil = PyGILState_Ensure();
+  PyGILState_STATE gil = ensure_gil();
   if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) PyErr_WriteUnraisable(nullptr);
   PyGILState_Release(gil);
 }
@@ -118,6 +188,9 @@ void init_errors(py::module_& m) {
   m.add_object("Error", py::handle(error_type));
   m.add_object("DispatchError", py::handle(dispatch_error_type));
   m.add_object("SchemaError", py::handle(schema_error_type));
+  m.def("_mark_interpreter_exiting", &mark_interpreter_exiting,
+        "Called at interpreter exit (an atexit hook): from then on, threads other than the "
+        "exiting one never retake the GIL (see Note [Threads at interpreter exit]).");
   // pybind11-bound functions translate the same way as the raw entry points.
   py::register_exception_translator([](std::exception_ptr p) {
     if (p) set_python_error(p);

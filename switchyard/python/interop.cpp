@@ -24,7 +24,7 @@ struct HeldBuffer {
 void release_held_buffer(void*, void* context) {
   auto* held = static_cast<HeldBuffer*>(context);
   if (Py_IsInitialized() && !_Py_IsFinalizing()) {
-    PyGILState_STATE g = PyGILState_Ensure();
+    PyGILState_STATE g = ensure_gil();
     PyBuffer_Release(&held->view);
     PyGILState_Release(g);
   }
@@ -61,7 +61,9 @@ size_t extent_bytes(IntArrayRef sizes, IntArrayRef strides, int64_t itemsize) {
   return static_cast<size_t>((last + 1) * itemsize);
 }
 
-Tensor from_buffer(PyObject* obj) {
+}  // namespace
+
+Tensor tensor_from_buffer(PyObject* obj, bool& readonly) {
   auto* held = new HeldBuffer;
   if (PyObject_GetBuffer(obj, &held->view, PyBUF_RECORDS_RO) != 0) {
     delete held;
@@ -89,10 +91,16 @@ Tensor from_buffer(PyObject* obj) {
   }
   if (!v.strides) strides = IntArrayRef(contiguous_strides(sizes)).vec();
   const size_t nbytes = extent_bytes(sizes, strides, v.itemsize);
+  SY_CHECK(static_cast<int64_t>(sizes.size()) <= kMaxTensorDims, ValueError,
+           "sy.from_numpy(): the array has {} dimensions; a tensor has at most {}",
+           sizes.size(), kMaxTensorDims);
+  readonly = v.readonly != 0;
   storage = Storage::make(DataPtr{v.buf, &release_held_buffer, held}, nbytes, kCPU);
   release_on_error.release();
   return Tensor(IntrusivePtr<TensorImpl>::make(std::move(storage), *type, sizes, strides, 0));
 }
+
+namespace {
 
 // ---- DLPack export -----------------------------------------------------------------
 
@@ -169,13 +177,15 @@ void release_dlpack(void*, void* context) {
   if (!managed->deleter) return;
   // The producer's deleter may touch Python objects (numpy's does).
   if (Py_IsInitialized() && !_Py_IsFinalizing()) {
-    PyGILState_STATE g = PyGILState_Ensure();
+    PyGILState_STATE g = ensure_gil();
     managed->deleter(managed);
     PyGILState_Release(g);
   }
 }
 
-Tensor from_dlpack(py::handle obj) {
+}  // namespace
+
+Tensor tensor_from_dlpack(py::handle obj) {
   py::object capsule;
   if (PyCapsule_CheckExact(obj.ptr())) {
     capsule = py::reinterpret_borrow<py::object>(obj);
@@ -209,6 +219,9 @@ Tensor from_dlpack(py::handle obj) {
   } else {
     strides = IntArrayRef(contiguous_strides(sizes)).vec();
   }
+  SY_CHECK(dl.ndim >= 0 && dl.ndim <= kMaxTensorDims, ValueError,
+           "sy.from_dlpack(): the tensor has {} dimensions; a tensor has at most {}", dl.ndim,
+           kMaxTensorDims);
   // Taken: from now on the storage calls the producer's deleter.
   if (PyCapsule_SetName(capsule.ptr(), "used_dltensor") != 0) throw py::error_already_set();
   void* data = static_cast<char*>(dl.data) + dl.byte_offset;
@@ -217,23 +230,30 @@ Tensor from_dlpack(py::handle obj) {
   return Tensor(IntrusivePtr<TensorImpl>::make(std::move(storage), *type, sizes, strides, 0));
 }
 
-}  // namespace
-
 void init_interop(py::module_& m) {
   m.def(
       "from_numpy",
       [](py::handle array) {
-        return py::reinterpret_steal<py::object>(wrap(from_buffer(array.ptr())));
+        bool readonly = false;
+        Tensor t = tensor_from_buffer(array.ptr(), readonly);
+        // A tensor is always writable, so a read-only buffer (bytes, a numpy
+        // array with writeable=False) is copied rather than shared.
+        if (readonly) t = clone(t);
+        return py::reinterpret_steal<py::object>(wrap(std::move(t)));
       },
       py::arg("array"),
       R"(A tensor sharing memory with `array` (no copy): writes to either show in both.
+A read-only buffer (bytes, an array with writeable=False) is copied instead,
+since tensors are always writable.
 
 Args:
   array: a numpy array, or any object with the buffer protocol, of bool, uint8,
     int32, int64, float32 or float64 elements and non-negative strides.)");
   m.def(
       "from_dlpack",
-      [](py::handle obj) { return py::reinterpret_steal<py::object>(wrap(from_dlpack(obj))); },
+      [](py::handle obj) {
+        return py::reinterpret_steal<py::object>(wrap(tensor_from_dlpack(obj)));
+      },
       py::arg("ext_tensor"),
       R"(A tensor sharing memory with `ext_tensor` (no copy), through DLPack.
 

@@ -29,7 +29,7 @@ struct PythonKernel final : OperatorKernel {
   // Runs when the last table using the kernel is freed, on any thread.
   ~PythonKernel() override {
     if (!Py_IsInitialized() || _Py_IsFinalizing()) return;  // the interpreter is gone: leak
-    PyGILState_STATE g = PyGILState_Ensure();
+    PyGILState_STATE g = ensure_gil();
     Py_DECREF(fn);
     PyGILState_Release(g);
   }
@@ -101,6 +101,12 @@ void PythonKernel::call(OperatorKernel* k, const OperatorHandle& op, DispatchKey
   std::optional<ExcludeDispatchKeyGuard> below;
   if (self->is_fallback) below.emplace(self->key);
   GilState gil;
+  try {
+    check_stack_depth("a Python kernel");
+  } catch (py::error_already_set& e) {
+    e.restore();
+    throw PythonError::fetch();
+  }
   HermeticGuard hermetic(self->hermetic);
 
   PyArgs args(n + 1);
@@ -123,8 +129,10 @@ void PythonKernel::call(OperatorKernel* k, const OperatorHandle& op, DispatchKey
     }
   }
   const size_t npos = args.size() - num_kw;
-  PyObject* result = PyObject_Vectorcall(self->fn, args.data(),
-                                         npos | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames.ptr());
+  PyObject* result = sleep_if_ended([&] {
+    return PyObject_Vectorcall(self->fn, args.data(), npos | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                               kwnames.ptr());
+  });
   if (!result) throw PythonError::fetch();
   auto owned = py::reinterpret_steal<py::object>(result);
 

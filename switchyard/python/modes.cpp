@@ -6,7 +6,9 @@
 // The grad-mode managers are raw CPython types: `with sy.no_grad(): pass` is
 // on hot paths of user code, and a pybind11 method call costs several times
 // what the C++ guard does.
+#include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "switchyard/python/bindings.h"
@@ -17,14 +19,57 @@ namespace {
 
 enum class ModeKind : int { NoGrad, EnableGrad, Inference, SetGradEnabled };
 
+// The C++ guards a Python context manager has begun, innermost last (a manager
+// may be entered again inside its own block). __exit__ ends the last one only
+// when it is its thread's innermost guard (Note [Guards end in order]): a mode
+// exited out of order, or on another thread, raises and stays in place, so the
+// thread is never left changed in silence. Dropping the manager ends the
+// guards that are in order and abandons the others (ending them would throw).
+template <typename Guard>
+struct GuardStack {
+  std::vector<std::unique_ptr<Guard>> live;
+
+  template <typename... Args>
+  void enter(Args&&... args) {
+    live.push_back(std::make_unique<Guard>(std::forward<Args>(args)...));
+  }
+  void exit(const char* what) {
+    if (live.empty()) return;
+    SY_CHECK(live.back()->is_innermost(), Error,
+             "{} exited out of order, or on a thread other than the one that entered it: "
+             "modes and guards end in the reverse order they began, on their own thread. It "
+             "stays in place; exit the modes entered after it first",
+             what);
+    live.pop_back();
+  }
+  GuardStack() = default;
+  GuardStack(GuardStack&&) = default;
+  ~GuardStack() {
+    while (!live.empty()) {
+      if (!live.back()->is_innermost()) (void)live.back().release();
+      live.pop_back();
+    }
+  }
+};
+
 struct PyMode {
   PyObject_HEAD
   ModeKind kind;
   bool mode;  // inference_mode(mode) / set_grad_enabled(mode)
   bool saved_grad;  // set_grad_enabled: the grad mode before it
-  std::optional<AutoGradMode> grad;
-  std::optional<InferenceMode> inference;
+  GuardStack<AutoGradMode> grad;
+  GuardStack<InferenceMode> inference;
 };
+
+const char* mode_name(ModeKind kind) {
+  switch (kind) {
+    case ModeKind::NoGrad: return "sy.no_grad()";
+    case ModeKind::EnableGrad: return "sy.enable_grad()";
+    case ModeKind::Inference: return "sy.inference_mode()";
+    case ModeKind::SetGradEnabled: return "sy.set_grad_enabled()";
+  }
+  return "a mode";
+}
 
 // switchyard._decorate_with_mode(mode_object, fn), set by switchyard/__init__.py:
 // wraps fn so each call runs under a clone of the mode object.
@@ -36,8 +81,8 @@ PyObject* make_mode(PyTypeObject* type, ModeKind kind, bool mode) {
   self->kind = kind;
   self->mode = mode;
   self->saved_grad = GradMode::is_enabled();
-  new (&self->grad) std::optional<AutoGradMode>();
-  new (&self->inference) std::optional<InferenceMode>();
+  new (&self->grad) GuardStack<AutoGradMode>();
+  new (&self->inference) GuardStack<InferenceMode>();
   if (kind == ModeKind::SetGradEnabled) GradMode::set_enabled(mode);  // takes effect at once
   return reinterpret_cast<PyObject*>(self);
 }
@@ -45,31 +90,35 @@ PyObject* make_mode(PyTypeObject* type, ModeKind kind, bool mode) {
 void mode_dealloc(PyObject* o) {
   auto* self = reinterpret_cast<PyMode*>(o);
   PyTypeObject* type = Py_TYPE(o);
-  // A manager dropped inside its with-block (not by the with statement) leaves
-  // its mode on; the guards restore only on __exit__.
-  self->grad.~optional();
-  self->inference.~optional();
+  // A manager dropped inside its with-block (not by the with statement) ends
+  // its guards that are in order, and leaves the others' modes on.
+  self->grad.~GuardStack();
+  self->inference.~GuardStack();
   PyObject_Free(o);
   Py_DECREF(type);
 }
 
 PyObject* mode_enter(PyObject* o, PyObject*) {
   auto* self = reinterpret_cast<PyMode*>(o);
-  switch (self->kind) {
-    case ModeKind::NoGrad: self->grad.emplace(false); break;
-    case ModeKind::EnableGrad: self->grad.emplace(true); break;
-    case ModeKind::Inference: self->inference.emplace(self->mode); break;
-    case ModeKind::SetGradEnabled: break;
-  }
-  Py_RETURN_NONE;
+  return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
+    switch (self->kind) {
+      case ModeKind::NoGrad: self->grad.enter(false); break;
+      case ModeKind::EnableGrad: self->grad.enter(true); break;
+      case ModeKind::Inference: self->inference.enter(self->mode); break;
+      case ModeKind::SetGradEnabled: break;
+    }
+    Py_RETURN_NONE;
+  });
 }
 
 PyObject* mode_exit(PyObject* o, PyObject* const*, Py_ssize_t) {
   auto* self = reinterpret_cast<PyMode*>(o);
-  self->grad.reset();
-  self->inference.reset();
-  if (self->kind == ModeKind::SetGradEnabled) GradMode::set_enabled(self->saved_grad);
-  Py_RETURN_FALSE;
+  return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
+    self->grad.exit(mode_name(self->kind));
+    self->inference.exit(mode_name(self->kind));
+    if (self->kind == ModeKind::SetGradEnabled) GradMode::set_enabled(self->saved_grad);
+    Py_RETURN_FALSE;
+  });
 }
 
 PyObject* mode_clone(PyObject* o, PyObject*) {
@@ -186,11 +235,9 @@ DispatchKeySet set_of(const std::vector<DispatchKey>& keys) {
 template <typename Guard>
 struct KeyGuard {
   DispatchKeySet keys;
-  std::vector<std::unique_ptr<Guard>> active;
-  void enter() { active.push_back(std::make_unique<Guard>(keys)); }
-  void exit() {
-    if (!active.empty()) active.pop_back();
-  }
+  GuardStack<Guard> active;
+  void enter() { active.enter(keys); }
+  void exit(const char* what) { active.exit(what); }
 };
 
 struct HermeticScope {
@@ -199,7 +246,7 @@ struct HermeticScope {
 
 struct PyThreadLocalState {
   ThreadLocalState state;
-  std::vector<std::unique_ptr<ThreadLocalStateGuard>> active;
+  GuardStack<ThreadLocalStateGuard> active;
 };
 
 }  // namespace
@@ -244,7 +291,9 @@ void init_modes(py::module_& m) {
         return KeyGuard<IncludeDispatchKeyGuard>{set_of(keys_of(keys)), {}};
       }))
       .def("__enter__", [](KeyGuard<IncludeDispatchKeyGuard>& g) { g.enter(); })
-      .def("__exit__", [](KeyGuard<IncludeDispatchKeyGuard>& g, py::args) { g.exit(); });
+      .def("__exit__", [](KeyGuard<IncludeDispatchKeyGuard>& g, py::args) {
+        g.exit("_IncludeDispatchKeyGuard");
+      });
   py::class_<KeyGuard<ExcludeDispatchKeyGuard>>(
       m, "_ExcludeDispatchKeyGuard",
       "with _ExcludeDispatchKeyGuard(keys): excludes the dispatch keys (a name or a list of "
@@ -253,7 +302,9 @@ void init_modes(py::module_& m) {
         return KeyGuard<ExcludeDispatchKeyGuard>{set_of(keys_of(keys)), {}};
       }))
       .def("__enter__", [](KeyGuard<ExcludeDispatchKeyGuard>& g) { g.enter(); })
-      .def("__exit__", [](KeyGuard<ExcludeDispatchKeyGuard>& g, py::args) { g.exit(); });
+      .def("__exit__", [](KeyGuard<ExcludeDispatchKeyGuard>& g, py::args) {
+        g.exit("_ExcludeDispatchKeyGuard");
+      });
   m.def(
       "_is_dispatch_key_included",
       [](const std::string& k) { return tls_is_dispatch_key_included(keys_of(py::str(k))[0]); },
@@ -269,14 +320,9 @@ inference mode, included and excluded dispatch keys, extension slots.
 `with state:` installs it on the calling thread (any thread) for the block and
 then restores exactly what that thread had. The hermetic flag is not part of it.)")
       .def(py::init([] { return PyThreadLocalState{}; }))
-      .def("__enter__",
-           [](PyThreadLocalState& s) {
-             s.active.push_back(std::make_unique<ThreadLocalStateGuard>(s.state));
-           })
+      .def("__enter__", [](PyThreadLocalState& s) { s.active.enter(s.state); })
       .def("__exit__",
-           [](PyThreadLocalState& s, py::args) {
-             if (!s.active.empty()) s.active.pop_back();
-           })
+           [](PyThreadLocalState& s, py::args) { s.active.exit("sy.ThreadLocalState"); })
       .def_property_readonly("grad_enabled",
                              [](const PyThreadLocalState& s) {
                                return !s.state.autograd_state().grad_disabled;

@@ -76,21 +76,30 @@ bool is_int(PyObject* o) {
          (!PyFloat_Check(o) && !PyBool_Check(o) && !is_tensor(o) && PyIndex_Check(o));
 }
 
+// An int that does not fit int64 does not match (the mismatch message says
+// why); an exception raised by __index__ propagates, as Python's own calls do.
 bool int_of(PyObject* o, int64_t& out) {
   if (!is_int(o)) return false;
-  const long long v = PyLong_Check(o) ? PyLong_AsLongLong(o) : PyNumber_AsSsize_t(o, nullptr);
-  if (v == -1 && PyErr_Occurred()) {
-    PyErr_Clear();
-    return false;
+  int overflow = 0;
+  long long v;
+  if (PyLong_Check(o)) {
+    v = PyLong_AsLongLongAndOverflow(o, &overflow);
+  } else {
+    py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(o));
+    if (!index) throw py::error_already_set();
+    v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
   }
+  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+  if (overflow != 0) return false;
   out = v;
   return true;
 }
 
 template <typename T, typename Convert>
-bool list_of(PyObject* o, std::vector<T>& out, Convert convert) {
+bool list_of(PyObject* o, const SchemaType& type, std::vector<T>& out, Convert convert) {
   if (!PyList_Check(o) && !PyTuple_Check(o)) return false;
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
+  if (!type.list_size_fits(static_cast<size_t>(n))) return false;
   out.reserve(static_cast<size_t>(n));
   for (Py_ssize_t i = 0; i < n; ++i) {
     T x{};
@@ -201,14 +210,14 @@ bool from_python(PyObject* o, const SchemaType& type, IValue& out) {
             v.assign(static_cast<size_t>(type.fixed_size().value_or(1)), single);
             ok = true;
           } else {
-            ok = list_of(o, v, int_of);
+            ok = list_of(o, type, v, int_of);
           }
           if (ok) out = IValue(std::move(v));
           break;
         }
         case Kind::Float: {
           std::vector<double> v;
-          ok = list_of(o, v, [](PyObject* x, double& d) {
+          ok = list_of(o, type, v, [](PyObject* x, double& d) {
             if (PyFloat_Check(x)) return d = PyFloat_AS_DOUBLE(x), true;
             int64_t i;
             if (!int_of(x, i)) return false;
@@ -219,7 +228,8 @@ bool from_python(PyObject* o, const SchemaType& type, IValue& out) {
         }
         case Kind::Bool: {
           std::vector<PyObject*> items;
-          ok = list_of(o, items, [](PyObject* x, PyObject*& r) { return r = x, PyBool_Check(x); });
+          ok = list_of(o, type, items,
+                       [](PyObject* x, PyObject*& r) { return r = x, PyBool_Check(x); });
           if (ok) {
             std::vector<bool> v;
             for (PyObject* x : items) v.push_back(x == Py_True);
@@ -229,7 +239,7 @@ bool from_python(PyObject* o, const SchemaType& type, IValue& out) {
         }
         case Kind::Tensor: {
           std::vector<Tensor> v;
-          ok = list_of(o, v, [](PyObject* x, Tensor& t) {
+          ok = list_of(o, type, v, [](PyObject* x, Tensor& t) {
             if (!is_tensor(x)) return false;
             return t = unwrap(x), true;
           });
@@ -237,11 +247,11 @@ bool from_python(PyObject* o, const SchemaType& type, IValue& out) {
           break;
         }
         case Kind::Optional: {
-          // Tensor?[]: tensors and None, None boxed as an undefined tensor.
-          if (elem.elem().kind() != Kind::Tensor) break;
+          // Tensor?[]: boxed as a tensor list whose missing entries are undefined.
+          if (!elem.elem().is_tensor()) break;
           std::vector<Tensor> v;
-          ok = list_of(o, v, [](PyObject* x, Tensor& t) {
-            if (x == Py_None) return true;
+          ok = list_of(o, type, v, [](PyObject* x, Tensor& t) {
+            if (x == Py_None) return t = Tensor(), true;
             if (!is_tensor(x)) return false;
             return t = unwrap(x), true;
           });
@@ -262,6 +272,77 @@ std::string type_name_of(PyObject* o) {
   if (is_tensor(o)) return "Tensor";
   if (o == Py_None) return "None";
   return Py_TYPE(o)->tp_name;
+}
+
+bool overflows_int64(PyObject* o) {
+  if (!PyLong_Check(o) || PyBool_Check(o)) return false;
+  int overflow = 0;
+  PyLong_AsLongLongAndOverflow(o, &overflow);
+  return overflow != 0;
+}
+
+std::string repr_of(PyObject* o) {
+  py::object r = py::reinterpret_steal<py::object>(PyObject_Repr(o));
+  if (!r) {
+    PyErr_Clear();
+    return type_name_of(o);
+  }
+  std::string text = py::str(r).cast<std::string>();
+  return text.size() > 60 ? text.substr(0, 57) + "..." : text;
+}
+
+constexpr const char* kInt64Range = "integers lie in [-2**63, 2**63 - 1]";
+
+}  // namespace
+
+std::optional<std::string> explain_mismatch(PyObject* value, const SchemaType& type) {
+  const SchemaType& t = type.kind() == Kind::Optional ? type.elem() : type;
+  const bool int_like = t.kind() == Kind::Int || t.kind() == Kind::Scalar ||
+                        (t.kind() == Kind::List && t.elem().kind() == Kind::Int);
+  if (int_like && overflows_int64(value)) {
+    return fmt::format("{} overflows int64 ({})", repr_of(value), kInt64Range);
+  }
+  if (t.kind() == Kind::Str && PyUnicode_Check(value)) {
+    return fmt::format("the str {} cannot be encoded as UTF-8 (it holds a lone surrogate)",
+                       repr_of(value));
+  }
+  if (t.kind() == Kind::Tensor && !is_tensor(value) &&
+      PyObject_HasAttrString(value, "__dlpack__")) {
+    py::handle cls(reinterpret_cast<PyObject*>(Py_TYPE(value)));
+    std::string name = py::str(cls.attr("__module__")).cast<std::string>() + "." +
+                       py::str(cls.attr("__qualname__")).cast<std::string>();
+    return fmt::format("it is a {} from another library, not a switchyard Tensor (convert it "
+                       "with sy.from_dlpack)",
+                       name);
+  }
+  if (t.kind() == Kind::List && (PyList_Check(value) || PyTuple_Check(value))) {
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(value);
+    if (!t.list_size_fits(static_cast<size_t>(n))) {
+      return fmt::format("it has {} values, and {} holds {} (or one value that stands for all)",
+                         n, type.to_string(), *t.fixed_size());
+    }
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      PyObject* item = PySequence_Fast_GET_ITEM(value, i);
+      IValue ignored;
+      if (from_python(item, t.elem(), ignored)) continue;
+      if (auto why = explain_mismatch(item, t.elem())) {
+        return fmt::format("its element {}: {}", i, *why);
+      }
+      return fmt::format("its element {} is {}", i, type_name_of(item));
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Why `value` does not fit argument `a` (from_python said no), for the TypeError.
+std::string mismatch_reason(const Argument& a, PyObject* value) {
+  if (auto why = explain_mismatch(value, a.type)) {
+    return fmt::format("argument '{}' must be {}, but {}", a.name, a.type.to_string(), *why);
+  }
+  return fmt::format("argument '{}' must be {}, not {}", a.name, a.type.to_string(),
+                     type_name_of(value));
 }
 
 // ---- one overload ---------------------------------------------------------------------
@@ -348,8 +429,8 @@ struct Overload {
           PyTuple_SET_ITEM(holder.ptr(), j - first, args[j]);
         }
         value = holder.ptr();
-      } else if (static_cast<Py_ssize_t>(i) < nargs) {
-        value = args[i];
+      } else if (i < num_positional && static_cast<Py_ssize_t>(i) < nargs) {
+        value = args[i];  // never a keyword-only argument, nor one after gathered varargs
       }
       for (Py_ssize_t k = 0; k < nkw; ++k) {
         PyObject* key = PyTuple_GET_ITEM(kwnames, k);
@@ -369,8 +450,8 @@ struct Overload {
       }
       IValue v;
       if (!from_python(value, a.type, v)) {
-        return fail("argument '{}' must be {}, not {}", a.name, a.type.to_string(),
-                    type_name_of(value));
+        if (!why) return fail("");
+        return fail("{}", mismatch_reason(a, value));
       }
       stack.push_back(std::move(v));
     }
@@ -424,10 +505,7 @@ PyObject* run(const Overload& ov, Stack& stack) {
   for (const IValue& v : stack) {
     if (v.is_tensor() && v.tensor_impl_unchecked()) elements += v.tensor_impl_unchecked()->numel();
   }
-  {
-    MaybeReleaseGil nogil(elements >= kReleaseGilElements);
-    ov.handle.call_boxed(stack);
-  }
+  maybe_without_gil(elements >= kReleaseGilElements, [&] { ov.handle.call_boxed(stack); });
   const size_t n = stack.size();
   if (n == 0) Py_RETURN_NONE;
   if (n == 1) {
@@ -557,6 +635,7 @@ PyTypeObject* overload_type = nullptr;
 
 PyObject* op_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
   return guarded<PyObject*>(nullptr, [&] {
+    check_stack_depth("a call of a switchyard op");
     OpState* state = reinterpret_cast<PyOp*>(self)->state;
     const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     detail::PooledStack pooled;

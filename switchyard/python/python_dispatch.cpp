@@ -33,7 +33,18 @@ void store_results(PyObject* result, const FunctionSchema& schema, const Operato
   const auto& returns = schema.returns();
   auto to_value = [&](PyObject* value, const Return& r) {
     IValue v;
-    if (!from_python(value, r.type, v)) {
+    bool fits = false;
+    try {
+      fits = from_python(value, r.type, v);
+    } catch (py::error_already_set& e) {  // raised by the value's __index__
+      e.restore();
+      throw PythonError::fetch();
+    }
+    if (!fits) {
+      if (auto why = explain_mismatch(value, r.type)) {
+        SY_THROW(TypeError, "{} {} for {} returned a value that is not the {} its schema returns: {}",
+                 what, py::repr(who).cast<std::string>(), op.name(), r.type.to_string(), *why);
+      }
       SY_THROW(TypeError, "{} {} for {} returned {} where the schema returns {}", what,
                py::repr(who).cast<std::string>(), op.name(), Py_TYPE(value)->tp_name,
                r.type.to_string());

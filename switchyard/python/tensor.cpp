@@ -23,6 +23,8 @@ PyTypeObject* tensor_type = nullptr;
 
 namespace {
 thread_local bool hermetic = false;
+// The interpreter's main thread (threading.main_thread()), set at import.
+unsigned long main_thread_ident = 0;
 }  // namespace
 
 bool is_hermetic() { return hermetic; }
@@ -39,6 +41,10 @@ PyObject* wrap(Tensor t) {
   }
   auto* self = reinterpret_cast<PyTensor*>(tensor_type->tp_alloc(tensor_type, 0));
   if (!self) return nullptr;
+  // Python threads other than the main one often make tensors for another
+  // thread and then sleep (worker pools); a tensor that such a thread owned
+  // could not be freed elsewhere until it woke (Note [Biased reference counts]).
+  if (PyThread_get_thread_ident() != main_thread_ident) impl->unbias_with_storage();
   new (&self->tensor) Tensor(std::move(t));
   if (!hermetic) impl->set_python_wrapper(self);
   return reinterpret_cast<PyObject*>(self);
@@ -279,6 +285,15 @@ PyObject* number_of(PyObject* o, PyObject* (*convert)(PyObject*)) {
 PyObject* nb_float(PyObject* o) { return number_of(o, PyNumber_Float); }
 PyObject* nb_int(PyObject* o) { return number_of(o, PyNumber_Long); }
 int nb_bool(PyObject* o) {
+  const int64_t n = unwrap(o).numel();
+  if (n != 1) {
+    // As PyTorch (and numpy): `if t:` on many values has no one answer.
+    set_python_error(std::make_exception_ptr(Error(fmt::format(
+        "bool() of a tensor with {} is ambiguous; use t.any() or t.all(), or compare each "
+        "element",
+        n == 0 ? std::string("no values") : fmt::format("{} values", n)))));
+    return -1;
+  }
   PyObject* item = m_item(o, nullptr);
   if (!item) return -1;
   const int r = PyObject_IsTrue(item);
@@ -404,72 +419,7 @@ PyType_Spec tensor_spec = {
     tensor_slots,
 };
 
-// ---- sy.tensor(data) ----------------------------------------------------------------------
-
-// The shape and the element type that nested lists of Python numbers imply.
-struct Inferred {
-  std::vector<int64_t> sizes;
-  bool any_float = false;
-  bool any_int = false;
-  bool any_bool = false;
-};
-
-bool is_sequence(PyObject* o) { return PyList_Check(o) || PyTuple_Check(o); }
-
-void infer(PyObject* o, size_t depth, Inferred& out) {
-  if (is_sequence(o)) {
-    const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
-    if (depth == out.sizes.size()) {
-      out.sizes.push_back(n);
-    } else {
-      SY_CHECK(depth < out.sizes.size() && out.sizes[depth] == n, ValueError,
-               "sy.tensor(): the nested lists are ragged: expected a sequence of length {} at "
-               "depth {}, got one of length {}",
-               depth < out.sizes.size() ? out.sizes[depth] : 0, depth, n);
-    }
-    for (Py_ssize_t i = 0; i < n; ++i) infer(PySequence_Fast_GET_ITEM(o, i), depth + 1, out);
-    return;
-  }
-  SY_CHECK(depth == out.sizes.size(), ValueError,
-           "sy.tensor(): the nested lists are ragged: a number at depth {} where a sequence "
-           "of length {} was expected", depth, depth < out.sizes.size() ? out.sizes[depth] : 0);
-  if (PyBool_Check(o)) {
-    out.any_bool = true;
-  } else if (PyLong_Check(o) || (PyIndex_Check(o) && !PyFloat_Check(o))) {
-    out.any_int = true;
-  } else if (PyFloat_Check(o) || PyNumber_Check(o)) {
-    out.any_float = true;
-  } else {
-    SY_THROW(TypeError, "sy.tensor(): expected numbers or nested lists of numbers, got {}",
-             Py_TYPE(o)->tp_name);
-  }
-}
-
-template <typename T>
-void fill(PyObject* o, T*& out) {
-  if (is_sequence(o)) {
-    const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
-    for (Py_ssize_t i = 0; i < n; ++i) fill(PySequence_Fast_GET_ITEM(o, i), out);
-    return;
-  }
-  if constexpr (std::is_same_v<T, bool>) {
-    const int r = PyObject_IsTrue(o);
-    if (r < 0) throw py::error_already_set();
-    *out++ = r != 0;
-  } else if constexpr (std::is_floating_point_v<T>) {
-    const double v = PyFloat_AsDouble(o);
-    if (v == -1.0 && PyErr_Occurred()) throw py::error_already_set();
-    *out++ = static_cast<T>(v);
-  } else {
-    if (PyFloat_Check(o)) {
-      *out++ = static_cast<T>(PyFloat_AS_DOUBLE(o));
-      return;
-    }
-    const long long v = PyLong_AsLongLong(o);
-    if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
-    *out++ = static_cast<T>(v);
-  }
-}
+// ---- sy.tensor(data) (reading the data: tensor_data.cpp) -------------------------------
 
 // Whether the PrivateUse1 allocator installed from Python hands out host memory
 // (the toy backend of the examples), so sy.tensor can fill it directly.
@@ -486,26 +436,13 @@ Tensor make_tensor_from_data(PyObject* data, std::optional<ScalarType> dtype, De
   SY_CHECK(device.type() != DeviceType::CUDA, Error,
            "sy.tensor(): switchyard was built without CUDA, so there is no device '{}'",
            device.str());
-  // Sequences as fast sequences once, so nested tuples and lists read alike.
-  Inferred inferred;
-  infer(data, 0, inferred);
-  const ScalarType type = dtype.value_or(inferred.any_float  ? kFloat32
-                                         : inferred.any_int  ? kInt64
-                                         : inferred.any_bool ? kBool
-                                                             : kFloat32);
-  if (is_reduced_float(type)) {  // filled in float32, rounded once
-    return to(make_tensor_from_data(data, kFloat32, device), type);
+  if (dtype && is_reduced_float(*dtype)) {  // read in float32, rounded once
+    return to(make_tensor_from_data(data, kFloat32, device), *dtype);
   }
   const bool host = device.is_cpu() || (device.type() == DeviceType::PrivateUse1 && privateuse1_is_host);
-  Tensor t = make_tensor(inferred.sizes, type, host || device.is_meta() ? device : kCPU);
-  if (!t.device().is_meta()) {
-    SY_DISPATCH_ALL_TYPES(type, "sy.tensor", [&] {
-      auto* out = static_cast<scalar_t*>(t.raw_data());
-      fill(data, out);
-    });
-  }
+  Tensor t = tensor_from_data(data, dtype, host ? device : kCPU);
   if (t.device() != device) {
-    // Another backend: its own copy kernel moves the data there.
+    // Another backend (meta included): its own copy kernel moves the data there.
     static auto to_device = Dispatcher::singleton().find_op("sy::to.device");
     Stack stack{IValue(t), IValue(device), IValue(), IValue(false), IValue(false)};
     to_device.call_boxed(stack);
@@ -517,6 +454,8 @@ Tensor make_tensor_from_data(PyObject* data, std::optional<ScalarType> dtype, De
 }  // namespace
 
 void init_tensor(py::module_& m) {
+  main_thread_ident =
+      py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   tensor_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&tensor_spec));
   if (!tensor_type) throw py::error_already_set();
   m.add_object("Tensor", py::handle(reinterpret_cast<PyObject*>(tensor_type)));
@@ -539,7 +478,13 @@ void init_tensor(py::module_& m) {
           dev = *d;
         }
         if (is_tensor(data.ptr())) {
-          SY_THROW(TypeError, "sy.tensor(): data is already a tensor; use .clone() to copy it");
+          // As torch.tensor(t): a copy, with a hint at the usual spelling.
+          if (PyErr_WarnEx(PyExc_UserWarning,
+                           "sy.tensor(t) of a tensor copies it; t.clone().detach() says so more "
+                           "plainly",
+                           1) != 0) {
+            throw py::error_already_set();
+          }
         }
         Tensor t = make_tensor_from_data(data.ptr(), type, dev);
         if (requires_grad) t.requires_grad_(true);
@@ -550,9 +495,12 @@ void init_tensor(py::module_& m) {
       R"(A new tensor holding a copy of `data`.
 
 Args:
-  data: a Python number, or nested lists/tuples of numbers (not ragged).
+  data: a Python number, nested lists/tuples of numbers (not ragged), a numpy
+    array or scalar, a tensor (switchyard's, or any with __dlpack__ such as
+    torch's), or lists of those arrays; always copied.
   dtype: the element type; by default bool for bools, int64 for ints, float32
-    when any element is a float (as in PyTorch).
+    when any element is a float (as in PyTorch), an array's own dtype. Integers
+    out of the dtype's range are a ValueError.
   device: "cpu" (the default), "meta", or "privateuse1".
   requires_grad: whether autograd records ops on it.)");
 

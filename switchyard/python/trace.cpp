@@ -71,7 +71,7 @@ void init_trace(py::module_& m) {
           }
           py::object result;
           try {
-            result = fn(*args);
+            result = sleep_if_ended([&] { return fn(*args); });  // Note [Threads at interpreter exit]
           } catch (py::error_already_set& e) {
             e.restore();  // keep the Python exception (type, traceback) as it was raised
             throw PythonError::fetch();

@@ -5,8 +5,8 @@
 namespace sy {
 namespace {
 constexpr std::array<std::string_view, 1> kLayouts = {"strided"};
-constexpr std::array<std::string_view, 4> kMemoryFormats = {
-    "contiguous_format", "preserve_format", "channels_last", "channels_last_3d"};
+constexpr std::array<std::string_view, 4> kMemoryFormats = {"contiguous_format", "preserve_format",
+                                                            "channels_last", "channels_last_3d"};
 
 template <typename E, size_t N>
 std::optional<E> find(const std::array<std::string_view, N>& names, std::string_view name) {

@@ -14,7 +14,12 @@
 namespace sy {
 
 enum class Layout : int8_t { Strided = 0 };
-enum class MemoryFormat : int8_t { Contiguous = 0, Preserve = 1, ChannelsLast = 2, ChannelsLast3d = 3 };
+enum class MemoryFormat : int8_t {
+  Contiguous = 0,
+  Preserve = 1,
+  ChannelsLast = 2,
+  ChannelsLast3d = 3
+};
 
 // PyTorch's names: "strided"; "contiguous_format", "preserve_format",
 // "channels_last", "channels_last_3d".

@@ -45,6 +45,15 @@ class Scalar {
   // "3", "2.5", "True".
   SY_API std::string str() const;
 
+  // Whether converting this value to dtype `t` would overflow, by PyTorch's
+  // rule for checked conversions (fill_, full, clamp bounds, sy.tensor data):
+  // an integer must lie in t's range, except that unsigned types also take
+  // negatives down to -max (they wrap, as two's complement does); a float must
+  // not be NaN or ±inf for an integer type and must lie in its range; a float
+  // type takes ±inf and NaN but no finite value beyond its largest; bool takes
+  // everything (nonzero is true).
+  SY_API bool overflows(ScalarType t) const;
+
  private:
   Kind kind_;
   union {

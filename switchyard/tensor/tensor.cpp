@@ -222,6 +222,7 @@ Tensor make_view(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_
   auto impl = IntrusivePtr<TensorImpl>::make(t.impl()->storage(), t.dtype(), sizes, strides,
                                              storage_offset);
   if (t.requires_grad()) impl->set_requires_grad(true);
+  impl->set_inference(t.is_inference());  // a view is what its base is, as in PyTorch
   return Tensor(std::move(impl));
 }
 

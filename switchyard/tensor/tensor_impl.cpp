@@ -1,8 +1,17 @@
 #include "switchyard/tensor/tensor_impl.h"
 
+#include "switchyard/core/error.h"
 #include "switchyard/core/thread_local_state.h"
 
 namespace sy {
+
+namespace {
+void check_dims(IntArrayRef sizes) {
+  SY_CHECK(static_cast<int64_t>(sizes.size()) <= kMaxTensorDims, ValueError,
+           "a tensor has at most {} dimensions; this one would have {}", kMaxTensorDims,
+           sizes.size());
+}
+}  // namespace
 
 DimVector contiguous_strides(IntArrayRef sizes) {
   DimVector strides(sizes.size(), 1);
@@ -22,7 +31,11 @@ TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, Int
       storage_offset_(storage_offset),
       dtype_(dtype),
       is_inference_(tls_autograd_state().inference_mode) {
+  check_dims(sizes);
   refresh_derived();
+  // Tensors are what a thread makes most: a good moment to free what other
+  // threads released of this thread's objects (Note [Biased reference counts]).
+  detail::settle_deferred_releases_if_any();
 }
 
 void TensorImpl::set_requires_grad(bool requires_grad) {
@@ -31,6 +44,7 @@ void TensorImpl::set_requires_grad(bool requires_grad) {
 }
 
 void TensorImpl::set_geometry(IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset) {
+  check_dims(sizes);
   sizes_ = sizes;
   strides_ = strides;
   storage_offset_ = storage_offset;

@@ -24,8 +24,14 @@
 
 namespace sy {
 
+// The most dimensions a tensor may have. Code that walks dimensions recursively
+// (printing, tolist, nested-list conversion) relies on it; PyTorch 1.13 has no
+// such cap, but nothing useful needs more.
+inline constexpr int64_t kMaxTensorDims = 64;
+
 class SY_API TensorImpl : public RefCounted {
  public:
+  // More than kMaxTensorDims sizes is a ValueError.
   TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, IntArrayRef strides,
              int64_t storage_offset);
 
@@ -44,8 +50,10 @@ class SY_API TensorImpl : public RefCounted {
   DispatchKeySet key_set() const { return key_set_; }
   bool requires_grad() const { return requires_grad_; }
   bool is_contiguous() const { return is_contiguous_; }
-  // Whether the tensor was made in inference mode (see autograd/grad_mode.h).
+  // Whether the tensor was made in inference mode (see autograd/grad_mode.h);
+  // views set it to their base's.
   bool is_inference() const { return is_inference_; }
+  void set_inference(bool inference) { is_inference_ = inference; }
 
   // Address of the first element; null for meta tensors and empty storages.
   void* data() const {
@@ -59,6 +67,14 @@ class SY_API TensorImpl : public RefCounted {
   // it when it dies; the tensor layer never dereferences it.
   void* python_wrapper() const { return python_wrapper_; }
   void set_python_wrapper(void* wrapper) { python_wrapper_ = wrapper; }
+
+  // Gives up the calling thread's bias on this impl and its storage (see
+  // RefCounted::unbias), for a tensor that will live on, and most likely die
+  // on, other threads.
+  void unbias_with_storage() const {
+    unbias();
+    storage_->unbias();
+  }
 
   // Sets requires_grad and updates the key set to match.
   void set_requires_grad(bool requires_grad);

@@ -20,9 +20,8 @@ std::vector<std::string>& warnings() {
 // Collects the warnings given while it lives (tests here run on one thread).
 class CaptureWarnings {
  public:
-  CaptureWarnings() : previous_(set_warning_handler([](const std::string& m) {
-                        warnings().push_back(m);
-                      })) {
+  CaptureWarnings()
+      : previous_(set_warning_handler([](const std::string& m) { warnings().push_back(m); })) {
     warnings().clear();
   }
   ~CaptureWarnings() { set_warning_handler(previous_); }
@@ -64,8 +63,7 @@ TEST(KernelOverride, RemovingTheOverrideRestoresTheOriginal) {
               std::string::npos);
   }
   EXPECT_EQ(run("ovr_restore::f", zeros({1})).item<float>(), 1.0f);
-  EXPECT_EQ(Dispatcher::singleton().dump("ovr_restore::f").find("(overridden)"),
-            std::string::npos);
+  EXPECT_EQ(Dispatcher::singleton().dump("ovr_restore::f").find("(overridden)"), std::string::npos);
 }
 
 TEST(KernelOverride, TheLatestRemainingRegistrationWinsWhateverTheRemovalOrder) {

@@ -50,6 +50,26 @@ TEST(Library, ImplLibraryCannotDefine) {
   EXPECT_THROW(impl.def("f(Tensor self) -> Tensor"), DispatchError);
 }
 
+TEST(Library, NamespacesAreIdentifiers) {
+  for (const char* bad : {"", "a b::c", "1abc", "a.b", "a-b", "a::b"}) {
+    EXPECT_THROW(Library(Library::DEF, bad), DispatchError) << '"' << bad << '"';
+    EXPECT_THROW(Library(Library::IMPL, bad, DispatchKey::CPU), DispatchError) << bad;
+  }
+  EXPECT_NO_THROW(Library(Library::DEF, "lib_Ok_2"));
+}
+
+TEST(Library, FallbacksComeFromNamespaceUnderscoreOnly) {
+  Library impl(Library::IMPL, "lib_fb", DispatchKey::Python);
+  try {
+    impl.fallback(CppFunction::fallthrough());
+    ADD_FAILURE() << "a fallback from namespace lib_fb was accepted";
+  } catch (const DispatchError& e) {
+    EXPECT_NE(std::string(e.what()).find("namespace \"_\""), std::string::npos) << e.what();
+  }
+  Library any(Library::IMPL, "_", DispatchKey::Python);
+  EXPECT_NO_THROW(any.fallback(CppFunction::fallthrough()));
+}
+
 TEST(Library, OpOutsideTheNamespaceIsRejected) {
   Library def(Library::DEF, "lib_ns");
   EXPECT_THROW(def.def("other_ns::f(Tensor self) -> Tensor"), DispatchError);

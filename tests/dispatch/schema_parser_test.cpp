@@ -227,6 +227,8 @@ TEST(SchemaParser, RejectsDefaultsOfTheWrongType) {
       {"Device x=cpu", "default value cpu does not match type Device"},
       {"float x=nan", "default value nan does not match type float"},
       {"int x=[[1]]", "lists of lists are not supported"},
+      {"int[2] x=[1, 2, 3]", "default value [1, 2, 3] is a list of 3, but int[2] holds 2"},
+      {"int[3] x=[1]", "default value [1] is a list of 1, but int[3] holds 3"},
   };
   for (const BadDefaultCase& c : cases) {
     const std::string message = first_line(error_of("f(" + c.arg + ") -> ()"));
@@ -538,6 +540,8 @@ TEST(SchemaType, AcceptsValuesOfItsType) {
   const IValue b(true);
   const IValue s("x");
   const IValue ints(std::vector<int64_t>{1, 2});
+  const IValue three_ints(std::vector<int64_t>{1, 2, 3});
+  const IValue no_ints(std::vector<int64_t>{});
   const IValue doubles(std::vector<double>{1.5});
   const IValue bools(std::vector<bool>{true});
   const IValue tensors(std::vector<Tensor>{meta_tensor()});
@@ -560,7 +564,8 @@ TEST(SchemaType, AcceptsValuesOfItsType) {
       {"ScalarType", {&dtype}, {&i, &s}},
       {"Device", {&device}, {&s, &i}},
       {"int[]", {&ints}, {&i, &doubles, &none}},
-      {"int[2]", {&ints}, {&doubles, &bools}},
+      {"int[2]", {&ints, &no_ints}, {&doubles, &bools, &three_ints}},
+      {"int[1]", {&ints, &three_ints, &no_ints}, {&doubles}},  // PyTorch's "dims" idiom
       {"int[]?", {&ints, &none}, {&doubles}},
       {"float[]", {&doubles}, {&ints, &d}},
       {"bool[]", {&bools}, {&ints}},

@@ -154,6 +154,15 @@ const std::vector<Case>& cases() {
     add("sy::logical_and", [](Device d) { return Args{{T(d, {3}), T(d, {2, 3}, kBool)}}; });
     add("sy::logical_or", [](Device d) { return Args{{T(d, {3}, kInt64), T(d, {3})}}; });
     add("sy::logical_not", [](Device d) { return Args{{TT(d, 2, 2)}}; });
+    for (const char* op : {"bitwise_and", "bitwise_or", "bitwise_xor"}) {
+      const std::string o(op);
+      add("sy::" + o + ".Tensor", [](Device d) { return Args{{TT(d, 2, 3, kInt32), T(d, {3}, kInt64)}}; });
+      add("sy::" + o + ".Scalar", [](Device d) { return Args{{T(d, {4}, kUInt8), IValue(Scalar(6))}}; });
+      add("sy::" + o + "_.Tensor", [](Device d) { return Args{{T(d, {2, 3}, kInt64), T(d, {3}, kInt32)}}; });
+      add("sy::" + o + "_.Scalar", [](Device d) { return Args{{T(d, {3}, kBool), IValue(Scalar(true))}}; });
+    }
+    add("sy::bitwise_not", [](Device d) { return Args{{TT(d, 2, 2, kInt32)}}; });
+    add("sy::bitwise_not_", [](Device d) { return Args{{T(d, {3}, kBool)}}; });
     add("sy::where.self", [](Device d) {
       return Args{{T(d, {2, 1}, kBool), T(d, {3}, kInt32), T(d, {2, 3})}};
     });

@@ -468,7 +468,10 @@ TEST(Indexing, IndexSelectAndGather) {
   EXPECT_EQ(i64(a.gather(0, tensor({{1, 0, 1}}))), (std::vector<int64_t>{4, 2, 6}));
   expect_error<IndexError>([&] { a.gather(1, tensor({{3}})); }, "out of range");
   expect_error<ValueError>([&] { a.gather(1, tensor({1})); }, "number of dimensions");
-  expect_error<ValueError>([] { tensor(5).gather(0, tensor({0, 0})); }, "at least one dimension");
+  // As in PyTorch, zero-dim self and index count as one dimension of size 1.
+  EXPECT_EQ(i64(tensor(5).gather(0, tensor({0, 0}))), (std::vector<int64_t>{5, 5}));
+  EXPECT_EQ(tensor({4, 6}).gather(0, tensor(1)).dim(), 0);
+  expect_error<ValueError>([] { tensor(5).gather(0, tensor({{0}})); }, "number of dimensions");
   expect_error<ValueError>([] { tensor(5).index_select(0, tensor({0, 0})); }, "exactly one index");
   EXPECT_EQ(tensor(5).index_select(0, tensor({0})).item<int64_t>(), 5);
 }

@@ -87,6 +87,14 @@ Seen seen_here() {
           is_inference_mode_enabled(), slot_value()};
 }
 
+// The result of `f`, waited for without wait() or get() (which would run a
+// task no worker has started on this thread): so the task runs on a worker.
+template <typename T>
+T get_from_pool(const Future<T>& f) {
+  while (!f.ready()) std::this_thread::sleep_for(std::chrono::microseconds(20));
+  return f.get();
+}
+
 class ScopedNumThreads {
  public:
   explicit ScopedNumThreads(int n) : saved_(get_num_threads()) { set_num_threads(n); }
@@ -414,9 +422,46 @@ TEST_F(Launch, GetReturnsTheValue) {
   EXPECT_EQ(f.get(), "done") << "get() can be called again";
 }
 
-TEST_F(Launch, RunsOnAPoolThread) {
+TEST_F(Launch, RunsOnAPoolThreadWhenNobodyWaits) {
   const auto caller = std::this_thread::get_id();
-  EXPECT_NE(launch([] { return std::this_thread::get_id(); }).get(), caller);
+  EXPECT_NE(get_from_pool(launch([] { return std::this_thread::get_id(); })), caller);
+}
+
+TEST_F(Launch, AWaiterRunsATaskNoWorkerHasStartedUnderItsLaunchState) {
+  // Keep every inter-op worker busy, so no worker can start the next task.
+  const int workers = get_num_interop_threads();
+  std::latch started(workers);
+  std::latch release(1);
+  std::vector<Future<void>> busy;
+  for (int i = 0; i < workers; ++i) {
+    busy.push_back(launch([&] {
+      started.count_down();
+      release.wait();
+    }));
+  }
+  started.wait();
+  const auto caller = std::this_thread::get_id();
+  auto f = [] {
+    NoGradGuard no_grad;
+    IncludeDispatchKeyGuard inc(K::Tracer);
+    return launch([] {
+      return std::make_tuple(std::this_thread::get_id(), seen_here(), in_parallel_region());
+    });
+  }();
+  const auto [ran_on, seen, in_region] = f.get();
+  release.count_down();
+  for (auto& b : busy) b.get();
+  EXPECT_EQ(ran_on, caller);
+  Seen launched;
+  launched.grad = false;
+  launched.included = DispatchKeySet(K::Tracer).raw();
+  EXPECT_EQ(seen, launched);
+  EXPECT_TRUE(in_region) << "a task run by its waiter is still pool work";
+}
+
+TEST_F(Launch, ATaskLaunchedFromATaskCanBeAwaitedWithOneInteropThread) {
+  ScopedNumInteropThreads one(1);
+  EXPECT_EQ(launch([] { return launch([] { return 4; }).get() + 1; }).get(), 5);
 }
 
 TEST_F(Launch, FutureOfVoidWorks) {
@@ -525,6 +570,7 @@ TEST_F(Launch, NestedTaskCanBeAwaited) {
 enum class Piece { IncludedKey, ExcludedKey, GradOff, Inference, SlotValue, All };
 enum class Way {
   Launch,
+  LaunchOnWorker,
   ParallelFor,
   ParallelReduce,
   NestedLaunch,
@@ -539,9 +585,9 @@ std::string name(Piece p) {
   return names[static_cast<int>(p)];
 }
 std::string name(Way w) {
-  static const char* const names[] = {"Launch",       "ParallelFor",       "ParallelReduce",
-                                      "NestedLaunch", "ParallelForInTask", "ThenPending",
-                                      "ThenReady"};
+  static const char* const names[] = {
+      "Launch",       "LaunchOnWorker",    "ParallelFor", "ParallelReduce",
+      "NestedLaunch", "ParallelForInTask", "ThenPending", "ThenReady"};
   return names[static_cast<int>(w)];
 }
 void PrintTo(Piece p, std::ostream* os) { *os << name(p); }
@@ -569,8 +615,10 @@ void with_piece(Piece piece, F body) {
 // task a continuation follows.
 std::vector<Seen> run(Way way, const ThreadLocalState& clean) {
   switch (way) {
-    case Way::Launch:
+    case Way::Launch:  // get() usually runs the task here, as no worker started it yet
       return {launch([] { return seen_here(); }).get()};
+    case Way::LaunchOnWorker:
+      return {get_from_pool(launch([] { return seen_here(); }))};
     case Way::ParallelFor: {
       // Two chunks that wait for each other: one of them runs on a worker.
       ScopedNumThreads n(2);
@@ -662,9 +710,10 @@ INSTANTIATE_TEST_SUITE_P(
     EveryPieceEveryWay, StatePropagation,
     ::testing::Combine(::testing::Values(Piece::IncludedKey, Piece::ExcludedKey, Piece::GradOff,
                                          Piece::Inference, Piece::SlotValue, Piece::All),
-                       ::testing::Values(Way::Launch, Way::ParallelFor, Way::ParallelReduce,
-                                         Way::NestedLaunch, Way::ParallelForInTask,
-                                         Way::ThenPending, Way::ThenReady)),
+                       ::testing::Values(Way::Launch, Way::LaunchOnWorker, Way::ParallelFor,
+                                         Way::ParallelReduce, Way::NestedLaunch,
+                                         Way::ParallelForInTask, Way::ThenPending,
+                                         Way::ThenReady)),
     [](const ::testing::TestParamInfo<std::tuple<Piece, Way>>& info) {
       return name(std::get<0>(info.param)) + "_" + name(std::get<1>(info.param));
     });
@@ -717,8 +766,8 @@ template <typename A, typename B>
 std::optional<Seen> run_pair_on_one_worker(A a, B b) {
   ScopedNumInteropThreads one(1);
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const std::thread::id ta = a().get();
-    const auto [tb, seen] = b().get();
+    const std::thread::id ta = get_from_pool(a());
+    const auto [tb, seen] = get_from_pool(b());
     if (ta == tb) return seen;
   }
   return std::nullopt;

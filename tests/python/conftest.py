@@ -18,3 +18,12 @@ def requires_op(name):
 def ns():
     """A fresh namespace name per test, so libraries of different tests never collide."""
     return f"pytest_ns{next(_counter)}"
+
+
+@pytest.fixture(scope="session")
+def prober():
+    """Runs probes in a child process (isolation.Prober): a crash fails only its own test."""
+    from isolation import Prober
+
+    with Prober(timeout=120) as p:
+        yield p

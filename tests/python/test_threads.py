@@ -1,7 +1,10 @@
 """The GIL: released around long C++ work, taken by Python kernels, many threads at once."""
 
+import sys
 import threading
 import time
+
+import numpy as np
 
 import switchyard as sy
 from switchyard.library import Library
@@ -112,3 +115,41 @@ def test_library_destroyed_while_other_threads_call_its_op(ns):
     _run_threads(4, work)
     lib.destroy()
     assert len(outcomes) == 1200
+
+
+def test_a_tensor_made_on_a_sleeping_thread_is_freed_where_it_is_dropped():
+    """A worker thread's tensors are not biased to it (it may sleep for good): dropping the
+    last reference on the main thread frees the storage there and then."""
+    a = np.arange(4.0)
+    before = sys.getrefcount(a)
+    made = []
+    ready, finish = threading.Event(), threading.Event()
+
+    def worker():
+        made.append(sy.from_numpy(a)[1:])
+        ready.set()
+        finish.wait()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    try:
+        ready.wait()
+        assert sys.getrefcount(a) > before
+        made.clear()
+        assert sys.getrefcount(a) == before
+    finally:
+        finish.set()
+        t.join()
+
+
+def test_a_main_thread_tensor_dropped_on_another_thread_is_freed_by_the_main_thread():
+    """The main thread owns its tensors; a reference another thread drops is settled by the
+    main thread the next time it makes a tensor (Note [Biased reference counts])."""
+    a = np.arange(4.0)
+    before = sys.getrefcount(a)
+    box = [sy.from_numpy(a)]
+    t = threading.Thread(target=box.clear)
+    t.start()
+    t.join()
+    sy.empty(1)
+    assert sys.getrefcount(a) == before

@@ -226,6 +226,10 @@ std::vector<Tensor> along_dim(std::string_view op, const Tensor& self, int64_t d
   return indices;
 }
 
+// What index_put_ writes into: self, or for a zero-dim self (whose one dim
+// index 0 addresses, as in PyTorch) a one-element view of it.
+Tensor put_target(const Tensor& self) { return self.dim() == 0 ? self.view({1}) : self; }
+
 // source's shape must be self's with len(index) in dim.
 void check_source(std::string_view op, const Tensor& self, int64_t d, const Tensor& index,
                   const Tensor& source) {
@@ -243,7 +247,8 @@ const Tensor& index_add_i(const Tensor& self, int64_t dim, const Tensor& index,
   check_source("index_add_", self, d, index, source);
   const bool one = alpha.is_integral() ? alpha.to<int64_t>() == 1 : alpha.to<double>() == 1.0;
   const Tensor values = one ? source : source.mul(alpha).to(source.dtype());
-  return index_put_(self, indices, values, true);
+  index_put_(put_target(self), indices, values, true);
+  return self;
 }
 Tensor index_add_composite(const Tensor& self, int64_t dim, const Tensor& index,
                            const Tensor& source, const Scalar& alpha) {
@@ -255,7 +260,8 @@ const Tensor& index_copy_i(const Tensor& self, int64_t dim, const Tensor& index,
   int64_t d = 0;
   const std::vector<Tensor> indices = along_dim("index_copy_", self, dim, index, &d);
   check_source("index_copy_", self, d, index, source);
-  return index_put_(self, indices, source, false);
+  index_put_(put_target(self), indices, source, false);
+  return self;
 }
 Tensor index_copy_composite(const Tensor& self, int64_t dim, const Tensor& index,
                             const Tensor& source) {
@@ -266,7 +272,8 @@ const Tensor& index_fill_i(const Tensor& self, int64_t dim, const Tensor& index,
                            const Scalar& value) {
   int64_t d = 0;
   const std::vector<Tensor> indices = along_dim("index_fill_", self, dim, index, &d);
-  return index_put_(self, indices, detail::scalar_tensor(value, self.dtype()), false);
+  index_put_(put_target(self), indices, detail::scalar_tensor(value, self.dtype()), false);
+  return self;
 }
 Tensor index_fill_composite(const Tensor& self, int64_t dim, const Tensor& index,
                             const Scalar& value) {

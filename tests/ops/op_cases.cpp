@@ -398,6 +398,33 @@ const std::vector<Case>& cases() {
     }
     add("sy::clip", [](Device d) { return Args{{T(d, {3, 4}), IValue(), IValue(Scalar(1))}}; });
     add("sy::clip.Tensor", [](Device d) { return Args{{TT(d, 3, 4), T(d, {4}), T(d, {3, 1})}}; });
+    add("sy::lerp.Scalar", [](Device d) { return Args{{TT(d, 3, 4), T(d, {4}), IValue(Scalar(0.7))}}; });
+    add("sy::lerp.Tensor", [](Device d) { return Args{{T(d, {3, 4}), T(d, {4}), T(d, {3, 1})}}; });
+    add_data_dependent("sy::equal", [](Device d) { return Args{{T(d, {3, 4}), T(d, {3, 4})}}; });
+    add("sy::sign", [](Device d) { return Args{{T(d, {3, 4}, kInt32)}}; });
+
+    // --- layout extras, amax/amin/logsumexp, index_add/copy/fill, take --------------
+    add("sy::flip", [](Device d) { return Args{{TT(d, 3, 4), ints({0, -1})}}; });
+    add("sy::roll", [](Device d) { return Args{{T(d, {3, 4}), ints({1, -5}), ints({0, 1})}}; });
+    add("sy::tril", [](Device d) { return Args{{T(d, {2, 3, 4}), IValue(int64_t{1})}}; });
+    add("sy::triu", [](Device d) { return Args{{TT(d, 4, 3)}}; });
+    add("sy::repeat_interleave.self_int", [](Device d) {
+      return Args{{T(d, {2, 3}), IValue(int64_t{2}), IValue(int64_t{1})}};
+    });
+    add("sy::amax", [](Device d) { return Args{{T(d, {2, 3, 4}), ints({0, 2})}}; });
+    add("sy::amin", [](Device d) { return Args{{TT(d, 3, 4), ints({1}), IValue(true)}}; });
+    add("sy::logsumexp", [](Device d) { return Args{{T(d, {3, 4}), ints({1})}}; });
+    for (const char* op : {"sy::index_add", "sy::index_add_", "sy::index_copy", "sy::index_copy_"}) {
+      add(op, [](Device d) {
+        return Args{{T(d, {3, 4}), IValue(int64_t{1}), Z(d, {2}), T(d, {3, 2})}};
+      });
+    }
+    for (const char* op : {"sy::index_fill.int_Scalar", "sy::index_fill_.int_Scalar"}) {
+      add(op, [](Device d) {
+        return Args{{TT(d, 3, 4), IValue(int64_t{0}), Z(d, {2}), IValue(Scalar(1.5))}};
+      });
+    }
+    add("sy::take", [](Device d) { return Args{{T(d, {3, 4}), Z(d, {2, 2})}}; });
 
     // --- other spellings ---------------------------------------------------------
     add("sy::rand_like", [](Device d) { return Args{{T(d, {2, 3})}}; });

@@ -14,6 +14,12 @@ Tensor Z(Device d, IntArrayRef sizes, ScalarType dtype = kInt64) {
   return d.is_meta() ? empty(sizes, TensorOptions().dtype(dtype).device(d))
                      : zeros(sizes, TensorOptions().dtype(dtype).device(d));
 }
+// 0, 1, ..., n-1: an index with no repeats (where repeats make one value win,
+// and the gradient with it ill-defined).
+Tensor Range(Device d, int64_t n) {
+  return d.is_meta() ? empty({n}, TensorOptions().dtype(kInt64).device(d))
+                     : arange(Scalar(n), TensorOptions().dtype(kInt64).device(d));
+}
 // A non-contiguous tensor: the transpose of a [sizes[1], sizes[0]] tensor.
 Tensor TT(Device d, int64_t rows, int64_t cols, ScalarType dtype = kFloat32) {
   return T(d, {cols, rows}, dtype).transpose(0, 1);
@@ -416,7 +422,7 @@ const std::vector<Case>& cases() {
     add("sy::logsumexp", [](Device d) { return Args{{T(d, {3, 4}), ints({1})}}; });
     for (const char* op : {"sy::index_add", "sy::index_add_", "sy::index_copy", "sy::index_copy_"}) {
       add(op, [](Device d) {
-        return Args{{T(d, {3, 4}), IValue(int64_t{1}), Z(d, {2}), T(d, {3, 2})}};
+        return Args{{T(d, {3, 4}), IValue(int64_t{1}), Range(d, 2), T(d, {3, 2})}};
       });
     }
     for (const char* op : {"sy::index_fill.int_Scalar", "sy::index_fill_.int_Scalar"}) {

@@ -248,6 +248,31 @@ void BM_IndexSelect64K_switchyard(benchmark::State& state) {
 BENCHMARK(BM_IndexSelect64K_switchyard)
     ->Name("IndexSelect64K/switchyard")->UseRealTime()->Unit(benchmark::kMicrosecond);
 
+// vmap's shapes: a size-1 dim broadcast innermost (runs of 10), and tiny matrices
+// per batch entry (per-example rows times a matrix), one thread.
+void BM_MulBroadcastInner_switchyard(benchmark::State& state) {
+  SyThreads one(1);
+  sy::Tensor a = sy::rand({64, 32, 1});
+  sy::Tensor b = sy::rand({64, 32, 10});
+  for (auto _ : state) {
+    sy::Tensor c = sy::mul(a, b);
+    benchmark::DoNotOptimize(c.impl());
+  }
+}
+BENCHMARK(BM_MulBroadcastInner_switchyard)
+    ->Name("MulBroadcastInner/switchyard")->Unit(benchmark::kMicrosecond);
+
+void BM_BmmTiny_switchyard(benchmark::State& state) {
+  SyThreads one(1);
+  sy::Tensor a = sy::rand({64, 1, 32});
+  sy::Tensor b = sy::rand({64, 32, 10});
+  for (auto _ : state) {
+    sy::Tensor c = sy::bmm(a, b);
+    benchmark::DoNotOptimize(c.impl());
+  }
+}
+BENCHMARK(BM_BmmTiny_switchyard)->Name("BmmTiny/switchyard")->Unit(benchmark::kMicrosecond);
+
 // ---- libtorch counterparts ----------------------------------------------------------
 
 class AtThreads {
@@ -443,6 +468,28 @@ void BM_IndexSelect64K_libtorch(benchmark::State& state) {
 }
 BENCHMARK(BM_IndexSelect64K_libtorch)
     ->Name("IndexSelect64K/libtorch")->UseRealTime()->Unit(benchmark::kMicrosecond);
+void BM_MulBroadcastInner_libtorch(benchmark::State& state) {
+  AtThreads one(1);
+  at::Tensor a = at::rand({64, 32, 1});
+  at::Tensor b = at::rand({64, 32, 10});
+  for (auto _ : state) {
+    at::Tensor c = at::mul(a, b);
+    benchmark::DoNotOptimize(c.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK(BM_MulBroadcastInner_libtorch)
+    ->Name("MulBroadcastInner/libtorch")->Unit(benchmark::kMicrosecond);
+
+void BM_BmmTiny_libtorch(benchmark::State& state) {
+  AtThreads one(1);
+  at::Tensor a = at::rand({64, 1, 32});
+  at::Tensor b = at::rand({64, 32, 10});
+  for (auto _ : state) {
+    at::Tensor c = at::bmm(a, b);
+    benchmark::DoNotOptimize(c.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK(BM_BmmTiny_libtorch)->Name("BmmTiny/libtorch")->Unit(benchmark::kMicrosecond);
 #endif
 
 }  // namespace

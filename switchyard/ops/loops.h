@@ -91,6 +91,29 @@ class ElementLoop {
       for (int k = 0; k < N; ++k) ptr[k] += index[d] * strides_[k][d];
     }
     while (begin < end) {
+      // Whole rows at once along the next dim out: short rows (a size-1 dim
+      // broadcast innermost) would otherwise pay the carry below for each.
+      if (nd >= 2 && index[last] == 0 && end - begin >= sizes_[last]) {
+        const size_t outer = last - 1;
+        const int64_t rows =
+            std::min(sizes_[outer] - index[outer], (end - begin) / sizes_[last]);
+        std::array<char*, N> row = ptr;
+        for (int64_t r = 0; r < rows; ++r) {
+          inner(row, step, sizes_[last]);
+          for (int k = 0; k < N; ++k) row[k] += strides_[k][outer];
+        }
+        begin += rows * sizes_[last];
+        index[outer] += rows;
+        for (int k = 0; k < N; ++k) ptr[k] += rows * strides_[k][outer];
+        for (size_t d = outer; index[d] == sizes_[d] && d > 0; --d) {
+          index[d] = 0;
+          index[d - 1] += 1;
+          for (int k = 0; k < N; ++k) {
+            ptr[k] += strides_[k][d - 1] - sizes_[d] * strides_[k][d];
+          }
+        }
+        continue;
+      }
       const int64_t n = std::min(sizes_[last] - index[last], end - begin);
       inner(ptr, step, n);
       begin += n;

@@ -9,20 +9,7 @@ import switchyard as sy
 
 torch = pytest.importorskip("torch")
 
-
-def to_sy(t):
-    s = sy.tensor(t.tolist(), dtype=getattr(sy, str(t.dtype).split(".")[1]))
-    return s.reshape(list(t.shape))
-
-
-def same(s, t, approx=False):
-    assert tuple(s.shape) == tuple(t.shape), (s.shape, t.shape)
-    assert s.dtype == getattr(sy, str(t.dtype).split(".")[1]), (s.dtype, t.dtype)
-    if approx:
-        np.testing.assert_allclose(np.array(s.tolist(), dtype=float),
-                                   np.array(t.tolist(), dtype=float), rtol=1e-6)
-    else:
-        assert str(s.tolist()) == str(t.tolist())
+from torch_compare import same, to_sy  # noqa: E402
 
 
 G = torch.arange(24.0).reshape(2, 3, 4)

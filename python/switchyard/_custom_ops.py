@@ -28,6 +28,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # Device type names of register_kernel / impl, and the keys they stand for.
 _DEVICE_KEYS = {"cpu": "CPU", "cuda": "CUDA", "meta": "Meta", "privateuse1": "PrivateUse1"}
+# Every runtime autograd key: what an op's autograd kernel runs below.
+_AUTOGRAD_KEYS = ["AutogradOther", "AutogradCPU", "AutogradCUDA", "AutogradMeta",
+                  "AutogradPrivateUse1"]
 # What device_types=None covers: every backend but Meta, which belongs to the fake kernel.
 _DEFAULT_KEY = "CompositeExplicitAutograd"
 
@@ -370,6 +373,66 @@ class CustomOpDef:
 
         return register if fn is None else register(fn)
 
+    def register_autograd(self, backward, /, *, setup_context=None):
+        """Makes the op differentiable: ``backward(ctx, *grads)`` returns one gradient
+        per positional input (None where there is none), and
+        ``setup_context(ctx, inputs, output)`` (with ``keyword_only_inputs`` too
+        when the op has keyword-only arguments) saves what backward needs, as in
+        ``sy.autograd.Function``. Ops that mutate arguments are refused, as in
+        PyTorch."""
+        site = _user_site()
+        try:
+            from switchyard import autograd
+        except ImportError:
+            raise CustomOpError(f"{self._qualname}.register_autograd: this build has no "
+                                "autograd (switchyard.autograd)") from None
+        schema = self._opoverload._schema
+        if "!" in schema:
+            raise CustomOpError(f"{self._qualname}.register_autograd: the op writes into an "
+                                "argument; register_autograd supports functional ops only")
+        if not callable(backward) or (setup_context is not None and not callable(setup_context)):
+            raise CustomOpError(f"{self._qualname}.register_autograd: backward and "
+                                "setup_context must be callables")
+        op, qualname = self._opoverload, self._qualname
+        n_positional = len(_positional_names(schema))
+        has_kwonly = bool(_kwonly_names(schema))
+        user_backward, user_setup = backward, setup_context
+
+        class Node(autograd.Function):
+            @staticmethod
+            def forward(kw, *args):
+                with _C._ExcludeDispatchKeyGuard(_AUTOGRAD_KEYS):
+                    return op(*args, **kw)
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                if user_setup is None:
+                    return
+                if has_kwonly:
+                    user_setup(ctx=ctx, inputs=inputs[1:], keyword_only_inputs=inputs[0],
+                               output=output)
+                else:
+                    user_setup(ctx=ctx, inputs=inputs[1:], output=output)
+
+            @staticmethod
+            def backward(ctx, *grads):
+                result = user_backward(ctx, *grads)
+                if not isinstance(result, (tuple, list)):
+                    result = (result,)
+                if len(result) != n_positional:
+                    raise CustomOpError(
+                        f"{qualname}: its backward returned {len(result)} gradients; it must "
+                        f"return one per positional input ({n_positional}), None where "
+                        "there is none")
+                return (None, *result)
+
+        Node.__name__ = Node.__qualname__ = f"{self._name}_backward"
+
+        def autograd_kernel(*args, **kwargs):
+            return Node.apply(kwargs, *args)
+
+        self._register("Autograd", autograd_kernel, site)
+
     def _destroy(self):
         """Removes the op and its kernels (tests)."""
         for lib in self._libs.values():
@@ -510,7 +573,8 @@ def register_fake(op, func=None, /, *, lib=None):
 
 # ---- opcheck ------------------------------------------------------------------------------
 
-DEFAULT_TEST_UTILS = ("test_schema", "test_faketensor", "test_aot_dispatch_dynamic")
+DEFAULT_TEST_UTILS = ("test_schema", "test_autograd_registration", "test_faketensor",
+                      "test_aot_dispatch_dynamic", "test_gradcheck")
 
 
 def _split_top(text):
@@ -549,6 +613,27 @@ def _schema_parts(schema):
     else:
         rets = [returns]
     return args, rets
+
+
+def _arg_groups(schema):
+    """(positional names, keyword-only names) of a schema string."""
+    head = schema.rsplit("->", 1)[0]
+    positional, kwonly, after_star = [], [], False
+    for part in _split_top(head[head.index("(") + 1: head.rindex(")")]):
+        if part == "*":
+            after_star = True
+            continue
+        name = part.split("=", 1)[0].strip().rpartition(" ")[2]
+        (kwonly if after_star else positional).append(name)
+    return positional, kwonly
+
+
+def _positional_names(schema):
+    return _arg_groups(schema)[0]
+
+
+def _kwonly_names(schema):
+    return _arg_groups(schema)[1]
 
 
 def _alias_set(type_text):
@@ -725,6 +810,50 @@ def _check_trace(op, args, kwargs, atol, rtol):
             raise OpCheckError(f"{what}: the replayed trace differs from eager: {r} vs {e}")
 
 
+def _differentiable_inputs(args, kwargs):
+    return [t for t in _tensors(list(args)) + _tensors(list(kwargs.values()))
+            if t.requires_grad]
+
+
+def _check_autograd_registration(op, args, kwargs):
+    if not _differentiable_inputs(args, kwargs):
+        return  # nothing to differentiate: nothing to check
+    kernels = [line.split(":", 1)[0].strip() for line in
+               _C._dispatch_dump(op.name()).splitlines() if ": " in line]
+    if any(k.startswith("Autograd") or k == "CompositeImplicitAutograd" for k in kernels):
+        return
+    backends = [k for k in kernels if k not in ("name", "schema", "defined at")]
+    raise OpCheckError(
+        f"an input requires grad, but the op has no autograd formula: kernels for "
+        f"{backends} and none for Autograd, so its outputs would get no gradient. Register "
+        "one with op.register_autograd(backward, setup_context=...) (or a kernel at the "
+        "Autograd key)")
+
+
+def _check_gradcheck(op, args, kwargs, atol, rtol):
+    if not _differentiable_inputs(args, kwargs):
+        return
+    try:
+        from switchyard import autograd
+    except ImportError:
+        raise OpCheckError("an input requires grad, but this build has no autograd to check "
+                           "gradients with") from None
+    positions = [i for i, a in enumerate(args) if isinstance(a, _C.Tensor) and a.requires_grad]
+    inputs = tuple(args[i].detach().double().requires_grad_(True) for i in positions)
+
+    def fn(*tensors):
+        call_args = list(args)
+        for i, t in zip(positions, tensors):
+            call_args[i] = t
+        return op(*call_args, **kwargs)
+
+    try:
+        autograd.gradcheck(fn, inputs, atol=atol or 1e-5, rtol=rtol or 1e-3)
+    except Exception as e:
+        raise OpCheckError(f"the gradients differ from finite differences (inputs "
+                           f"{positions} in float64): {type(e).__name__}: {e}") from e
+
+
 def opcheck(op, args, kwargs=None, *, test_utils=DEFAULT_TEST_UTILS, raise_exception=True,
             atol=None, rtol=None):
     """Checks that an op's registrations agree with what its kernels do.
@@ -734,10 +863,15 @@ def opcheck(op, args, kwargs=None, *, test_utils=DEFAULT_TEST_UTILS, raise_excep
     - ``test_schema``: no argument the schema does not mark as mutated is written
       to, and no output shares memory with an argument or another output unless
       the schema says so;
+    - ``test_autograd_registration``: when an input requires grad, the op has an
+      autograd formula (``register_autograd``, an Autograd kernel, or a
+      CompositeImplicitAutograd decomposition);
     - ``test_faketensor``: the op runs on meta copies of the arguments (its fake
       kernel) and gives the shapes and dtypes the real kernel gives;
     - ``test_aot_dispatch_dynamic``: the op traces (``sy.trace``) and the replayed
-      trace computes what eager computed (outputs and written arguments).
+      trace computes what eager computed (outputs and written arguments);
+    - ``test_gradcheck``: when an input requires grad, the op's gradients match
+      finite differences (``sy.autograd.gradcheck`` in float64).
 
     Returns ``{check: "SUCCESS" or the exception}``. With ``raise_exception``
     (default), raises ``OpCheckError`` naming every failed check instead.
@@ -754,7 +888,9 @@ def opcheck(op, args, kwargs=None, *, test_utils=DEFAULT_TEST_UTILS, raise_excep
     checks = {
         "test_schema": lambda: _check_schema(target, _clone_tree(args, lambda t: t.clone()),
                                              _clone_tree(kwargs, lambda t: t.clone())),
+        "test_autograd_registration": lambda: _check_autograd_registration(target, args, kwargs),
         "test_faketensor": lambda: _check_faketensor(target, args, kwargs),
+        "test_gradcheck": lambda: _check_gradcheck(target, args, kwargs, atol, rtol),
         "test_aot_dispatch_dynamic": lambda: _check_trace(target, args, kwargs, atol, rtol),
     }
     unknown = [t for t in test_utils if t not in checks]

@@ -89,7 +89,14 @@ class RefCounted {
   }
   RefCounted(const RefCounted&) = delete;
   RefCounted& operator=(const RefCounted&) = delete;
-  virtual ~RefCounted() = default;
+  virtual ~RefCounted() {
+    // Still counted by its owner: a derived constructor threw, or the object
+    // was never handed to a handle. Its owner must stop counting it.
+    if (SY_UNLIKELY(local_.load(std::memory_order_relaxed) != 0 &&
+                    owner_id_.load(std::memory_order_relaxed) != 0)) {
+      forget_owner();
+    }
+  }
 
   // The number of references; exact only when no other thread is copying or
   // dropping one.
@@ -154,6 +161,7 @@ class RefCounted {
   static constexpr int64_t kOne = int64_t{1} << kCountShift;
 
   SY_API void owner_count_reached_zero() const;
+  SY_API void forget_owner() const;
   void decref_shared() const;
   SY_API void decref_unmerged(int64_t seen) const;
   // Drops a reference of a merged object (shared_ counts every reference).

@@ -54,7 +54,9 @@
 // last writes to local_ happened before the swap (release), which it read
 // (acquire), and kQueued makes it the only one doing so. The RefOwner record
 // lives while its thread does or an unmerged object names it (`owned`); ids
-// are never reused, so a stale owner_id_ never matches a live thread.
+// are never reused, so a stale owner_id_ never matches a live thread. An
+// object destroyed while its owner still counts it (a derived constructor
+// threw) takes itself off `owned` in ~RefCounted, so the record still goes.
 #include "switchyard/core/intrusive_ptr.h"
 
 #include <cstdint>
@@ -235,6 +237,15 @@ void RefCounted::owner_count_reached_zero() const {
     if ((old >> RefCounted::kCountShift) == 0) delete this;
   }
   detail::settle_deferred_releases_if_any();
+}
+
+void RefCounted::forget_owner() const {
+  detail::RefOwner* o = link_.owner;  // never queued: no reference was dropped
+  if (o == detail::tls_ref_thread.owner) {
+    o->owned.store(o->owned.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  } else {
+    detail::RefSettler::drop_owned(o);  // its thread has ended
+  }
 }
 
 void RefCounted::decref_unmerged(int64_t seen) const {

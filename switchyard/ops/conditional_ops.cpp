@@ -122,6 +122,30 @@ bool allclose_composite(const Tensor& a, const Tensor& b, double rtol, double at
   return isclose(a, b, rtol, atol, equal_nan).all().item<bool>();
 }
 
+// ---- lerp, equal, sign ------------------------------------------------------------------------
+
+Tensor lerp_scalar(const Tensor& self, const Tensor& end, const Scalar& weight) {
+  const Tensor diff = end.sub(self);
+  if (weight.to<double>() < 0.5) return self.add(diff.mul(weight));
+  return end.sub(diff.mul(1.0 - weight.to<double>()));
+}
+Tensor lerp_tensor(const Tensor& self, const Tensor& end, const Tensor& weight) {
+  const Tensor diff = end.sub(self);
+  return where(weight.lt(0.5), self.add(weight.mul(diff)), end.sub(diff.mul(weight.neg().add(1))));
+}
+
+bool equal_composite(const Tensor& self, const Tensor& other) {
+  SY_CHECK(!self.is_meta() && !other.is_meta(), ValueError,
+           "equal: returns a Python bool, which a meta tensor (no values) cannot give");
+  if (self.sizes() != other.sizes()) return false;
+  return self.eq(other).all().item<bool>();
+}
+
+Tensor sign_composite(const Tensor& self) {
+  if (self.dtype() == kBool) return self.clone();
+  return self.gt(Scalar(0)).to(self.dtype()).sub(self.lt(Scalar(0)).to(self.dtype()));
+}
+
 }  // namespace
 }  // namespace sy
 

@@ -7,8 +7,10 @@
 // softmax and log_softmax are composites.
 // The ops are declared in reduction_ops.yaml (docs/op-table.md); their registrations,
 // generated from it, are included at the end of this file.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -471,6 +473,57 @@ Tensor softmax_composite(const Tensor& self, int64_t dim, std::optional<ScalarTy
 }
 Tensor log_softmax_composite(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype) {
   return _log_softmax(dtype ? to(self, *dtype) : self, dim, false);
+}
+
+// amax / amin: max.dim / min.dim over each dim in turn (last first), keeping
+// dims until the end so that the dim numbers stay put.
+template <bool Max>
+Tensor extremum_over(std::string_view op, const Tensor& self, IntArrayRef dim, bool keepdim) {
+  DimVector dims;
+  if (dim.empty()) {
+    for (int64_t d = 0; d < self.dim(); ++d) dims.push_back(d);
+  } else {
+    for (int64_t d : dim) {
+      const int64_t w = detail::wrap_dim(op, d, self.dim());
+      SY_CHECK(std::find(dims.data(), dims.data() + dims.size(), w) == dims.data() + dims.size(), ValueError,
+               "{}: dim {} appears more than once in {}", op, w, to_string(dim));
+      dims.push_back(w);
+    }
+  }
+  if (self.dim() == 0) return Max ? max(self) : min(self);
+  std::sort(dims.data(), dims.data() + dims.size(), std::greater<>());
+  Tensor out = self;
+  for (int64_t d : dims.ref()) out = std::get<0>(Max ? max(out, d, true) : min(out, d, true));
+  if (!keepdim) {
+    for (int64_t d : dims.ref()) out = out.squeeze(d);
+  }
+  return out;
+}
+Tensor amax_composite(const Tensor& self, IntArrayRef dim, bool keepdim) {
+  return extremum_over<true>("amax", self, dim, keepdim);
+}
+Tensor amin_composite(const Tensor& self, IntArrayRef dim, bool keepdim) {
+  return extremum_over<false>("amin", self, dim, keepdim);
+}
+
+// m + log(sum(exp(self - m))) with m the largest value, replaced by 0 where it is
+// infinite (all -inf gives -inf, +inf gives +inf, as PyTorch).
+Tensor logsumexp_composite(const Tensor& self, IntArrayRef dim, bool keepdim) {
+  const Tensor x = is_floating_point(self.dtype()) ? self : self.to(kFloat32);
+  if (x.numel() == 0) return log(sum(exp(x), dim, keepdim));
+  const Tensor m = amax(x, dim, true);
+  const Tensor shift = where(m.abs().eq(std::numeric_limits<double>::infinity()), Scalar(0), m);
+  Tensor out = log(sum(exp(x.sub(shift)), dim, true)).add(shift);
+  if (!keepdim) {
+    DimVector dims;
+    for (int64_t d : dim) dims.push_back(detail::wrap_dim("logsumexp", d, x.dim()));
+    if (dim.empty()) {
+      for (int64_t d = 0; d < x.dim(); ++d) dims.push_back(d);
+    }
+    std::sort(dims.data(), dims.data() + dims.size(), std::greater<>());
+    for (int64_t d : dims.ref()) out = out.squeeze(d);
+  }
+  return out;
 }
 
 }  // namespace

@@ -211,6 +211,79 @@ Tensor scatter_add_composite(const Tensor& self, int64_t dim, const Tensor& inde
   return scatter_add_(self.clone(), dim, index, src);
 }
 
+// ---- index_add, index_copy, index_fill, take: index_put_ / index along one dim ----
+
+// The indices of index_put_ that address dim d with `index` (1-d, or a number).
+std::vector<Tensor> along_dim(std::string_view op, const Tensor& self, int64_t dim,
+                              const Tensor& index, int64_t* d) {
+  SY_CHECK(index.dim() <= 1, ValueError, "{}: index must be 1-d (or a number), got shape {}", op,
+           to_string(index.sizes()));
+  SY_CHECK(index.dtype() == kInt64 || index.dtype() == kInt32, TypeError,
+           "{}: index must be an int64 (or int32) tensor, got {}", op, to_string(index.dtype()));
+  *d = detail::wrap_dim(op, dim, self.dim());
+  std::vector<Tensor> indices(static_cast<size_t>(*d));
+  indices.push_back(index.reshape({-1}));
+  return indices;
+}
+
+// What index_put_ writes into: self, or for a zero-dim self (whose one dim
+// index 0 addresses, as in PyTorch) a one-element view of it.
+Tensor put_target(const Tensor& self) { return self.dim() == 0 ? self.view({1}) : self; }
+
+// source's shape must be self's with len(index) in dim.
+void check_source(std::string_view op, const Tensor& self, int64_t d, const Tensor& index,
+                  const Tensor& source) {
+  DimVector want(self.sizes());
+  if (!want.empty()) want[static_cast<size_t>(d)] = index.numel();
+  SY_CHECK(source.sizes() == IntArrayRef(want), ValueError,
+           "{}: source must have shape {} (self's with len(index) = {} in dim {}), got {}", op,
+           to_string(IntArrayRef(want)), index.numel(), d, to_string(source.sizes()));
+}
+
+const Tensor& index_add_i(const Tensor& self, int64_t dim, const Tensor& index,
+                          const Tensor& source, const Scalar& alpha) {
+  int64_t d = 0;
+  const std::vector<Tensor> indices = along_dim("index_add_", self, dim, index, &d);
+  check_source("index_add_", self, d, index, source);
+  const bool one = alpha.is_integral() ? alpha.to<int64_t>() == 1 : alpha.to<double>() == 1.0;
+  const Tensor values = one ? source : source.mul(alpha).to(source.dtype());
+  index_put_(put_target(self), indices, values, true);
+  return self;
+}
+Tensor index_add_composite(const Tensor& self, int64_t dim, const Tensor& index,
+                           const Tensor& source, const Scalar& alpha) {
+  return index_add_(self.clone(), dim, index, source, alpha);
+}
+
+const Tensor& index_copy_i(const Tensor& self, int64_t dim, const Tensor& index,
+                           const Tensor& source) {
+  int64_t d = 0;
+  const std::vector<Tensor> indices = along_dim("index_copy_", self, dim, index, &d);
+  check_source("index_copy_", self, d, index, source);
+  index_put_(put_target(self), indices, source, false);
+  return self;
+}
+Tensor index_copy_composite(const Tensor& self, int64_t dim, const Tensor& index,
+                            const Tensor& source) {
+  return index_copy_(self.clone(), dim, index, source);
+}
+
+const Tensor& index_fill_i(const Tensor& self, int64_t dim, const Tensor& index,
+                           const Scalar& value) {
+  int64_t d = 0;
+  const std::vector<Tensor> indices = along_dim("index_fill_", self, dim, index, &d);
+  index_put_(put_target(self), indices, detail::scalar_tensor(value, self.dtype()), false);
+  return self;
+}
+Tensor index_fill_composite(const Tensor& self, int64_t dim, const Tensor& index,
+                            const Scalar& value) {
+  return index_fill_(self.clone(), dim, index, value);
+}
+
+Tensor take_composite(const Tensor& self, const Tensor& index) {
+  return self.reshape({-1}).index({index});
+}
+
 }  // namespace
 }  // namespace sy
 

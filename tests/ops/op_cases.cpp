@@ -1,5 +1,8 @@
 #include "op_cases.h"
 
+#include <random>
+#include <set>
+
 namespace sy::testing_cases {
 namespace {
 
@@ -13,6 +16,12 @@ Tensor T(Device d, IntArrayRef sizes, ScalarType dtype = kFloat32) {
 Tensor Z(Device d, IntArrayRef sizes, ScalarType dtype = kInt64) {
   return d.is_meta() ? empty(sizes, TensorOptions().dtype(dtype).device(d))
                      : zeros(sizes, TensorOptions().dtype(dtype).device(d));
+}
+// 0, 1, ..., n-1: an index with no repeats (where repeats make one value win,
+// and the gradient with it ill-defined).
+Tensor Range(Device d, int64_t n) {
+  return d.is_meta() ? empty({n}, TensorOptions().dtype(kInt64).device(d))
+                     : arange(Scalar(n), TensorOptions().dtype(kInt64).device(d));
 }
 // A non-contiguous tensor: the transpose of a [sizes[1], sizes[0]] tensor.
 Tensor TT(Device d, int64_t rows, int64_t cols, ScalarType dtype = kFloat32) {
@@ -398,6 +407,33 @@ const std::vector<Case>& cases() {
     }
     add("sy::clip", [](Device d) { return Args{{T(d, {3, 4}), IValue(), IValue(Scalar(1))}}; });
     add("sy::clip.Tensor", [](Device d) { return Args{{TT(d, 3, 4), T(d, {4}), T(d, {3, 1})}}; });
+    add("sy::lerp.Scalar", [](Device d) { return Args{{TT(d, 3, 4), T(d, {4}), IValue(Scalar(0.7))}}; });
+    add("sy::lerp.Tensor", [](Device d) { return Args{{T(d, {3, 4}), T(d, {4}), T(d, {3, 1})}}; });
+    add_data_dependent("sy::equal", [](Device d) { return Args{{T(d, {3, 4}), T(d, {3, 4})}}; });
+    add("sy::sign", [](Device d) { return Args{{T(d, {3, 4}, kInt32)}}; });
+
+    // --- layout extras, amax/amin/logsumexp, index_add/copy/fill, take --------------
+    add("sy::flip", [](Device d) { return Args{{TT(d, 3, 4), ints({0, -1})}}; });
+    add("sy::roll", [](Device d) { return Args{{T(d, {3, 4}), ints({1, -5}), ints({0, 1})}}; });
+    add("sy::tril", [](Device d) { return Args{{T(d, {2, 3, 4}), IValue(int64_t{1})}}; });
+    add("sy::triu", [](Device d) { return Args{{TT(d, 4, 3)}}; });
+    add("sy::repeat_interleave.self_int", [](Device d) {
+      return Args{{T(d, {2, 3}), IValue(int64_t{2}), IValue(int64_t{1})}};
+    });
+    add("sy::amax", [](Device d) { return Args{{T(d, {2, 3, 4}), ints({0, 2})}}; });
+    add("sy::amin", [](Device d) { return Args{{TT(d, 3, 4), ints({1}), IValue(true)}}; });
+    add("sy::logsumexp", [](Device d) { return Args{{T(d, {3, 4}), ints({1})}}; });
+    for (const char* op : {"sy::index_add", "sy::index_add_", "sy::index_copy", "sy::index_copy_"}) {
+      add(op, [](Device d) {
+        return Args{{T(d, {3, 4}), IValue(int64_t{1}), Range(d, 2), T(d, {3, 2})}};
+      });
+    }
+    for (const char* op : {"sy::index_fill.int_Scalar", "sy::index_fill_.int_Scalar"}) {
+      add(op, [](Device d) {
+        return Args{{TT(d, 3, 4), IValue(int64_t{0}), Z(d, {2}), IValue(Scalar(1.5))}};
+      });
+    }
+    add("sy::take", [](Device d) { return Args{{T(d, {3, 4}), Z(d, {2, 2})}}; });
 
     // --- other spellings ---------------------------------------------------------
     add("sy::rand_like", [](Device d) { return Args{{T(d, {2, 3})}}; });
@@ -412,6 +448,60 @@ const std::vector<Case>& cases() {
     return v;
   }();
   return table;
+}
+
+bool nondeterministic(const std::string& op) {
+  static const std::set<std::string> kOps = {"sy::rand", "sy::randn", "sy::empty",
+                                             "sy::empty_like", "sy::rand_like",
+                                             "sy::randn_like"};
+  return kOps.count(op.substr(0, op.find('.'))) > 0;
+}
+
+Stack random_stack(const Case& c, const FunctionSchema& schema, uint32_t seed) {
+  Stack stack = testing_cases::build_stack(schema, c.make(kCPU), nullptr);
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> dist(0.5, 1.5);
+  auto fill = [&](const Tensor& t) {
+    const Storage& s = t.impl()->storage();
+    if (t.dtype() == kFloat32) {
+      auto* p = static_cast<float*>(s->data());
+      for (size_t i = 0; i < s->nbytes() / sizeof(float); ++i) p[i] = static_cast<float>(dist(gen));
+    } else if (t.dtype() == kFloat64) {
+      auto* p = static_cast<double*>(s->data());
+      for (size_t i = 0; i < s->nbytes() / sizeof(double); ++i) p[i] = dist(gen);
+    }
+  };
+  for (IValue& v : stack) {
+    if (v.is_tensor()) fill(v.to_tensor());
+    if (v.is_tensor_list()) {
+      for (const Tensor& t : v.to_tensor_list()) fill(t);
+    }
+  }
+  return stack;
+}
+
+std::vector<Tensor> tensors_of(const Stack& stack) {
+  std::vector<Tensor> out;
+  for (const IValue& v : stack) {
+    if (v.is_tensor()) out.push_back(v.to_tensor());
+    if (v.is_tensor_list()) {
+      for (const Tensor& t : v.to_tensor_list()) out.push_back(t);
+    }
+  }
+  return out;
+}
+
+Stack with_tensors(Stack stack, const std::vector<Tensor>& in) {
+  size_t k = 0;
+  for (IValue& v : stack) {
+    if (v.is_tensor()) v = IValue(in[k++]);
+    if (v.is_tensor_list()) {
+      std::vector<Tensor> ts = v.to_tensor_list();
+      for (Tensor& t : ts) t = in[k++];
+      v = IValue(std::move(ts));
+    }
+  }
+  return stack;
 }
 
 }  // namespace sy::testing_cases

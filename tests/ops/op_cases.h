@@ -3,6 +3,7 @@
 // arguments on a given device.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -33,5 +34,18 @@ const std::vector<Case>& cases();
 // The full argument stack of `args` for `schema`, defaults filled in; a missing
 // argument without a default is reported through `missing`.
 Stack build_stack(const FunctionSchema& schema, Args args, std::string* missing);
+
+// Ops whose results are random or uninitialised: only shapes and dtypes compare.
+bool nondeterministic(const std::string& op);
+
+// The case's stack on CPU, with every float tensor's whole storage filled with
+// values in [0.5, 1.5) from `seed` (positive, so logs and roots stay finite).
+Stack random_stack(const Case& c, const FunctionSchema& schema, uint32_t seed);
+
+// The stack's tensors (tensor-list elements included), in order.
+std::vector<Tensor> tensors_of(const Stack& stack);
+
+// The stack with its tensors replaced, in order, by `in`.
+Stack with_tensors(Stack stack, const std::vector<Tensor>& in);
 
 }  // namespace sy::testing_cases

@@ -81,3 +81,17 @@ def _out_dtype_is_uniform(case, verdict):
 def _topk_takes_bool(case, verdict):
     return _op(case) == "sy::topk" and verdict.get("raised") == "torch" and \
         "not implemented for 'Bool'" in verdict["torch"]
+
+
+@known("logsumexp with dim=[] reduces over every dim, as sum and mean do; torch 1.13 raises "
+       "\"output with shape [] doesn't match the broadcast shape\" for any input with a dim")
+def _logsumexp_of_no_dims(case, verdict):
+    return _op(case) == "sy::logsumexp" and verdict.get("raised") == "torch" and \
+        "doesn't match the broadcast shape" in verdict["torch"]
+
+
+@known("repeat_interleave with an int count gives a meta tensor its shape; torch 1.13 refuses "
+       "any meta tensor without output_size")
+def _repeat_interleave_on_meta(case, verdict):
+    return _op(case).startswith("sy::repeat_interleave") and case.get("device") == "meta" and \
+        verdict.get("raised") == "torch"

@@ -28,6 +28,17 @@ torch = pytest.importorskip("torch")
 
 Tensor = sy.Tensor
 
+try:
+    from switchyard import autograd  # noqa: F401
+
+    HAS_AUTOGRAD = True
+except ImportError:
+    HAS_AUTOGRAD = False
+needs_autograd = pytest.mark.skipif(not HAS_AUTOGRAD, reason="this build has no autograd")
+ALL_PASS = {"test_schema": "SUCCESS", "test_autograd_registration": "SUCCESS",
+            "test_faketensor": "SUCCESS", "test_aot_dispatch_dynamic": "SUCCESS",
+            "test_gradcheck": "SUCCESS"}
+
 
 # ---- infer_schema: PyTorch 2.x's documented strings ------------------------------------------
 
@@ -269,9 +280,7 @@ def test_string_forms_define_impl_and_register_fake(ns):
     assert cube_op(sy.tensor([2.0])).item() == 8.0
     assert getattr(getattr(sy.ops, ns), "square")(sy.tensor([3.0])).item() == 9.0
     assert cube_op(sy.empty(5, device="meta")).shape == (5,)
-    assert opcheck(cube_op.default, (sy.tensor([1.0, 2.0]),)) == {
-        "test_schema": "SUCCESS", "test_faketensor": "SUCCESS",
-        "test_aot_dispatch_dynamic": "SUCCESS"}
+    assert opcheck(cube_op.default, (sy.tensor([1.0, 2.0]),)) == ALL_PASS
 
 
 def test_string_forms_tie_to_a_library_when_given_one(ns):
@@ -325,9 +334,7 @@ def make_good(ns):
 
 def test_opcheck_passes_a_correct_op_with_every_check_named(ns):
     good = make_good(ns)
-    assert opcheck(good, (sy.randn(3), 2.0)) == {
-        "test_schema": "SUCCESS", "test_faketensor": "SUCCESS",
-        "test_aot_dispatch_dynamic": "SUCCESS"}
+    assert opcheck(good, (sy.randn(3), 2.0)) == ALL_PASS
     assert opcheck(good._opoverload, (sy.randn(3),), {"k": 2.0},
                    test_utils="test_schema") == {"test_schema": "SUCCESS"}
 
@@ -458,3 +465,72 @@ def test_the_fake_tensor_and_flop_counter_examples_run():
                               text=True, env=env, timeout=120)
         assert done.returncode == 0, done.stderr
         assert expect in done.stdout
+
+
+# ---- autograd: register_autograd, opcheck's autograd checks ---------------------------------
+
+def make_numpy_mul(ns, backward=None):
+    @custom_op(f"{ns}::numpy_mul", mutates_args=())
+    def numpy_mul(x: Tensor, y: Tensor, *, scale: float = 1.0) -> Tensor:
+        return sy.from_numpy(x.detach().numpy() * y.detach().numpy() * scale)
+
+    numpy_mul.register_fake(lambda x, y, *, scale=1.0: sy.empty_like(x))
+
+    def setup_context(ctx, inputs, keyword_only_inputs, output):
+        ctx.save_for_backward(*inputs)
+        ctx.scale = keyword_only_inputs.get("scale", 1.0)
+
+    def correct(ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad * y * ctx.scale, grad * x * ctx.scale
+
+    numpy_mul.register_autograd(backward or correct, setup_context=setup_context)
+    return numpy_mul
+
+
+@needs_autograd
+def test_register_autograd_gives_the_gradients_of_its_backward(ns):
+    numpy_mul = make_numpy_mul(ns)
+    x = sy.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = sy.tensor([4.0, 5.0, 6.0], requires_grad=True)
+    out = numpy_mul(x, y, scale=2.0)
+    assert out.requires_grad and out.tolist() == [8.0, 20.0, 36.0]
+    out.sum().backward()
+    assert x.grad.tolist() == [8.0, 10.0, 12.0] and y.grad.tolist() == [2.0, 4.0, 6.0]
+    with sy.no_grad():
+        assert not numpy_mul(x, y).requires_grad
+    assert opcheck(numpy_mul, (x, y), {"scale": 2.0}) == ALL_PASS
+
+
+@needs_autograd
+def test_opcheck_catches_a_wrong_backward_and_a_missing_one(ns):
+    wrong = make_numpy_mul(ns, backward=lambda ctx, grad: (grad, grad))
+    x = sy.tensor([1.0, 2.0], requires_grad=True)
+    y = sy.tensor([3.0, 5.0], requires_grad=True)
+    results = opcheck(wrong, (x, y), raise_exception=False)
+    assert {k for k, v in results.items() if v != "SUCCESS"} == {"test_gradcheck"}
+    assert "finite differences" in str(results["test_gradcheck"])
+
+    @custom_op(f"{ns}::no_formula", mutates_args=())
+    def no_formula(x: Tensor) -> Tensor:
+        return sy.from_numpy(x.detach().numpy() * 2)
+
+    no_formula.register_fake(lambda x: sy.empty_like(x))
+    results = opcheck(no_formula, (x,), raise_exception=False)
+    assert isinstance(results["test_autograd_registration"], OpCheckError)
+    assert "register_autograd" in str(results["test_autograd_registration"])
+
+
+@needs_autograd
+def test_register_autograd_refuses_mutating_ops_and_wrong_gradient_counts(ns):
+    @custom_op(f"{ns}::writes", mutates_args=("x",))
+    def writes(x: Tensor) -> None:
+        x.add_(1)
+
+    with pytest.raises(CustomOpError, match="writes into an argument"):
+        writes.register_autograd(lambda ctx, g: g)
+    miscounted = make_numpy_mul(ns, backward=lambda ctx, grad: grad)
+    x = sy.tensor([1.0], requires_grad=True)
+    with pytest.raises(CustomOpError, match="returned 1 gradients; it must return one per "
+                                            "positional input \\(2\\)"):
+        miscounted(x, x).sum().backward()

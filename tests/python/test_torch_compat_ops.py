@@ -3,27 +3,13 @@ repeat, norm, any/all, where with numbers, clamp with tensors, .T/.mT, detach,
 rand_like/randn_like, isclose/allclose, named results, var(unbiased=), split with
 sizes, manual_seed."""
 
-import numpy as np
 import pytest
 
 import switchyard as sy
 
 torch = pytest.importorskip("torch")
 
-
-def to_sy(t):
-    s = sy.tensor(t.tolist(), dtype=getattr(sy, str(t.dtype).split(".")[1]))
-    return s.reshape(list(t.shape))
-
-
-def same(s, t, approx=False):
-    assert tuple(s.shape) == tuple(t.shape), (s.shape, t.shape)
-    assert s.dtype == getattr(sy, str(t.dtype).split(".")[1]), (s.dtype, t.dtype)
-    if approx:
-        np.testing.assert_allclose(np.array(s.tolist(), dtype=float),
-                                   np.array(t.tolist(), dtype=float), rtol=1e-6)
-    else:
-        assert str(s.tolist()) == str(t.tolist())
+from torch_compare import same, to_sy  # noqa: E402
 
 
 X = torch.tensor([[1.0, -2.0, 3.0], [0.0, 5.0, -6.0]])

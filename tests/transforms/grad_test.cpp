@@ -3,15 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "switchyard/switchyard.h"
+#include "transform_helpers.h"
 
 namespace sy {
 namespace {
 
 using func::TensorFunction;
 
-TensorFunction one(std::function<Tensor(const std::vector<Tensor>&)> f) {
-  return [f = std::move(f)](const std::vector<Tensor>& in) { return std::vector<Tensor>{f(in)}; };
-}
+using testing_transforms::one;
 
 bool same(const Tensor& a, const Tensor& b, double tol = 1e-5) {
   return a.sizes() == b.sizes() && allclose(a, b, tol, tol);

@@ -6,7 +6,6 @@
 // only the first tensor (the others shared by the batch).
 #include <gtest/gtest.h>
 
-#include <random>
 #include <set>
 
 #include "op_cases.h"
@@ -16,64 +15,15 @@ namespace sy {
 namespace {
 
 using testing_cases::Case;
+using testing_cases::nondeterministic;
+using testing_cases::random_stack;
+using testing_cases::tensors_of;
+using testing_cases::with_tensors;
 using testing_cases::cases;
 
 constexpr int64_t kBatch = 3;
 
 enum class Mode { AllAtFront, AllAtBack, FirstOnly };
-
-bool random_or_uninitialised(const std::string& op) {
-  static const std::set<std::string> kOps = {"sy::rand",       "sy::randn",     "sy::empty",
-                                             "sy::empty_like", "sy::rand_like", "sy::randn_like"};
-  return kOps.count(op.substr(0, op.find('.'))) > 0;
-}
-
-Stack random_stack(const Case& c, const FunctionSchema& schema, uint32_t seed) {
-  Stack stack = testing_cases::build_stack(schema, c.make(kCPU), nullptr);
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> dist(0.5, 1.5);
-  auto fill = [&](const Tensor& t) {
-    const Storage& s = t.impl()->storage();
-    if (t.dtype() == kFloat32) {
-      auto* p = static_cast<float*>(s->data());
-      for (size_t i = 0; i < s->nbytes() / sizeof(float); ++i) p[i] = static_cast<float>(dist(gen));
-    } else if (t.dtype() == kFloat64) {
-      auto* p = static_cast<double*>(s->data());
-      for (size_t i = 0; i < s->nbytes() / sizeof(double); ++i) p[i] = dist(gen);
-    }
-  };
-  for (IValue& v : stack) {
-    if (v.is_tensor()) fill(v.to_tensor());
-    if (v.is_tensor_list()) {
-      for (const Tensor& t : v.to_tensor_list()) fill(t);
-    }
-  }
-  return stack;
-}
-
-std::vector<Tensor> tensors_of(const Stack& stack) {
-  std::vector<Tensor> out;
-  for (const IValue& v : stack) {
-    if (v.is_tensor()) out.push_back(v.to_tensor());
-    if (v.is_tensor_list()) {
-      for (const Tensor& t : v.to_tensor_list()) out.push_back(t);
-    }
-  }
-  return out;
-}
-
-Stack with_tensors(Stack stack, const std::vector<Tensor>& in) {
-  size_t k = 0;
-  for (IValue& v : stack) {
-    if (v.is_tensor()) v = IValue(in[k++]);
-    if (v.is_tensor_list()) {
-      std::vector<Tensor> ts = v.to_tensor_list();
-      for (Tensor& t : ts) t = in[k++];
-      v = IValue(std::move(ts));
-    }
-  }
-  return stack;
-}
 
 bool close(const Tensor& a, const Tensor& b) {
   if (a.sizes() != b.sizes() || a.dtype() != b.dtype()) return false;
@@ -106,7 +56,7 @@ TEST_P(VmapOpTable, EqualsALoopOverTheExamples) {
   const auto [index, mode] = GetParam();
   const Case& c = cases()[index];
   SCOPED_TRACE(c.op);
-  if (random_or_uninitialised(c.op)) GTEST_SKIP() << "random or uninitialised values";
+  if (nondeterministic(c.op)) GTEST_SKIP() << "random or uninitialised values";
   OperatorHandle op = Dispatcher::singleton().find_op(c.op);
   const FunctionSchema schema = op.schema();
   std::vector<Stack> examples;

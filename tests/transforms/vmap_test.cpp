@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "switchyard/switchyard.h"
+#include "transform_helpers.h"
 
 namespace sy {
 namespace {
@@ -12,19 +13,9 @@ using func::Randomness;
 using func::TensorFunction;
 using func::vmap;
 
-TensorFunction one(std::function<Tensor(const std::vector<Tensor>&)> f) {
-  return [f = std::move(f)](const std::vector<Tensor>& in) { return std::vector<Tensor>{f(in)}; };
-}
-
-bool same(const Tensor& a, const Tensor& b) {
-  return a.sizes() == b.sizes() && a.dtype() == b.dtype() && allclose(a, b, 1e-5, 1e-6);
-}
-
-Tensor arange_f(std::vector<int64_t> sizes) {
-  int64_t n = 1;
-  for (int64_t s : sizes) n *= s;
-  return arange(n, TensorOptions().dtype(kFloat32)).reshape(sizes);
-}
+using testing_transforms::one;
+using testing_transforms::same;
+using testing_transforms::arange_f;
 
 bool front_key_included() {
   return tls_is_dispatch_key_included(DispatchKey::DynamicLayerFrontMode);

@@ -208,6 +208,76 @@ TensorFunction grad_and_value(TensorFunction fn, std::vector<int64_t> argnums, b
              const std::vector<Tensor>& in) { return run_grad(fn, argnums, has_aux, true, in); };
 }
 
+namespace {
+
+size_t vmap_depth() {
+  size_t n = 0;
+  for (const Level& l : transform_stack()) n += l.kind == TransformKind::Vmap;
+  return n;
+}
+
+}  // namespace
+
+std::pair<std::vector<Tensor>, VjpFunction> vjp(const TensorFunction& fn,
+                                                const std::vector<Tensor>& primals) {
+  bool needs_graph = detail::outer_levels_need_graph();
+  std::vector<Tensor> leaves;
+  for (const Tensor& p : primals) {
+    SY_CHECK(p.defined(), ValueError, "vjp: primal {} is undefined", leaves.size());
+    leaves.push_back(detail::make_grad_input(p, &needs_graph));
+  }
+  std::vector<Tensor> outputs;
+  {
+    LevelGuard level(TransformKind::Grad);
+    outputs = fn(leaves);
+  }
+  std::vector<Tensor> phys_out, phys_leaves, values;
+  for (const Tensor& o : outputs) {
+    SY_CHECK(o.defined(), ValueError, "vjp: output {} is undefined", values.size());
+    phys_out.push_back(physical_of(detail::canonical(o)));
+    values.push_back(needs_graph ? o : detail::without_graph(o));
+  }
+  for (const Tensor& l : leaves) phys_leaves.push_back(physical_of(detail::canonical(l)));
+  const size_t depth = vmap_depth();
+  std::vector<std::vector<int64_t>> shapes;
+  for (const Tensor& o : outputs) shapes.emplace_back(o.sizes().begin(), o.sizes().end());
+  VjpFunction vjp_fn = [phys_out, phys_leaves, shapes, depth,
+                        needs_graph](const std::vector<Tensor>& cotangents) {
+    SY_CHECK(vmap_depth() == depth, ValueError,
+             "vjp: vjp_fn was called inside {} vmap levels, vjp at {}; call it where vjp was "
+             "called (from Python, vmap over vjp_fn is supported)",
+             vmap_depth(), depth);
+    SY_CHECK(cotangents.size() == phys_out.size(), ValueError,
+             "vjp: {} cotangents for {} outputs; give one per output", cotangents.size(),
+             phys_out.size());
+    std::vector<Tensor> outs, cots;
+    for (size_t i = 0; i < cotangents.size(); ++i) {
+      const Tensor& c = cotangents[i];
+      SY_CHECK(c.defined() && std::vector<int64_t>(c.sizes().begin(), c.sizes().end()) == shapes[i],
+               ValueError, "vjp: cotangent {} has shape {}, its output {}", i,
+               c.defined() ? to_string(c.sizes()) : std::string("undefined"),
+               to_string(IntArrayRef(shapes[i])));
+      if (!phys_out[i].requires_grad()) continue;
+      outs.push_back(phys_out[i]);
+      cots.push_back(physical_of(detail::canonical(c)));
+    }
+    std::vector<Tensor> grads;
+    if (!outs.empty()) {
+      grads = autograd::grad(outs, phys_leaves, cots, /*retain_graph=*/true, needs_graph,
+                             /*allow_unused=*/true);
+    } else {
+      grads.resize(phys_leaves.size());
+    }
+    std::vector<Tensor> result;
+    for (size_t i = 0; i < phys_leaves.size(); ++i) {
+      Tensor g = grads[i].defined() ? grads[i] : zeros_like(phys_leaves[i].detach());
+      result.push_back(detail::wrap_canonical(std::move(g)));
+    }
+    return result;
+  };
+  return {values, std::move(vjp_fn)};
+}
+
 std::pair<std::vector<Tensor>, std::vector<Tensor>> jvp(const TensorFunction& fn,
                                                         const std::vector<Tensor>& primals,
                                                         const std::vector<Tensor>& tangents) {

@@ -12,6 +12,7 @@
 // weights). See docs/transforms.md, "grad, vjp and jvp".
 #pragma once
 
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,14 @@ SY_API TensorFunction grad_and_value(TensorFunction fn, std::vector<int64_t> arg
 SY_API std::pair<std::vector<Tensor>, std::vector<Tensor>> jvp(const TensorFunction& fn,
                                                                const std::vector<Tensor>& primals,
                                                                const std::vector<Tensor>& tangents);
+
+// fn's outputs at `primals`, and a function from cotangents (one per output,
+// its shape) to the vector-Jacobian products, one per primal. The function
+// may be called more than once; call it at the transform depth vjp was
+// called at (the Python vjp_fn also runs under a vmap of its own).
+using VjpFunction = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
+SY_API std::pair<std::vector<Tensor>, VjpFunction> vjp(const TensorFunction& fn,
+                                                       const std::vector<Tensor>& primals);
 
 namespace detail {
 

@@ -47,6 +47,36 @@ TEST(Grad, ArgnumsHasAuxAndValue) {
                ValueError);  // not one element
 }
 
+// vjp: the products with each cotangent against closed forms, called twice,
+// inside vmap, and refusing cotangents of the wrong count or shape.
+TEST(Vjp, GivesVectorJacobianProductsAndCanBeCalledAgain) {
+  const Tensor x = values({3}), y = values({3}, 0.3);
+  auto f = [](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{in[0] * in[1], in[0].sin().sum()};
+  };
+  auto [out, vjp_fn] = func::vjp(f, {x, y});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(same(out[0], x * y));
+  EXPECT_FALSE(out[0].requires_grad());
+  const Tensor c = values({3}, 0.5), s = full({}, 2.0, TensorOptions().dtype(kFloat64));
+  for (int call = 0; call < 2; ++call) {
+    const auto g = vjp_fn({c, s});
+    ASSERT_EQ(g.size(), 2u);
+    EXPECT_TRUE(same(g[0], c * y + x.cos() * 2));
+    EXPECT_TRUE(same(g[1], c * x));
+  }
+  EXPECT_THROW(vjp_fn({c}), ValueError);
+  EXPECT_THROW(vjp_fn({c, values({2})}), ValueError);
+  // Per example inside vmap: each row's products.
+  const Tensor xs = values({4, 3}), cs = values({4, 3}, 0.2);
+  const auto rows = func::vmap([](const std::vector<Tensor>& in) {
+    auto [o, fn] = func::vjp(
+        [](const std::vector<Tensor>& a) { return std::vector<Tensor>{a[0] * a[0]}; }, {in[0]});
+    return fn({in[1]});
+  })({xs, cs});
+  EXPECT_TRUE(same(rows[0], xs * cs * 2));
+}
+
 // Per-sample gradients of a linear least-squares loss: vmap(grad(f)) against a
 // loop of autograd::grad, one example at a time.
 TEST(Grad, UnderVmapGivesPerSampleGradientsOfSharedWeights) {

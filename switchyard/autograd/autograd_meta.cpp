@@ -21,6 +21,15 @@ AutogradMeta::~AutogradMeta() {
 
 std::string AutogradMeta::grad_fn_name() const { return grad_fn ? grad_fn->name() : std::string(); }
 
+bool AutogradMeta::base_requires_grad() const {
+  return view != nullptr && view->differentiable && view->base.requires_grad();
+}
+
+bool AutogradMeta::base_has_forward_grad() const {
+  const Tensor* source = view != nullptr ? view->tangent_source() : nullptr;
+  return source != nullptr && source->impl()->has_forward_grad();
+}
+
 namespace impl {
 
 AutogradMeta& materialize_autograd_meta(const Tensor& t) {
@@ -42,7 +51,9 @@ const std::shared_ptr<Node>& grad_fn(const Tensor& t) {
 }
 
 std::shared_ptr<Node> grad_accumulator(const Tensor& t) {
-  if (!t.requires_grad()) return nullptr;
+  // A view that requires grad only through its base has no accumulator of its
+  // own (as in PyTorch: its gradient reaches the base through its grad_fn).
+  if (!t.impl()->requires_grad_flag()) return nullptr;
   AutogradMeta* meta = &materialize_autograd_meta(t);
   if (meta->grad_fn) return nullptr;
   std::lock_guard<std::mutex> lock(meta->mutex);
@@ -69,7 +80,7 @@ void set_gradient_edge(const Tensor& t, std::shared_ptr<Node> fn, uint32_t outpu
   meta.grad_fn = std::move(fn);
   meta.output_nr = output_nr;
   if (meta.view) meta.view->attr_version = t._version();
-  if (!t.requires_grad()) t.impl()->set_requires_grad(true);
+  if (!t.impl()->requires_grad_flag()) t.impl()->set_requires_grad(true);
 }
 
 bool is_view(const Tensor& t) {

@@ -39,7 +39,9 @@ enum class CreationMeta : uint8_t {
 };
 
 // A view's link to its base: the tensor (never itself a view) whose storage it
-// views, and the version at which its grad_fn was last set.
+// views, and the version at which its grad_fn was last set. A differentiable
+// view requires grad while its base does, and carries its forward base's
+// tangents (the region it views) when it has none of its own.
 struct SY_API ViewInfo {
   // From the per-thread small-block cache: made for every view op's result.
   static void* operator new(size_t bytes);
@@ -58,6 +60,13 @@ struct SY_API ViewInfo {
   // is not `base` (a view of a dual: the dual); undefined otherwise.
   Tensor forward_base;
   uint32_t attr_version = 0;
+
+  // The tensor whose tangent this view's tangent is a region of, or null when
+  // the view carries only tangents of its own.
+  const Tensor* tangent_source() const {
+    if (!differentiable || !forward_differentiable) return nullptr;
+    return forward_base.defined() ? &forward_base : &base;
+  }
 };
 
 class SY_API AutogradMeta final : public AutogradMetaInterface {
@@ -65,6 +74,8 @@ class SY_API AutogradMeta final : public AutogradMetaInterface {
   AutogradMeta() = default;
   ~AutogradMeta() override;
   std::string grad_fn_name() const override;
+  bool base_requires_grad() const override;
+  bool base_has_forward_grad() const override;
 
   // From the per-thread small-block cache: made for every recorded op's result.
   static void* operator new(size_t bytes);

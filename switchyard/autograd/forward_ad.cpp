@@ -224,18 +224,57 @@ namespace detail {
 bool has_forward_grad(const Tensor& t) {
   if (!t.defined() || !t.impl()->has_forward_grad() || tls_forward_disabled) return false;
   const AutogradMeta* meta = impl::get_autograd_meta(t);
-  if (meta == nullptr || !meta->forward_grad) return false;
-  if (tls_set_aside.size == 0) return !meta->forward_grad->empty();
+  if (meta == nullptr) return false;
+  if (tls_set_aside.size == 0 && meta->forward_grad && !meta->forward_grad->empty()) return true;
   SmallVector<uint64_t, 2> levels;
   add_forward_levels(t, levels);
   return !levels.empty();
 }
 
+namespace {
+
+// Whether `tangent` can take `t`'s new tangent in place: laid out as t.
+bool laid_out_as(const Tensor& tangent, const Tensor& t) {
+  return tangent.defined() && tangent.dtype() == t.dtype() && tangent.sizes() == t.sizes() &&
+         tangent.strides() == t.strides();
+}
+
+// `dst` (a tangent) takes the values of `src`; the copy computes no tangent at `level`.
+void write_tangent(const Tensor& dst, const Tensor& src, uint64_t level) {
+  SetAsideLevel aside(level);
+  dst.copy_(src);
+}
+
+// The tangent of `base` at `level`, laid out as `base` (so that a view's
+// geometry applies to it), or undefined. A tangent laid out otherwise (as
+// make_dual may have been given) is replaced by such a copy, once.
+Tensor tangent_laid_out_as(const Tensor& base, uint64_t level) {
+  Tensor tangent = fw_grad(base, level);
+  if (!tangent.defined() || laid_out_as(tangent, base)) return tangent;
+  Tensor fresh = empty_with_layout_of(base);
+  write_tangent(fresh, tangent, level);
+  set_fw_grad(base, level, fresh, "forward AD");
+  return fresh;
+}
+
+}  // namespace
+
 Tensor fw_grad(const Tensor& t, uint64_t level) {
   if (!t.defined() || !t.impl()->has_forward_grad()) return Tensor();
   const AutogradMeta* meta = impl::get_autograd_meta(t);
-  if (meta == nullptr || !meta->forward_grad) return Tensor();
-  return meta->forward_grad->get(level);
+  if (meta == nullptr) return Tensor();
+  if (meta->forward_grad) {
+    Tensor own = meta->forward_grad->get(level);
+    if (own.defined()) return own;
+  }
+  // A view without a tangent of its own at `level` carries the region it
+  // views of its base's (which the base may have got, through an in-place
+  // op, after the view was made), as PyTorch does.
+  const Tensor* source = meta->view != nullptr ? meta->view->tangent_source() : nullptr;
+  if (source == nullptr) return Tensor();
+  const Tensor base_tangent = tangent_laid_out_as(*source, level);
+  if (!base_tangent.defined()) return Tensor();
+  return ViewGeometry::of(t, *source).apply_to(base_tangent);
 }
 
 void set_fw_grad(const Tensor& t, uint64_t level, const Tensor& tangent_in, const char* op) {
@@ -263,24 +302,8 @@ void set_fw_grad(const Tensor& t, uint64_t level, const Tensor& tangent_in, cons
   }
   const Tensor stored = tangent.dtype() == t.dtype() ? tangent : tangent.to(t.dtype());
   meta.forward_grad->set(level, stored);
-  if (!t.impl()->has_forward_grad()) t.impl()->set_has_forward_grad(true);
+  if (!t.impl()->has_forward_grad_flag()) t.impl()->set_has_forward_grad(true);
 }
-
-namespace {
-
-// Whether `tangent` can take `t`'s new tangent in place: laid out as t.
-bool laid_out_as(const Tensor& tangent, const Tensor& t) {
-  return tangent.defined() && tangent.dtype() == t.dtype() && tangent.sizes() == t.sizes() &&
-         tangent.strides() == t.strides();
-}
-
-// `dst` (a tangent) takes the values of `src`; the copy computes no tangent at `level`.
-void write_tangent(const Tensor& dst, const Tensor& src, uint64_t level) {
-  SetAsideLevel aside(level);
-  dst.copy_(src);
-}
-
-}  // namespace
 
 void set_fw_grad_inplace(const Tensor& self, uint64_t level, const Tensor& tangent,
                          const char* op) {
@@ -322,18 +345,20 @@ void set_fw_grad_inplace(const Tensor& self, uint64_t level, const Tensor& tange
 void add_forward_levels(const Tensor& t, SmallVector<uint64_t, 2>& out) {
   if (!t.defined() || !t.impl()->has_forward_grad() || tls_forward_disabled) return;
   const AutogradMeta* meta = impl::get_autograd_meta(t);
-  if (meta == nullptr || !meta->forward_grad) return;
-  if (tls_set_aside.size == 0) {
-    meta->forward_grad->add_levels(out);
-    return;
+  if (meta == nullptr) return;
+  if (meta->forward_grad) {
+    SmallVector<uint64_t, 2> all;
+    meta->forward_grad->add_levels(all);
+    for (uint64_t l : all) {
+      if (tls_set_aside.size != 0 && tls_set_aside.contains(l)) continue;
+      bool present = false;
+      for (uint64_t o : out) present = present || o == l;
+      if (!present) out.push_back(l);
+    }
   }
-  SmallVector<uint64_t, 2> all;
-  meta->forward_grad->add_levels(all);
-  for (uint64_t l : all) {
-    if (tls_set_aside.contains(l)) continue;
-    bool present = false;
-    for (uint64_t o : out) present = present || o == l;
-    if (!present) out.push_back(l);
+  // A view carries its base's levels too (see fw_grad).
+  if (meta->view != nullptr) {
+    if (const Tensor* source = meta->view->tangent_source()) add_forward_levels(*source, out);
   }
 }
 

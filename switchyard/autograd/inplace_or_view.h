@@ -73,4 +73,21 @@ struct MultiViewKernel<Name, std::vector<Tensor>(A...)> {
   }
 };
 
+// An op made of other ops (CompositeImplicitAutograd) that returns several
+// views of its first argument (split, chunk): registered at ADInplaceOrView
+// and at each autograd key, it runs the composite below itself, whose view
+// ops record and mark their results as usual, then marks each result as one
+// of several views (an in-place op on one is refused, as in PyTorch).
+template <OpName Name, typename Sig>
+struct CompositeMultiViewKernel;
+template <OpName Name, typename... A>
+struct CompositeMultiViewKernel<Name, std::vector<Tensor>(A...)> {
+  static std::vector<Tensor> run(DispatchKeySet ks, sy::detail::param_t<A>... args) {
+    std::vector<Tensor> outs = op_handle<Name, std::vector<Tensor>(A...)>().redispatch(
+        after_ad_inplace_or_view(ks), args...);
+    for (const Tensor& out : outs) mark_as_one_of_several_views(tensor_arg<0>(args...), out);
+    return outs;
+  }
+};
+
 }  // namespace sy::autograd::detail

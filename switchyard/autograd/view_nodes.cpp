@@ -135,6 +135,57 @@ variable_list AsStridedBackward::apply(variable_list&& grads) {
   return {result};
 }
 
+namespace {
+
+// The node that last rewrote `base`'s history, for messages.
+std::string history_of(const Tensor& base) {
+  const std::shared_ptr<Node>& fn = impl::grad_fn(base);
+  if (fn == nullptr) return "no history (a leaf)";
+  if (const auto* slices = dynamic_cast<const CopySlices*>(fn.get())) {
+    return fmt::format("CopySlices of {}", slices->fn().name());
+  }
+  return fn->name();
+}
+
+// The error for a view whose base changed in place when its creation forbids
+// following the change (Note [Views and in-place ops]).
+[[noreturn]] void throw_stale_view(CreationMeta how, const Tensor& base) {
+  const std::string history = history_of(base);
+  switch (how) {
+    case CreationMeta::NoGradMode:
+      SY_THROW(AutogradError,
+               "a view made in no_grad mode is used after its base (or another view of its "
+               "base) was modified in place (the base's history now ends in {}). This is "
+               "ambiguous and forbidden: make the view and modify the base both inside the "
+               "no_grad block (if the change should not be recorded) or both outside.",
+               history);
+    case CreationMeta::InferenceMode:
+      SY_THROW(AutogradError,
+               "a view made in inference mode is used after its base (or another view of its "
+               "base) was modified in place outside it (the base's history now ends in {}); "
+               "make the view outside inference mode, or clone it",
+               history);
+    case CreationMeta::MultiOutputNode:
+      SY_THROW(AutogradError,
+               "this view is one of several returned by one op (split, chunk, unbind), and its "
+               "base (or another view of its base) was modified in place (the base's history "
+               "now ends in {}); such views cannot follow that change: use the out-of-place "
+               "op, or clone the views before modifying the base",
+               history);
+    case CreationMeta::InCustomFunction:
+      SY_THROW(AutogradError,
+               "this view was returned by a custom Function's forward, and its base (or another "
+               "view of its base) was modified in place (the base's history now ends in {}); "
+               "return a clone from the forward instead",
+               history);
+    case CreationMeta::Default:
+      break;
+  }
+  SY_THROW(AutogradError, "internal: throw_stale_view called for a view made by default");
+}
+
+}  // namespace
+
 void refresh_view_grad_fn(const Tensor& t, AutogradMeta& meta, bool force) {
   ViewInfo& v = *meta.view;
   if (!v.differentiable) return;
@@ -142,12 +193,14 @@ void refresh_view_grad_fn(const Tensor& t, AutogradMeta& meta, bool force) {
   if (v.attr_version == now && !force) return;
   std::lock_guard<std::mutex> lock(meta.mutex);
   if (v.attr_version == now && !force) return;
-  if (v.base.requires_grad()) {
-    auto fn = std::make_shared<AsStridedBackward>(v.base, t);
-    meta.output_nr = fn->add_input_metadata(t);
-    meta.grad_fn = std::move(fn);
-    if (!t.requires_grad()) t.impl()->set_requires_grad(true);
-  }
+  // Outside autograd until its base takes part: nothing to follow yet (the
+  // version is not taken, so a later history of the base is still seen).
+  if (meta.grad_fn == nullptr && !v.base.requires_grad()) return;
+  if (v.creation_meta != CreationMeta::Default) throw_stale_view(v.creation_meta, v.base);
+  auto fn = std::make_shared<AsStridedBackward>(v.base, t);
+  meta.output_nr = fn->add_input_metadata(t);
+  meta.grad_fn = std::move(fn);
+  if (!t.impl()->requires_grad_flag()) t.impl()->set_requires_grad(true);
   v.attr_version = now;
 }
 
@@ -173,13 +226,23 @@ void mark_as_view(const Tensor& self, const Tensor& out, bool multi_output) {
     info->forward_base = self_view->forward_differentiable ? self_view->forward_base : self;
   }
   info->attr_version = out._version();
-  // As in PyTorch, a view made with grad mode off of a base that requires grad
-  // still requires grad (without a grad_fn), so that modifying it in place
-  // with grad mode on is caught.
-  const bool inherits = info->creation_meta == CreationMeta::NoGradMode &&
-                        info->differentiable && info->base.requires_grad();
+  const bool differentiable = info->differentiable;
   impl::materialize_autograd_meta(out).view = std::move(info);
-  if (inherits && !out.requires_grad()) out.impl()->set_requires_grad(true);
+  // From now on the view requires grad while its base does (so a view made
+  // with grad mode off of a base that requires grad does, without a grad_fn,
+  // and modifying it in place with grad mode on is caught), and carries its
+  // base's tangent, whenever the base gets them.
+  if (differentiable) out.impl()->set_differentiable_view(true);
+}
+
+void mark_as_one_of_several_views(const Tensor& self, const Tensor& out) {
+  if (out.is_same(self)) return;
+  AutogradMeta* meta = impl::get_autograd_meta(out);
+  if (meta == nullptr || meta->view == nullptr) return;
+  // As in PyTorch, a view made in no_grad or inference mode keeps saying so.
+  if (meta->view->creation_meta == CreationMeta::Default) {
+    meta->view->creation_meta = CreationMeta::MultiOutputNode;
+  }
 }
 
 Tensor empty_with_layout_of(const Tensor& t) {

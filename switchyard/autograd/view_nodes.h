@@ -15,9 +15,16 @@
 //     (the gradient with respect to the view before the op, and to the op's
 //     other inputs),
 //   - and passes the rest through unchanged to the base's old history.
-// The view's own grad_fn is then out of date; the next time anyone asks for it
-// (its version differs from the one its grad_fn was set at), it is made again
-// as an AsStridedBackward0 node on the base's current history.
+// The view's own grad_fn is then out of date, and so is that of every other
+// view of the base made before the op (they share the version counter): the
+// next time anyone asks for it (its version differs from the one its grad_fn
+// was set at), it is made again as an AsStridedBackward0 node on the base's
+// current history. Meanwhile a view requires grad whenever its base does
+// (TensorImpl::requires_grad asks the slot), and carries the region of its
+// base's tangent when it has none of its own (forward_ad.cpp), which is why a
+// differentiable view keeps the autograd key. A view made in no_grad or
+// inference mode, by a multi-output op or in a custom function cannot be
+// remade: reading its grad_fn after its base changed is an error.
 //
 // In-place ops that cannot be differentiated are errors while grad mode is on:
 // on a leaf that requires grad, on a view of one, on a view made in no_grad
@@ -47,6 +54,8 @@ class SY_API CopySlices final : public Node {
   variable_list apply(variable_list&& grads) override;
   std::string name() const override { return "CopySlices"; }
   void release_variables() override { fn_->release_variables(); }
+  // The in-place op's own node.
+  const Node& fn() const { return *fn_; }
 
  private:
   InputMetadata base_;
@@ -80,6 +89,10 @@ namespace detail {
 // Marks `out` as a view of `self` (what an ADInplaceOrView kernel does after a
 // view op); `multi_output` for ops that return several views.
 SY_API void mark_as_view(const Tensor& self, const Tensor& out, bool multi_output = false);
+
+// Marks `out`, a view of `self` made with grad mode on by the ops of a
+// composite that returns several views, as one of several views.
+SY_API void mark_as_one_of_several_views(const Tensor& self, const Tensor& out);
 
 // Checks that an in-place op may change `self` (see the Note above);
 // `requires_grad` says whether the op records.

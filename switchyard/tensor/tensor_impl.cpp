@@ -93,6 +93,11 @@ void TensorImpl::set_has_forward_grad(bool has_forward_grad) {
   refresh_keys();
 }
 
+void TensorImpl::set_differentiable_view(bool on) {
+  differentiable_view_ = on;
+  refresh_keys();
+}
+
 void TensorImpl::set_geometry(IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset) {
   check_dims(sizes);
   sizes_ = sizes;
@@ -123,7 +128,7 @@ void TensorImpl::refresh_keys() {
   const DispatchKey backend = backend_key_for(storage_->device().type());
   DispatchKeySet keys(backend);
   if (!is_inference_) keys = keys.add(DispatchKey::ADInplaceOrView);
-  if (requires_grad_ || has_forward_grad_) keys = keys.add(autograd_key_for(backend));
+  if (requires_grad_ || has_forward_grad_ || differentiable_view_) keys = keys.add(autograd_key_for(backend));
   if (python_dispatch_) keys = keys.add(DispatchKey::Python);
   key_set_ = keys;
 }

@@ -6,8 +6,9 @@
 // of the device; ADInplaceOrView unless the tensor is an inference tensor (that
 // key's kernels bump version counters and record views, and fall through for
 // every other op, at no cost); and the backend's autograd key when the tensor
-// requires grad or carries a forward-mode tangent. So calls on tensors that
-// need no derivative skip autograd's kernels. A tensor made while its thread is
+// requires grad, carries a forward-mode tangent, or is a differentiable view
+// (whose base may come to need either). So calls on other tensors skip
+// autograd's kernels. A tensor made while its thread is
 // in inference mode is an inference tensor.
 //
 // The autograd slot (See Note [Autograd slot]) holds an object of a class
@@ -51,6 +52,12 @@ class SY_API AutogradMetaInterface {
   // The name of the node that made the tensor ("MulBackward0"), or empty for
   // a leaf: what printing a tensor shows.
   virtual std::string grad_fn_name() const = 0;
+  // For a differentiable view (TensorImpl::set_differentiable_view): whether
+  // its base requires grad, and whether the tensor whose tangent it shares
+  // carries one. A view follows its base in both (See Note [Views and
+  // in-place ops] in autograd/view_nodes.h).
+  virtual bool base_requires_grad() const = 0;
+  virtual bool base_has_forward_grad() const = 0;
 };
 
 class SY_API TensorImpl : public RefCounted {
@@ -72,7 +79,13 @@ class SY_API TensorImpl : public RefCounted {
   Device device() const { return storage_->device(); }
   const Storage& storage() const { return storage_; }
   DispatchKeySet key_set() const { return key_set_; }
-  bool requires_grad() const { return requires_grad_; }
+  // Set on the tensor itself, or, for a differentiable view, on its base (a
+  // view of a base that starts requiring grad requires grad, as in PyTorch).
+  bool requires_grad() const {
+    return requires_grad_ || (SY_UNLIKELY(differentiable_view_) && autograd_meta()->base_requires_grad());
+  }
+  // Set on the tensor itself (a leaf the user marked, or a recorded result).
+  bool requires_grad_flag() const { return requires_grad_; }
   bool is_contiguous() const { return is_contiguous_; }
   // Whether the tensor was made in inference mode (see autograd/grad_mode.h);
   // views set it to their base's.
@@ -140,7 +153,19 @@ class SY_API TensorImpl : public RefCounted {
   // Marks the tensor as carrying a forward-mode tangent (or not): the autograd
   // keys stay in the key set while either this or requires_grad holds.
   void set_has_forward_grad(bool has_forward_grad);
-  bool has_forward_grad() const { return has_forward_grad_; }
+  // Carries a tangent itself or, for a differentiable view, through its base.
+  bool has_forward_grad() const {
+    return has_forward_grad_ ||
+           (SY_UNLIKELY(differentiable_view_) && autograd_meta()->base_has_forward_grad());
+  }
+  // Marks the tensor as a view whose requires_grad and tangents follow its
+  // base's (autograd's view ops, after installing the autograd slot): such a
+  // view keeps the autograd key, since its base can start requiring grad or
+  // get a tangent at any time through an in-place op on another view.
+  void set_differentiable_view(bool on);
+  // Set on the tensor itself (a tangent autograd stored on it).
+  bool has_forward_grad_flag() const { return has_forward_grad_; }
+  bool is_differentiable_view() const { return differentiable_view_; }
 
   // Autograd's state for this tensor, or null (See Note [Autograd slot]).
   AutogradMetaInterface* autograd_meta() const {
@@ -185,6 +210,7 @@ class SY_API TensorImpl : public RefCounted {
   bool is_inference_ = false;
   bool python_dispatch_ = false;
   bool has_forward_grad_ = false;
+  bool differentiable_view_ = false;
   bool is_wrapper_ = false;
   void* python_wrapper_ = nullptr;
   std::atomic<AutogradMetaInterface*> autograd_meta_{nullptr};  // owned

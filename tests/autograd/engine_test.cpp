@@ -474,6 +474,90 @@ TEST(InPlace, OnAViewDifferentiatesTwice) {
   EXPECT_TRUE(close(gg[0], {0.0, 2.0 * std::exp(3.0) * 4.0}, 1e-9));
 }
 
+// A view made before another view of its base was modified in place follows
+// the base's new history: it requires grad, and its grad_fn is remade.
+TEST(SiblingViews, FollowTheBasesNewHistory) {
+  const Tensor x = zeros({4}, TensorOptions().dtype(kFloat64));
+  const Tensor v1 = x.slice(0, 0, 2);
+  const Tensor v2 = x.slice(0, 1, 3);
+  const Tensor w = leaf({2.0, 3.0});
+  EXPECT_FALSE(v2.requires_grad());
+  v1.add_(w);
+  EXPECT_TRUE(v2.requires_grad());
+  EXPECT_FALSE(v2.is_leaf());
+  // An op on the sibling records without anyone reading its grad_fn first.
+  const Tensor y = (v2 * tensor({10.0, 100.0}, TensorOptions().dtype(kFloat64))).sum();
+  EXPECT_TRUE(y.requires_grad());
+  y.backward();
+  EXPECT_TRUE(close(w.grad(), {0.0, 10.0}));
+  EXPECT_EQ(v2.grad_fn()->name(), "AsStridedBackward0");
+}
+
+TEST(SiblingViews, AViewOfASiblingFollowsToo) {
+  const Tensor x = zeros({4}, TensorOptions().dtype(kFloat64));
+  const Tensor v1 = x.slice(0, 0, 2);
+  const Tensor v3 = x.slice(0, 1, 4).slice(0, 0, 2);  // x[1:3] through x[1:]
+  const Tensor w = leaf({1.0, 1.0});
+  v1.mul_(w);
+  v1.add_(w * tensor({2.0, 3.0}, TensorOptions().dtype(kFloat64)));
+  (v3 * tensor({10.0, 100.0}, TensorOptions().dtype(kFloat64))).sum().backward();
+  EXPECT_TRUE(close(w.grad(), {0.0, 30.0}));  // as torch: x[1] = w1 * 0 + 3 w1
+}
+
+TEST(SiblingViews, WithRetainGraphBackwardTwice) {
+  const Tensor x = zeros({4}, TensorOptions().dtype(kFloat64));
+  const Tensor v1 = x.slice(0, 0, 2);
+  const Tensor v2 = x.slice(0, 1, 3);
+  const Tensor w = leaf({1.0, 1.0});
+  v1.add_(w * 3.0);
+  const Tensor y = (v2 * v2).sum();
+  y.backward({}, /*retain_graph=*/true);
+  EXPECT_TRUE(close(w.grad(), {0.0, 18.0}));
+  y.backward();
+  EXPECT_TRUE(close(w.grad(), {0.0, 36.0}));
+}
+
+TEST(SiblingViews, UnderNoGradNothingRecords) {
+  const Tensor x = zeros({4}, TensorOptions().dtype(kFloat64));
+  const Tensor v1 = x.slice(0, 0, 2);
+  const Tensor v2 = x.slice(0, 1, 3);
+  v1.add_(leaf({1.0, 1.0}));
+  NoGradGuard no_grad;
+  EXPECT_FALSE((v2 * 2.0).requires_grad());
+}
+
+TEST(SiblingViews, ANoGradViewOfABaseThatChangedIsRefusedNamingTheHistory) {
+  const Tensor x = zeros({4}, TensorOptions().dtype(kFloat64));
+  Tensor v2;
+  {
+    NoGradGuard no_grad;
+    v2 = x.slice(0, 1, 3);
+  }
+  x.slice(0, 0, 2).add_(leaf({1.0, 1.0}));
+  EXPECT_TRUE(v2.requires_grad());
+  EXPECT_TRUE(throws_with<AutogradError>([&] { (void)(v2 * 2.0); },
+                                         {"no_grad mode", "CopySlices of AddBackward0"}));
+  EXPECT_TRUE(throws_with<AutogradError>([&] { v2.mul_(2.0); },
+                                         {"sy::mul_", "no_grad mode"}));
+}
+
+TEST(SiblingViews, OneOfSeveralViewsOfABaseThatChangedIsRefused) {
+  const Tensor x = zeros({4}, TensorOptions().dtype(kFloat64));
+  const std::vector<Tensor> parts = x.split(int64_t{2});
+  x.add_(leaf({1.0, 1.0, 1.0, 1.0}));
+  EXPECT_TRUE(throws_with<AutogradError>([&] { (void)parts[0].grad_fn(); },
+                                         {"one of several", "AddBackward0"}));
+}
+
+TEST(SiblingViews, AViewOfALeafThatStartedRequiringGradRequiresGradWithoutHistory) {
+  const Tensor x = zeros({4}, TensorOptions().dtype(kFloat64));
+  const Tensor v = x.slice(0, 0, 2);
+  x.requires_grad_();
+  EXPECT_TRUE(v.requires_grad());
+  EXPECT_TRUE(v.is_leaf());  // as in torch: nothing changed in place, so no history
+  EXPECT_TRUE(throws_with<AutogradError>([&] { v.mul_(2.0); }, {"view of a leaf"}));
+}
+
 TEST(ViewOps, GradientsFlowThroughViews) {
   const Tensor x = leaf({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
   const Tensor y = x.transpose(0, 1).reshape({6}) * tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0},

@@ -103,6 +103,22 @@ TEST(ForwardAD, ViewsCarryTheViewOfTheTangent) {
   EXPECT_TRUE(close(unpack_dual(x.transpose(0, 1)).tangent, {10.0, 30.0, 20.0, 40.0}));
 }
 
+TEST(ForwardAD, AViewMadeBeforeItsBaseGotATangentCarriesIt) {
+  DualLevel level;
+  const Tensor x = zeros({4}, TensorOptions().dtype(kFloat64));
+  const Tensor v1 = x.slice(0, 0, 2);
+  const Tensor v2 = x.slice(0, 1, 3);
+  const Tensor later = x.slice(0, 1, 4).slice(0, 1, 3);  // x[2:4] through x[1:]
+  v1.add_(make_dual(f64({1.0, 1.0}), f64({1.0, 2.0})));
+  EXPECT_TRUE(close(unpack_dual(v2).tangent, {2.0, 0.0}));
+  EXPECT_TRUE(close(unpack_dual(v2 * 3.0).tangent, {6.0, 0.0}));
+  EXPECT_TRUE(close(unpack_dual(later).tangent, {0.0, 0.0}));
+  // It views the base's tangent: later in-place ops show through.
+  later.add_(make_dual(f64({1.0, 1.0}), f64({5.0, 7.0})));
+  EXPECT_TRUE(close(unpack_dual(x).tangent, {1.0, 2.0, 5.0, 7.0}));
+  EXPECT_TRUE(close(unpack_dual(v2).tangent, {2.0, 5.0}));
+}
+
 TEST(ForwardAD, NestedLevelsGiveMixedSecondDerivatives) {
   DualLevel outer;
   const Tensor x1 = make_dual(f64({3.0}), f64({1.0}), outer.level());

@@ -599,6 +599,19 @@ def _missing_kernel(op):
         f"it no backward formula, no decomposition and no reason\");")
 
 
+# The per-backend autograd keys (core/dispatch_key_set.h, kAutogradKeys).
+AUTOGRAD_KEYS = ["AutogradOther", "AutogradCPU", "AutogradCUDA", "AutogradMeta",
+                 "AutogradPrivateUse1"]
+
+
+def _returns_several_views(op):
+    """A composite like split: Tensor(a) self -> Tensor[] (views of self)."""
+    args = op.schema.arguments
+    rets = op.schema.returns
+    return (len(rets) == 1 and str(rets[0].type) == "Tensor[]" and args and args[0].alias
+            and not args[0].is_write)
+
+
 def _written_arg(op):
     for i, a in enumerate(op.schema.arguments):
         if a.is_write:
@@ -622,6 +635,7 @@ def autograd_cpp(ops, all_ops, path, family):
            "using namespace sy::autograd::detail;  // NOLINT: the formulas' vocabulary\n"
            "using namespace sy::autograd::formulas;  // NOLINT\n\n"]
     classes, kernels, autograd_regs, view_regs, emitted = [], [], [], [], set()
+    multi_view_regs = []
     for op in ops:
         if not tensor_args(op):
             continue
@@ -636,6 +650,9 @@ def autograd_cpp(ops, all_ops, path, family):
                 view_regs.append(f"  m.impl(\"{op.name}\", &{kind}<\"{op.qualified}\", "
                                  f"{_sig(op)}>::run);")
         if is_composite_only(op):
+            if _returns_several_views(op):
+                multi_view_regs.append(f"  m.impl(\"{op.name}\", &CompositeMultiViewKernel<"
+                                       f"\"{op.qualified}\", {_sig(op)}>::run);")
             continue
         if op.is_out:
             kname, code = _out_kernel(op)
@@ -661,9 +678,15 @@ def autograd_cpp(ops, all_ops, path, family):
     out.append("\n}  // namespace\n\n")
     if autograd_regs:
         out.append("SY_LIBRARY_IMPL(sy, Autograd, m) {\n" + "\n".join(autograd_regs) + "\n}\n\n")
-    if view_regs:
-        out.append("SY_LIBRARY_IMPL(sy, ADInplaceOrView, m) {\n" + "\n".join(view_regs) +
-                   "\n}\n\n")
+    if view_regs or multi_view_regs:
+        out.append("SY_LIBRARY_IMPL(sy, ADInplaceOrView, m) {\n" +
+                   "\n".join(view_regs + multi_view_regs) + "\n}\n\n")
+    if multi_view_regs:
+        # At each autograd key itself, which comes before the op's composite (the
+        # Autograd alias would not).
+        for key in AUTOGRAD_KEYS:
+            out.append(f"SY_LIBRARY_IMPL(sy, {key}, m) {{\n" + "\n".join(multi_view_regs) +
+                       "\n}\n\n")
     out.append("}  // namespace sy::autograd::generated\n")
     return "".join(out)
 

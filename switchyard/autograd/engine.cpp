@@ -34,6 +34,9 @@ constexpr int64_t kParallelNumel = 1 << 16;
 
 struct NodeTask {
   Node* node = nullptr;
+  // The node itself, held for the work done after the walk (accumulating into
+  // a leaf, delivering a retained gradient): kept for nodes that can need it.
+  std::shared_ptr<Node> keep;
   int32_t dependencies = 0;
   bool execute = true;      // run apply() (false: only capture)
   bool is_capture = false;  // some captured gradient arrives here
@@ -91,7 +94,7 @@ struct ReadyItem {
 };
 
 class GraphTask;
-constinit thread_local const GraphTask* tls_current_task = nullptr;
+constinit thread_local const GraphTask* tls_current_task SY_TLS_MODEL = nullptr;
 
 class GraphTask : public std::enable_shared_from_this<GraphTask> {
  public:
@@ -161,7 +164,10 @@ void GraphTask::build(Node* root, const std::vector<Edge>& capture) {
       const size_t before = nodes_.size();
       const uint32_t i = index_of(e.function.get());
       nodes_[i].dependencies++;
-      if (nodes_.size() != before) stack.push_back(e.function.get());
+      if (nodes_.size() != before) {
+        if (e.function->is_accumulate_grad() || e.function->has_hooks()) nodes_[i].keep = e.function;
+        stack.push_back(e.function.get());
+      }
     }
   }
   if (capture.empty()) return;
@@ -368,13 +374,15 @@ void GraphTask::evaluate(uint32_t index) {
   if (parallel_) lock.lock();
   for (const auto& [input_nr, c] : captures) captured_[c] = inputs[input_nr];
   if (fn->has_hooks() && fn->has_retains_grad()) {
-    deferred_retained_.emplace_back(fn->shared_from_this(), inputs);
+    SY_CHECK(task.keep != nullptr, AutogradError,
+             "{}: a gradient was retained on a tensor during the backward that computes it; "
+             "call retain_grad() before backward",
+             fn->name());
+    deferred_retained_.emplace_back(task.keep, inputs);
   }
   if (!execute) return;
   if (fn->is_accumulate_grad()) {
-    if (inputs[0].defined()) {
-      deferred_accumulations_.emplace_back(fn->shared_from_this(), std::move(inputs[0]));
-    }
+    if (inputs[0].defined()) deferred_accumulations_.emplace_back(task.keep, std::move(inputs[0]));
     return;
   }
   if (lock.owns_lock()) lock.unlock();

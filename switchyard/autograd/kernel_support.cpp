@@ -4,14 +4,14 @@
 
 namespace sy::autograd::detail {
 
-void set_history(const Tensor& out, const std::shared_ptr<Node>& node) {
+void set_history(const Tensor& out, std::shared_ptr<Node> node) {
   if (!out.defined()) return;
   if (!is_floating_point(out.dtype())) {
     node->add_input_metadata_undefined();  // integer and bool results never require grad
     return;
   }
   const uint32_t nr = node->add_input_metadata(out);
-  impl::set_gradient_edge(out, node, nr);
+  impl::set_gradient_edge(out, std::move(node), nr);
 }
 
 void throw_not_differentiable(std::string_view op, std::string_view what, std::string_view reason) {

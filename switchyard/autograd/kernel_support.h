@@ -137,8 +137,9 @@ std::shared_ptr<N> make_node(const A&... args) {
 // ---- outputs --------------------------------------------------------------------------------
 
 // Makes `out` (when it can have a gradient: floating point) the next output
-// of `node`.
-SY_API void set_history(const Tensor& out, const std::shared_ptr<Node>& node);
+// of `node`. By value: a kernel's last use passes its node by std::move, which
+// saves the reference count's atomic increment and decrement.
+SY_API void set_history(const Tensor& out, std::shared_ptr<Node> node);
 inline void set_history(ArrayRef<Tensor> outs, const std::shared_ptr<Node>& node) {
   for (const Tensor& t : outs) set_history(t, node);
 }

@@ -12,7 +12,7 @@
 namespace sy::autograd {
 namespace {
 
-constinit thread_local uint64_t tls_sequence_nr = 0;
+constinit thread_local uint64_t tls_sequence_nr SY_TLS_MODEL = 0;
 std::atomic<uint64_t> g_next_hook_id{1};
 
 }  // namespace

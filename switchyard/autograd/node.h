@@ -71,7 +71,10 @@ using NodePreHook = std::function<variable_list(const variable_list& grad_output
 using NodePostHook =
     std::function<variable_list(const variable_list& grad_inputs, const variable_list& grad_outputs)>;
 
-class SY_API Node : public std::enable_shared_from_this<Node> {
+// Not enable_shared_from_this: the weak self-reference would cost two atomic
+// operations on every node made and freed; what needs a node's shared_ptr
+// (the engine's deferred work, a saved output) keeps one from where it has it.
+class SY_API Node {
  public:
   // A node numbered after every node the calling thread made before it (the
   // engine runs later nodes first among those ready).

@@ -23,6 +23,7 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output, bool is_inplace) {
       base_output_nr_ = base.output_nr();
     }
     output_nr_ = t.output_nr();
+    grad_fn_ = impl::grad_fn(t);
     data_ = impl::alias_without_autograd(t);
   } else {
     data_ = t;
@@ -76,7 +77,12 @@ Tensor SavedVariable::unpack(const Node* saved_for) const {
     impl::set_gradient_edge(t, std::move(fn), nr);
     return t;
   }
-  impl::set_gradient_edge(t, const_cast<Node*>(saved_for)->shared_from_this(), output_nr_);
+  std::shared_ptr<Node> fn = grad_fn_.lock();
+  SY_CHECK(fn != nullptr, AutogradError,
+           "{}: the node that saved this output is gone; keep the graph alive while "
+           "differentiating through it",
+           node_name(saved_for));
+  impl::set_gradient_edge(t, std::move(fn), output_nr_);
   return t;
 }
 
@@ -84,6 +90,7 @@ void SavedVariable::reset_data() {
   if (!was_defined_) return;
   data_ = Tensor();
   view_base_ = Tensor();
+  grad_fn_.reset();
   released_ = true;
 }
 

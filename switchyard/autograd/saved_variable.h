@@ -44,6 +44,9 @@ class SY_API SavedVariable {
   // saving node, whose first edge goes to the base's old history.
   Tensor view_base_;
   std::weak_ptr<Node> base_fn_;
+  // For an output: the node that saved it (weakly: it holds this), which
+  // double backward gives the unpacked tensor back as its grad_fn.
+  std::weak_ptr<Node> grad_fn_;
   uint32_t base_output_nr_ = 0;
   uint32_t saved_version_ = 0;
   uint32_t output_nr_ = 0;

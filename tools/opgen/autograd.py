@@ -277,9 +277,13 @@ def _node_class(plan):
             raise AutogradError(f"{src.where}: a formula reads {a.name} of type {a.type}, which "
                                 "autograd cannot save yet (add it to _SAVED_VALUE in "
                                 "tools/opgen/autograd.py)")
-        lines.append(f"  {_SAVED_VALUE[key][0]} {a.name}_;")
+        lines.append(f"  {_SAVED_VALUE[key][0]} {a.name}_{{}};")
     for n in plan.list_args:
         lines.append(f"  size_t {n}_count = 0;")
+    # User-provided, so that make_node's value-initialisation does not zero the
+    # whole node first (a memset as large as the node); every member has an
+    # initialiser of its own.
+    lines.append(f"  {plan.node}() {{}}")
     lines.append(f'  std::string name() const override {{ return "{plan.node}"; }}')
     saved = plan.saved_tensors + plan.saved_outputs
     if saved:
@@ -552,12 +556,15 @@ def _kernel(op, plan):
         for i, r in enumerate(plan.returns):
             results[r] = f"std::get<{i}>(out)"
     lines.append("  if (node) {")
+    saves = _result_save_statements(plan, results)
     if op.is_inplace:
         lines.append("    rebase_history(self, node);")
     else:
-        for r in plan.returns:
-            lines.append(f"    set_history({results[r]}, node);")
-    lines.extend(_result_save_statements(plan, results))
+        for i, r in enumerate(plan.returns):
+            # The last use of the node passes it on (no reference count traffic).
+            last = i == len(plan.returns) - 1 and not saves
+            lines.append(f"    set_history({results[r]}, {'std::move(node)' if last else 'node'});")
+    lines.extend(saves)
     lines.append("  }")
     if formulas is not None:
         lines.append("  if (SY_UNLIKELY(forward)) {")

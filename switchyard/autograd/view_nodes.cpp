@@ -167,7 +167,7 @@ std::string history_of(const Tensor& base) {
                history);
     case CreationMeta::MultiOutputNode:
       SY_THROW(AutogradError,
-               "this view is one of several returned by one op (split, chunk, unbind), and its "
+               "this view is one of several returned by one op (split, chunk), and its "
                "base (or another view of its base) was modified in place (the base's history "
                "now ends in {}); such views cannot follow that change: use the out-of-place "
                "op, or clone the views before modifying the base",

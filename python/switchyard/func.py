@@ -157,14 +157,14 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                                     [d for d in flat_dims if d is not None])
         if batch <= chunk_size:
             return whole(args, kwargs)
-        if randomness == "same":
-            raise ValueError(
-                "vmap: chunk_size with randomness='same' would draw once per chunk, not once "
-                "for the batch; draw the random values outside vmap and pass them in, or use "
-                "chunk_size=None")
+        # "same" is one draw for the whole batch: every chunk replays the draws of the
+        # first from the same generator state, as functorch does.
+        rng = _C._RngState() if randomness == "same" else None
         outs = []
         for start in range(0, batch, chunk_size):
             n = min(chunk_size, batch - start)
+            if rng is not None:
+                rng.restore()
             part = [a if d is None else a.narrow(d, start, n) for a, d in zip(flat_args, flat_dims)]
             outs.append(whole(tuple(_unflatten(part, args_spec)), kwargs))
         flat_outs = [_flatten(o)[0] for o in outs]
@@ -324,35 +324,19 @@ def vjp(func, *primals, has_aux=False):
     for o in flat_out:
         if not _is_tensor(o):
             raise ValueError(f"vjp: the function must return tensors, got a {type(o).__name__}")
-    phys_out = [_C._func_canonical_physical(o) for o in flat_out]
-    leaves = [_C._func_canonical_physical(t) for fresh, _ in groups for t in fresh]
-    depth = _C._func_vmap_depth()
+    # Called inside vmaps newer than vjp's (vmap(vjp_fn), also inside other vmaps), the
+    # cotangents' batch goes through one batched backward (docs/transforms.md).
+    backward = _C._VjpBackward(flat_out, [t for fresh, _ in groups for t in fresh], needs_graph)
 
     def vjp_fn(cotangents):
-        now = _C._func_vmap_depth()
-        if now > depth and depth > 0:
-            raise NotImplementedError(
-                "vjp: vmap over vjp_fn inside another vmap is not supported yet; compute the "
-                "rows with jacrev (vmap over grad) instead")
         flat_cot, _ = _flatten(cotangents)
         if len(flat_cot) != len(flat_out):
-            raise ValueError(f"vjp: {len(flat_cot)} cotangents for {len(flat_out)} outputs")
-        phys_cot = []
-        for o, c in zip(flat_out, flat_cot):
-            if tuple(o.shape) != tuple(c.shape):
-                raise ValueError(f"vjp: a cotangent has shape {tuple(c.shape)}, its output "
-                                 f"{tuple(o.shape)}")
-            # Batched by a vmap around vjp_fn: the backward runs on the batched cotangent.
-            phys_cot.append(c if now > depth else _C._func_canonical_physical(c))
-        used = [(o, c) for o, c in zip(phys_out, phys_cot) if o.requires_grad]
-        if used:
-            gs = _C._autograd_grad(tuple(o for o, _ in used), tuple(leaves),
-                                   tuple(c for _, c in used), True, needs_graph, True)
-        else:
-            gs = [None] * len(leaves)
-        gs = [g if g is not None else leaf.detach() * 0 for g, leaf in zip(gs, leaves)]
-        if now == depth:
-            gs = [_C._func_wrap_canonical(g) for g in gs]
+            raise ValueError(f"vjp: {len(flat_cot)} cotangents for {len(flat_out)} outputs; give "
+                             f"one per output, in the outputs' structure")
+        for i, c in enumerate(flat_cot):
+            if not _is_tensor(c):
+                raise ValueError(f"vjp: cotangent {i} is a {type(c).__name__}, not a tensor")
+        gs = backward(flat_cot)
         results, i = [], 0
         for fresh, spec in groups:
             results.append(_unflatten(gs[i:i + len(fresh)], spec))

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "switchyard/ops/random.h"
 #include "switchyard/python/bindings.h"
 
 namespace sy::python {
@@ -24,6 +25,14 @@ struct PyVmapLevel {
 struct PyTransformLevel {
   func::TransformKind kind;
   std::unique_ptr<func::LevelGuard> guard;
+};
+
+// The calling thread's random generator as it was at construction; restore()
+// puts it back, so the draws made since are made again (vmap's chunks with
+// randomness="same").
+struct PyRngState {
+  detail::PhiloxGenerator saved = detail::thread_generator();
+  void restore() const { detail::thread_generator() = saved; }
 };
 
 py::object to_py(Tensor t) { return py::reinterpret_steal<py::object>(wrap(std::move(t))); }
@@ -49,6 +58,10 @@ void init_func(py::module_& m) {
         l.guard.reset();
         return false;
       });
+  py::class_<PyRngState>(m, "_RngState",
+                         "The calling thread's generator state, to replay its draws.")
+      .def(py::init<>())
+      .def("restore", &PyRngState::restore);
   m.def("_func_make_grad_input", [](py::handle t) {
     bool needs_graph = false;
     Tensor r = func::detail::make_grad_input(unwrap(t.ptr()), &needs_graph);
@@ -63,6 +76,21 @@ void init_func(py::module_& m) {
     for (Tensor& g : gs) r.append(to_py(std::move(g)));
     return r;
   });
+  py::class_<func::detail::VjpBackward>(
+      m, "_VjpBackward", "vjp's backward: cotangents to vector-Jacobian products (grad.h).")
+      .def(py::init([](py::list outputs, py::list inputs, bool create_graph) {
+        std::vector<Tensor> outs, ins;
+        for (py::handle h : outputs) outs.push_back(unwrap(h.ptr()));
+        for (py::handle h : inputs) ins.push_back(unwrap(h.ptr()));
+        return func::detail::VjpBackward(outs, ins, create_graph);
+      }))
+      .def("__call__", [](const func::detail::VjpBackward& b, py::list cotangents) {
+        std::vector<Tensor> cots;
+        for (py::handle h : cotangents) cots.push_back(unwrap(h.ptr()));
+        py::list r;
+        for (Tensor& g : b(cots)) r.append(to_py(std::move(g)));
+        return r;
+      });
   m.def("_func_without_graph",
         [](py::handle t) { return to_py(func::detail::without_graph(unwrap(t.ptr()))); });
   m.def("_func_canonical_physical", [](py::handle t) {
@@ -174,15 +202,6 @@ void init_func(py::module_& m) {
         [](py::handle t) { return func::maybe_batched(unwrap(t.ptr())) != nullptr; });
   m.def("_func_transform_stack", &func::describe_transform_stack,
         "The calling thread's transforms, innermost first: 'vmap(level 2) > grad(level 1)'.");
-  m.def(
-      "_func_vmap_depth",
-      [] {
-        int64_t n = 0;
-        for (const func::Level& l : func::transform_stack())
-          n += l.kind == func::TransformKind::Vmap;
-        return n;
-      },
-      "How many vmap levels are visible on the calling thread.");
   m.def("_func_vmap_fallback_counts", &func::vmap_fallback_counts);
   m.def("_func_reset_vmap_fallback_counts", &func::reset_vmap_fallback_counts);
   m.def("_func_set_vmap_fallback_error", &func::set_vmap_fallback_error);

@@ -86,31 +86,11 @@ std::unique_ptr<ThreadLocalSlot> TransformState::deepcopy() const {
   return copy;
 }
 
-namespace {
-// A custom function's forward runs outside autograd on the batched tensors, so
-// its node would sit on the wrapper, which the grad level's physical backward
-// never reaches: refused where a vmap and a grad level are both visible.
-void check_custom_function(const TransformState& s, std::string_view which) {
-  bool vmap = false, grad = false;
-  for (size_t i = 0; i < s.active; ++i) {
-    vmap |= s.levels[i].kind == TransformKind::Vmap;
-    grad |= s.levels[i].kind == TransformKind::Grad;
-  }
-  SY_CHECK(!(vmap && grad), ValueError,
-           "{} autograd Function inside {}: its backward would not see the batch, so the "
-           "gradient would be wrong; call it outside vmap, or write the function with ops so "
-           "that autograd differentiates them",
-           which, describe(&s));
-}
-}  // namespace
-
+// Custom functions run under every transform: a call on batched tensors puts its
+// node on the physical tensors and runs backward and jvp batched again
+// (grad.cpp, BatchedCall), so neither hook refuses them.
 int64_t TransformState::check_supports_single_level_autograd_function() const {
-  check_custom_function(*this, "a Python");
   return active == 0 ? 0 : levels[active - 1].number;
-}
-
-void TransformState::check_supports_cpp_autograd_function() const {
-  check_custom_function(*this, "a C++");
 }
 
 void TransformState::check_supports_inplace_requires_grad() const {

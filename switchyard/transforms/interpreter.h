@@ -80,7 +80,6 @@ struct TransformState final : ThreadLocalSlot {
 
   std::unique_ptr<ThreadLocalSlot> deepcopy() const override;
   int64_t check_supports_single_level_autograd_function() const override;
-  void check_supports_cpp_autograd_function() const override;
   void check_supports_inplace_requires_grad() const override;
   void check_supports_retain_grad() const override;
 };

@@ -5,9 +5,11 @@ torch), under both vmaps on the same values, and compares the results; the error
 cases check that both refuse the same inputs.
 """
 
+import functools
 import threading
 
 import functorch
+import functorch._src.vmap as functorch_vmap
 import numpy as np
 import pytest
 import torch
@@ -236,22 +238,43 @@ def test_chunk_size_gives_the_unchunked_result(chunk_size):
     close(run(sy, xs, ws, out_w=None, chunk_size=chunk_size)[1], wt * 2)
 
 
-def test_chunk_size_with_different_randomness_draws_every_example():
-    x = sy.zeros(6, 2)
-    out = sy.func.vmap(lambda t: t + sy.rand(2), randomness="different", chunk_size=2)(x)
-    assert tuple(out.shape) == (6, 2)
-    rows = {tuple(r) for r in out.tolist()}
-    assert len(rows) == 6
+def _draw_after_vmap(m, seed, **vmap_kw):
+    """vmap(t + rand(2)) over 7 examples from `seed`, and the generator's next draw."""
+    m.manual_seed(seed)
+    if m is torch:  # functorch 1.13 takes a number of chunks (chunk_vmap), not a size
+        chunks = -(-7 // vmap_kw.pop("chunk_size")) if "chunk_size" in vmap_kw else None
+        vm = (functools.partial(functorch_vmap.chunk_vmap, chunks=chunks) if chunks
+              else functorch.vmap)
+    else:
+        vm = sy.func.vmap
+    out = vm(lambda t: t + m.rand(2), **vmap_kw)(m.zeros(7, 2))
+    return out, m.rand(1)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 7])
+def test_chunk_size_with_same_randomness_draws_once_for_the_batch(chunk_size):
+    for m in (sy, torch):
+        whole, after_whole = _draw_after_vmap(m, 5, randomness="same")
+        chunked, after_chunked = _draw_after_vmap(m, 5, randomness="same", chunk_size=chunk_size)
+        # Every example sees the one draw, which is the unchunked vmap's ...
+        rows = np.array(chunked.tolist())
+        assert (rows == rows[0]).all(), (m.__name__, rows)
+        assert rows.tolist() == np.array(whole.tolist()).tolist()
+        # ... and the generator moved on as after that one draw.
+        assert after_chunked.tolist() == after_whole.tolist()
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3])
+def test_chunk_size_with_different_randomness_draws_every_example(chunk_size):
+    for m in (sy, torch):
+        out, _ = _draw_after_vmap(m, 5, randomness="different", chunk_size=chunk_size)
+        assert tuple(out.shape) == (7, 2)
+        values = np.array(out.tolist()).ravel()
+        assert len(set(values.tolist())) == values.size, (m.__name__, values)  # no repeats
+        assert ((values >= 0) & (values < 1)).all()
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True])
 def test_chunk_size_must_be_a_positive_int(bad):
     with pytest.raises(ValueError, match="chunk_size should be None or an int greater than 0"):
         sy.func.vmap(lambda t: t, chunk_size=bad)
-
-
-def test_chunk_size_with_same_randomness_is_refused_when_it_splits():
-    x = sy.zeros(4, 2)
-    assert tuple(sy.func.vmap(lambda t: t + sy.rand(2), randomness="same", chunk_size=4)(x).shape) == (4, 2)
-    with pytest.raises(ValueError, match="chunk_size with randomness='same' would draw once per chunk"):
-        sy.func.vmap(lambda t: t + sy.rand(2), randomness="same", chunk_size=3)(x)

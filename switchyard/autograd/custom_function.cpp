@@ -126,7 +126,8 @@ variable_list CustomFunctionParts::run_raised(
       ~Restore() { c.raised_saved_ = before; }
     } restore{ctx, ctx.raised_saved_};
     ctx.raised_saved_ = &raised_saved;
-    return body(variable_list(raised.begin(), raised.begin() + static_cast<ptrdiff_t>(args.size())));
+    return body(
+        variable_list(raised.begin(), raised.begin() + static_cast<ptrdiff_t>(args.size())));
   });
 }
 

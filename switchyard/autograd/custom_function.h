@@ -208,9 +208,8 @@ class CppNode final : public Node {
     }
     variable_list out;
     if (wrapped_) {
-      out = CustomFunctionParts::run_raised(*wrapped_, ctx_, grads, [this](const variable_list& g) {
-        return T::backward(&ctx_, g);
-      });
+      out = CustomFunctionParts::run_raised(
+          *wrapped_, ctx_, grads, [this](const variable_list& g) { return T::backward(&ctx_, g); });
     } else {
       out = T::backward(&ctx_, std::move(grads));
     }
@@ -271,7 +270,8 @@ struct Function {
         for (const Tensor& t : autograd_inputs) sy::autograd::detail::add_forward_levels(t, levels);
         for (uint64_t level : levels) {
           sy::autograd::detail::SetAsideLevel aside(level);
-          const variable_list tangents = CustomFunctionParts::input_tangents(autograd_inputs, level);
+          const variable_list tangents =
+              CustomFunctionParts::input_tangents(autograd_inputs, level);
           variable_list out_tangents;
           if (wrapped) {
             out_tangents = CustomFunctionParts::run_raised(

@@ -365,7 +365,9 @@ py::object function_apply(py::handle cls, py::args args) {
       // One tangent per forward argument (None for the non-tensors).
       variable_list per_arg;
       size_t k = 0;
-      for (size_t i = 0; i < args.size(); ++i) per_arg.push_back(is_tensor[i] ? tangents[k++] : Tensor());
+      for (size_t i = 0; i < args.size(); ++i) {
+        per_arg.push_back(is_tensor[i] ? tangents[k++] : Tensor());
+      }
       auto jvp = [&](const variable_list& t) {
         return call_with_tensors(cls, ctx_obj, "jvp", t, name + ": jvp");
       };

@@ -302,8 +302,8 @@ class BatchedCall final : public autograd::WrappedCall {
   struct FreshLevels {
     explicit FreshLevels(const LevelList& like) {
       for (const auto& [pos, l] : like) {
-        guards.push_back(std::make_unique<LevelGuard>(TransformKind::Vmap, l.batch_size,
-                                                      l.randomness));
+        guards.push_back(
+            std::make_unique<LevelGuard>(TransformKind::Vmap, l.batch_size, l.randomness));
         const Level& level = guards.back()->level();
         levels.emplace_back(static_cast<size_t>(level.number - 1), level);
       }

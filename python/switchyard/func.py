@@ -115,21 +115,16 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     flat_in_dims = isinstance(in_dims, int) or (
         isinstance(in_dims, tuple) and all(d is None or isinstance(d, int) for d in in_dims))
 
-    @functools.wraps(func)
-    def wrapped(*args, **kwargs):
-        if chunk_size is not None:
-            return _chunked(args, kwargs)
-        return whole(args, kwargs)
-
     def whole(args, kwargs):
-        if flat_in_dims and (isinstance(in_dims, int) or len(in_dims) == len(args)) and not any(
-                isinstance(a, (tuple, list, dict)) for a in args):
-            # One C++ call for the common case (docs/transforms.md).
-            dims = [in_dims] * len(args) if isinstance(in_dims, int) else list(in_dims)
-            out, level = _C._func_vmap_flat(func, args, kwargs, dims, randomness, out_dims)
+        if flat_in_dims:
+            out, level = _vmap_flat(func, args, kwargs, in_dims, randomness, out_dims)
             if level is None:
                 return out
-            return _finish(out, level)
+            if level is not False:
+                return _finish(out, level)
+        return general(args, kwargs)
+
+    def general(args, kwargs):
         flat_args, args_spec, flat_dims = _flat_in(args)
         batch_size = _C._func_batch_size([a for a, d in zip(flat_args, flat_dims) if d is not None],
                                          [d for d in flat_dims if d is not None])
@@ -190,7 +185,25 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                     f"only tensors can be batched (give it in_dim None)")
         return flat_args, args_spec, flat_dims
 
-    return wrapped
+    if chunk_size is None and flat_in_dims:
+        # The common case in one C++ call (docs/transforms.md): level None when it did
+        # everything, False when the arguments need the general path (nested
+        # structures, or an in_dims count that does not match, which it reports).
+        def wrapped(*args, **kwargs):
+            out, level = _vmap_flat(func, args, kwargs, in_dims, randomness, out_dims)
+            if level is None:
+                return out
+            return general(args, kwargs) if level is False else _finish(out, level)
+    else:
+        def wrapped(*args, **kwargs):
+            if chunk_size is not None:
+                return _chunked(args, kwargs)
+            return whole(args, kwargs)
+
+    return functools.wraps(func)(wrapped)
+
+
+_vmap_flat = _C._func_vmap_flat
 
 
 def vmap_fallback_counts():

@@ -121,23 +121,38 @@ void init_func(py::module_& m) {
            })
       .def_property_readonly("number", [](const PyVmapLevel& l) { return l.level.number; });
 
-  // vmap's common case in one call: positional args with one in_dim each (None or
-  // an int; a batched one must be a tensor). Returns (result, None) when every
-  // output was a tensor or a tuple of tensors and out_dims an int; otherwise
-  // (raw output, level) for Python to take apart.
-  m.def("_func_vmap_flat", [](py::handle fn, py::tuple args, py::dict kwargs, py::list dims,
+  // vmap's common case in one call: positional args, in_dims an int or a tuple
+  // with one entry (None or an int) per arg; a batched arg must be a tensor.
+  // Returns (result, None) when every output was a tensor or a tuple of tensors
+  // and out_dims an int; (raw output, level) for Python to take the output
+  // apart; (None, False) without calling fn when an argument is a tuple, list or
+  // dict or the in_dims count does not match (Python's general path).
+  m.def("_func_vmap_flat", [](py::handle fn, py::tuple args, py::dict kwargs, py::handle in_dims,
                               std::string_view randomness, py::handle out_dims) {
     const size_t n = args.size();
+    const bool one_dim = PyLong_Check(in_dims.ptr());
+    if (!one_dim && !(PyTuple_Check(in_dims.ptr()) &&
+                      static_cast<size_t>(PyTuple_GET_SIZE(in_dims.ptr())) == n)) {
+      return py::make_tuple(py::none(), false);
+    }
     std::vector<Tensor> tensors;
     std::vector<std::optional<int64_t>> tdims;
+    tensors.reserve(n);
+    tdims.reserve(n);
     for (size_t i = 0; i < n; ++i) {
-      if (dims[i].is_none()) continue;
-      SY_CHECK(is_tensor(args[i].ptr()), ValueError,
+      PyObject* a = PyTuple_GET_ITEM(args.ptr(), i);
+      if (PyTuple_Check(a) || PyList_Check(a) || PyDict_Check(a)) {
+        return py::make_tuple(py::none(), false);
+      }
+      PyObject* d = one_dim ? in_dims.ptr() : PyTuple_GET_ITEM(in_dims.ptr(), i);
+      if (d == Py_None) continue;
+      const int64_t dim = py::cast<int64_t>(py::handle(d));
+      SY_CHECK(is_tensor(a), ValueError,
                "vmap: input {} has in_dim {} but is a {}, not a tensor; only tensors can be "
                "batched (give it in_dim None)",
-               i, py::cast<int64_t>(dims[i]), Py_TYPE(args[i].ptr())->tp_name);
-      tensors.push_back(unwrap(args[i].ptr()));
-      tdims.push_back(py::cast<int64_t>(dims[i]));
+               i, dim, Py_TYPE(a)->tp_name);
+      tensors.push_back(unwrap(a));
+      tdims.push_back(dim);
     }
     const int64_t batch = func::vmap_batch_size(tensors, tdims);
     PyVmapLevel level{batch, func::parse_randomness(randomness), {}, nullptr};
@@ -148,12 +163,17 @@ void init_func(py::module_& m) {
       py::tuple batched(n);
       size_t k = 0;
       for (size_t i = 0; i < n; ++i) {
-        batched[i] = dims[i].is_none()
-                         ? py::reinterpret_borrow<py::object>(args[i])
-                         : to_py(func::add_batch_dim(tensors[k], *tdims[k], level.level));
-        if (!dims[i].is_none()) ++k;
+        PyObject* d = one_dim ? in_dims.ptr() : PyTuple_GET_ITEM(in_dims.ptr(), i);
+        if (d == Py_None) {
+          batched[i] = py::reinterpret_borrow<py::object>(args[i]);
+        } else {
+          batched[i] = to_py(func::add_batch_dim(tensors[k], *tdims[k], level.level));
+          ++k;
+        }
       }
-      out = fn(*batched, **kwargs);
+      PyObject* r = PyObject_Call(fn.ptr(), batched.ptr(), kwargs.empty() ? nullptr : kwargs.ptr());
+      if (r == nullptr) throw py::error_already_set();
+      out = py::reinterpret_steal<py::object>(r);
     }
     if (py::isinstance<py::int_>(out_dims)) {
       const int64_t od = py::cast<int64_t>(out_dims);

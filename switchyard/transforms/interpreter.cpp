@@ -174,11 +174,14 @@ LevelGuard::LevelGuard(TransformKind kind, int64_t batch_size, Randomness random
     s = detail::transform_state();
   } else {
     had_state_ = true;
-    saved_levels_ = s->levels;
     saved_active_ = s->active;
+    // Levels hidden from the caller (it runs one level down) are not its outer
+    // levels: set aside until the guard ends (rare; nothing to copy otherwise).
+    if (s->levels.size() > s->active) {
+      saved_levels_.assign(s->levels.begin() + static_cast<ptrdiff_t>(s->active), s->levels.end());
+      s->levels.resize(s->active);
+    }
   }
-  // Levels hidden from the caller (it runs one level down) are not its outer levels.
-  s->levels.resize(s->active);
   level_.kind = kind;
   level_.number = static_cast<int64_t>(s->active) + 1;
   level_.id = next_level_id.fetch_add(1, std::memory_order_relaxed);
@@ -193,7 +196,9 @@ LevelGuard::~LevelGuard() {
   detail::TransformState* s = detail::transform_state();
   if (s != nullptr) {
     if (had_state_) {
-      s->levels = std::move(saved_levels_);
+      // Nested guards restored theirs, so levels[0, saved_active_) are as found.
+      s->levels.resize(saved_active_);
+      s->levels.insert(s->levels.end(), saved_levels_.begin(), saved_levels_.end());
       s->active = saved_active_;
     } else {
       set_slot(transforms_slot(), nullptr);

@@ -63,7 +63,7 @@ class SY_API LevelGuard {
 
  private:
   Level level_;
-  std::vector<Level> saved_levels_;
+  std::vector<Level> saved_levels_;  // the levels hidden above the caller's, if any
   size_t saved_active_ = 0;
   bool saved_included_ = false;
   bool had_state_ = false;

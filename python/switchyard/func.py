@@ -204,6 +204,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
 
 _vmap_flat = _C._func_vmap_flat
+_grad_flat = _C._func_grad_flat
 
 
 def vmap_fallback_counts():
@@ -283,6 +284,14 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        # Tensor arguments at argnums: one C++ call (docs/transforms.md, "Python").
+        fast = _grad_flat(func, args, kwargs, argnums, has_aux)
+        if fast is not None:
+            grads, value, aux, needs_graph = fast
+            g = grads[0] if isinstance(argnums, int) else tuple(grads)
+            if has_aux:
+                return g, (value, _detach_tree(aux, needs_graph))
+            return g, value
         nums = _argnums_tuple(argnums, len(args), "grad")
         args, groups, needs_graph = _prepare_inputs(args, nums)
         with _C._TransformLevel("grad"):

@@ -289,6 +289,51 @@ def test_per_sample_gradients_of_a_custom_function_match_finite_differences():
             assert abs(g[1].tolist()[b][i] - dw) < 1e-6
 
 
+class _ExpAndArgmax(sy.autograd.Function):
+    """Saves its output; its second output (an index) is not differentiable."""
+
+    @staticmethod
+    def forward(x):
+        return x.exp(), x.argmax()
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output[0])
+        ctx.mark_non_differentiable(output[1])
+
+    @staticmethod
+    def backward(ctx, g, g_index):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+class _TimesThreeBackward(sy.autograd.Function):
+    """Returns its input as it is; the gradient is scaled by 3."""
+
+    @staticmethod
+    def forward(x):
+        return x
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 3
+
+
+def test_custom_functions_saving_outputs_or_returning_inputs_under_vmap_and_grad():
+    (xt, xs), = both((4, 3))
+    g = SY.vmap(SY.grad(lambda t: (_ExpAndArgmax.apply(t)[0] * 2).sum()))(xs)
+    close(g, 2 * xt.exp())
+    assert SY.vmap(lambda t: _ExpAndArgmax.apply(t)[1])(xs).tolist() == xt.argmax(1).tolist()
+    three = [[3.0] * 3] * 4
+    assert SY.vmap(SY.grad(lambda t: _TimesThreeBackward.apply(t).sum()))(xs).tolist() == three
+    # The backward runs after the vmap ended, at levels of its own.
+    assert SY.grad(lambda t: SY.vmap(_TimesThreeBackward.apply)(t).sum())(xs).tolist() == three
+
+
 def test_custom_functions_under_one_transform_and_under_vmap_and_grad():
     x = sy.tensor([1.0, 2.0, 3.0])
     assert SY.grad(lambda t: _Square.apply(t).sum())(x).tolist() == [2.0, 4.0, 6.0]

@@ -112,10 +112,13 @@ class SY_API TensorImpl : public RefCounted {
     python_wrapper_ = wrapper;
     return mark_wrapped();
   }
-  // Unmarks the count and clears the wrapper (its dealloc).
-  void release_python_wrapper() {
-    unmark_wrapped();
+  // The wrapper's dealloc: clears the wrapper, unmarks the count and drops the
+  // wrapper's reference when it is the last one. Returns true when it did so
+  // (the impl is freed: the wrapper forgets its handle without dropping it);
+  // false when other references remain (the wrapper drops its handle).
+  bool release_python_wrapper() {
     python_wrapper_ = nullptr;
+    return unmark_wrapped_and_free_if_last();
   }
   // Called with the impl and hold = true when the count of an impl with a kept
   // wrapper goes from one to two, hold = false when it goes back to one; on

@@ -59,6 +59,12 @@ class SY_API TensorImpl : public RefCounted {
   TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, IntArrayRef strides,
              int64_t storage_offset);
 
+  // A new contiguous tensor of `sizes` (whose product, `numel`, the caller
+  // computed) over `storage`: the constructor above with contiguous strides
+  // and offset 0, for make_tensor(), without working the geometry out again.
+  static IntrusivePtr<TensorImpl> make_contiguous(Storage storage, ScalarType dtype,
+                                                  IntArrayRef sizes, int64_t numel);
+
   // Allocated from a per-thread cache of small blocks (storage.cpp).
   static void* operator new(size_t bytes);
   static void operator delete(void* p, size_t bytes);
@@ -172,6 +178,7 @@ class SY_API TensorImpl : public RefCounted {
              int64_t storage_offset, DispatchKeySet wrapper_keys);
 
  private:
+  TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, int64_t numel);
   void refresh_derived();
   void wrapped_count_edge(bool hold) const override;
   void refresh_keys();

@@ -129,8 +129,8 @@ inline int64_t unboxed_elements(const std::optional<Tensor>& t) {
   return t && t->defined() ? t->numel() : 0;
 }
 
-// The generated entry of one table op (generated/switchyard/python/generated/
-// unboxed_calls.cpp): `values` holds the Python object of each schema argument
+// The generated entry of one table op (<build>/generated/python/unboxed_calls.cpp):
+// `values` holds the Python object of each schema argument
 // (defaults filled in); converts them and, when all fit, calls the op through
 // its typed handle, stores its result in `result` and returns true. False when
 // a value does not fit (the overload does not match; nothing was called).

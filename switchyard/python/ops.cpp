@@ -15,8 +15,8 @@
 // is a locked instruction, plus the wrapper's hold taken and dropped as the
 // count crosses one: most of a small call's cost on some machines. So tools/
 // opgen emits, for each table op whose arguments are Tensor, Scalar, int,
-// float, bool, ScalarType (or optionals of those) and whose result is one
-// Tensor, an unboxed entry (generated/switchyard/python/generated/
+// float, bool, str, ScalarType, Device (or optionals of those) and whose
+// result is one Tensor, an unboxed entry (<build>/generated/python/
 // unboxed_calls.cpp): it converts the Python values with unboxed_arg(), which
 // from_python also uses, so both accept the same values; it borrows each
 // tensor from its wrapper (`const Tensor&` to the wrapper's own handle, which

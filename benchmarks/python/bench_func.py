@@ -5,7 +5,8 @@
 - PerSample64: per-sample gradients of a 32->10 linear least-squares loss over a
   batch of 64, vmap(grad(f)); also against a Python loop of sy.autograd.grad;
 - Grad2: grad((t * t).sum()) on a 2-element tensor;
-- Vmap8x4: vmap(lambda t: t * 2 + 1) on an 8x4 tensor.
+- Vmap8x4: vmap(lambda t: t * 2 + 1) on an 8x4 tensor;
+- Adds20Depth0..3: 20 adds of a 4-float example under 0 to 3 nested vmaps.
 
 switchyard and functorch alternate rounds; each figure is the median time per
 call over the rounds; ratio = switchyard / functorch.
@@ -61,6 +62,26 @@ def cases():
     ]
 
 
+def level_cases():
+    """20 adds of a 4-float example under 0 to 3 nested vmaps (batch 2 each), both libraries:
+    what a level costs a small op from Python, entering the levels included."""
+    def adds(t):
+        for _ in range(20):
+            t = t + t
+        return t
+
+    out = []
+    for depth in range(4):
+        shape = (2,) * depth + (4,)
+        xs, xt = sy.ones(*shape), torch.ones(*shape)
+        fs, ft = adds, adds
+        for _ in range(depth):
+            fs, ft = sy.func.vmap(fs), functorch.vmap(ft)
+        out.append((f"Adds20Depth{depth}", (lambda f, x: lambda: f(x))(fs, xs),
+                    (lambda f, x: lambda: f(x))(ft, xt), None))
+    return out
+
+
 def per_call(fn, number):
     return timeit.timeit(fn, number=number) / number
 
@@ -72,7 +93,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     results = {}
-    for name, sy_fn, ft_fn, loop_fn in cases():
+    for name, sy_fn, ft_fn, loop_fn in cases() + level_cases():
         for fn in (sy_fn, ft_fn) + ((loop_fn,) if loop_fn else ()):
             fn()  # warm up
         number = max(1, int(0.02 / max(per_call(sy_fn, 3), 1e-7)))

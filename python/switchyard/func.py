@@ -115,21 +115,16 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     flat_in_dims = isinstance(in_dims, int) or (
         isinstance(in_dims, tuple) and all(d is None or isinstance(d, int) for d in in_dims))
 
-    @functools.wraps(func)
-    def wrapped(*args, **kwargs):
-        if chunk_size is not None:
-            return _chunked(args, kwargs)
-        return whole(args, kwargs)
-
     def whole(args, kwargs):
-        if flat_in_dims and (isinstance(in_dims, int) or len(in_dims) == len(args)) and not any(
-                isinstance(a, (tuple, list, dict)) for a in args):
-            # One C++ call for the common case (docs/transforms.md).
-            dims = [in_dims] * len(args) if isinstance(in_dims, int) else list(in_dims)
-            out, level = _C._func_vmap_flat(func, args, kwargs, dims, randomness, out_dims)
+        if flat_in_dims:
+            out, level = _vmap_flat(func, args, kwargs, in_dims, randomness, out_dims)
             if level is None:
                 return out
-            return _finish(out, level)
+            if level is not False:
+                return _finish(out, level)
+        return general(args, kwargs)
+
+    def general(args, kwargs):
         flat_args, args_spec, flat_dims = _flat_in(args)
         batch_size = _C._func_batch_size([a for a, d in zip(flat_args, flat_dims) if d is not None],
                                          [d for d in flat_dims if d is not None])
@@ -157,14 +152,14 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                                     [d for d in flat_dims if d is not None])
         if batch <= chunk_size:
             return whole(args, kwargs)
-        if randomness == "same":
-            raise ValueError(
-                "vmap: chunk_size with randomness='same' would draw once per chunk, not once "
-                "for the batch; draw the random values outside vmap and pass them in, or use "
-                "chunk_size=None")
+        # "same" is one draw for the whole batch: every chunk replays the draws of the
+        # first from the same generator state, as functorch does.
+        rng = _C._RngState() if randomness == "same" else None
         outs = []
         for start in range(0, batch, chunk_size):
             n = min(chunk_size, batch - start)
+            if rng is not None:
+                rng.restore()
             part = [a if d is None else a.narrow(d, start, n) for a, d in zip(flat_args, flat_dims)]
             outs.append(whole(tuple(_unflatten(part, args_spec)), kwargs))
         flat_outs = [_flatten(o)[0] for o in outs]
@@ -190,7 +185,26 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                     f"only tensors can be batched (give it in_dim None)")
         return flat_args, args_spec, flat_dims
 
-    return wrapped
+    if chunk_size is None and flat_in_dims:
+        # The common case in one C++ call (docs/transforms.md): level None when it did
+        # everything, False when the arguments need the general path (nested
+        # structures, or an in_dims count that does not match, which it reports).
+        def wrapped(*args, **kwargs):
+            out, level = _vmap_flat(func, args, kwargs, in_dims, randomness, out_dims)
+            if level is None:
+                return out
+            return general(args, kwargs) if level is False else _finish(out, level)
+    else:
+        def wrapped(*args, **kwargs):
+            if chunk_size is not None:
+                return _chunked(args, kwargs)
+            return whole(args, kwargs)
+
+    return functools.wraps(func)(wrapped)
+
+
+_vmap_flat = _C._func_vmap_flat
+_grad_flat = _C._func_grad_flat
 
 
 def vmap_fallback_counts():
@@ -270,6 +284,14 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        # Tensor arguments at argnums: one C++ call (docs/transforms.md, "Python").
+        fast = _grad_flat(func, args, kwargs, argnums, has_aux)
+        if fast is not None:
+            grads, value, aux, needs_graph = fast
+            g = grads[0] if isinstance(argnums, int) else tuple(grads)
+            if has_aux:
+                return g, (value, _detach_tree(aux, needs_graph))
+            return g, value
         nums = _argnums_tuple(argnums, len(args), "grad")
         args, groups, needs_graph = _prepare_inputs(args, nums)
         with _C._TransformLevel("grad"):
@@ -324,35 +346,19 @@ def vjp(func, *primals, has_aux=False):
     for o in flat_out:
         if not _is_tensor(o):
             raise ValueError(f"vjp: the function must return tensors, got a {type(o).__name__}")
-    phys_out = [_C._func_canonical_physical(o) for o in flat_out]
-    leaves = [_C._func_canonical_physical(t) for fresh, _ in groups for t in fresh]
-    depth = _C._func_vmap_depth()
+    # Called inside vmaps newer than vjp's (vmap(vjp_fn), also inside other vmaps), the
+    # cotangents' batch goes through one batched backward (docs/transforms.md).
+    backward = _C._VjpBackward(flat_out, [t for fresh, _ in groups for t in fresh], needs_graph)
 
     def vjp_fn(cotangents):
-        now = _C._func_vmap_depth()
-        if now > depth and depth > 0:
-            raise NotImplementedError(
-                "vjp: vmap over vjp_fn inside another vmap is not supported yet; compute the "
-                "rows with jacrev (vmap over grad) instead")
         flat_cot, _ = _flatten(cotangents)
         if len(flat_cot) != len(flat_out):
-            raise ValueError(f"vjp: {len(flat_cot)} cotangents for {len(flat_out)} outputs")
-        phys_cot = []
-        for o, c in zip(flat_out, flat_cot):
-            if tuple(o.shape) != tuple(c.shape):
-                raise ValueError(f"vjp: a cotangent has shape {tuple(c.shape)}, its output "
-                                 f"{tuple(o.shape)}")
-            # Batched by a vmap around vjp_fn: the backward runs on the batched cotangent.
-            phys_cot.append(c if now > depth else _C._func_canonical_physical(c))
-        used = [(o, c) for o, c in zip(phys_out, phys_cot) if o.requires_grad]
-        if used:
-            gs = _C._autograd_grad(tuple(o for o, _ in used), tuple(leaves),
-                                   tuple(c for _, c in used), True, needs_graph, True)
-        else:
-            gs = [None] * len(leaves)
-        gs = [g if g is not None else leaf.detach() * 0 for g, leaf in zip(gs, leaves)]
-        if now == depth:
-            gs = [_C._func_wrap_canonical(g) for g in gs]
+            raise ValueError(f"vjp: {len(flat_cot)} cotangents for {len(flat_out)} outputs; give "
+                             f"one per output, in the outputs' structure")
+        for i, c in enumerate(flat_cot):
+            if not _is_tensor(c):
+                raise ValueError(f"vjp: cotangent {i} is a {type(c).__name__}, not a tensor")
+        gs = backward(flat_cot)
         results, i = [], 0
         for fresh, spec in groups:
             results.append(_unflatten(gs[i:i + len(fresh)], spec))

@@ -1,5 +1,6 @@
 #include "switchyard/autograd/custom_function.h"
 
+#include <atomic>
 #include <cstdlib>
 
 #include "switchyard/autograd/autograd_meta.h"
@@ -11,6 +12,7 @@ namespace sy::autograd {
 void AutogradContext::save_for_backward(variable_list to_save) { to_save_ = std::move(to_save); }
 
 variable_list AutogradContext::get_saved_variables() const {
+  if (raised_saved_ != nullptr) return *raised_saved_;
   variable_list out;
   out.reserve(saved_.size());
   const auto fn = grad_fn_.lock();
@@ -51,6 +53,82 @@ bool CustomFunctionParts::begin(const variable_list& inputs, bool cpp) {
     }
   }
   return detail::compute_requires_grad(ArrayRef<Tensor>(inputs));
+}
+
+namespace {
+std::atomic<WrappedCallFactory> g_wrapped_call_factory{nullptr};
+}  // namespace
+
+void set_wrapped_call_factory(WrappedCallFactory factory) {
+  g_wrapped_call_factory.store(factory, std::memory_order_release);
+}
+
+std::shared_ptr<WrappedCall> CustomFunctionParts::wrapped_call(const variable_list& inputs,
+                                                               variable_list* seen) {
+  const WrappedCallFactory factory = g_wrapped_call_factory.load(std::memory_order_acquire);
+  if (factory == nullptr) return nullptr;
+  std::shared_ptr<WrappedCall> call = factory(inputs);
+  if (call == nullptr) return nullptr;
+  variable_list lowered;
+  lowered.reserve(inputs.size());
+  bool forward = false;
+  for (const Tensor& t : inputs) {
+    lowered.push_back(t.defined() ? call->lower(t) : t);
+    forward = forward || (lowered.back().defined() && detail::has_forward_grad(lowered.back()));
+  }
+  // Nothing to differentiate: the forward on the wrappers is all there is to do.
+  if (!forward && !detail::compute_requires_grad(ArrayRef<Tensor>(lowered))) return nullptr;
+  *seen = std::move(lowered);
+  return call;
+}
+
+void CustomFunctionParts::lower_results(const WrappedCall& call, AutogradContext& ctx,
+                                        const variable_list& inputs, const variable_list& seen,
+                                        variable_list& outputs, const std::string& function_name) {
+  SY_CHECK(ctx.dirty_.empty(), AutogradError,
+           "{}: mark_dirty (an in-place custom function) on batched tensors inside a transform "
+           "that differentiates is not supported; return a new tensor instead",
+           function_name);
+  // Each tensor lowered once, so that an output that is an input (or a saved
+  // output) is the very tensor autograd sees for it.
+  std::unordered_map<const TensorImpl*, Tensor> lowered;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].defined()) lowered.emplace(inputs[i].impl(), seen[i]);
+  }
+  auto lower = [&](const Tensor& t) {
+    if (!t.defined()) return t;
+    auto it = lowered.find(t.impl());
+    if (it == lowered.end()) it = lowered.emplace(t.impl(), call.lower(t)).first;
+    return it->second;
+  };
+  std::unordered_set<const TensorImpl*> non_differentiable;
+  for (Tensor& o : outputs) {
+    const bool nd = o.defined() && ctx.non_differentiable_.count(o.impl()) != 0;
+    o = lower(o);
+    if (nd) non_differentiable.insert(o.impl());
+  }
+  ctx.non_differentiable_ = std::move(non_differentiable);
+  for (Tensor& t : ctx.to_save_) t = lower(t);
+}
+
+variable_list CustomFunctionParts::run_raised(
+    const WrappedCall& call, AutogradContext& ctx, const variable_list& args,
+    const std::function<variable_list(const variable_list&)>& body) {
+  variable_list all = args;
+  const variable_list saved = ctx.get_saved_variables();
+  all.insert(all.end(), saved.begin(), saved.end());
+  return call.run_raised(all, [&](const variable_list& raised) {
+    const variable_list raised_saved(raised.begin() + static_cast<ptrdiff_t>(args.size()),
+                                     raised.end());
+    struct Restore {
+      AutogradContext& c;
+      const variable_list* before;
+      ~Restore() { c.raised_saved_ = before; }
+    } restore{ctx, ctx.raised_saved_};
+    ctx.raised_saved_ = &raised_saved;
+    return body(
+        variable_list(raised.begin(), raised.begin() + static_cast<ptrdiff_t>(args.size())));
+  });
 }
 
 void CustomFunctionParts::connect(Node& node, AutogradContext& ctx,

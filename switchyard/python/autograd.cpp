@@ -235,31 +235,45 @@ class PyFunctionNode final : public Node {
   AutogradContext state;  // dirty, non-differentiable and saved tensors
   std::vector<bool> is_tensor;
   bool materialize_grads = true;
+  std::shared_ptr<autograd::WrappedCall> wrapped;  // set for a call on a transform's wrappers
 
  private:
   PyRef cls_;
   std::string name_;
 };
 
-variable_list PyFunctionNode::apply(variable_list&& grads) {
-  py::gil_scoped_acquire gil;
-  py::tuple args(grads.size() + 1);
-  args[0] = py::reinterpret_borrow<py::object>(ctx->get());
-  for (size_t i = 0; i < grads.size(); ++i) {
-    Tensor g = grads[i];
-    if (!g.defined() && materialize_grads && input_metadata(i).defined) {
-      g = input_metadata(i).zeros();
-    }
-    args[i + 1] = g.defined() ? to_py(std::move(g)) : py::none();
+// Calls a Function's staticmethod `method` (backward or jvp) with ctx and
+// `tensors` (None for undefined ones); its results as tensors, undefined for None.
+variable_list call_with_tensors(py::handle cls, py::handle ctx, const char* method,
+                                const variable_list& tensors, const std::string& what) {
+  py::tuple args(tensors.size() + 1);
+  args[0] = py::reinterpret_borrow<py::object>(ctx);
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    args[i + 1] = tensors[i].defined() ? to_py(tensors[i]) : py::none();
   }
-  py::object r = py::reinterpret_borrow<py::object>(cls_.get()).attr("backward")(*args);
+  py::object r = cls.attr(method)(*args);
   variable_list out;
-  const std::string what = name_ + ": backward";
   if (py::isinstance<py::tuple>(r) || py::isinstance<py::list>(r)) {
     for (py::handle item : r) out.push_back(tensor_result(item, what));
   } else {
     out.push_back(tensor_result(r, what));
   }
+  return out;
+}
+
+variable_list PyFunctionNode::apply(variable_list&& grads) {
+  py::gil_scoped_acquire gil;
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined() && materialize_grads && input_metadata(i).defined) {
+      grads[i] = input_metadata(i).zeros();
+    }
+  }
+  const std::string what = name_ + ": backward";
+  auto backward = [&](const variable_list& g) {
+    return call_with_tensors(cls_.get(), ctx->get(), "backward", g, what);
+  };
+  variable_list out =
+      wrapped ? CustomFunctionParts::run_raised(*wrapped, state, grads, backward) : backward(grads);
   return CustomFunctionParts::collect_grads(name_, is_tensor, std::move(out));
 }
 
@@ -271,12 +285,18 @@ py::object function_apply(py::handle cls, py::args args) {
     is_tensor.push_back(t);
     if (t) inputs.push_back(unwrap(a.ptr()));
   }
-  const bool records = CustomFunctionParts::begin(inputs, /*cpp=*/false);
+  // On a transform's wrappers, autograd sees `seen` instead of the inputs.
+  variable_list seen;
+  std::shared_ptr<autograd::WrappedCall> wrapped;
+  if (tls_any_slot_set()) wrapped = CustomFunctionParts::wrapped_call(inputs, &seen);
+  const variable_list& autograd_inputs = wrapped ? seen : inputs;
+  const bool records = CustomFunctionParts::begin(autograd_inputs, /*cpp=*/false);
   const std::string name = py::str(cls.attr("__name__")).cast<std::string>() + "Backward";
   auto node = std::make_shared<PyFunctionNode>(cls, name);
   node->is_tensor = is_tensor;
+  node->wrapped = wrapped;
   AutogradContext edges_ctx;
-  CustomFunctionParts::connect(*node, edges_ctx, is_tensor, inputs);
+  CustomFunctionParts::connect(*node, edges_ctx, is_tensor, autograd_inputs);
 
   py::object ctx_obj = py::module_::import("switchyard.autograd.function").attr("FunctionCtx")();
   auto& ctx = ctx_obj.attr("_cpp").cast<FunctionCtx&>();
@@ -324,40 +344,42 @@ py::object function_apply(py::handle cls, py::args args) {
   for (py::handle h : ctx.to_save) to_save.push_back(optional_tensor_of(h, "save_for_backward"));
   cpp.save_for_backward(to_save);
   node->materialize_grads = ctx.materialize_grads;
-  CustomFunctionParts::wrap_outputs(records ? std::shared_ptr<Node>(node) : nullptr, cpp, inputs,
-                                    outputs, name);
+  if (wrapped) CustomFunctionParts::lower_results(*wrapped, cpp, inputs, seen, outputs, name);
+  CustomFunctionParts::wrap_outputs(records ? std::shared_ptr<Node>(node) : nullptr, cpp,
+                                    autograd_inputs, outputs, name);
 
   bool forward = false;
-  for (const Tensor& t : inputs) forward = forward || autograd::detail::has_forward_grad(t);
+  for (const Tensor& t : autograd_inputs) {
+    forward = forward || autograd::detail::has_forward_grad(t);
+  }
   if (forward) {
     SY_CHECK(py::cast<bool>(cls.attr("_has_jvp")()), DispatchError,
              "{}: an input carries a forward-mode tangent, but this Function does not define "
              "jvp(ctx, *tangents), so it cannot be differentiated in forward mode",
              py::str(cls.attr("__name__")).cast<std::string>());
     autograd::detail::SmallVector<uint64_t, 2> levels;
-    for (const Tensor& t : inputs) autograd::detail::add_forward_levels(t, levels);
+    for (const Tensor& t : autograd_inputs) autograd::detail::add_forward_levels(t, levels);
     for (uint64_t level : levels) {
       autograd::detail::SetAsideLevel aside(level);
-      const variable_list tangents = CustomFunctionParts::input_tangents(inputs, level);
-      py::tuple jargs(args.size() + 1);
-      jargs[0] = ctx_obj;
+      const variable_list tangents = CustomFunctionParts::input_tangents(autograd_inputs, level);
+      // One tangent per forward argument (None for the non-tensors).
+      variable_list per_arg;
       size_t k = 0;
       for (size_t i = 0; i < args.size(); ++i) {
-        jargs[i + 1] = is_tensor[i] && tangents[k].defined() ? to_py(tangents[k]) : py::none();
-        if (is_tensor[i]) ++k;
+        per_arg.push_back(is_tensor[i] ? tangents[k++] : Tensor());
       }
-      py::object r = cls.attr("jvp")(*jargs);
-      variable_list out_t;
-      if (py::isinstance<py::tuple>(r) || py::isinstance<py::list>(r)) {
-        for (py::handle h : r) out_t.push_back(tensor_result(h, name + ": jvp"));
-      } else {
-        out_t.push_back(tensor_result(r, name + ": jvp"));
-      }
+      auto jvp = [&](const variable_list& t) {
+        return call_with_tensors(cls, ctx_obj, "jvp", t, name + ": jvp");
+      };
+      const variable_list out_t =
+          wrapped ? CustomFunctionParts::run_raised(*wrapped, cpp, per_arg, jvp) : jvp(per_arg);
       CustomFunctionParts::set_output_tangents(name, outputs, out_t, level);
     }
   }
 
-  for (size_t j = 0; j < tensor_pos.size(); ++j) items[tensor_pos[j]] = to_py(outputs[j]);
+  for (size_t j = 0; j < tensor_pos.size(); ++j) {
+    items[tensor_pos[j]] = to_py(wrapped ? wrapped->raise(outputs[j]) : outputs[j]);
+  }
   if (!is_tuple) return items[0];
   py::tuple result(items.size());
   for (size_t i = 0; i < items.size(); ++i) result[i] = items[i];

@@ -335,16 +335,28 @@ PyObject* m_cuda(PyObject* o, PyObject* const*, Py_ssize_t) {
   return nullptr;
 }
 
-PyObject* number_of(PyObject* o, PyObject* (*convert)(PyObject*)) {
+// A wrapper (vmap's batched tensor) has no one value to convert: its error names
+// the conversion (`if x.sum() > 0` is bool()) and the transform.
+bool refuse_wrapper(PyObject* o, const char* conversion) {
+  return guarded<bool>(true, [&] {
+    const TensorImpl* t = unwrap(o).impl();
+    if (t != nullptr && t->is_wrapper()) t->throw_wrapper_data_access(conversion);
+    return false;
+  });
+}
+
+PyObject* number_of(PyObject* o, PyObject* (*convert)(PyObject*), const char* conversion) {
+  if (refuse_wrapper(o, conversion)) return nullptr;
   PyObject* item = m_item(o, nullptr);
   if (!item) return nullptr;
   PyObject* r = convert(item);
   Py_DECREF(item);
   return r;
 }
-PyObject* nb_float(PyObject* o) { return number_of(o, PyNumber_Float); }
-PyObject* nb_int(PyObject* o) { return number_of(o, PyNumber_Long); }
+PyObject* nb_float(PyObject* o) { return number_of(o, PyNumber_Float, "float()"); }
+PyObject* nb_int(PyObject* o) { return number_of(o, PyNumber_Long, "int()"); }
 int nb_bool(PyObject* o) {
+  if (refuse_wrapper(o, "bool() (`if`, `while`, `and`, `or` on a tensor)")) return -1;
   const int64_t n = unwrap(o).numel();
   if (n != 1) {
     // As PyTorch (and numpy): `if t:` on many values has no one answer.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "switchyard/autograd/autograd.h"
+#include "switchyard/autograd/custom_function.h"
 #include "switchyard/autograd/forward_ad.h"
 #include "switchyard/core/error.h"
 #include "switchyard/ops/ops.h"
@@ -12,15 +13,29 @@ namespace sy::func {
 namespace detail {
 namespace {
 
-// The visible vmap levels with their stack positions, outermost first.
-std::vector<std::pair<size_t, Level>> visible_vmap_levels() {
-  std::vector<std::pair<size_t, Level>> out;
+// Vmap levels with their stack positions, outermost first.
+using LevelList = std::vector<std::pair<size_t, Level>>;
+
+// The visible vmap levels.
+LevelList visible_vmap_levels() {
+  LevelList out;
   const TransformState* s = transform_state();
   if (s == nullptr) return out;
   for (size_t p = 0; p < s->active; ++p) {
     if (s->levels[p].kind == TransformKind::Vmap) out.emplace_back(p, s->levels[p]);
   }
   return out;
+}
+
+// `t` with its dim `from` moved to `to`, the others in order.
+Tensor move_dim(const Tensor& t, int64_t from, int64_t to) {
+  if (from == to) return t;
+  std::vector<int64_t> perm;
+  for (int64_t i = 0; i < t.dim(); ++i) {
+    if (i != from) perm.push_back(i);
+  }
+  perm.insert(perm.begin() + to, from);
+  return permute(t, perm);
 }
 
 // Sets the flag that lets make_grad_input call requires_grad_ inside grad levels.
@@ -38,9 +53,8 @@ struct MakingGradInputs {
   bool saved = false;
 };
 
-}  // namespace
-
-Tensor canonical(const Tensor& x) {
+// canonical() and wrap_canonical() at `levels` (visible ones) instead of every visible level.
+Tensor canonical_at(const Tensor& x, const LevelList& levels) {
   // x's wrappers, by level id, with their batch dims.
   std::vector<std::pair<uint64_t, int64_t>> chain;
   Tensor cur = x;
@@ -48,13 +62,12 @@ Tensor canonical(const Tensor& x) {
     chain.emplace_back(b->level_id(), b->bdim());
     cur = b->value();
   }
-  const auto levels = visible_vmap_levels();
   for (const auto& [id, bdim] : chain) {
     bool visible = false;
     for (const auto& [p, l] : levels) visible |= l.id == id;
     SY_CHECK(visible, ValueError,
-             "a batched tensor of a vmap that is not active here ({}) was passed to a grad or "
-             "jvp transform; it escaped its vmap",
+             "a batched tensor of a vmap that is not active here ({}) was passed to grad, jvp, "
+             "vjp or a custom function; it escaped its vmap (return it from the function instead)",
              describe_transform_stack());
   }
   // Rebuilt from the physical tensor up, one vmap level at a time.
@@ -82,11 +95,17 @@ Tensor canonical(const Tensor& x) {
   return cur;
 }
 
-Tensor wrap_canonical(Tensor physical) {
-  for (const auto& [pos, level] : visible_vmap_levels()) {
-    physical = make_batched(std::move(physical), 0, level);
-  }
+Tensor wrap_at(Tensor physical, const LevelList& levels) {
+  for (const auto& [pos, level] : levels) physical = make_batched(std::move(physical), 0, level);
   return physical;
+}
+
+}  // namespace
+
+Tensor canonical(const Tensor& x) { return canonical_at(x, visible_vmap_levels()); }
+
+Tensor wrap_canonical(Tensor physical) {
+  return wrap_at(std::move(physical), visible_vmap_levels());
 }
 
 Tensor make_grad_input(const Tensor& x, bool* needs_graph) {
@@ -158,6 +177,162 @@ Tensor without_graph(const Tensor& t) {
   return wrap_canonical(physical_of(c).detach());
 }
 
+VjpBackward::VjpBackward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         bool create_graph)
+    : create_graph_(create_graph) {
+  for (const Tensor& o : outputs) {
+    SY_CHECK(o.defined(), ValueError, "vjp: output {} is undefined", outputs_.size());
+    outputs_.push_back(physical_of(canonical(o)));
+    shapes_.emplace_back(o.sizes().begin(), o.sizes().end());
+  }
+  for (const Tensor& in : inputs) inputs_.push_back(physical_of(canonical(in)));
+  for (const auto& [pos, level] : visible_vmap_levels()) level_ids_.push_back(level.id);
+}
+
+std::vector<Tensor> VjpBackward::operator()(const std::vector<Tensor>& cotangents) const {
+  const auto levels = visible_vmap_levels();
+  const size_t d = level_ids_.size();
+  bool inside = levels.size() >= d;
+  for (size_t i = 0; inside && i < d; ++i) inside = levels[i].second.id == level_ids_[i];
+  SY_CHECK(inside, ValueError,
+           "vjp: vjp_fn was called inside {}, outside the {} vmap level(s) vjp was called in; "
+           "call vjp_fn inside the transforms vjp ran in (vmaps added around it are fine), or "
+           "return what you need from them",
+           describe_transform_stack(), d);
+  SY_CHECK(cotangents.size() == outputs_.size(), ValueError,
+           "vjp: {} cotangents for {} outputs; give one per output", cotangents.size(),
+           outputs_.size());
+  // The vmap levels newer than vjp's: their batch of cotangents goes through one backward.
+  const std::vector<std::pair<size_t, Level>> added(levels.begin() + static_cast<ptrdiff_t>(d),
+                                                    levels.end());
+  bool create_graph = create_graph_ || outer_levels_need_graph();
+  std::vector<Tensor> outs, cots;
+  for (size_t i = 0; i < cotangents.size(); ++i) {
+    const Tensor& c = cotangents[i];
+    SY_CHECK(c.defined() && std::vector<int64_t>(c.sizes().begin(), c.sizes().end()) == shapes_[i],
+             ValueError, "vjp: cotangent {} has shape {}, its output {}", i,
+             c.defined() ? to_string(c.sizes()) : std::string("undefined"),
+             to_string(IntArrayRef(shapes_[i])));
+    if (!outputs_[i].requires_grad()) continue;
+    create_graph = create_graph || c.requires_grad();
+    outs.push_back(outputs_[i]);
+    if (d == 0) {
+      // Every batched level of c is an added one: c already is [*output] at each.
+      cots.push_back(c);
+      continue;
+    }
+    // [B_1..B_d, A_1..A_m, *shape] physically; each added level A_j then takes its
+    // dim (at d once the newer ones are out), so c reads [B_1..B_d, *shape], the
+    // physical output's shape, at every added level.
+    Tensor cur = physical_of(canonical(c));
+    for (const auto& [pos, level] : added) cur = make_batched(std::move(cur), d, level);
+    cots.push_back(std::move(cur));
+  }
+  std::vector<Tensor> grads;
+  if (!outs.empty()) {
+    grads = autograd::grad(outs, inputs_, cots, /*retain_graph=*/true, create_graph,
+                           /*allow_unused=*/true);
+  } else {
+    grads.resize(inputs_.size());
+  }
+  std::vector<Tensor> result;
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    Tensor g = grads[i].defined() ? grads[i] : zeros_like(inputs_[i].detach());
+    if (d == 0) {
+      // Batched at the added levels only (or not at all): already what the caller sees.
+      result.push_back(std::move(g));
+      continue;
+    }
+    // g reads [B_1..B_d, *input] at the added levels: each added level's dim goes to d,
+    // newest first, for the physical [B_1..B_d, A_1..A_m, *input] of wrap_canonical.
+    for (size_t j = added.size(); j-- > 0;) {
+      const auto& [pos, level] = added[j];
+      Unwrapped u = unwrap_at(g, level.id);
+      ShowLevels below(pos);
+      if (u.bdim) {
+        g = move_dim(u.value, *u.bdim, static_cast<int64_t>(d));
+      } else {
+        std::vector<int64_t> sizes(u.value.sizes().begin(), u.value.sizes().end());
+        sizes.insert(sizes.begin() + static_cast<ptrdiff_t>(d), level.batch_size);
+        g = expand(unsqueeze(u.value, static_cast<int64_t>(d)), sizes);
+      }
+    }
+    SY_CHECK(maybe_batched(g) == nullptr, ValueError,
+             "vjp: a vector-Jacobian product came back batched at a vmap level vjp_fn does not "
+             "run under ({}); a batched tensor escaped into the function",
+             describe_transform_stack());
+    result.push_back(wrap_canonical(std::move(g)));
+  }
+  return result;
+}
+
+// ---- custom functions on batched tensors ----------------------------------------------
+
+namespace {
+
+// A custom function called on batched tensors (autograd/custom_function.h): the
+// node sits on the canonical physical tensors of the call's vmap levels; backward
+// and jvp see those wrapped again at fresh levels of the same batch sizes, pushed
+// for the run (a backward may run after the call's levels ended, or on another
+// thread), which is functorch's generate_vmap_rule done for every function.
+class BatchedCall final : public autograd::WrappedCall {
+ public:
+  explicit BatchedCall(LevelList levels) : levels_(std::move(levels)) {}
+
+  Tensor lower(const Tensor& t) const override { return physical_of(canonical_at(t, levels_)); }
+  Tensor raise(const Tensor& lowered) const override { return wrap_at(lowered, levels_); }
+
+  std::vector<Tensor> run_raised(
+      const std::vector<Tensor>& lowered,
+      const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn) const override {
+    FreshLevels fresh(levels_);
+    std::vector<Tensor> raised;
+    raised.reserve(lowered.size());
+    for (const Tensor& t : lowered) raised.push_back(t.defined() ? wrap_at(t, fresh.levels) : t);
+    std::vector<Tensor> out = fn(raised);
+    for (Tensor& r : out) {
+      if (r.defined()) r = physical_of(canonical_at(r, fresh.levels));
+    }
+    return out;
+  }
+
+ private:
+  // One new vmap level for each of `like`, pushed for the object's life (popped
+  // newest first).
+  struct FreshLevels {
+    explicit FreshLevels(const LevelList& like) {
+      for (const auto& [pos, l] : like) {
+        guards.push_back(
+            std::make_unique<LevelGuard>(TransformKind::Vmap, l.batch_size, l.randomness));
+        const Level& level = guards.back()->level();
+        levels.emplace_back(static_cast<size_t>(level.number - 1), level);
+      }
+    }
+    ~FreshLevels() {
+      while (!guards.empty()) guards.pop_back();
+    }
+    FreshLevels(const FreshLevels&) = delete;
+    FreshLevels& operator=(const FreshLevels&) = delete;
+    std::vector<std::unique_ptr<LevelGuard>> guards;
+    LevelList levels;
+  };
+
+  LevelList levels_;
+};
+
+std::shared_ptr<autograd::WrappedCall> make_batched_call(const std::vector<Tensor>& inputs) {
+  bool batched = false;
+  for (const Tensor& t : inputs) batched = batched || maybe_batched(t) != nullptr;
+  if (!batched) return nullptr;
+  LevelList levels = visible_vmap_levels();
+  if (levels.empty()) return nullptr;  // an escaped wrapper: the forward's ops say so
+  return std::make_shared<BatchedCall>(std::move(levels));
+}
+
+[[maybe_unused]] const bool kBatchedCallsInstalled =
+    (autograd::set_wrapped_call_factory(&make_batched_call), true);
+
+}  // namespace
 }  // namespace detail
 
 namespace {
@@ -208,16 +383,6 @@ TensorFunction grad_and_value(TensorFunction fn, std::vector<int64_t> argnums, b
              const std::vector<Tensor>& in) { return run_grad(fn, argnums, has_aux, true, in); };
 }
 
-namespace {
-
-size_t vmap_depth() {
-  size_t n = 0;
-  for (const Level& l : transform_stack()) n += l.kind == TransformKind::Vmap;
-  return n;
-}
-
-}  // namespace
-
 std::pair<std::vector<Tensor>, VjpFunction> vjp(const TensorFunction& fn,
                                                 const std::vector<Tensor>& primals) {
   bool needs_graph = detail::outer_levels_need_graph();
@@ -231,49 +396,11 @@ std::pair<std::vector<Tensor>, VjpFunction> vjp(const TensorFunction& fn,
     LevelGuard level(TransformKind::Grad);
     outputs = fn(leaves);
   }
-  std::vector<Tensor> phys_out, phys_leaves, values;
-  for (const Tensor& o : outputs) {
-    SY_CHECK(o.defined(), ValueError, "vjp: output {} is undefined", values.size());
-    phys_out.push_back(physical_of(detail::canonical(o)));
-    values.push_back(needs_graph ? o : detail::without_graph(o));
-  }
-  for (const Tensor& l : leaves) phys_leaves.push_back(physical_of(detail::canonical(l)));
-  const size_t depth = vmap_depth();
-  std::vector<std::vector<int64_t>> shapes;
-  for (const Tensor& o : outputs) shapes.emplace_back(o.sizes().begin(), o.sizes().end());
-  VjpFunction vjp_fn = [phys_out, phys_leaves, shapes, depth,
-                        needs_graph](const std::vector<Tensor>& cotangents) {
-    SY_CHECK(vmap_depth() == depth, ValueError,
-             "vjp: vjp_fn was called inside {} vmap levels, vjp at {}; call it where vjp was "
-             "called (from Python, vmap over vjp_fn is supported)",
-             vmap_depth(), depth);
-    SY_CHECK(cotangents.size() == phys_out.size(), ValueError,
-             "vjp: {} cotangents for {} outputs; give one per output", cotangents.size(),
-             phys_out.size());
-    std::vector<Tensor> outs, cots;
-    for (size_t i = 0; i < cotangents.size(); ++i) {
-      const Tensor& c = cotangents[i];
-      SY_CHECK(c.defined() && std::vector<int64_t>(c.sizes().begin(), c.sizes().end()) == shapes[i],
-               ValueError, "vjp: cotangent {} has shape {}, its output {}", i,
-               c.defined() ? to_string(c.sizes()) : std::string("undefined"),
-               to_string(IntArrayRef(shapes[i])));
-      if (!phys_out[i].requires_grad()) continue;
-      outs.push_back(phys_out[i]);
-      cots.push_back(physical_of(detail::canonical(c)));
-    }
-    std::vector<Tensor> grads;
-    if (!outs.empty()) {
-      grads = autograd::grad(outs, phys_leaves, cots, /*retain_graph=*/true, needs_graph,
-                             /*allow_unused=*/true);
-    } else {
-      grads.resize(phys_leaves.size());
-    }
-    std::vector<Tensor> result;
-    for (size_t i = 0; i < phys_leaves.size(); ++i) {
-      Tensor g = grads[i].defined() ? grads[i] : zeros_like(phys_leaves[i].detach());
-      result.push_back(detail::wrap_canonical(std::move(g)));
-    }
-    return result;
+  auto backward = std::make_shared<const detail::VjpBackward>(outputs, leaves, needs_graph);
+  std::vector<Tensor> values;
+  for (const Tensor& o : outputs) values.push_back(needs_graph ? o : detail::without_graph(o));
+  VjpFunction vjp_fn = [backward](const std::vector<Tensor>& cotangents) {
+    return (*backward)(cotangents);
   };
   return {values, std::move(vjp_fn)};
 }

@@ -37,8 +37,9 @@ SY_API std::pair<std::vector<Tensor>, std::vector<Tensor>> jvp(const TensorFunct
 
 // fn's outputs at `primals`, and a function from cotangents (one per output,
 // its shape) to the vector-Jacobian products, one per primal. The function
-// may be called more than once; call it at the transform depth vjp was
-// called at (the Python vjp_fn also runs under a vmap of its own).
+// may be called more than once, inside the transforms vjp was called in, and
+// also under vmaps newer than those: vmap(vjp_fn) over a batch of cotangents
+// runs one backward whose formulas are batched (the Jacobian's rows at once).
 using VjpFunction = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
 SY_API std::pair<std::vector<Tensor>, VjpFunction> vjp(const TensorFunction& fn,
                                                        const std::vector<Tensor>& primals);
@@ -64,6 +65,27 @@ SY_API std::vector<Tensor> grads_of(const Tensor& output, const std::vector<Tens
                                     bool create_graph);
 // `t` with its physical tensor detached from autograd's graph.
 SY_API Tensor without_graph(const Tensor& t);
+
+// The backward half of vjp (sy::func::vjp and the Python vjp share it): made
+// from the outputs of a function run under a grad level and its inputs (made
+// by make_grad_input); called with one cotangent per output (the output's
+// shape), it returns one vector-Jacobian product per input. The vmap levels
+// vjp ran in must be visible at the call; vmap levels newer than those batch
+// the cotangents, and the backward then runs once on that batch (its formulas
+// through the batching rules), as in functorch.
+class SY_API VjpBackward {
+ public:
+  VjpBackward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+              bool create_graph);
+  std::vector<Tensor> operator()(const std::vector<Tensor>& cotangents) const;
+
+ private:
+  std::vector<Tensor> outputs_;               // physical, canonical at vjp's levels
+  std::vector<Tensor> inputs_;                // the same for the inputs
+  std::vector<std::vector<int64_t>> shapes_;  // the outputs' shapes as fn saw them
+  std::vector<uint64_t> level_ids_;           // vjp's vmap levels, outermost first
+  bool create_graph_;
+};
 
 }  // namespace detail
 }  // namespace sy::func

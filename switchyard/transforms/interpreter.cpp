@@ -86,31 +86,11 @@ std::unique_ptr<ThreadLocalSlot> TransformState::deepcopy() const {
   return copy;
 }
 
-namespace {
-// A custom function's forward runs outside autograd on the batched tensors, so
-// its node would sit on the wrapper, which the grad level's physical backward
-// never reaches: refused where a vmap and a grad level are both visible.
-void check_custom_function(const TransformState& s, std::string_view which) {
-  bool vmap = false, grad = false;
-  for (size_t i = 0; i < s.active; ++i) {
-    vmap |= s.levels[i].kind == TransformKind::Vmap;
-    grad |= s.levels[i].kind == TransformKind::Grad;
-  }
-  SY_CHECK(!(vmap && grad), ValueError,
-           "{} autograd Function inside {}: its backward would not see the batch, so the "
-           "gradient would be wrong; call it outside vmap, or write the function with ops so "
-           "that autograd differentiates them",
-           which, describe(&s));
-}
-}  // namespace
-
+// Custom functions run under every transform: a call on batched tensors puts its
+// node on the physical tensors and runs backward and jvp batched again
+// (grad.cpp, BatchedCall), so neither hook refuses them.
 int64_t TransformState::check_supports_single_level_autograd_function() const {
-  check_custom_function(*this, "a Python");
   return active == 0 ? 0 : levels[active - 1].number;
-}
-
-void TransformState::check_supports_cpp_autograd_function() const {
-  check_custom_function(*this, "a C++");
 }
 
 void TransformState::check_supports_inplace_requires_grad() const {
@@ -194,11 +174,14 @@ LevelGuard::LevelGuard(TransformKind kind, int64_t batch_size, Randomness random
     s = detail::transform_state();
   } else {
     had_state_ = true;
-    saved_levels_ = s->levels;
     saved_active_ = s->active;
+    // Levels hidden from the caller (it runs one level down) are not its outer
+    // levels: set aside until the guard ends (rare; nothing to copy otherwise).
+    if (s->levels.size() > s->active) {
+      saved_levels_.assign(s->levels.begin() + static_cast<ptrdiff_t>(s->active), s->levels.end());
+      s->levels.resize(s->active);
+    }
   }
-  // Levels hidden from the caller (it runs one level down) are not its outer levels.
-  s->levels.resize(s->active);
   level_.kind = kind;
   level_.number = static_cast<int64_t>(s->active) + 1;
   level_.id = next_level_id.fetch_add(1, std::memory_order_relaxed);
@@ -213,7 +196,9 @@ LevelGuard::~LevelGuard() {
   detail::TransformState* s = detail::transform_state();
   if (s != nullptr) {
     if (had_state_) {
-      s->levels = std::move(saved_levels_);
+      // Nested guards restored theirs, so levels[0, saved_active_) are as found.
+      s->levels.resize(saved_active_);
+      s->levels.insert(s->levels.end(), saved_levels_.begin(), saved_levels_.end());
       s->active = saved_active_;
     } else {
       set_slot(transforms_slot(), nullptr);

@@ -63,7 +63,7 @@ class SY_API LevelGuard {
 
  private:
   Level level_;
-  std::vector<Level> saved_levels_;
+  std::vector<Level> saved_levels_;  // the levels hidden above the caller's, if any
   size_t saved_active_ = 0;
   bool saved_included_ = false;
   bool had_state_ = false;
@@ -80,7 +80,6 @@ struct TransformState final : ThreadLocalSlot {
 
   std::unique_ptr<ThreadLocalSlot> deepcopy() const override;
   int64_t check_supports_single_level_autograd_function() const override;
-  void check_supports_cpp_autograd_function() const override;
   void check_supports_inplace_requires_grad() const override;
   void check_supports_retain_grad() const override;
 };

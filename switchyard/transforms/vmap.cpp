@@ -29,19 +29,26 @@ int64_t vmap_batch_size(const std::vector<Tensor>& inputs,
            "an input that is not batched)",
            in_dims.size(), inputs.size());
   std::optional<int64_t> batch;
-  std::string sizes;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const std::optional<int64_t> d = in_dim_at(in_dims, i);
     if (!d) continue;
     SY_CHECK(inputs[i].defined(), ValueError, "vmap: input {} is an undefined tensor", i);
     const int64_t rank = inputs[i].dim();
     const int64_t size = inputs[i].size(wrap_in_dim(*d, rank, i, "in_dim of input"));
-    sizes += fmt::format("{}input {}: {} (dim {})", sizes.empty() ? "" : ", ", i, size, *d);
     if (!batch) batch = size;
-    SY_CHECK(*batch == size, ValueError,
-             "vmap: the batched inputs have different sizes along their in_dims ({}); every "
-             "batched input needs the same batch size",
-             sizes);
+    if (SY_UNLIKELY(*batch != size)) {
+      std::string sizes;  // every batched input's size, for the message
+      for (size_t j = 0; j <= i; ++j) {
+        const std::optional<int64_t> dj = in_dim_at(in_dims, j);
+        if (!dj) continue;
+        sizes += fmt::format("{}input {}: {} (dim {})", sizes.empty() ? "" : ", ", j,
+                             inputs[j].size(wrap_in_dim(*dj, inputs[j].dim(), j, "in_dim")), *dj);
+      }
+      SY_THROW(ValueError,
+               "vmap: the batched inputs have different sizes along their in_dims ({}); every "
+               "batched input needs the same batch size",
+               sizes);
+    }
   }
   SY_CHECK(batch.has_value(), ValueError,
            "vmap: no input is batched (every in_dim is None, or there are no tensor inputs); "

@@ -5,9 +5,11 @@ torch), under both vmaps on the same values, and compares the results; the error
 cases check that both refuse the same inputs.
 """
 
+import functools
 import threading
 
 import functorch
+import functorch._src.vmap as functorch_vmap
 import numpy as np
 import pytest
 import torch
@@ -145,32 +147,100 @@ def test_in_place_ops():
     assert captured_s.tolist() == [0.0] * 4
 
 
-def test_data_dependent_control_flow_is_an_error():
-    def f(x):
-        return x if x.sum() > 0 else -x
+# (call, what switchyard's message must say): each names what was wrong and where.
+BAD_INPUT = {
+    "batch-sizes": (lambda vmap, m: vmap(lambda x, y: x + y)(m.ones(2, 3), m.ones(3, 3)),
+                    r"different sizes along their in_dims \(input 0: 2 \(dim 0\), input 1: 3"),
+    "in-dim-range": (lambda vmap, m: vmap(lambda x: x, in_dims=2)(m.ones(2, 3)),
+                     r"in_dim of input 0 is 2 but that tensor has 2 dims"),
+    "in-dim-negative": (lambda vmap, m: vmap(lambda x: x, in_dims=(-3,))(m.ones(2, 3)),
+                        r"in_dim of input 0 is -3"),
+    "in-dims-count": (lambda vmap, m: vmap(lambda x: x, in_dims=(0, 0))(m.ones(2, 3)),
+                      r"in_dims has 2 entries but the function was called with 1"),
+    "in-dims-structure": (lambda vmap, m: vmap(lambda x: x, in_dims=((0, 0),))(m.ones(2, 3)),
+                          r"in_dims\[0\] is \(0, 0\), which does not match the structure"),
+    "in-dims-dict-keys": (lambda vmap, m: vmap(lambda d: d["a"], in_dims=({"b": 0},))(
+        {"a": m.ones(2, 3)}), r"in_dims\[0\] is \{'b': 0\}"),
+    "in-dims-type": (lambda vmap, m: vmap(lambda x: x, in_dims=[0])(m.ones(2, 3)),
+                     r"in_dims must be an int, None or a tuple"),
+    "out-dim-range": (lambda vmap, m: vmap(lambda x: x, out_dims=3)(m.ones(2, 3)),
+                      r"out_dim of output 0 is 3"),
+    "out-dims-structure": (lambda vmap, m: vmap(lambda x: x, out_dims=(0, 0))(m.ones(2, 3)),
+                           r"out_dims is \(0, 0\), which does not match"),
+    "non-tensor-output": (lambda vmap, m: vmap(lambda x: 3)(m.ones(2, 3)),
+                          r"must return tensors.*output 0 is a int"),
+    "non-tensor-in-tuple": (lambda vmap, m: vmap(lambda x: (x, "s"))(m.ones(2, 3)),
+                            r"must return tensors.*output 1 is a str"),
+    "batched-int": (lambda vmap, m: vmap(lambda x, n: x * n)(m.ones(2, 3), 3),
+                    r"input 1 has in_dim 0 but is a int, not a tensor"),
+    "nothing-batched": (lambda vmap, m: vmap(lambda x: x, in_dims=None)(m.ones(2, 3)),
+                        r"no input is batched"),
+}
 
-    with pytest.raises(RuntimeError):
-        functorch.vmap(f)(torch.ones(2, 3))
-    with pytest.raises(ValueError, match=r"vmap\(level 1\).*where"):
-        sy.func.vmap(f)(sy.ones(2, 3))
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_is_refused_by_both(case):
+    call, message = BAD_INPUT[case]
+    with pytest.raises((ValueError, RuntimeError, IndexError)):
+        call(functorch.vmap, torch)
+    with pytest.raises((ValueError, IndexError), match=message):
+        call(sy.func.vmap, sy)
     assert sy.func._transform_stack() == "no transform"
 
 
-@pytest.mark.parametrize("call", [
-    lambda vmap, m: vmap(lambda x, y: x + y)(m.ones(2, 3), m.ones(3, 3)),        # batch sizes
-    lambda vmap, m: vmap(lambda x: x, in_dims=2)(m.ones(2, 3)),                  # in_dim range
-    lambda vmap, m: vmap(lambda x: x, in_dims=(0, 0))(m.ones(2, 3)),             # in_dims count
-    lambda vmap, m: vmap(lambda x: x, in_dims=((0, 0),))(m.ones(2, 3)),          # structure
-    lambda vmap, m: vmap(lambda x: 3)(m.ones(2, 3)),                             # non-tensor out
-    lambda vmap, m: vmap(lambda x, n: x * n)(m.ones(2, 3), 3),                   # batched int
-    lambda vmap, m: vmap(lambda x: x, in_dims=None)(m.ones(2, 3)),               # nothing batched
-], ids=["batch-sizes", "in-dim-range", "in-dims-count", "in-dims-structure", "non-tensor-output",
-        "batched-int", "nothing-batched"])
-def test_bad_input_is_refused_by_both(call):
-    with pytest.raises((ValueError, RuntimeError, IndexError)):
-        call(functorch.vmap, torch)
-    with pytest.raises((ValueError, IndexError)):
-        call(sy.func.vmap, sy)
+@pytest.mark.parametrize("conversion,body", [
+    ("bool", lambda x: x if x.sum() > 0 else -x),
+    ("bool", lambda x: x * 2 if x.max() > 0 else x),
+    ("float", lambda x: x * float(x.sum())),
+    ("int", lambda x: x * int(x.sum())),
+    ("item", lambda x: x * x.sum().item()),
+])
+def test_data_dependent_control_flow_names_the_conversion_and_the_level(conversion, body):
+    with pytest.raises(RuntimeError):
+        functorch.vmap(body)(torch.ones(2, 3))
+    with pytest.raises(ValueError,
+                       match=rf"^{conversion}\(\).* on a batched tensor inside vmap\(level 2\) "
+                             rf"\(vmap\(level 2\) > vmap\(level 1\)\).*sy\.where"):
+        sy.func.vmap(sy.func.vmap(body))(sy.ones(4, 2, 3))
+    assert sy.func._transform_stack() == "no transform"
+
+
+def test_a_transformed_function_called_from_another_thread_while_the_first_is_inside_it():
+    # Thread A stops inside the vmapped function; thread B calls the same function
+    # meanwhile; each sees only its own one level, and both results are right.
+    inside, b_done = threading.Event(), threading.Event()
+    stacks, results, errors = {}, {}, []
+
+    def f(x):
+        name = threading.current_thread().name
+        stacks.setdefault(name, []).append(sy.func._transform_stack())
+        if name == "A":
+            inside.set()
+            assert b_done.wait(10)
+            stacks[name].append(sy.func._transform_stack())
+        return x * 2
+
+    g = sy.func.vmap(sy.func.vmap(f))
+
+    def run(x):
+        try:
+            results[threading.current_thread().name] = g(x)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    a = threading.Thread(target=run, args=(sy.ones(3, 2, 4),), name="A")
+    a.start()
+    assert inside.wait(10)
+    b = threading.Thread(target=run, args=(sy.ones(5, 3, 4) * 3,), name="B")
+    b.start()
+    b.join(10)
+    b_done.set()
+    a.join(10)
+    assert not errors
+    assert stacks == {"A": ["vmap(level 2) > vmap(level 1)"] * 2,
+                      "B": ["vmap(level 2) > vmap(level 1)"]}
+    assert results["A"].tolist() == (sy.ones(3, 2, 4) * 2).tolist()
+    assert results["B"].tolist() == (sy.ones(5, 3, 4) * 6).tolist()
     assert sy.func._transform_stack() == "no transform"
 
 
@@ -236,22 +306,43 @@ def test_chunk_size_gives_the_unchunked_result(chunk_size):
     close(run(sy, xs, ws, out_w=None, chunk_size=chunk_size)[1], wt * 2)
 
 
-def test_chunk_size_with_different_randomness_draws_every_example():
-    x = sy.zeros(6, 2)
-    out = sy.func.vmap(lambda t: t + sy.rand(2), randomness="different", chunk_size=2)(x)
-    assert tuple(out.shape) == (6, 2)
-    rows = {tuple(r) for r in out.tolist()}
-    assert len(rows) == 6
+def _draw_after_vmap(m, seed, **vmap_kw):
+    """vmap(t + rand(2)) over 7 examples from `seed`, and the generator's next draw."""
+    m.manual_seed(seed)
+    if m is torch:  # functorch 1.13 takes a number of chunks (chunk_vmap), not a size
+        chunks = -(-7 // vmap_kw.pop("chunk_size")) if "chunk_size" in vmap_kw else None
+        vm = (functools.partial(functorch_vmap.chunk_vmap, chunks=chunks) if chunks
+              else functorch.vmap)
+    else:
+        vm = sy.func.vmap
+    out = vm(lambda t: t + m.rand(2), **vmap_kw)(m.zeros(7, 2))
+    return out, m.rand(1)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 7])
+def test_chunk_size_with_same_randomness_draws_once_for_the_batch(chunk_size):
+    for m in (sy, torch):
+        whole, after_whole = _draw_after_vmap(m, 5, randomness="same")
+        chunked, after_chunked = _draw_after_vmap(m, 5, randomness="same", chunk_size=chunk_size)
+        # Every example sees the one draw, which is the unchunked vmap's ...
+        rows = np.array(chunked.tolist())
+        assert (rows == rows[0]).all(), (m.__name__, rows)
+        assert rows.tolist() == np.array(whole.tolist()).tolist()
+        # ... and the generator moved on as after that one draw.
+        assert after_chunked.tolist() == after_whole.tolist()
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3])
+def test_chunk_size_with_different_randomness_draws_every_example(chunk_size):
+    for m in (sy, torch):
+        out, _ = _draw_after_vmap(m, 5, randomness="different", chunk_size=chunk_size)
+        assert tuple(out.shape) == (7, 2)
+        values = np.array(out.tolist()).ravel()
+        assert len(set(values.tolist())) == values.size, (m.__name__, values)  # no repeats
+        assert ((values >= 0) & (values < 1)).all()
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True])
 def test_chunk_size_must_be_a_positive_int(bad):
     with pytest.raises(ValueError, match="chunk_size should be None or an int greater than 0"):
         sy.func.vmap(lambda t: t, chunk_size=bad)
-
-
-def test_chunk_size_with_same_randomness_is_refused_when_it_splits():
-    x = sy.zeros(4, 2)
-    assert tuple(sy.func.vmap(lambda t: t + sy.rand(2), randomness="same", chunk_size=4)(x).shape) == (4, 2)
-    with pytest.raises(ValueError, match="chunk_size with randomness='same' would draw once per chunk"):
-        sy.func.vmap(lambda t: t + sy.rand(2), randomness="same", chunk_size=3)(x)

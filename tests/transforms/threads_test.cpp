@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "switchyard/switchyard.h"
 #include "transform_helpers.h"
@@ -15,9 +18,9 @@ namespace {
 using func::TensorFunction;
 using func::vmap;
 
+using testing_transforms::arange_f;
 using testing_transforms::one;
 using testing_transforms::same;
-using testing_transforms::arange_f;
 
 TEST(VmapThreads, LaunchAndParallelForSeeTheCallersLevel) {
   const Tensor x = arange_f({4, 3});
@@ -48,6 +51,40 @@ TEST(VmapThreads, EachThreadHasItsOwnStack) {
   a.join();
   b.join();
   EXPECT_EQ(ok.load(), 100);
+}
+
+// One transformed function, called from a second thread while the first is
+// stopped inside it: each thread sees its own stack, and both results are right.
+TEST(VmapThreads, AFunctionCalledFromAnotherThreadWhileTheFirstIsInsideIt) {
+  std::promise<void> inside, b_done;
+  std::shared_future<void> b_done_future = b_done.get_future().share();
+  std::atomic<int> a_calls{0};
+  std::vector<std::string> a_stacks, b_stacks;
+  auto f = one([&](const std::vector<Tensor>& in) {
+    if (a_calls.fetch_add(1) == 0) {  // the first call: thread A
+      a_stacks.push_back(func::describe_transform_stack());
+      inside.set_value();
+      b_done_future.wait();
+      a_stacks.push_back(func::describe_transform_stack());
+    } else {
+      b_stacks.push_back(func::describe_transform_stack());
+    }
+    return in[0] * 2;
+  });
+  const TensorFunction g = vmap(vmap(f));
+  Tensor a_out, b_out;
+  std::thread a([&] { a_out = g({arange_f({3, 2, 4})})[0]; });
+  inside.get_future().wait();
+  std::thread b([&] { b_out = g({arange_f({5, 3, 4}) + 1})[0]; });
+  b.join();
+  b_done.set_value();
+  a.join();
+  const std::string both = "vmap(level 2) > vmap(level 1)";
+  EXPECT_EQ(a_stacks, (std::vector<std::string>{both, both}));
+  EXPECT_EQ(b_stacks, std::vector<std::string>{both});
+  EXPECT_TRUE(same(a_out, arange_f({3, 2, 4}) * 2));
+  EXPECT_TRUE(same(b_out, (arange_f({5, 3, 4}) + 1) * 2));
+  EXPECT_TRUE(func::transform_stack().empty());
 }
 
 TEST(VmapThreads, PerSampleGradientsFromSeveralThreadsAtOnce) {

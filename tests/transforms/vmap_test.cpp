@@ -3,6 +3,9 @@
 // its counters (threads: threads_test.cpp).
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+
 #include "switchyard/switchyard.h"
 #include "transform_helpers.h"
 
@@ -146,13 +149,38 @@ TEST(Vmap, AWrapperThatEscapesIsAnErrorWhenUsed) {
   EXPECT_NE(leaked.to_string().find("BatchedTensor(level=1"), std::string::npos);
 }
 
+// `call` throws E whose message contains `words`.
+template <typename E>
+void expect_error(const std::function<void()>& call, const std::string& words) {
+  try {
+    call();
+    ADD_FAILURE() << "no error; expected one saying: " << words;
+  } catch (const E& e) {
+    EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+  }
+}
+
 TEST(Vmap, BadArgumentsNameWhatWasWrong) {
   auto f = one([](const std::vector<Tensor>& in) { return in[0] + in[1]; });
-  EXPECT_THROW(vmap(f)({ones({2, 3}), ones({3, 3})}), ValueError);          // batch sizes differ
-  EXPECT_THROW(vmap(f, {2, 0})({ones({2, 3}), ones({2, 3})}), IndexError);  // in_dim out of range
-  EXPECT_THROW(vmap(f, {std::nullopt, std::nullopt})({ones({2}), ones({2})}), ValueError);
-  EXPECT_THROW(vmap(f, {0})({ones({2}), ones({2})}), ValueError);  // in_dims count
-  EXPECT_THROW(vmap(f, {}, {std::nullopt})({ones({2, 3}), ones({2, 3})}), ValueError);
+  expect_error<ValueError>([&] { vmap(f)({ones({2, 3}), ones({3, 3})}); },
+                           "different sizes along their in_dims (input 0: 2 (dim 0), input 1: 3");
+  expect_error<IndexError>([&] { vmap(f, {2, 0})({ones({2, 3}), ones({2, 3})}); },
+                           "in_dim of input 0 is 2 but that tensor has 2 dims");
+  expect_error<IndexError>([&] { vmap(f, {0, -3})({ones({2, 3}), ones({2, 3})}); },
+                           "in_dim of input 1 is -3");
+  expect_error<ValueError>(
+      [&] { vmap(f, {std::nullopt, std::nullopt})({ones({2}), ones({2})}); }, "no input is batched");
+  expect_error<ValueError>([&] { vmap(f, {0})({ones({2}), ones({2})}); },
+                           "in_dims has 1 entries for 2 inputs");
+  expect_error<ValueError>([&] { vmap(f, {}, {std::nullopt})({ones({2, 3}), ones({2, 3})}); },
+                           "output 0 is batched but its out_dim is None");
+  expect_error<IndexError>([&] { vmap(f, {}, {2})({ones({2, 3}), ones({2, 3})}); },
+                           "out_dim of output 0 is 2");
+  expect_error<ValueError>([&] { vmap(f, {}, {0, 0})({ones({2, 3}), ones({2, 3})}); },
+                           "out_dims has 2 entries for 1 outputs");
+  // A C++ function's outputs are tensors; an undefined one is the "non-tensor output".
+  auto undefined = one([](const std::vector<Tensor>&) { return Tensor(); });
+  expect_error<ValueError>([&] { vmap(undefined)({ones({2})}); }, "output 0 is an undefined tensor");
   EXPECT_TRUE(func::transform_stack().empty());
 }
 

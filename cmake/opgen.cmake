@@ -2,6 +2,7 @@
 #   SY_GEN_DIR             the include root of the generated C++ (<build>/generated)
 #   SY_OPGEN_CPP_OUTPUTS   the generated C++ files, sources of the switchyard library
 #   SY_OPGEN_PY_OUTPUT     the generated _op_table.py, in the Python package's build folder
+#   SY_OPGEN_PY_CPP_OUTPUT the unboxed Python entries, a source of the extension module
 # and adds the target ops_doc, which rewrites the op tables in docs/ops.md.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 execute_process(COMMAND ${Python3_EXECUTABLE} -c "import yaml"
@@ -34,9 +35,12 @@ endforeach()
 list(APPEND SY_OPGEN_CPP_OUTPUTS ${SY_OPGEN_AUTOGRAD_OUTPUTS})
 set(SY_OPGEN_TEST_OUTPUT ${SY_GEN_DIR}/tests/op_table_data.h ${SY_GEN_DIR}/tests/autograd_coverage.h)
 set(SY_OPGEN_PY_OUTPUT ${CMAKE_BINARY_DIR}/python/switchyard/_op_table.py)
+# The Python bindings' unboxed entries (a source of the extension module).
+set(SY_OPGEN_PY_CPP_OUTPUT ${SY_GEN_DIR}/python/unboxed_calls.cpp)
 
 add_custom_command(
   OUTPUT ${SY_OPGEN_CPP_OUTPUTS} ${SY_OPGEN_TEST_OUTPUT} ${SY_OPGEN_PY_OUTPUT}
+         ${SY_OPGEN_PY_CPP_OUTPUT}
   COMMAND ${Python3_EXECUTABLE} ${SY_OPGEN} --source-dir ${CMAKE_SOURCE_DIR}
           --out ${SY_GEN_DIR} --python-out ${CMAKE_BINARY_DIR}/python/switchyard
           ${SWITCHYARD_OP_TABLES}
@@ -44,7 +48,7 @@ add_custom_command(
   COMMENT "Generating the operator surface from the op table"
   VERBATIM)
 add_custom_target(switchyard_op_table DEPENDS ${SY_OPGEN_CPP_OUTPUTS} ${SY_OPGEN_TEST_OUTPUT}
-  ${SY_OPGEN_PY_OUTPUT})
+  ${SY_OPGEN_PY_OUTPUT} ${SY_OPGEN_PY_CPP_OUTPUT})
 
 # docs/autograd.md's coverage table, likewise (test autograd_docs_current).
 add_custom_target(autograd_doc

@@ -143,10 +143,19 @@ class RefCounted {
   // Unbiases and marks the object; returns its count at that moment, or 0 if
   // it cannot be marked: it is still biased to another thread (one that lives,
   // or one that ended before merging it), or a reference dropped elsewhere
-  // waits on its owner's queue. The caller holds a
-  // reference, so a marked object's count is at least one.
+  // waits on its owner's queue. The caller holds a reference that no other
+  // thread reads meanwhile (its own handle), so a marked object's count is at
+  // least one. When that reference is the only one and the calling thread
+  // owns the object, marking is plain stores (Note [Marking and freeing
+  // without a locked instruction] in refcount.cpp).
   SY_API uint32_t mark_wrapped() const;
   void unmark_wrapped() const { shared_.fetch_and(~kWrapped, std::memory_order_acq_rel); }
+  // The wrapper's end: unmarks the object and drops the wrapper's reference,
+  // whose handle no one else can read any more. Returns true when that was the
+  // last reference and the object is freed (then without a locked
+  // instruction): the caller forgets its handle without dropping it. Returns
+  // false when other references remain; the caller then drops its own.
+  SY_API bool unmark_wrapped_and_free_if_last() const;
   // The count of a marked object crossed one (Note [A wrapped object's count]).
   virtual void wrapped_count_edge(bool /*hold*/) const {}
 

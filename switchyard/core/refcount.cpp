@@ -57,6 +57,38 @@
 // are never reused, so a stale owner_id_ never matches a live thread. An
 // object destroyed while its owner still counts it (a derived constructor
 // threw) takes itself off `owned` in ~RefCounted, so the record still goes.
+//
+// Note [Marking and freeing without a locked instruction]
+// A tensor made for Python is marked once (mark_wrapped) and, most often, freed
+// when its wrapper dies with no other reference left. Both can skip the
+// read-modify-write when the caller's reference is provably the only one:
+//   mark: on the owner, local_ == 1 and an acquire load of shared_ reads 0:
+//     plain stores make it merged and marked with count one (owner_id_ = 0,
+//     shared_ = kMerged|kWrapped|kOne, the owner's `owned` - 1).
+//   free: an acquire load of shared_ reads kMerged|kWrapped|kOne: delete.
+// Why no other thread can be racing. In both cases the load is R of Note
+// [Biased reference counts]' argument, and the word R reads says that the
+// references R sees, minus those dropped, are exactly one: the caller's (for
+// the mark, local_ == 1 is the owner's own count, and a zero word has no
+// queued reference and count 0; for the free, kMerged makes the count exact).
+// So every other reference R sees was dropped before R, and each drop on
+// another thread, a release RMW, happens before R: those threads are done with
+// the object. A reference R does not see was copied, following copies back,
+// from one R sees; the first such copy was made either from a reference R sees
+// as dropped, which places the copy before R (contradiction, as in that
+// Note), or from the caller's own reference. No other thread can copy that
+// one: mark_wrapped's caller passes its own handle (wrap() takes the tensor by
+// value), and the wrapper's handle is read only through the wrapper, which is
+// being deallocated: nobody holds a Python reference to it, and C++ code that
+// borrows a wrapper's tensor holds a Python reference while it does. So no
+// other thread holds, or can make, a reference: the plain stores race with no
+// access, and the delete is the last one. (A drop elsewhere that took a marked
+// count from two to one still touches the object in wrapped_count_edge() after
+// its RMW; the hook drops the wrapper's Python reference under the GIL, and
+// the wrapper is deallocated only after that, so the hook is done by then.) A thread that later gets the object
+// gets it through whatever synchronisation hands over a handle, which orders
+// the stores before its reads. When the load reads anything else, both fall
+// back to the RMW paths (unbias + CAS, unmark + decref).
 #include "switchyard/core/intrusive_ptr.h"
 
 #include <cstdint>
@@ -212,6 +244,18 @@ void RefCounted::unbias() const {
 }
 
 uint32_t RefCounted::mark_wrapped() const {
+  detail::RefThread& t = detail::tls_ref_thread;
+  if (owner_id_.load(std::memory_order_relaxed) == t.id &&
+      local_.load(std::memory_order_relaxed) == 1 &&
+      shared_.load(std::memory_order_acquire) == 0) {
+    // The caller's reference is the only one: no other thread can reach the
+    // object (Note [Marking and freeing without a locked instruction]).
+    owner_id_.store(0, std::memory_order_relaxed);
+    shared_.store(kMerged | kWrapped | kOne, std::memory_order_relaxed);
+    t.owner->owned.store(t.owner->owned.load(std::memory_order_relaxed) - 1,
+                         std::memory_order_relaxed);
+    return 1;
+  }
   unbias();
   // A reference this thread dropped may wait on its own queue (not on another
   // thread's: then the object was biased to that thread).
@@ -222,6 +266,17 @@ uint32_t RefCounted::mark_wrapped() const {
   } while (!shared_.compare_exchange_weak(word, word | kWrapped, std::memory_order_acq_rel,
                                           std::memory_order_relaxed));
   return static_cast<uint32_t>(word >> kCountShift);
+}
+
+bool RefCounted::unmark_wrapped_and_free_if_last() const {
+  if (shared_.load(std::memory_order_acquire) == (kMerged | kWrapped | kOne)) {
+    // Only the wrapper's reference is left, and nobody can copy it any more
+    // (Note [Marking and freeing without a locked instruction]).
+    delete this;
+    return true;
+  }
+  unmark_wrapped();
+  return false;
 }
 
 void RefCounted::owner_count_reached_zero() const {

@@ -486,7 +486,9 @@ Tensor where_k(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const ScalarType dtype = result_type(a, b);
   Tensor out = make_tensor(shape, dtype, device);
   if (out.is_meta() || out.numel() == 0) return out;
-  const Tensor ca = detail::as_dtype(a, dtype), cb = detail::as_dtype(b, dtype);
+  Tensor a_holder, b_holder;
+  const Tensor& ca = detail::as_dtype(a, dtype, a_holder);
+  const Tensor& cb = detail::as_dtype(b, dtype, b_holder);
   detail::ElementLoop<4> loop(
       shape,
       {static_cast<char*>(out.raw_data()), static_cast<char*>(cond.raw_data()),

@@ -79,6 +79,14 @@ inline DimVector broadcast_for(std::string_view op, IntArrayRef a, IntArrayRef b
 // `t` in dtype `dtype` (t itself when it already is), without calling an op:
 // See Note [Backend kernels call no ops].
 inline Tensor as_dtype(const Tensor& t, ScalarType dtype) { return converted(t, dtype); }
+// The same without copying t's handle when it is in `dtype` already (a copy of
+// a tensor Python holds is a locked instruction): t itself, or the converted
+// tensor, kept in `holder`.
+inline const Tensor& as_dtype(const Tensor& t, ScalarType dtype, Tensor& holder) {
+  if (t.dtype() == dtype) return t;
+  holder = converted(t, dtype);
+  return holder;
+}
 
 // A zero-dim CPU tensor holding `s` as `dtype`: how Scalar overloads reach the
 // Tensor kernels (with the dtype promotion already decided, see type_promotion.h).
@@ -195,7 +203,9 @@ void run_binary(const Tensor& out, const Tensor& a, const Tensor& b, ScalarType 
     copy_(out, wide);
     return;
   }
-  const Tensor ca = as_dtype(a, compute), cb = as_dtype(b, compute);
+  Tensor a_holder, b_holder;
+  const Tensor& ca = as_dtype(a, compute, a_holder);
+  const Tensor& cb = as_dtype(b, compute, b_holder);
   // Same shapes, all contiguous (the common case, and every small tensor's
   // cost): one flat loop, no geometry to work out.
   const bool flat = ca.is_contiguous() && cb.is_contiguous() && out.is_contiguous() &&

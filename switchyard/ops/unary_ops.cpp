@@ -125,7 +125,8 @@ void run_unary(const Tensor& out, const Tensor& self, ScalarType compute, Scalar
     copy_(out, wide);
     return;
   }
-  const Tensor in = detail::as_dtype(self, compute);
+  Tensor holder;
+  const Tensor& in = detail::as_dtype(self, compute, holder);
   SY_DISPATCH_ALL_TYPES(compute, "unary", [&] {
     using T = scalar_t;
     if (result == kBool) {

@@ -97,6 +97,50 @@ bool from_python(PyObject* o, const SchemaType& type, IValue& out);
 // a list of the wrong length or with a bad element. Nothing otherwise.
 std::optional<std::string> explain_mismatch(PyObject* o, const SchemaType& type);
 
+// ---- unboxed calls of table ops ---------------------------------------------------------
+// See Note [Unboxed Python calls] in ops.cpp.
+
+// Each converts `o` to the C++ type a typed handle takes for one schema type,
+// accepting exactly what from_python accepts for that type; false (and no
+// Python error set) when `o` is not of that type. A tensor is borrowed: `out`
+// points at the wrapper's own handle. An exception raised by the object's own
+// conversion (__index__) propagates as py::error_already_set.
+bool unboxed_arg(PyObject* o, const Tensor*& out);              // Tensor
+bool unboxed_arg(PyObject* o, std::optional<Tensor>& out);      // Tensor?
+bool unboxed_arg(PyObject* o, Scalar& out);                     // Scalar
+bool unboxed_arg(PyObject* o, std::optional<Scalar>& out);      // Scalar?
+bool unboxed_arg(PyObject* o, int64_t& out);                    // int
+bool unboxed_arg(PyObject* o, std::optional<int64_t>& out);     // int?
+bool unboxed_arg(PyObject* o, double& out);                     // float
+bool unboxed_arg(PyObject* o, std::optional<double>& out);      // float?
+bool unboxed_arg(PyObject* o, bool& out);                       // bool
+bool unboxed_arg(PyObject* o, std::optional<bool>& out);        // bool?
+bool unboxed_arg(PyObject* o, ScalarType& out);                 // ScalarType
+bool unboxed_arg(PyObject* o, std::optional<ScalarType>& out);  // ScalarType?
+bool unboxed_arg(PyObject* o, std::string_view& out);           // str (kept by `o`)
+bool unboxed_arg(PyObject* o, std::optional<std::string_view>& out);  // str?
+bool unboxed_arg(PyObject* o, Device& out);                     // Device
+bool unboxed_arg(PyObject* o, std::optional<Device>& out);      // Device?
+bool unboxed_arg(PyObject* o, std::nullopt_t& out);             // Generator? (only None)
+
+// The elements a tensor argument counts for kReleaseGilElements.
+inline int64_t unboxed_elements(const Tensor* t) { return t->defined() ? t->numel() : 0; }
+inline int64_t unboxed_elements(const std::optional<Tensor>& t) {
+  return t && t->defined() ? t->numel() : 0;
+}
+
+// The generated entry of one table op (<build>/generated/python/unboxed_calls.cpp):
+// `values` holds the Python object of each schema argument
+// (defaults filled in); converts them and, when all fit, calls the op through
+// its typed handle, stores its result in `result` and returns true. False when
+// a value does not fit (the overload does not match; nothing was called).
+using UnboxedEntry = bool (*)(PyObject* const* values, Tensor& result);
+// The entry of the table op `name` ("sy::add.Tensor") taking `num_args`
+// arguments, or null when it has none (its arguments or result are of other
+// types, or it is not a table op).
+UnboxedEntry find_unboxed_entry(std::string_view name, size_t num_args);
+inline constexpr size_t kMaxUnboxedArgs = 16;
+
 // ---- data from elsewhere --------------------------------------------------------------
 
 // A new tensor holding a copy of `data` (sy.tensor): see Note [Reading nested
@@ -243,6 +287,16 @@ void check_stack_depth(const char* where);
 // Calls of more elements than this (summed over the tensor arguments) release
 // the GIL while C++ works; below it, releasing and retaking costs more than it frees.
 inline constexpr int64_t kReleaseGilElements = 1 << 15;
+
+// Runs `call`, which returns a Tensor, without the GIL when the call's tensor
+// arguments hold `elements` >= kReleaseGilElements (an unboxed call's rule).
+template <typename F>
+Tensor call_releasing_gil_if_large(int64_t elements, F&& call) {
+  if (SY_LIKELY(elements < kReleaseGilElements)) return call();
+  Tensor result;
+  maybe_without_gil(true, [&] { result = call(); });
+  return result;
+}
 
 // Incremented whenever a Library from Python defines or removes ops, so that
 // cached overload lists know to look again.

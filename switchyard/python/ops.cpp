@@ -8,6 +8,26 @@
 // accepts the arguments runs. All of it is C++: the overload list and each
 // overload's schema are cached and checked for changes with one load each.
 // When no overload fits, the TypeError shows every schema and why it did not.
+//
+// Note [Unboxed Python calls]
+// Boxing copies each tensor argument onto the stack. A tensor Python holds is
+// counted atomically (Note [A wrapped object's count]), so each copy and drop
+// is a locked instruction, plus the wrapper's hold taken and dropped as the
+// count crosses one: most of a small call's cost on some machines. So tools/
+// opgen emits, for each table op whose arguments are Tensor, Scalar, int,
+// float, bool, str, ScalarType, Device (or optionals of those) and whose
+// result is one Tensor, an unboxed entry (<build>/generated/python/
+// unboxed_calls.cpp): it converts the Python values with unboxed_arg(), which
+// from_python also uses, so both accept the same values; it borrows each
+// tensor from its wrapper (`const Tensor&` to the wrapper's own handle, which
+// never changes and lives while the caller holds the argument) and calls the
+// op's typed handle. The dispatcher then does what it does for any call:
+// kernels registered from Python, tracing, autograd and the rest are reached
+// as before, boxed where their kernel is boxed. The overloads are tried in the
+// same order, each either way, so the same overload wins. Calls that take
+// Python-level steps around the dispatcher keep the boxed path: while a
+// dispatch mode is active (the thread includes the Python key), or when an
+// argument is a tensor subclass (the result type rule, __sy_dispatch__).
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
@@ -109,7 +129,105 @@ bool list_of(PyObject* o, const SchemaType& type, std::vector<T>& out, Convert c
   return true;
 }
 
+// Converts the value of an `Optional` schema type: None, or what `elem` accepts.
+template <typename T>
+bool optional_arg(PyObject* o, std::optional<T>& out) {
+  if (o == Py_None) {
+    out.reset();
+    return true;
+  }
+  T v{};
+  if (!unboxed_arg(o, v)) return false;
+  out = std::move(v);
+  return true;
+}
+
 }  // namespace
+
+// ---- Python values as C++ arguments -------------------------------------------------------
+// from_python boxes through these, so the boxed and the unboxed calls accept the same values.
+
+bool unboxed_arg(PyObject* o, const Tensor*& out) {
+  if (!is_tensor(o)) return false;
+  out = &unwrap(o);
+  return true;
+}
+bool unboxed_arg(PyObject* o, int64_t& out) { return int_of(o, out); }
+bool unboxed_arg(PyObject* o, double& out) {
+  if (PyFloat_Check(o)) {
+    out = PyFloat_AS_DOUBLE(o);
+    return true;
+  }
+  if (PyLong_Check(o) && !PyBool_Check(o)) {
+    const double d = PyLong_AsDouble(o);
+    if (d == -1.0 && PyErr_Occurred()) {
+      PyErr_Clear();
+      return false;
+    }
+    out = d;
+    return true;
+  }
+  return false;
+}
+bool unboxed_arg(PyObject* o, bool& out) {
+  if (!PyBool_Check(o)) return false;
+  out = o == Py_True;
+  return true;
+}
+bool unboxed_arg(PyObject* o, Scalar& out) {
+  if (PyBool_Check(o)) {
+    out = Scalar(o == Py_True);
+    return true;
+  }
+  if (PyFloat_Check(o)) {
+    out = Scalar(PyFloat_AS_DOUBLE(o));
+    return true;
+  }
+  int64_t v;
+  if (!int_of(o, v)) return false;
+  out = Scalar(v);
+  return true;
+}
+bool unboxed_arg(PyObject* o, ScalarType& out) {
+  auto t = dtype_of(o);
+  if (!t) return false;
+  out = *t;
+  return true;
+}
+bool unboxed_arg(PyObject* o, std::string_view& out) {
+  if (!PyUnicode_Check(o)) return false;
+  Py_ssize_t n = 0;
+  const char* s = PyUnicode_AsUTF8AndSize(o, &n);  // kept by the str object
+  if (!s) {
+    PyErr_Clear();
+    return false;
+  }
+  out = std::string_view(s, static_cast<size_t>(n));
+  return true;
+}
+bool unboxed_arg(PyObject* o, Device& out) {
+  auto d = device_of(o);
+  if (!d) return false;
+  out = *d;
+  return true;
+}
+bool unboxed_arg(PyObject* o, std::optional<Tensor>& out) {
+  if (o == Py_None) {
+    out.reset();
+    return true;
+  }
+  if (!is_tensor(o)) return false;
+  out = unwrap(o);
+  return true;
+}
+bool unboxed_arg(PyObject* o, std::optional<Scalar>& out) { return optional_arg(o, out); }
+bool unboxed_arg(PyObject* o, std::optional<int64_t>& out) { return optional_arg(o, out); }
+bool unboxed_arg(PyObject* o, std::optional<double>& out) { return optional_arg(o, out); }
+bool unboxed_arg(PyObject* o, std::optional<bool>& out) { return optional_arg(o, out); }
+bool unboxed_arg(PyObject* o, std::optional<ScalarType>& out) { return optional_arg(o, out); }
+bool unboxed_arg(PyObject* o, std::optional<std::string_view>& out) { return optional_arg(o, out); }
+bool unboxed_arg(PyObject* o, std::optional<Device>& out) { return optional_arg(o, out); }
+bool unboxed_arg(PyObject* o, std::nullopt_t&) { return o == Py_None; }
 
 bool from_python(PyObject* o, const SchemaType& type, IValue& out) {
   switch (type.kind()) {
@@ -119,65 +237,44 @@ bool from_python(PyObject* o, const SchemaType& type, IValue& out) {
       return true;
     case Kind::Int: {
       int64_t v;
-      if (!int_of(o, v)) return false;
+      if (!unboxed_arg(o, v)) return false;
       out = IValue(v);
       return true;
     }
-    case Kind::Float:
-      if (PyFloat_Check(o)) {
-        out = IValue(PyFloat_AS_DOUBLE(o));
-        return true;
-      }
-      if (PyLong_Check(o) && !PyBool_Check(o)) {
-        const double d = PyLong_AsDouble(o);
-        if (d == -1.0 && PyErr_Occurred()) {
-          PyErr_Clear();
-          return false;
-        }
-        out = IValue(d);
-        return true;
-      }
-      return false;
-    case Kind::Bool:
-      if (!PyBool_Check(o)) return false;
-      out = IValue(o == Py_True);
+    case Kind::Float: {
+      double d;
+      if (!unboxed_arg(o, d)) return false;
+      out = IValue(d);
       return true;
-    case Kind::Scalar:
-      if (PyBool_Check(o)) {
-        out = IValue(o == Py_True);
-        return true;
-      }
-      if (PyFloat_Check(o)) {
-        out = IValue(PyFloat_AS_DOUBLE(o));
-        return true;
-      }
-      {
-        int64_t v;
-        if (!int_of(o, v)) return false;
-        out = IValue(v);
-      }
+    }
+    case Kind::Bool: {
+      bool b;
+      if (!unboxed_arg(o, b)) return false;
+      out = IValue(b);
       return true;
+    }
+    case Kind::Scalar: {
+      Scalar v;
+      if (!unboxed_arg(o, v)) return false;
+      out = IValue(v);
+      return true;
+    }
     case Kind::Str: {
-      if (!PyUnicode_Check(o)) return false;
-      Py_ssize_t n = 0;
-      const char* s = PyUnicode_AsUTF8AndSize(o, &n);
-      if (!s) {
-        PyErr_Clear();
-        return false;
-      }
-      out = IValue(std::string(s, static_cast<size_t>(n)));
+      std::string_view s;
+      if (!unboxed_arg(o, s)) return false;
+      out = IValue(std::string(s));
       return true;
     }
     case Kind::ScalarType: {
-      auto t = dtype_of(o);
-      if (!t) return false;
-      out = IValue(*t);
+      ScalarType t;
+      if (!unboxed_arg(o, t)) return false;
+      out = IValue(t);
       return true;
     }
     case Kind::Device: {
-      auto d = device_of(o);
-      if (!d) return false;
-      out = IValue(*d);
+      Device d;
+      if (!unboxed_arg(o, d)) return false;
+      out = IValue(d);
       return true;
     }
     case Kind::Layout: {
@@ -357,6 +454,10 @@ struct Overload {
   std::vector<py::object> names;  // interned argument names
   size_t num_positional = 0;
   bool varargs_int_list = false;  // the last positional is int[]: view(2, 3) as view([2, 3])
+  // A table op's unboxed entry (Note [Unboxed Python calls]), or null; with it,
+  // each argument's default as a Python object (null where there is none).
+  UnboxedEntry unboxed = nullptr;
+  std::vector<py::object> defaults;
 
   explicit Overload(OperatorHandle h, std::string overload)
       : handle(h), overload_name(std::move(overload)) {}
@@ -371,6 +472,8 @@ struct Overload {
     names.clear();
     num_positional = 0;
     varargs_int_list = false;
+    unboxed = nullptr;
+    defaults.clear();
     if (!schema) return false;
     for (const Argument& a : schema->arguments()) {
       names.push_back(py::reinterpret_steal<py::object>(PyUnicode_InternFromString(a.name.c_str())));
@@ -379,6 +482,48 @@ struct Overload {
     if (num_positional > 0) {
       const SchemaType& last = schema->arguments()[num_positional - 1].type;
       varargs_int_list = last.kind() == Kind::List && last.elem().kind() == Kind::Int;
+    }
+    if (!varargs_int_list) unboxed = find_unboxed_entry(handle.name(), names.size());
+    if (unboxed != nullptr) {
+      for (const Argument& a : schema->arguments()) {
+        py::object d;
+        if (a.default_value) {
+          d = py::reinterpret_steal<py::object>(to_python(*a.default_value));
+          if (!d) throw py::error_already_set();
+        }
+        defaults.push_back(std::move(d));
+      }
+    }
+    return true;
+  }
+
+  // Binds a vectorcall's arguments to the schema's as parse() does (positional,
+  // keyword, defaults), without converting them: values[i] is argument i's
+  // object. False exactly when parse() fails for a reason other than a value's
+  // type. Only for overloads with an unboxed entry (no gathered varargs).
+  bool bind(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
+            PyObject** values) const {
+    const size_t n = names.size();
+    if (static_cast<size_t>(nargs) > num_positional) return false;
+    for (size_t i = 0; i < n; ++i) values[i] = static_cast<Py_ssize_t>(i) < nargs ? args[i] : nullptr;
+    const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; ++k) {
+      PyObject* key = PyTuple_GET_ITEM(kwnames, k);
+      size_t i = 0;
+      while (i < n && key != names[i].ptr()) ++i;
+      if (i == n) {
+        i = 0;
+        while (i < n && PyUnicode_Compare(key, names[i].ptr()) != 0) ++i;
+        if (i == n) return false;  // an unexpected keyword
+      }
+      if (values[i] != nullptr) return false;  // given twice
+      values[i] = args[nargs + k];
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (values[i] == nullptr) {
+        values[i] = defaults[i].ptr();
+        if (values[i] == nullptr) return false;  // missing
+      }
     }
     return true;
   }
@@ -636,20 +781,46 @@ struct OpState {
              python_name(), given, lines);
   }
 
-  // Picks the overload for a call and parses its arguments onto `stack`.
+  // Picks the overload for a call and parses its arguments onto the stack
+  // that `stack()` returns (asked for only when an overload is parsed). With
+  // `unboxed_result`, an overload that has an unboxed entry is tried through
+  // it instead: when it matches, it has run the call and stored its result
+  // there, and *unboxed_done is set (Note [Unboxed Python calls]).
+  template <typename GetStack>
   const Overload& resolve(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
-                          Stack& stack) {
+                          GetStack&& stack, Tensor* unboxed_result = nullptr,
+                          bool* unboxed_done = nullptr) {
     if (SY_UNLIKELY(epoch != registration_epoch())) discover();
     for (int attempt = 0; attempt < 2; ++attempt) {
       for (auto& ov : overloads) {
         if (SY_UNLIKELY(!ov->refresh())) continue;
-        if (ov->parse(args, nargs, kwnames, stack, nullptr)) return *ov;
+        if (unboxed_result != nullptr && ov->unboxed != nullptr) {
+          PyObject* values[kMaxUnboxedArgs];
+          if (ov->bind(args, nargs, kwnames, values) && ov->unboxed(values, *unboxed_result)) {
+            *unboxed_done = true;
+            return *ov;
+          }
+          continue;
+        }
+        if (ov->parse(args, nargs, kwnames, stack(), nullptr)) return *ov;
       }
       if (attempt == 0) discover();  // registered from C++ since we last looked?
     }
     throw_no_match(args, nargs, kwnames);
   }
 };
+
+// Whether a call with these arguments may take an unboxed entry: no dispatch
+// mode is active on the calling thread and no argument is a tensor subclass
+// (Note [Unboxed Python calls]).
+bool may_call_unboxed(PyObject* const* args, Py_ssize_t n) {
+  if (tls_is_dispatch_key_included(DispatchKey::Python)) return false;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyTypeObject* t = Py_TYPE(args[i]);
+    if (SY_UNLIKELY(t != tensor_type) && is_tensor(args[i])) return false;
+  }
+  return true;
+}
 
 struct PyOp {
   PyObject_HEAD
@@ -665,12 +836,21 @@ PyObject* op_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf, Py
     check_stack_depth("a call of a switchyard op");
     OpState* state = reinterpret_cast<PyOp*>(self)->state;
     const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    detail::PooledStack pooled;
-    const Overload& ov = state->resolve(args, nargs, kwnames, pooled.stack);
     const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    std::optional<detail::PooledStack> pooled;  // taken only for a boxed call
+    auto stack = [&]() -> Stack& {
+      if (!pooled) pooled.emplace();
+      return pooled->stack;
+    };
+    Tensor result;
+    bool done = false;
+    const bool unboxed = may_call_unboxed(args, nargs + nkw);
+    const Overload& ov =
+        state->resolve(args, nargs, kwnames, stack, unboxed ? &result : nullptr, &done);
+    if (done) return wrap(std::move(result));
     PyTypeObject* result_type =
         result_subclass(args, nargs + nkw, [&] { return state->python_name(); });
-    return run(ov, pooled.stack, result_type);
+    return run(ov, stack(), result_type);
   });
 }
 
@@ -999,7 +1179,8 @@ void init_ops(py::module_& m) {
         VectorArgs va(args, kwargs);
         Stack stack;
         const Overload& ov =
-            state->resolve(va.values.data(), va.nargs, va.kwnames.ptr(), stack);
+            state->resolve(va.values.data(), va.nargs, va.kwnames.ptr(),
+                           [&]() -> Stack& { return stack; });
         return explain_dispatch(ov.handle, stack);
       },
       py::arg("name"),

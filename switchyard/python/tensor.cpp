@@ -111,9 +111,10 @@ void tensor_dealloc(PyObject* o) {
   Py_CLEAR(self->dict);
   Py_CLEAR(self->device);
   // Only the wrapper's own reference is left (the impl held the wrapper while
-  // there were more), so this drops the impl's last one.
+  // there were more), so this drops the impl's last one: most often at once,
+  // with no locked instruction; then the handle is forgotten, not dropped.
   if (TensorImpl* impl = self->tensor.impl(); impl && impl->python_wrapper() == o) {
-    impl->release_python_wrapper();
+    if (impl->release_python_wrapper()) new (&self->tensor) Tensor();
   }
   self->tensor.~Tensor();
   type->tp_free(o);

@@ -163,7 +163,10 @@ void* TensorImpl::operator new(size_t bytes) { return cached_alloc(bytes); }
 void TensorImpl::operator delete(void* p, size_t bytes) { cached_free(p, bytes); }
 
 StorageImpl::StorageImpl(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
-  if (device.type() != DeviceType::Meta) data_ = get_allocator(device.type()).allocate(nbytes);
+  if (device.type() == DeviceType::Meta) return;
+  Allocator& a = get_allocator(device.type());
+  // Most storages come from the default cpu allocator: called directly (it is final).
+  data_ = &a == &g_cpu_allocator ? g_cpu_allocator.allocate(nbytes) : a.allocate(nbytes);
 }
 
 StorageImpl::StorageImpl(DataPtr data, size_t nbytes, Device device)

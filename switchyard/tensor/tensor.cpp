@@ -206,9 +206,8 @@ Tensor make_tensor(IntArrayRef sizes, ScalarType dtype, Device device) {
   SY_CHECK(!__builtin_mul_overflow(numel, element_size(dtype), &nbytes), ValueError,
            "cannot make a tensor of sizes {} and dtype {}: its size in bytes overflows int64",
            sy::to_string(sizes), to_string(dtype));
-  auto storage = Storage::make(static_cast<size_t>(nbytes), device);
-  const DimVector strides = contiguous_strides(sizes);
-  return Tensor(IntrusivePtr<TensorImpl>::make(std::move(storage), dtype, sizes, strides, 0));
+  return Tensor(TensorImpl::make_contiguous(Storage::make(static_cast<size_t>(nbytes), device),
+                                            dtype, sizes, numel));
 }
 
 Tensor make_view(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset) {

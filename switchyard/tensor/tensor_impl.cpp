@@ -38,6 +38,30 @@ TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, Int
   detail::settle_deferred_releases_if_any();
 }
 
+TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, int64_t numel)
+    : storage_(std::move(storage)),
+      sizes_(sizes),
+      storage_offset_(0),
+      numel_(numel),
+      dtype_(dtype),
+      is_inference_(tls_autograd_state().inference_mode) {
+  check_dims(sizes);
+  // contiguous_strides(), written in place; is_contiguous_ starts true.
+  strides_.resize(sizes.size());
+  int64_t stride = 1;
+  for (size_t i = sizes.size(); i-- > 0;) {
+    strides_[i] = stride;
+    stride *= sizes[i] > 1 ? sizes[i] : 1;
+  }
+  refresh_keys();
+  detail::settle_deferred_releases_if_any();  // as the constructor above
+}
+
+IntrusivePtr<TensorImpl> TensorImpl::make_contiguous(Storage storage, ScalarType dtype,
+                                                     IntArrayRef sizes, int64_t numel) {
+  return IntrusivePtr<TensorImpl>::adopt(new TensorImpl(std::move(storage), dtype, sizes, numel));
+}
+
 TensorImpl::TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, IntArrayRef strides,
                        int64_t storage_offset, DispatchKeySet wrapper_keys)
     : storage_(std::move(storage)),

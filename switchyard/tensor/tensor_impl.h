@@ -66,6 +66,12 @@ class SY_API TensorImpl : public RefCounted {
   TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, IntArrayRef strides,
              int64_t storage_offset);
 
+  // A new contiguous tensor of `sizes` (whose product, `numel`, the caller
+  // computed) over `storage`: the constructor above with contiguous strides
+  // and offset 0, for make_tensor(), without working the geometry out again.
+  static IntrusivePtr<TensorImpl> make_contiguous(Storage storage, ScalarType dtype,
+                                                  IntArrayRef sizes, int64_t numel);
+
   // Allocated from a per-thread cache of small blocks (storage.cpp).
   static void* operator new(size_t bytes);
   static void operator delete(void* p, size_t bytes);
@@ -125,10 +131,13 @@ class SY_API TensorImpl : public RefCounted {
     python_wrapper_ = wrapper;
     return mark_wrapped();
   }
-  // Unmarks the count and clears the wrapper (its dealloc).
-  void release_python_wrapper() {
-    unmark_wrapped();
+  // The wrapper's dealloc: clears the wrapper, unmarks the count and drops the
+  // wrapper's reference when it is the last one. Returns true when it did so
+  // (the impl is freed: the wrapper forgets its handle without dropping it);
+  // false when other references remain (the wrapper drops its handle).
+  bool release_python_wrapper() {
     python_wrapper_ = nullptr;
+    return unmark_wrapped_and_free_if_last();
   }
   // Called with the impl and hold = true when the count of an impl with a kept
   // wrapper goes from one to two, hold = false when it goes back to one; on
@@ -194,6 +203,7 @@ class SY_API TensorImpl : public RefCounted {
              int64_t storage_offset, DispatchKeySet wrapper_keys);
 
  private:
+  TensorImpl(Storage storage, ScalarType dtype, IntArrayRef sizes, int64_t numel);
   void refresh_derived();
   void wrapped_count_edge(bool hold) const override;
   void refresh_keys();

@@ -166,6 +166,7 @@ struct Wrapped : RefCounted {
   ~Wrapped() override { g_alive.fetch_sub(1); }
   uint32_t mark() const { return mark_wrapped(); }
   void unmark() const { unmark_wrapped(); }
+  bool unmark_and_free_if_last() const { return unmark_wrapped_and_free_if_last(); }
   void wrapped_count_edge(bool hold) const override { (hold ? ups : downs).fetch_add(1); }
   mutable std::atomic<int> ups{0};
   mutable std::atomic<int> downs{0};
@@ -193,6 +194,66 @@ TEST_F(BiasedCounts, AMarkedObjectReportsEachCrossingOfOne) {
   p->unmark();
   p.reset();
   on_other_thread([&] { away.reset(); });
+  EXPECT_EQ(alive(), 0);
+}
+
+// Note [Marking and freeing without a locked instruction]: the only reference,
+// on its owner, is marked by plain stores, and the object ends up as merged and
+// marked as through the RMWs.
+TEST_F(BiasedCounts, MarkingTheOnlyReferenceMergesAndMarksIt) {
+  WrappedPtr p = WrappedPtr::make();
+  ASSERT_EQ(p->mark(), 1u);
+  EXPECT_EQ(p->use_count(), 1u);
+  on_other_thread([&] {
+    WrappedPtr q = p;  // counted in the shared word: 1 -> 2 and back
+  });
+  EXPECT_EQ(p->ups.load(), 1);
+  EXPECT_EQ(p->downs.load(), 1);
+  {
+    WrappedPtr q = p;  // and on the thread that made it, too
+  }
+  EXPECT_EQ(p->ups.load(), 2);
+  EXPECT_EQ(p->downs.load(), 2);
+  p->unmark();
+  p.reset();
+  EXPECT_EQ(alive(), 0);
+}
+
+TEST_F(BiasedCounts, MarkingWithOtherReferencesReportsTheirCount) {
+  WrappedPtr p = WrappedPtr::make();
+  WrappedPtr q = p;  // a second reference on the owner: the RMW path
+  EXPECT_EQ(p->mark(), 2u);
+  WrappedPtr r = WrappedPtr::make();
+  WrappedPtr away = r;
+  on_other_thread([&] { WrappedPtr keep = std::move(away); });  // dropped elsewhere: queued
+  EXPECT_EQ(r->mark(), 1u);  // the queue is settled first, then marked by RMW
+  q.reset();
+  p->unmark();
+  p.reset();
+  r->unmark();
+  r.reset();
+  EXPECT_EQ(alive(), 0);
+}
+
+TEST_F(BiasedCounts, TheLastReferenceOfAMarkedObjectIsFreedWithoutADrop) {
+  WrappedPtr p = WrappedPtr::make();
+  ASSERT_EQ(p->mark(), 1u);
+  EXPECT_TRUE(p->unmark_and_free_if_last());
+  (void)p.release();  // freed: forget the handle
+  EXPECT_EQ(alive(), 0);
+}
+
+TEST_F(BiasedCounts, AMarkedObjectWithOtherReferencesIsOnlyUnmarked) {
+  WrappedPtr p = WrappedPtr::make();
+  ASSERT_EQ(p->mark(), 1u);
+  WrappedPtr other = p;  // 1 -> 2
+  EXPECT_EQ(p->ups.load(), 1);
+  EXPECT_FALSE(p->unmark_and_free_if_last());
+  p.reset();  // 2 -> 1, unmarked: no crossing reported
+  EXPECT_EQ(p.get(), nullptr);
+  EXPECT_EQ(other->downs.load(), 0);
+  EXPECT_EQ(alive(), 1);
+  on_other_thread([&] { other.reset(); });  // merged: freed wherever dropped
   EXPECT_EQ(alive(), 0);
 }
 

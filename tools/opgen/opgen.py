@@ -62,6 +62,8 @@ def generate(ops, tables, out, python_out):
                                   "batching_rules.h"), batching.batching_rules_h(ops, sources))
     write_if_changed(os.path.join(out, "tests", "autograd_coverage.h"),
                      autograd.coverage_h(ops, sources))
+    write_if_changed(os.path.join(out, "python", "unboxed_calls.cpp"),
+                     python.unboxed_calls_cpp(ops, sources))
     if python_out:
         write_if_changed(os.path.join(python_out, "_op_table.py"),
                          python.op_table_py(ops, sources))

@@ -1,4 +1,7 @@
-"""The Python emitter: the method and operator lists, signatures and docstrings."""
+"""The Python emitters: the method and operator lists, signatures and docstrings, and
+the unboxed entries the bindings call table ops through."""
+
+from cpp import HEADER, cpp_type
 
 
 def _groups(ops):
@@ -47,3 +50,82 @@ def op_table_py(ops, sources):
     lines += [f"    {b!r}: {d!r},\n" for b, d in docs.items()]
     lines.append("}\n")
     return "".join(lines)
+
+
+# ---- unboxed Python entries (Note [Unboxed Python calls] in switchyard/python/ops.cpp) ----
+
+# Schema type -> the local a Python value converts into (unboxed_arg), and how the
+# handle receives it. Tensors are borrowed from their wrappers.
+UNBOXED_LOCALS = {
+    "Tensor": ("const Tensor*", "nullptr", "*{}"),
+    "Tensor?": ("std::optional<Tensor>", None, "{}"),
+    "Scalar": ("Scalar", None, "{}"),
+    "Scalar?": ("std::optional<Scalar>", None, "{}"),
+    "int": ("int64_t", "0", "{}"),
+    "int?": ("std::optional<int64_t>", None, "{}"),
+    "float": ("double", "0", "{}"),
+    "float?": ("std::optional<double>", None, "{}"),
+    "bool": ("bool", "false", "{}"),
+    "bool?": ("std::optional<bool>", None, "{}"),
+    "ScalarType": ("ScalarType", "{}", "{}"),
+    "ScalarType?": ("std::optional<ScalarType>", None, "{}"),
+    "str": ("std::string_view", None, "{}"),
+    "str?": ("std::optional<std::string_view>", None, "{}"),
+    "Device": ("Device", None, "{}"),
+    "Device?": ("std::optional<Device>", None, "{}"),
+    "Generator?": ("std::nullopt_t", "std::nullopt", "{}"),
+}
+MAX_UNBOXED_ARGS = 16  # kMaxUnboxedArgs in switchyard/python/bindings.h
+
+
+def has_unboxed_entry(op):
+    """Whether the op gets an unboxed Python entry: every argument of a type in
+    UNBOXED_LOCALS, and one Tensor result."""
+    s = op.schema
+    return (len(s.returns) == 1 and str(s.returns[0].type) == "Tensor"
+            and len(s.arguments) <= MAX_UNBOXED_ARGS
+            and all(str(a.type) in UNBOXED_LOCALS for a in s.arguments))
+
+
+def unboxed_calls_cpp(ops, sources):
+    chosen = [op for op in ops if has_unboxed_entry(op)]
+    out = [HEADER.format(src=sources),
+           "// The unboxed Python entries of the table ops (Note [Unboxed Python calls] in\n"
+           "// switchyard/python/ops.cpp): each converts its arguments' Python values with\n"
+           "// unboxed_arg() and calls the op's typed handle, resolved on first use.\n",
+           "#include <algorithm>\n#include <iterator>\n#include <optional>\n"
+           "#include <string_view>\n\n#include \"switchyard/python/bindings.h\"\n\n"
+           "namespace sy::python {\nnamespace {\n"]
+    names = {}
+    for op in chosen:
+        fn = "unboxed_" + "".join(c if c.isalnum() else "_" for c in op.name)
+        names[op.qualified] = fn
+        args = op.schema.arguments
+        out.append(f"\n// {op.schema.text}\nbool {fn}(PyObject* const* v, Tensor& result) {{\n")
+        for i, a in enumerate(args):
+            local, init, _ = UNBOXED_LOCALS[str(a.type)]
+            out.append(f"  {local} a{i}{' = ' + init if init else ''};\n")
+        if args:
+            tests = " ||\n      ".join(f"!unboxed_arg(v[{i}], a{i})" for i in range(len(args)))
+            out.append(f"  if ({tests}) {{\n    return false;\n  }}\n")
+        types = ", ".join(cpp_type(a.type) for a in args)
+        passed = ", ".join(UNBOXED_LOCALS[str(a.type)][2].format(f"a{i}")
+                           for i, a in enumerate(args))
+        elements = " + ".join(f"unboxed_elements(a{i})" for i, a in enumerate(args)
+                              if a.type.base == "Tensor") or "0"
+        out.append(f"  static const auto op =\n      Dispatcher::singleton().find_op(\"{op.qualified}\")"
+                   f".typed<Tensor({types})>();\n"
+                   f"  result = call_releasing_gil_if_large({elements}, [&] {{ return op.call({passed}); }});\n"
+                   "  return true;\n}\n")
+    out.append("\nstruct Entry {\n  std::string_view name;\n  size_t num_args;\n  UnboxedEntry fn;\n};\n"
+               "// Sorted by name.\nconstexpr Entry kEntries[] = {\n")
+    for op in sorted(chosen, key=lambda o: o.qualified):
+        out.append(f"    {{\"{op.qualified}\", {len(op.schema.arguments)}, {names[op.qualified]}}},\n")
+    out.append("};\n\n}  // namespace\n\n"
+               "UnboxedEntry find_unboxed_entry(std::string_view name, size_t num_args) {\n"
+               "  const Entry* it = std::lower_bound(\n"
+               "      std::begin(kEntries), std::end(kEntries), name,\n"
+               "      [](const Entry& e, std::string_view n) { return e.name < n; });\n"
+               "  if (it == std::end(kEntries) || it->name != name || it->num_args != num_args) {\n"
+               "    return nullptr;\n  }\n  return it->fn;\n}\n\n}  // namespace sy::python\n")
+    return "".join(out)

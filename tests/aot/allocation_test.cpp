@@ -9,10 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <random>
 #include <string>
 
 #include "switchyard/switchyard.h"
+#include "test_tensors.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SY_COUNT_ALLOCATIONS 0
@@ -70,6 +70,8 @@ void free(void* p) { __libc_free(p); }
 namespace sy::aot {
 namespace {
 
+using testing_tensors::random_uniform;
+
 // Counts the calling thread's allocations while it lives.
 class CountAllocations {
  public:
@@ -81,33 +83,25 @@ class CountAllocations {
   int64_t count() const { return tls_allocations; }
 };
 
-Tensor random(IntArrayRef sizes, uint32_t seed) {
-  Tensor t = empty(sizes);
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data_ptr<float>()[i] = dist(gen);
-  return t;
-}
-
 // The benchmark's MLP: 64 -> 128 -> 10, as torch.nn.Linear computes it.
 Model mlp_model(int64_t batch) {
-  const Tensor w1 = random({64, 128}, 1), b1 = random({128}, 2), w2 = random({128, 10}, 3),
-               b2 = random({10}, 4);
+  const Tensor w1 = random_uniform({64, 128}, 1), b1 = random_uniform({128}, 2),
+               w2 = random_uniform({128, 10}, 3), b2 = random_uniform({10}, 4);
   return Model::compile(trace(
       [&](const std::vector<Tensor>& in) {
         return std::vector<Tensor>{addmm(b2, relu(addmm(b1, in[0], w1)), w2)};
       },
-      {random({batch, 64}, 5)}));
+      {random_uniform({batch, 64}, 5)}));
 }
 
 // The benchmark's small model: sum(relu(mm(x, w) + b)) on 4x4.
 Model small_model() {
-  const Tensor w = random({4, 4}, 6), b = random({4, 4}, 7);
+  const Tensor w = random_uniform({4, 4}, 6), b = random_uniform({4, 4}, 7);
   return Model::compile(trace(
       [&](const std::vector<Tensor>& in) {
         return std::vector<Tensor>{relu(add(mm(in[0], w), b)).sum()};
       },
-      {random({4, 4}, 8)}));
+      {random_uniform({4, 4}, 8)}));
 }
 
 class AotAllocations : public testing::Test {
@@ -119,7 +113,7 @@ class AotAllocations : public testing::Test {
 
 TEST_F(AotAllocations, CountingSeesAllocations) {
   // The counter works: a plain op call allocates its result.
-  const Tensor x = random({64, 64}, 9);
+  const Tensor x = random_uniform({64, 64}, 9);
   CountAllocations count;
   const Tensor y = add(x, x);
   EXPECT_GT(count.count(), 0);
@@ -127,7 +121,7 @@ TEST_F(AotAllocations, CountingSeesAllocations) {
 
 TEST_F(AotAllocations, BorrowedRunsAllocateNothingAfterWarmUp) {
   const Model model = mlp_model(32);
-  const std::vector<Tensor> in = {random({32, 64}, 10)};
+  const std::vector<Tensor> in = {random_uniform({32, 64}, 10)};
   model.run_borrowed(in);
   model.run_borrowed(in);
   CountAllocations count;
@@ -137,7 +131,7 @@ TEST_F(AotAllocations, BorrowedRunsAllocateNothingAfterWarmUp) {
 
 TEST_F(AotAllocations, RunsIntoBuffersAllocateNothingAfterWarmUp) {
   const Model model = mlp_model(32);
-  const std::vector<Tensor> in = {random({32, 64}, 11)};
+  const std::vector<Tensor> in = {random_uniform({32, 64}, 11)};
   const std::vector<Tensor> out = {empty({32, 10})};
   model.run_into(in, out);
   CountAllocations count;
@@ -147,7 +141,7 @@ TEST_F(AotAllocations, RunsIntoBuffersAllocateNothingAfterWarmUp) {
 
 TEST_F(AotAllocations, SmallModelAllocatesNothingAfterWarmUp) {
   const Model model = small_model();
-  const std::vector<Tensor> in = {random({4, 4}, 12)};
+  const std::vector<Tensor> in = {random_uniform({4, 4}, 12)};
   model.run_borrowed(in);
   CountAllocations count;
   for (int i = 0; i < 100; ++i) model.run_borrowed(in);
@@ -158,8 +152,8 @@ TEST_F(AotAllocations, ShapesSeenBeforeAllocateNothing) {
   // The first dim varies; each shape is planned once, then alternating
   // between shapes seen allocates nothing.
   const Model model = mlp_model(32);
-  const std::vector<Tensor> a = {random({32, 64}, 13)}, b = {random({8, 64}, 14)},
-                            c = {random({50, 64}, 15)};
+  const std::vector<Tensor> a = {random_uniform({32, 64}, 13)}, b = {random_uniform({8, 64}, 14)},
+                            c = {random_uniform({50, 64}, 15)};
   for (const auto* in : {&a, &b, &c}) model.run_borrowed(*in);
   CountAllocations count;
   for (int i = 0; i < 30; ++i) {
@@ -171,15 +165,18 @@ TEST_F(AotAllocations, ShapesSeenBeforeAllocateNothing) {
 TEST_F(AotAllocations, CAbiRunsAllocateNothingAfterWarmUp) {
   const std::string path = testing::TempDir() + "/aot_allocation_test_mlp.sy";
   {
-    const Tensor w1 = random({64, 128}, 1), b1 = random({128}, 2), w2 = random({128, 10}, 3),
-                 b2 = random({10}, 4);
-    trace([&](const std::vector<Tensor>& in) {
-      return std::vector<Tensor>{addmm(b2, relu(addmm(b1, in[0], w1)), w2)};
-    }, {random({32, 64}, 5)}).save(path);
+    const Tensor w1 = random_uniform({64, 128}, 1), b1 = random_uniform({128}, 2),
+                 w2 = random_uniform({128, 10}, 3), b2 = random_uniform({10}, 4);
+    trace(
+        [&](const std::vector<Tensor>& in) {
+          return std::vector<Tensor>{addmm(b2, relu(addmm(b1, in[0], w1)), w2)};
+        },
+        {random_uniform({32, 64}, 5)})
+        .save(path);
   }
   sy_model* model = nullptr;
   ASSERT_EQ(sy_model_load(path.c_str(), &model), SY_OK) << sy_last_error();
-  const Tensor x = random({32, 64}, 17);
+  const Tensor x = random_uniform({32, 64}, 17);
   const int64_t sizes[2] = {32, 64};
   const sy_tensor_ref in = {x.raw_data(), SY_FLOAT32, 2, sizes, nullptr};
   float buffer[32 * 10];
@@ -203,7 +200,7 @@ TEST_F(AotAllocations, CAbiRunsAllocateNothingAfterWarmUp) {
 TEST_F(AotAllocations, OwnedOutputsAllocateOnlyTheOutputs) {
   // run() hands out new tensors: their storage, their impls and the vector.
   const Model model = mlp_model(32);
-  const std::vector<Tensor> in = {random({32, 64}, 16)};
+  const std::vector<Tensor> in = {random_uniform({32, 64}, 16)};
   model.run(in);
   CountAllocations count;
   for (int i = 0; i < 10; ++i) model.run(in);

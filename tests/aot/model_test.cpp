@@ -3,36 +3,22 @@
 // swap, and outputs describe what they alias.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
-#include <cstring>
-#include <random>
 
 #include "switchyard/switchyard.h"
+#include "test_tensors.h"
 
 namespace sy::aot {
 namespace {
 
-Tensor random(IntArrayRef sizes, uint32_t seed) {
-  Tensor t = empty(sizes);
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data_ptr<float>()[i] = dist(gen);
-  return t;
-}
-
-void expect_same(const Tensor& a, const Tensor& b) {
-  ASSERT_EQ(a.sizes(), b.sizes());
-  ASSERT_EQ(a.dtype(), b.dtype());
-  const Tensor ca = a.contiguous(), cb = b.contiguous();
-  EXPECT_EQ(std::memcmp(ca.raw_data(), cb.raw_data(), ca.numel() * element_size(ca.dtype())), 0)
-      << a.to_string() << "\nvs\n"
-      << b.to_string();
-}
+using testing_tensors::expect_same_bits;
+using testing_tensors::random_uniform;
 
 // A 2-layer MLP with weights captured from outside (the graph's constants).
 struct Mlp {
-  Tensor w1 = random({8, 16}, 1), b1 = random({16}, 2), w2 = random({16, 4}, 3),
-         b2 = random({4}, 4);
+  Tensor w1 = random_uniform({8, 16}, 1), b1 = random_uniform({16}, 2),
+         w2 = random_uniform({16, 4}, 3), b2 = random_uniform({4}, 4);
   std::vector<Tensor> operator()(const std::vector<Tensor>& in) const {
     Tensor h = relu(add(mm(in[0], w1), b1));
     return {addmm(b2, h, w2)};
@@ -40,30 +26,30 @@ struct Mlp {
 };
 
 Model compile_mlp(const Mlp& mlp, int64_t batch = 5) {
-  return Model::compile(trace(mlp, {random({batch, 8}, 9)}));
+  return Model::compile(trace(mlp, {random_uniform({batch, 8}, 9)}));
 }
 
 TEST(AotModel, RunEqualsEagerInEveryOutputMode) {
   const Mlp mlp;
   const Model model = compile_mlp(mlp);
-  const Tensor x = random({5, 8}, 10);
+  const Tensor x = random_uniform({5, 8}, 10);
   const Tensor expected = mlp({x})[0];
-  expect_same(model.run({x})[0], expected);
+  expect_same_bits(model.run({x})[0], expected);
   const BorrowedOutputs b = model.run_borrowed({x});
   ASSERT_EQ(b.size(), 1u);
-  expect_same(b[0], expected);
+  expect_same_bits(b[0], expected);
   Tensor into = empty({5, 4});
   model.run_into({x}, {into});
-  expect_same(into, expected);
+  expect_same_bits(into, expected);
 }
 
 TEST(AotModel, SavedAndLoadedInAnotherModelRunsTheSame) {
   const Mlp mlp;
   const std::string path = testing::TempDir() + "/aot_model_test_mlp.sy";
-  trace(mlp, {random({5, 8}, 9)}).save(path);
+  trace(mlp, {random_uniform({5, 8}, 9)}).save(path);
   const Model model = Model::load(path);
-  const Tensor x = random({5, 8}, 11);
-  expect_same(model.run({x})[0], mlp({x})[0]);
+  const Tensor x = random_uniform({5, 8}, 11);
+  expect_same_bits(model.run({x})[0], mlp({x})[0]);
   std::remove(path.c_str());
 }
 
@@ -72,17 +58,17 @@ TEST(AotModel, FirstDimMayVaryWhenTheOpsAllowIt) {
   const Model model = compile_mlp(mlp);
   EXPECT_TRUE(model.input(0).first_dim_varies);
   for (int64_t batch : {1, 5, 32, 3}) {
-    const Tensor x = random({batch, 8}, 12 + batch);
-    expect_same(model.run({x})[0], mlp({x})[0]);
-    expect_same(model.run_borrowed({x})[0], mlp({x})[0]);
+    const Tensor x = random_uniform({batch, 8}, 12 + batch);
+    expect_same_bits(model.run({x})[0], mlp({x})[0]);
+    expect_same_bits(model.run_borrowed({x})[0], mlp({x})[0]);
   }
 }
 
 TEST(AotModel, FirstDimIsFixedWhenAnOpBakedItIn) {
   // view() with the traced sizes cannot take another batch.
-  const Model model = Model::compile(trace(
-      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].view({12})}; },
-      {ones({3, 4})}));
+  const Model model = Model::compile(
+      trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].view({12})}; },
+            {ones({3, 4})}));
   EXPECT_FALSE(model.input(0).first_dim_varies);
   try {
     model.run({ones({2, 4})});
@@ -107,10 +93,12 @@ TEST(AotModel, WrongInputsAreErrorsNamingTheInput) {
   };
   EXPECT_NE(message({}).find("takes 1 inputs, got 0"), std::string::npos);
   EXPECT_NE(message({Tensor()}).find("input 0 is undefined"), std::string::npos);
-  EXPECT_NE(message({ones({5, 8}, TensorOptions().dtype(kFloat64))}).find("input 0 has dtype float64"),
-            std::string::npos);
-  EXPECT_NE(message({ones({5, 7})}).find("input 0 has shape [5, 7], the model takes [5, 8] (its "
-                                         "first dim may vary)"),
+  EXPECT_NE(
+      message({ones({5, 8}, TensorOptions().dtype(kFloat64))}).find("input 0 has dtype float64"),
+      std::string::npos);
+  EXPECT_NE(message({ones({5, 7})})
+                .find("input 0 has shape [5, 7], the model takes [5, 8] (its "
+                      "first dim may vary)"),
             std::string::npos)
       << message({ones({5, 7})});
   EXPECT_NE(message({empty({5, 8}, TensorOptions().device(Device("meta")))}).find("is on meta"),
@@ -118,16 +106,16 @@ TEST(AotModel, WrongInputsAreErrorsNamingTheInput) {
 }
 
 TEST(AotModel, BatchInputsMustAgreeOnTheFirstDim) {
-  const Model model = Model::compile(trace(
-      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{add(in[0], in[1])}; },
-      {ones({4, 2}), ones({4, 2})}));
+  const Model model = Model::compile(
+      trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{add(in[0], in[1])}; },
+            {ones({4, 2}), ones({4, 2})}));
   EXPECT_EQ(model.run({ones({6, 2}), ones({6, 2})})[0].sizes()[0], 6);
   EXPECT_THROW(model.run({ones({6, 2}), ones({1, 2})}), ValueError);
 }
 
 TEST(AotModel, RunIntoChecksItsBuffers) {
   const Model model = compile_mlp(Mlp());
-  const Tensor x = random({5, 8}, 13);
+  const Tensor x = random_uniform({5, 8}, 13);
   EXPECT_THROW(model.run_into({x}, {}), ValueError);
   EXPECT_THROW(model.run_into({x}, {empty({5, 4}, TensorOptions().dtype(kInt64))}), TypeError);
   try {
@@ -143,15 +131,15 @@ TEST(AotModel, RunIntoChecksItsBuffers) {
   Tensor wide = zeros({4, 5});
   Tensor strided = wide.t();
   model.run_into({x}, {strided});
-  expect_same(strided, model.run({x})[0]);
+  expect_same_bits(strided, model.run({x})[0]);
 }
 
 TEST(AotModel, BorrowedOutputsAreCheckedAfterTheNextRun) {
   const Model model = compile_mlp(Mlp());
-  const BorrowedOutputs first = model.run_borrowed({random({5, 8}, 14)});
+  const BorrowedOutputs first = model.run_borrowed({random_uniform({5, 8}, 14)});
   EXPECT_TRUE(first.valid());
   const Tensor kept = first[0].clone();
-  const BorrowedOutputs second = model.run_borrowed({random({5, 8}, 15)});
+  const BorrowedOutputs second = model.run_borrowed({random_uniform({5, 8}, 15)});
   EXPECT_FALSE(first.valid());
   EXPECT_TRUE(second.valid());
   try {
@@ -164,17 +152,17 @@ TEST(AotModel, BorrowedOutputsAreCheckedAfterTheNextRun) {
   }
   // The cache is reused: the third run writes where the second one did.
   const void* second_data = second[0].raw_data();
-  EXPECT_EQ(model.run_borrowed({random({5, 8}, 14)})[0].raw_data(), second_data);
+  EXPECT_EQ(model.run_borrowed({random_uniform({5, 8}, 14)})[0].raw_data(), second_data);
   (void)kept;
 }
 
 TEST(AotModel, CopiedOutputsAreTheCallersOwn) {
   const Model model = compile_mlp(Mlp());
-  const Tensor x = random({5, 8}, 16);
+  const Tensor x = random_uniform({5, 8}, 16);
   const Tensor a = model.run({x})[0];
   const Tensor a_copy = a.clone();
-  model.run({random({5, 8}, 17)});
-  expect_same(a, a_copy);
+  model.run({random_uniform({5, 8}, 17)});
+  expect_same_bits(a, a_copy);
 }
 
 TEST(AotModel, SwappedWeightsAreUsedByLaterRuns) {
@@ -182,18 +170,18 @@ TEST(AotModel, SwappedWeightsAreUsedByLaterRuns) {
   const Model model = compile_mlp(mlp);
   ASSERT_EQ(model.num_weights(), 4u);
   Mlp other;
-  other.w1 = random({8, 16}, 21);
-  other.b1 = random({16}, 22);
-  other.w2 = random({16, 4}, 23);
-  other.b2 = random({4}, 24);
+  other.w1 = random_uniform({8, 16}, 21);
+  other.b1 = random_uniform({16}, 22);
+  other.w2 = random_uniform({16, 4}, 23);
+  other.b2 = random_uniform({4}, 24);
   // Weights are in the order the trace met them: addmm(b2, h, w2) reads b2 first.
   model.swap_weights({other.w1, other.b1, other.b2, other.w2});
-  const Tensor x = random({5, 8}, 25);
+  const Tensor x = random_uniform({5, 8}, 25);
   const Tensor expected = other({x})[0];
-  expect_same(model.run({x})[0], expected);
+  expect_same_bits(model.run({x})[0], expected);
   // The model copied them: writing the caller's tensors changes nothing.
   other.w1.fill_(0.0);
-  expect_same(model.run({x})[0], expected);
+  expect_same_bits(model.run({x})[0], expected);
 }
 
 TEST(AotModel, SwapWeightsChecksThem) {
@@ -209,16 +197,16 @@ TEST(AotModel, SwapWeightsChecksThem) {
 
 TEST(AotModel, ValuesFoldedFromWeightsFollowASwap) {
   // t(w) depends on the weight alone: it is computed per snapshot.
-  const Tensor w = random({3, 2}, 30);
+  const Tensor w = random_uniform({3, 2}, 30);
   auto fn = [&](const std::vector<Tensor>& in) {
     return std::vector<Tensor>{mm(in[0], w.t().contiguous())};
   };
-  const Model model = Model::compile(trace(fn, {random({4, 2}, 31)}));
-  const Tensor x = random({4, 2}, 32);
-  expect_same(model.run({x})[0], fn({x})[0]);
-  const Tensor w2 = random({3, 2}, 33);
+  const Model model = Model::compile(trace(fn, {random_uniform({4, 2}, 31)}));
+  const Tensor x = random_uniform({4, 2}, 32);
+  expect_same_bits(model.run({x})[0], fn({x})[0]);
+  const Tensor w2 = random_uniform({3, 2}, 33);
   model.swap_weights({w2});
-  expect_same(model.run({x})[0], mm(x, w2.t().contiguous()));
+  expect_same_bits(model.run({x})[0], mm(x, w2.t().contiguous()));
 }
 
 TEST(AotModel, OutputsDescribeWhatTheyAlias) {
@@ -234,14 +222,14 @@ TEST(AotModel, OutputsDescribeWhatTheyAlias) {
   EXPECT_EQ(model.output(2).aliases_input, 0);
   EXPECT_EQ(model.output(3).aliases_input, 0);
   // Handed out, none shares memory with another or with the input.
-  const Tensor x = random({2, 3}, 40);
+  const Tensor x = random_uniform({2, 3}, 40);
   const BorrowedOutputs b = model.run_borrowed({x});
   std::vector<const void*> seen = {x.raw_data()};
   for (size_t i = 0; i < b.size(); ++i) {
     EXPECT_EQ(std::find(seen.begin(), seen.end(), b[i].raw_data()), seen.end()) << "output " << i;
     seen.push_back(b[i].raw_data());
   }
-  expect_same(b[2], x.t());
+  expect_same_bits(b[2], x.t());
 }
 
 TEST(AotModel, AWeightWrittenInPlaceIsCopiedForEachRun) {
@@ -288,9 +276,8 @@ TEST(AotModel, ThreadKeysDoNotReachTheModel) {
   // A run inside a trace records nothing and computes the same.
   const Mlp mlp;
   const Model model = compile_mlp(mlp);
-  const Tensor x = random({5, 8}, 50);
-  Graph outer = trace(
-      [&](const std::vector<Tensor>& in) { return model.run(in); }, {x});
+  const Tensor x = random_uniform({5, 8}, 50);
+  Graph outer = trace([&](const std::vector<Tensor>& in) { return model.run(in); }, {x});
   EXPECT_EQ(outer.num_nodes(), 0u) << outer.to_string();
 }
 

@@ -5,37 +5,25 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstring>
 #include <latch>
 #include <optional>
-#include <random>
 #include <thread>
 
 #include "switchyard/aot/compiled_model.h"
 #include "switchyard/switchyard.h"
+#include "test_tensors.h"
 
 namespace sy::aot {
 namespace {
 
-Tensor random(IntArrayRef sizes, uint32_t seed) {
-  Tensor t = empty(sizes);
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data_ptr<float>()[i] = dist(gen);
-  return t;
-}
-
-bool same(const Tensor& a, const Tensor& b) {
-  if (a.sizes() != b.sizes() || a.dtype() != b.dtype()) return false;
-  const Tensor ca = a.contiguous(), cb = b.contiguous();
-  return std::memcmp(ca.raw_data(), cb.raw_data(), ca.numel() * element_size(ca.dtype())) == 0;
-}
+using testing_tensors::random_uniform;
+using testing_tensors::same_bits;
 
 struct Weights {
   Tensor w1, b1, w2, b2;
   static Weights make(uint32_t seed) {
-    return {random({16, 32}, seed), random({32}, seed + 1), random({32, 4}, seed + 2),
-            random({4}, seed + 3)};
+    return {random_uniform({16, 32}, seed), random_uniform({32}, seed + 1),
+            random_uniform({32, 4}, seed + 2), random_uniform({4}, seed + 3)};
   }
   // In the order the trace meets them (see model_test.cpp).
   std::vector<Tensor> list() const { return {w1, b1, b2, w2}; }
@@ -43,9 +31,9 @@ struct Weights {
 };
 
 Model mlp(const Weights& w) {
-  return Model::compile(trace(
-      [&](const std::vector<Tensor>& in) { return std::vector<Tensor>{w.eager(in[0])}; },
-      {random({8, 16}, 100)}));
+  return Model::compile(
+      trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{w.eager(in[0])}; },
+            {random_uniform({8, 16}, 100)}));
 }
 
 constexpr int kThreads = 8;
@@ -57,7 +45,7 @@ TEST(AotThreads, EightThreadsWithTheirOwnInputsGetTheirOwnResults) {
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < 4; ++i) {
       // Batches of different sizes: each thread plans several shapes.
-      inputs[t].push_back(random({1 + (t + i) % 5, 16}, 1000 * t + i));
+      inputs[t].push_back(random_uniform({1 + (t + i) % 5, 16}, 1000 * t + i));
       expected[t].push_back(w.eager(inputs[t].back()));
     }
   }
@@ -72,15 +60,15 @@ TEST(AotThreads, EightThreadsWithTheirOwnInputsGetTheirOwnResults) {
         const std::vector<Tensor> in = {inputs[t][i]};
         switch (round % 3) {
           case 0:
-            if (!same(model.run(in)[0], expected[t][i])) ++wrong;
+            if (!same_bits(model.run(in)[0], expected[t][i])) ++wrong;
             break;
           case 1:
-            if (!same(model.run_borrowed(in)[0], expected[t][i])) ++wrong;
+            if (!same_bits(model.run_borrowed(in)[0], expected[t][i])) ++wrong;
             break;
           case 2: {
             const Tensor out = empty(expected[t][i].sizes());
             model.run_into(in, {out});
-            if (!same(out, expected[t][i])) ++wrong;
+            if (!same_bits(out, expected[t][i])) ++wrong;
             break;
           }
         }
@@ -96,7 +84,7 @@ TEST(AotThreads, EveryResultUnderSwapsComesFromOneSnapshot) {
   const Model model = mlp(a);
   std::vector<Tensor> inputs, from_a, from_b;
   for (int t = 0; t < kThreads; ++t) {
-    inputs.push_back(random({8, 16}, 200 + t));
+    inputs.push_back(random_uniform({8, 16}, 200 + t));
     from_a.push_back(a.eager(inputs.back()));
     from_b.push_back(b.eager(inputs.back()));
   }
@@ -110,9 +98,9 @@ TEST(AotThreads, EveryResultUnderSwapsComesFromOneSnapshot) {
       int runs = 0;
       while (!stop.load(std::memory_order_relaxed) || runs < 5) {
         const BorrowedOutputs out = model.run_borrowed({inputs[t]});
-        if (same(out[0], from_a[t])) {
+        if (same_bits(out[0], from_a[t])) {
           ++seen_a;
-        } else if (same(out[0], from_b[t])) {
+        } else if (same_bits(out[0], from_b[t])) {
           ++seen_b;
         } else {
           ++mixed;
@@ -135,7 +123,7 @@ TEST(AotThreads, EveryResultUnderSwapsComesFromOneSnapshot) {
   EXPECT_EQ(mixed.load(), 0) << "a run mixed the weights of two snapshots";
   EXPECT_GT(seen_a.load() + seen_b.load(), 0);
   // Runs after the last swap see it.
-  EXPECT_TRUE(same(model.run({inputs[0]})[0], from_b[0]));
+  EXPECT_TRUE(same_bits(model.run({inputs[0]})[0], from_b[0]));
 }
 
 TEST(AotThreads, APoolNeverLendsMoreInstancesThanItHas) {
@@ -146,7 +134,7 @@ TEST(AotThreads, APoolNeverLendsMoreInstancesThanItHas) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      const Tensor x = random({4, 16}, 300 + t);
+      const Tensor x = random_uniform({4, 16}, 300 + t);
       const Tensor expected = w.eager(x);
       start.arrive_and_wait();
       for (int i = 0; i < 20; ++i) {
@@ -155,10 +143,10 @@ TEST(AotThreads, APoolNeverLendsMoreInstancesThanItHas) {
         int seen = most.load();
         while (now > seen && !most.compare_exchange_weak(seen, now)) {
         }
-        if (!same(lease.run_borrowed({x})[0], expected)) ++wrong;
+        if (!same_bits(lease.run_borrowed({x})[0], expected)) ++wrong;
         --inside;
       }
-      if (!same(pool.run({x})[0], expected)) ++wrong;
+      if (!same_bits(pool.run({x})[0], expected)) ++wrong;
     });
   }
   for (auto& th : threads) th.join();
@@ -168,14 +156,14 @@ TEST(AotThreads, APoolNeverLendsMoreInstancesThanItHas) {
 
 TEST(AotThreads, StatesOfFinishedThreadsAreReused) {
   const Model model = mlp(Weights::make(40));
-  const Tensor x = random({8, 16}, 400);
+  const Tensor x = random_uniform({8, 16}, 400);
   for (int i = 0; i < 10; ++i) std::thread([&] { model.run({x}); }).join();
   EXPECT_EQ(model.compiled()->states.size(), 1u);
 }
 
 TEST(AotThreads, AThreadOutlivesTheModelsItRan) {
   std::optional<Model> first(mlp(Weights::make(50)));
-  const Tensor x = random({8, 16}, 500);
+  const Tensor x = random_uniform({8, 16}, 500);
   std::thread worker;
   std::latch ran(1), dropped(1);
   worker = std::thread([&] {
@@ -185,7 +173,7 @@ TEST(AotThreads, AThreadOutlivesTheModelsItRan) {
     // The thread's entry for the dead model must not be used for this one.
     const Weights w = Weights::make(51);
     const Model second = mlp(w);
-    EXPECT_TRUE(same(second.run({x})[0], w.eager(x)));
+    EXPECT_TRUE(same_bits(second.run({x})[0], w.eager(x)));
   });
   ran.wait();
   first.reset();

@@ -10,9 +10,12 @@
 #include <string>
 
 #include "switchyard/switchyard.h"
+#include "test_tensors.h"
 
 namespace sy {
 namespace {
+
+using testing_tensors::expect_same_bits;
 
 std::string temp_path(const std::string& name) {
   return testing::TempDir() + "/graph_file_test_" + name + ".sy";
@@ -28,13 +31,6 @@ struct Mlp {
     return {matmul(h, w2), h.sum()};
   }
 };
-
-void expect_same(const Tensor& a, const Tensor& b) {
-  ASSERT_EQ(a.sizes(), b.sizes());
-  ASSERT_EQ(a.dtype(), b.dtype());
-  const Tensor ca = a.contiguous(), cb = b.contiguous();
-  EXPECT_EQ(std::memcmp(ca.raw_data(), cb.raw_data(), ca.numel() * element_size(ca.dtype())), 0);
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -71,16 +67,15 @@ TEST(GraphFile, SavedGraphLoadsAndReplaysAsTraced) {
   const std::vector<Tensor> expected = mlp({y});
   const std::vector<Tensor> got = loaded.run({y});
   ASSERT_EQ(got.size(), 2u);
-  expect_same(got[0], expected[0]);
-  expect_same(got[1], expected[1]);
+  expect_same_bits(got[0], expected[0]);
+  expect_same_bits(got[1], expected[1]);
   std::remove(path.c_str());
 }
 
 TEST(GraphFile, SavingTwiceGivesTheSameBytes) {
   const Graph g = trace(Mlp(), {rand({2, 4})});
   const std::string once = detail::graph_to_bytes(g);
-  const std::string twice =
-      detail::graph_to_bytes(detail::graph_from_bytes(once, "first save"));
+  const std::string twice = detail::graph_to_bytes(detail::graph_from_bytes(once, "first save"));
   EXPECT_EQ(once, twice);
 }
 
@@ -144,8 +139,7 @@ TEST(GraphFile, NewerVersionSaysSo) {
   std::string bytes = detail::graph_to_bytes(trace(Mlp(), {rand({2, 4})}));
   const uint32_t v = kGraphFileVersion + 1;
   std::memcpy(bytes.data() + 8, &v, 4);
-  EXPECT_NE(error_of(bytes).find(fmt::format("format version {} is newer", v)),
-            std::string::npos)
+  EXPECT_NE(error_of(bytes).find(fmt::format("format version {} is newer", v)), std::string::npos)
       << error_of(bytes);
 }
 
@@ -159,7 +153,8 @@ TEST(GraphFile, UnknownOpIsNamed) {
     auto lib = std::make_unique<Library>(Library::DEF, "graph_file_gone");
     lib->def("twice(Tensor x) -> Tensor");
     lib->impl("twice", DispatchKey::CPU, [](const Tensor& x) { return add(x, x); });
-    auto op = Dispatcher::singleton().find_op("graph_file_gone::twice").typed<Tensor(const Tensor&)>();
+    auto op =
+        Dispatcher::singleton().find_op("graph_file_gone::twice").typed<Tensor(const Tensor&)>();
     trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{op.call(in[0])}; },
           {ones({2})})
         .save(path);
@@ -181,10 +176,11 @@ TEST(GraphFile, OpWithAnotherSchemaIsNamed) {
     Library lib(Library::DEF, "graph_file_schema");
     lib.def("f(Tensor x) -> Tensor");
     lib.impl("f", DispatchKey::CPU, [](const Tensor& x) { return add(x, x); });
-    auto op = Dispatcher::singleton().find_op("graph_file_schema::f").typed<Tensor(const Tensor&)>();
-    bytes = detail::graph_to_bytes(trace(
-        [&](const std::vector<Tensor>& in) { return std::vector<Tensor>{op.call(in[0])}; },
-        {ones({2})}));
+    auto op =
+        Dispatcher::singleton().find_op("graph_file_schema::f").typed<Tensor(const Tensor&)>();
+    bytes = detail::graph_to_bytes(
+        trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{op.call(in[0])}; },
+              {ones({2})}));
   }
   Library lib(Library::DEF, "graph_file_schema");
   lib.def("f(Tensor x, int k=1) -> Tensor");

@@ -3,19 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
-#include <cstring>
+
+#include "test_tensors.h"
 
 namespace sy::testing_cases {
-namespace {
 
-bool same_bits(const Tensor& a, const Tensor& b) {
-  if (a.sizes() != b.sizes() || a.dtype() != b.dtype()) return false;
-  const Tensor ca = a.contiguous(), cb = b.contiguous();
-  return std::memcmp(ca.raw_data(), cb.raw_data(),
-                     static_cast<size_t>(ca.numel() * element_size(ca.dtype()))) == 0;
-}
-
-}  // namespace
+using testing_tensors::same_bits;
 
 // The case traced as a one-op function of its tensor arguments.
 Graph trace_case(const Case& c) {
@@ -34,8 +27,8 @@ Graph trace_case(const Case& c) {
 }
 
 // `run` (a graph of the case, replayed) on fresh inputs equals the op run eagerly.
-void expect_equals_eager(const Case& c,
-                         const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& run) {
+void expect_equals_eager(
+    const Case& c, const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& run) {
   OperatorHandle op = Dispatcher::singleton().find_op(c.op);
   const FunctionSchema schema = op.schema();
   // Two identical sets of fresh inputs: in-place ops change theirs.

@@ -49,8 +49,8 @@ sy::Tensor read_floats(const std::string& path, sy::IntArrayRef sizes) {
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   sy::Tensor t = sy::empty(sizes);
   if (bytes.size() != static_cast<size_t>(t.numel()) * sizeof(float)) {
-    std::fprintf(stderr, "bench_aot: %s has %zu bytes, expected %lld\n", path.c_str(),
-                 bytes.size(), static_cast<long long>(t.numel() * sizeof(float)));
+    std::fprintf(stderr, "bench_aot: %s has %zu bytes, expected %lld\n", path.c_str(), bytes.size(),
+                 static_cast<long long>(t.numel() * sizeof(float)));
     std::exit(1);
   }
   std::memcpy(t.raw_data(), bytes.data(), bytes.size());
@@ -116,8 +116,8 @@ Case make_case(Models& m, const std::string& name, Fn fn,
                                                            expected.data_ptr<float>()[i])));
     }
     if (!(worst < 1e-4)) {
-      std::fprintf(stderr, "bench_aot: %s: switchyard and TorchScript differ by %g\n",
-                   name.c_str(), worst);
+      std::fprintf(stderr, "bench_aot: %s: switchyard and TorchScript differ by %g\n", name.c_str(),
+                   worst);
       std::exit(1);
     }
   }
@@ -163,15 +163,16 @@ Models& models() {
     openblas_set_num_threads(1);
     sy::set_num_threads(1);
     m.one_op = make_case(m, "one_op", one_op, {}, {4});
-    m.small = make_case(m, "mm_add_relu_sum", mm_add_relu_sum, {{"w", {4, 4}}, {"b", {4, 4}}},
-                        {4, 4});
-    m.mlp = make_case(m, "mlp", mlp,
-                      {{"w1", {64, 128}}, {"b1", {128}}, {"w2", {128, 10}}, {"b2", {10}}},
-                      {32, 64});
-    m.pointwise = make_case(m, "pointwise", pointwise, {{"w", {1024}}, {"b", {1024}}},
-                            {1024, 1024});
+    m.small =
+        make_case(m, "mm_add_relu_sum", mm_add_relu_sum, {{"w", {4, 4}}, {"b", {4, 4}}}, {4, 4});
+    m.mlp =
+        make_case(m, "mlp", mlp,
+                  {{"w1", {64, 128}}, {"b1", {128}}, {"w2", {128, 10}}, {"b2", {10}}}, {32, 64});
+    m.pointwise =
+        make_case(m, "pointwise", pointwise, {{"w", {1024}}, {"b", {1024}}}, {1024, 1024});
     m.arith = make_case(m, "arith", arith, {{"w", {1024}}, {"b", {1024}}}, {1024, 1024});
-    if (m.pointwise->model.fused_groups().size() != 1 || m.arith->model.fused_groups().size() != 1) {
+    if (m.pointwise->model.fused_groups().size() != 1 ||
+        m.arith->model.fused_groups().size() != 1) {
       std::fprintf(stderr, "bench_aot: an elementwise chain did not fuse into one group\n");
       std::exit(1);
     }
@@ -264,13 +265,17 @@ void run_eager(benchmark::State& state, Fn fn, const Case& c) {
   }
 }
 
-void BM_Pointwise_switchyard(benchmark::State& state) { run_switchyard(state, *models().pointwise); }
+void BM_Pointwise_switchyard(benchmark::State& state) {
+  run_switchyard(state, *models().pointwise);
+}
 BENCHMARK(BM_Pointwise_switchyard)->Name("AotPointwise1M/switchyard");
 void BM_Pointwise_unfused(benchmark::State& state) {
   run_unfused(state, *models().pointwise_unfused, *models().pointwise);
 }
 BENCHMARK(BM_Pointwise_unfused)->Name("AotPointwise1M/unfused");
-void BM_Pointwise_eager(benchmark::State& state) { run_eager(state, pointwise, *models().pointwise); }
+void BM_Pointwise_eager(benchmark::State& state) {
+  run_eager(state, pointwise, *models().pointwise);
+}
 BENCHMARK(BM_Pointwise_eager)->Name("AotPointwise1M/eager");
 
 void BM_Arith_switchyard(benchmark::State& state) { run_switchyard(state, *models().arith); }

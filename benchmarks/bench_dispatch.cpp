@@ -57,8 +57,7 @@ void BM_AtomicIncDecPair(benchmark::State& state) {
 BENCHMARK(BM_AtomicIncDecPair)->Name("AtomicIncDecPair");
 
 void BM_TypedIntCall_switchyard(benchmark::State& state) {
-  auto op =
-      sy::Dispatcher::singleton().find_op("sybench::int_identity").typed<int64_t(int64_t)>();
+  auto op = sy::Dispatcher::singleton().find_op("sybench::int_identity").typed<int64_t(int64_t)>();
   int64_t x = 1;
   for (auto _ : state) {
     x = op.call(x);
@@ -118,7 +117,8 @@ BENCHMARK(BM_CallThroughFallthroughs)->Arg(0)->Arg(1)->ArgName("fallthrough_keys
 // Registering a library of 1,000 ops with 5 kernels each, then removing it.
 void BM_RegisterLibrary1000x5(benchmark::State& state) {
   std::vector<std::string> schemas;
-  for (int i = 0; i < 1000; ++i) schemas.push_back("op" + std::to_string(i) + "(Tensor self) -> Tensor");
+  for (int i = 0; i < 1000; ++i)
+    schemas.push_back("op" + std::to_string(i) + "(Tensor self) -> Tensor");
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     {

@@ -92,9 +92,13 @@ void sy_sum_16m(benchmark::State& state, int threads) {
 void BM_Sum16M_1thread_switchyard(benchmark::State& s) { sy_sum_16m(s, 1); }
 void BM_Sum16M_allthreads_switchyard(benchmark::State& s) { sy_sum_16m(s, hardware_threads()); }
 BENCHMARK(BM_Sum16M_1thread_switchyard)
-    ->Name("Sum16M_1thread/switchyard")->UseRealTime()->Unit(benchmark::kMillisecond);
+    ->Name("Sum16M_1thread/switchyard")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Sum16M_allthreads_switchyard)
-    ->Name("Sum16M_allthreads/switchyard")->UseRealTime()->Unit(benchmark::kMillisecond);
+    ->Name("Sum16M_allthreads/switchyard")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void sy_mm_512(benchmark::State& state, int threads) {
   SyThreads scope(threads);
@@ -112,9 +116,13 @@ void sy_mm_512(benchmark::State& state, int threads) {
 void BM_Mm512_1thread_switchyard(benchmark::State& s) { sy_mm_512(s, 1); }
 void BM_Mm512_allthreads_switchyard(benchmark::State& s) { sy_mm_512(s, hardware_threads()); }
 BENCHMARK(BM_Mm512_1thread_switchyard)
-    ->Name("Mm512_1thread/switchyard")->UseRealTime()->Unit(benchmark::kMicrosecond);
+    ->Name("Mm512_1thread/switchyard")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Mm512_allthreads_switchyard)
-    ->Name("Mm512_allthreads/switchyard")->UseRealTime()->Unit(benchmark::kMicrosecond);
+    ->Name("Mm512_allthreads/switchyard")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // Softmax over the rows of a 256x1024 float32 matrix: a composite that calls a
 // fused kernel.
@@ -138,7 +146,8 @@ void BM_TransposeContiguous_switchyard(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_TransposeContiguous_switchyard)
-    ->Name("TransposeContiguous1024/switchyard")->Unit(benchmark::kMicrosecond);
+    ->Name("TransposeContiguous1024/switchyard")
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_LogSoftmax_switchyard(benchmark::State& state) {
   SyThreads scope(1);
@@ -149,7 +158,8 @@ void BM_LogSoftmax_switchyard(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_LogSoftmax_switchyard)
-    ->Name("LogSoftmax256x1024/switchyard")->Unit(benchmark::kMicrosecond);
+    ->Name("LogSoftmax256x1024/switchyard")
+    ->Unit(benchmark::kMicrosecond);
 
 // contiguous() of a [64, 128, 128] float32 tensor with its last two dims
 // swapped: a transpose in each of 64 slices.
@@ -162,7 +172,8 @@ void BM_PermuteContiguous_switchyard(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_PermuteContiguous_switchyard)
-    ->Name("PermuteContiguous64x128x128/switchyard")->Unit(benchmark::kMicrosecond);
+    ->Name("PermuteContiguous64x128x128/switchyard")
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_Max16M_1thread_switchyard(benchmark::State& state) {
   SyThreads scope(1);
@@ -173,7 +184,9 @@ void BM_Max16M_1thread_switchyard(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Max16M_1thread_switchyard)
-    ->Name("Max16M_1thread/switchyard")->UseRealTime()->Unit(benchmark::kMicrosecond);
+    ->Name("Max16M_1thread/switchyard")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // Elementwise math over 1M float32 values into a new tensor, one thread.
 constexpr int64_t kMathN = int64_t{1} << 20;
@@ -187,17 +200,23 @@ void sy_math_1m(benchmark::State& state, F f) {
   }
 }
 BENCHMARK_CAPTURE(sy_math_1m, exp, [](const sy::Tensor& a) { return a.exp(); })
-    ->Name("Exp1M/switchyard")->Unit(benchmark::kMicrosecond);
+    ->Name("Exp1M/switchyard")
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(sy_math_1m, log, [](const sy::Tensor& a) { return a.abs().log(); })
-    ->Name("AbsLog1M/switchyard")->Unit(benchmark::kMicrosecond);
+    ->Name("AbsLog1M/switchyard")
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(sy_math_1m, tanh, [](const sy::Tensor& a) { return a.tanh(); })
-    ->Name("Tanh1M/switchyard")->Unit(benchmark::kMicrosecond);
+    ->Name("Tanh1M/switchyard")
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(sy_math_1m, sigmoid, [](const sy::Tensor& a) { return a.sigmoid(); })
-    ->Name("Sigmoid1M/switchyard")->Unit(benchmark::kMicrosecond);
+    ->Name("Sigmoid1M/switchyard")
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(sy_math_1m, gelu, [](const sy::Tensor& a) { return a.gelu(); })
-    ->Name("Gelu1M/switchyard")->Unit(benchmark::kMicrosecond);
+    ->Name("Gelu1M/switchyard")
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(sy_math_1m, pow, [](const sy::Tensor& a) { return a.pow(a); })
-    ->Name("Pow1M/switchyard")->Unit(benchmark::kMicrosecond);
+    ->Name("Pow1M/switchyard")
+    ->Unit(benchmark::kMicrosecond);
 
 // A chain of view ops on a small tensor: the metadata path.
 void BM_ViewChain_switchyard(benchmark::State& state) {
@@ -231,7 +250,9 @@ void BM_MaskIndex1M_switchyard(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * kMaskN * int64_t{sizeof(float)});
 }
 BENCHMARK(BM_MaskIndex1M_switchyard)
-    ->Name("MaskIndex1M/switchyard")->UseRealTime()->Unit(benchmark::kMicrosecond);
+    ->Name("MaskIndex1M/switchyard")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_IndexSelect64K_switchyard(benchmark::State& state) {
   SyThreads scope(1);
@@ -246,7 +267,9 @@ void BM_IndexSelect64K_switchyard(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * kRows * kRowLen * int64_t{sizeof(float)});
 }
 BENCHMARK(BM_IndexSelect64K_switchyard)
-    ->Name("IndexSelect64K/switchyard")->UseRealTime()->Unit(benchmark::kMicrosecond);
+    ->Name("IndexSelect64K/switchyard")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // vmap's shapes: a size-1 dim broadcast innermost (runs of 10), and tiny matrices
 // per batch entry (per-example rows times a matrix), one thread.
@@ -260,7 +283,8 @@ void BM_MulBroadcastInner_switchyard(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_MulBroadcastInner_switchyard)
-    ->Name("MulBroadcastInner/switchyard")->Unit(benchmark::kMicrosecond);
+    ->Name("MulBroadcastInner/switchyard")
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_BmmTiny_switchyard(benchmark::State& state) {
   SyThreads one(1);
@@ -327,9 +351,13 @@ void at_sum_16m(benchmark::State& state, int threads) {
 void BM_Sum16M_1thread_libtorch(benchmark::State& s) { at_sum_16m(s, 1); }
 void BM_Sum16M_allthreads_libtorch(benchmark::State& s) { at_sum_16m(s, hardware_threads()); }
 BENCHMARK(BM_Sum16M_1thread_libtorch)
-    ->Name("Sum16M_1thread/libtorch")->UseRealTime()->Unit(benchmark::kMillisecond);
+    ->Name("Sum16M_1thread/libtorch")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Sum16M_allthreads_libtorch)
-    ->Name("Sum16M_allthreads/libtorch")->UseRealTime()->Unit(benchmark::kMillisecond);
+    ->Name("Sum16M_allthreads/libtorch")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void at_mm_512(benchmark::State& state, int threads) {
   AtThreads scope(threads);
@@ -350,9 +378,13 @@ void at_mm_512(benchmark::State& state, int threads) {
 void BM_Mm512_1thread_libtorch(benchmark::State& s) { at_mm_512(s, 1); }
 void BM_Mm512_allthreads_libtorch(benchmark::State& s) { at_mm_512(s, hardware_threads()); }
 BENCHMARK(BM_Mm512_1thread_libtorch)
-    ->Name("Mm512_1thread/libtorch")->UseRealTime()->Unit(benchmark::kMicrosecond);
+    ->Name("Mm512_1thread/libtorch")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Mm512_allthreads_libtorch)
-    ->Name("Mm512_allthreads/libtorch")->UseRealTime()->Unit(benchmark::kMicrosecond);
+    ->Name("Mm512_allthreads/libtorch")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_Softmax_libtorch(benchmark::State& state) {
   AtThreads scope(1);
@@ -373,7 +405,8 @@ void BM_TransposeContiguous_libtorch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_TransposeContiguous_libtorch)
-    ->Name("TransposeContiguous1024/libtorch")->Unit(benchmark::kMicrosecond);
+    ->Name("TransposeContiguous1024/libtorch")
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_LogSoftmax_libtorch(benchmark::State& state) {
   AtThreads scope(1);
@@ -384,7 +417,8 @@ void BM_LogSoftmax_libtorch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_LogSoftmax_libtorch)
-    ->Name("LogSoftmax256x1024/libtorch")->Unit(benchmark::kMicrosecond);
+    ->Name("LogSoftmax256x1024/libtorch")
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_PermuteContiguous_libtorch(benchmark::State& state) {
   AtThreads scope(1);
@@ -395,7 +429,8 @@ void BM_PermuteContiguous_libtorch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_PermuteContiguous_libtorch)
-    ->Name("PermuteContiguous64x128x128/libtorch")->Unit(benchmark::kMicrosecond);
+    ->Name("PermuteContiguous64x128x128/libtorch")
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_Max16M_1thread_libtorch(benchmark::State& state) {
   AtThreads scope(1);
@@ -406,7 +441,9 @@ void BM_Max16M_1thread_libtorch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Max16M_1thread_libtorch)
-    ->Name("Max16M_1thread/libtorch")->UseRealTime()->Unit(benchmark::kMicrosecond);
+    ->Name("Max16M_1thread/libtorch")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 template <typename F>
 void at_math_1m(benchmark::State& state, F f) {
@@ -418,17 +455,23 @@ void at_math_1m(benchmark::State& state, F f) {
   }
 }
 BENCHMARK_CAPTURE(at_math_1m, exp, [](const at::Tensor& a) { return a.exp(); })
-    ->Name("Exp1M/libtorch")->Unit(benchmark::kMicrosecond);
+    ->Name("Exp1M/libtorch")
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(at_math_1m, log, [](const at::Tensor& a) { return a.abs().log(); })
-    ->Name("AbsLog1M/libtorch")->Unit(benchmark::kMicrosecond);
+    ->Name("AbsLog1M/libtorch")
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(at_math_1m, tanh, [](const at::Tensor& a) { return a.tanh(); })
-    ->Name("Tanh1M/libtorch")->Unit(benchmark::kMicrosecond);
+    ->Name("Tanh1M/libtorch")
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(at_math_1m, sigmoid, [](const at::Tensor& a) { return a.sigmoid(); })
-    ->Name("Sigmoid1M/libtorch")->Unit(benchmark::kMicrosecond);
+    ->Name("Sigmoid1M/libtorch")
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(at_math_1m, gelu, [](const at::Tensor& a) { return at::gelu(a); })
-    ->Name("Gelu1M/libtorch")->Unit(benchmark::kMicrosecond);
+    ->Name("Gelu1M/libtorch")
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(at_math_1m, pow, [](const at::Tensor& a) { return a.pow(a); })
-    ->Name("Pow1M/libtorch")->Unit(benchmark::kMicrosecond);
+    ->Name("Pow1M/libtorch")
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_ViewChain_libtorch(benchmark::State& state) {
   at::Tensor a = at::ones({4, 8, 16});
@@ -452,7 +495,9 @@ void BM_MaskIndex1M_libtorch(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * kMaskN * int64_t{sizeof(float)});
 }
 BENCHMARK(BM_MaskIndex1M_libtorch)
-    ->Name("MaskIndex1M/libtorch")->UseRealTime()->Unit(benchmark::kMicrosecond);
+    ->Name("MaskIndex1M/libtorch")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_IndexSelect64K_libtorch(benchmark::State& state) {
   AtThreads scope(1);
@@ -467,7 +512,9 @@ void BM_IndexSelect64K_libtorch(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * kRows * kRowLen * int64_t{sizeof(float)});
 }
 BENCHMARK(BM_IndexSelect64K_libtorch)
-    ->Name("IndexSelect64K/libtorch")->UseRealTime()->Unit(benchmark::kMicrosecond);
+    ->Name("IndexSelect64K/libtorch")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 void BM_MulBroadcastInner_libtorch(benchmark::State& state) {
   AtThreads one(1);
   at::Tensor a = at::rand({64, 32, 1});
@@ -478,7 +525,8 @@ void BM_MulBroadcastInner_libtorch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_MulBroadcastInner_libtorch)
-    ->Name("MulBroadcastInner/libtorch")->Unit(benchmark::kMicrosecond);
+    ->Name("MulBroadcastInner/libtorch")
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_BmmTiny_libtorch(benchmark::State& state) {
   AtThreads one(1);

@@ -268,9 +268,7 @@ void BM_LaunchRoundTripLoaded_libtorch(benchmark::State& state) {
     benchmark::DoNotOptimize(r);
   }
 }
-BENCHMARK(BM_LaunchRoundTripLoaded_libtorch)
-    ->Name("LaunchRoundTripLoaded/libtorch")
-    ->UseRealTime();
+BENCHMARK(BM_LaunchRoundTripLoaded_libtorch)->Name("LaunchRoundTripLoaded/libtorch")->UseRealTime();
 
 // Debian's libtorch uses the OpenMP backend, whose parallel_for is a header
 // template; this file is not compiled with -fopenmp, so here at::parallel_for

@@ -22,15 +22,9 @@ sy::Tensor scale_meta(const sy::Tensor& t, double) {
 
 }  // namespace
 
-SY_LIBRARY(demo, m) {
-  m.def("scale(Tensor self, float factor=1.0) -> Tensor");
-}
-SY_LIBRARY_IMPL(demo, CPU, m) {
-  m.impl("scale", scale_cpu);
-}
-SY_LIBRARY_IMPL(demo, Meta, m) {
-  m.impl("scale", scale_meta);
-}
+SY_LIBRARY(demo, m) { m.def("scale(Tensor self, float factor=1.0) -> Tensor"); }
+SY_LIBRARY_IMPL(demo, CPU, m) { m.impl("scale", scale_cpu); }
+SY_LIBRARY_IMPL(demo, Meta, m) { m.impl("scale", scale_meta); }
 
 int main() {
   auto& dispatcher = sy::Dispatcher::singleton();

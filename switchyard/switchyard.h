@@ -1,11 +1,8 @@
 // The whole public C++ API of switchyard.
 #pragma once
 
-#include "switchyard/core/dispatch_key.h"
-#include "switchyard/core/dispatch_key_set.h"
-#include "switchyard/core/error.h"
-#include "switchyard/core/local_dispatch_key_set.h"
-#include "switchyard/core/thread_local_state.h"
+#include "switchyard/aot/c_api.h"
+#include "switchyard/aot/model.h"
 #include "switchyard/autograd/autograd.h"
 #include "switchyard/autograd/custom_function.h"
 #include "switchyard/autograd/decomposition.h"
@@ -13,6 +10,11 @@
 #include "switchyard/autograd/grad_mode.h"
 #include "switchyard/autograd/gradcheck.h"
 #include "switchyard/autograd/node.h"
+#include "switchyard/core/dispatch_key.h"
+#include "switchyard/core/dispatch_key_set.h"
+#include "switchyard/core/error.h"
+#include "switchyard/core/local_dispatch_key_set.h"
+#include "switchyard/core/thread_local_state.h"
 #include "switchyard/core/tracer_mode.h"
 #include "switchyard/core/warning.h"
 #include "switchyard/dispatch/dispatcher.h"
@@ -36,5 +38,3 @@
 #include "switchyard/transforms/grad.h"
 #include "switchyard/transforms/interpreter.h"
 #include "switchyard/transforms/vmap.h"
-#include "switchyard/aot/c_api.h"
-#include "switchyard/aot/model.h"

@@ -66,20 +66,23 @@ struct BadRef {
 // A tensor over the memory `r` describes; throws BadRef for a malformed ref.
 Tensor wrap(const sy_tensor_ref& r, const char* what, size_t i) {
   const std::optional<ScalarType> dtype = dtype_of(r.dtype);
-  if (!dtype) throw BadRef{fmt::format("{} {} has dtype code {}, not one of SY_BOOL..SY_BFLOAT16", what, i, r.dtype)};
+  if (!dtype)
+    throw BadRef{
+        fmt::format("{} {} has dtype code {}, not one of SY_BOOL..SY_BFLOAT16", what, i, r.dtype)};
   if (r.ndim < 0 || r.ndim > kMaxDims) {
     throw BadRef{fmt::format("{} {} has ndim {}, not 0 to {}", what, i, r.ndim, kMaxDims)};
   }
   if (r.ndim > 0 && r.sizes == nullptr) throw BadRef{fmt::format("{} {} has NULL sizes", what, i)};
   const sy::IntArrayRef sizes(r.sizes, static_cast<size_t>(r.ndim));
-  const sy::DimVector strides =
-      r.strides != nullptr ? sy::DimVector(sy::IntArrayRef(r.strides, r.ndim)) : sy::contiguous_strides(sizes);
+  const sy::DimVector strides = r.strides != nullptr
+                                    ? sy::DimVector(sy::IntArrayRef(r.strides, r.ndim))
+                                    : sy::contiguous_strides(sizes);
   // The elements it spans, checked for overflow.
   int64_t numel = 1, extent = 1;
   for (int32_t d = 0; d < r.ndim; ++d) {
     if (sizes[d] < 0 || strides[d] < 0) {
-      throw BadRef{fmt::format("{} {} has size {} and stride {} at dim {}; both must be >= 0", what, i,
-                               sizes[d], strides[d], d)};
+      throw BadRef{fmt::format("{} {} has size {} and stride {} at dim {}; both must be >= 0", what,
+                               i, sizes[d], strides[d], d)};
     }
     int64_t span;
     if (__builtin_mul_overflow(numel, sizes[d], &numel) ||
@@ -90,7 +93,8 @@ Tensor wrap(const sy_tensor_ref& r, const char* what, size_t i) {
   }
   size_t nbytes = 0;
   if (numel > 0) {
-    if (r.data == nullptr) throw BadRef{fmt::format("{} {} has NULL data and {} elements", what, i, numel)};
+    if (r.data == nullptr)
+      throw BadRef{fmt::format("{} {} has NULL data and {} elements", what, i, numel)};
     if (__builtin_mul_overflow(static_cast<size_t>(extent), sy::element_size(*dtype), &nbytes)) {
       throw BadRef{fmt::format("{} {}: its byte size overflows", what, i)};
     }
@@ -151,12 +155,14 @@ int sy_model_run(sy_model* model, const sy_tensor_ref* inputs, size_t n_inputs,
   if (model == nullptr) return fail(SY_ERROR_INVALID_ARGUMENT, "sy_model_run: model is NULL");
   const sy::aot::Model& m = model->model;
   if (n_inputs != m.num_inputs()) {
-    return fail(SY_ERROR_INVALID_ARGUMENT,
-                fmt::format("sy_model_run: the model takes {} inputs, got {}", m.num_inputs(), n_inputs));
+    return fail(
+        SY_ERROR_INVALID_ARGUMENT,
+        fmt::format("sy_model_run: the model takes {} inputs, got {}", m.num_inputs(), n_inputs));
   }
   if (n_outputs != m.num_outputs()) {
-    return fail(SY_ERROR_INVALID_ARGUMENT, fmt::format("sy_model_run: the model has {} outputs, got {} refs",
-                                                       m.num_outputs(), n_outputs));
+    return fail(SY_ERROR_INVALID_ARGUMENT,
+                fmt::format("sy_model_run: the model has {} outputs, got {} refs", m.num_outputs(),
+                            n_outputs));
   }
   if ((n_inputs > 0 && inputs == nullptr) || (n_outputs > 0 && outputs == nullptr)) {
     return fail(SY_ERROR_INVALID_ARGUMENT, "sy_model_run: inputs or outputs is NULL");
@@ -171,8 +177,8 @@ int sy_model_run(sy_model* model, const sy_tensor_ref* inputs, size_t n_inputs,
       if (outputs[k].data == nullptr) continue;
       const std::optional<ScalarType> t = dtype_of(outputs[k].dtype);
       if (t != m.output(k).dtype) {
-        throw BadRef{fmt::format("output {} has dtype code {}, the model's output is {} (code {})", k,
-                                 outputs[k].dtype, sy::to_string(m.output(k).dtype),
+        throw BadRef{fmt::format("output {} has dtype code {}, the model's output is {} (code {})",
+                                 k, outputs[k].dtype, sy::to_string(m.output(k).dtype),
                                  code_of(m.output(k).dtype))};
       }
     }
@@ -190,9 +196,10 @@ int sy_model_run(sy_model* model, const sy_tensor_ref* inputs, size_t n_inputs,
       }
       const Tensor buffer = wrap(r, "output", k);
       if (buffer.sizes() != t.sizes()) {
-        throw BadRef{fmt::format("output {} has shape {}, but the model's output {} has shape {}: "
-                                 "pass a buffer of that shape, or NULL data to borrow it",
-                                 k, sy::to_string(buffer.sizes()), k, sy::to_string(t.sizes()))};
+        throw BadRef{
+            fmt::format("output {} has shape {}, but the model's output {} has shape {}: "
+                        "pass a buffer of that shape, or NULL data to borrow it",
+                        k, sy::to_string(buffer.sizes()), k, sy::to_string(t.sizes()))};
       }
       if (buffer.is_contiguous() && t.is_contiguous()) {
         if (t.numel() > 0) {

@@ -45,10 +45,11 @@ extern "C" {
 
 /* Statuses. */
 #define SY_OK 0
-#define SY_ERROR_INVALID_ARGUMENT 1 /* a null pointer, a malformed ref, inputs or outputs that do not fit */
-#define SY_ERROR_LOAD 2             /* a missing, bad or incompatible model file */
-#define SY_ERROR_RUN 3              /* the model refused the inputs' shapes, or an op failed */
-#define SY_ERROR_INTERNAL 4         /* out of memory, or a bug: the message says which */
+#define SY_ERROR_INVALID_ARGUMENT \
+  1                         /* a null pointer, a malformed ref, inputs or outputs that do not fit */
+#define SY_ERROR_LOAD 2     /* a missing, bad or incompatible model file */
+#define SY_ERROR_RUN 3      /* the model refused the inputs' shapes, or an op failed */
+#define SY_ERROR_INTERNAL 4 /* out of memory, or a bug: the message says which */
 
 /* Element types. */
 #define SY_BOOL 0

@@ -56,7 +56,7 @@ Tensor call_unboxed(const StepKernel& k, const Operand* args, ExecutionState& s,
   using Fn = Tensor (*)(OperatorKernel*, DispatchKeySet, sy::detail::param_t<Args>...);
   const auto fn = reinterpret_cast<Fn>(k.kernel.unboxed);
   constexpr size_t n = sizeof...(Args);
-  return [&]<size_t... I>(std::index_sequence<I...>) -> Tensor {
+  return [&]<size_t... I>(std::index_sequence<I...>)->Tensor {
     auto arg = [&]<size_t J, typename P>() -> decltype(auto) {
       if constexpr (Out && J + 1 == n) {
         return static_cast<const Tensor&>(*out);
@@ -65,7 +65,8 @@ Tensor call_unboxed(const StepKernel& k, const Operand* args, ExecutionState& s,
       }
     };
     return fn(k.kernel.functor, k.keys, arg.template operator()<I, Args>()...);
-  }(std::index_sequence_for<Args...>{});
+  }
+  (std::index_sequence_for<Args...>{});
 }
 
 // Every C++ parameter type of the signature is one fetch can produce.
@@ -108,7 +109,7 @@ void plan_unboxed(StepKernel& k, bool is_out) {
 // The op's out= overload: same arguments, then a keyword-only `Tensor(a!) out`,
 // returning it.
 std::optional<OperatorHandle> find_out_variant(const FunctionSchema& s,
-                                                const std::vector<std::string>& op_names) {
+                                               const std::vector<std::string>& op_names) {
   const std::string base = s.qualified_name();
   auto first = std::lower_bound(op_names.begin(), op_names.end(), base);
   for (auto it = first; it != op_names.end() && it->rfind(base, 0) == 0; ++it) {
@@ -155,8 +156,8 @@ CompiledModel::CompiledModel(const Graph& g, const CompileOptions& options)
   };
   for (const Value* v : g.inputs()) {
     SY_CHECK(v->device().is_cpu(), ValueError,
-             "aot::Model: input {} was traced on {}; models run on cpu tensors",
-             input_ids.size(), v->device().str());
+             "aot::Model: input {} was traced on {}; models run on cpu tensors", input_ids.size(),
+             v->device().str());
     const uint32_t i = add_value(v, ValueKind::Input);
     value_slot[i] = static_cast<uint32_t>(input_ids.size());
     input_ids.push_back(i);
@@ -250,7 +251,8 @@ CompiledModel::CompiledModel(const Graph& g, const CompileOptions& options)
     std::vector<Device> devices;
     for (const NodeArg& a : n->args()) {
       step.args.push_back(operand_of(a));
-      if (a.kind == NodeArg::Kind::Value && a.value->is_tensor()) devices.push_back(a.value->device());
+      if (a.kind == NodeArg::Kind::Value && a.value->is_tensor())
+        devices.push_back(a.value->device());
       for (const Value* v : a.list) devices.push_back(v->device());
     }
     step.functional = resolve(n->op(), devices);
@@ -398,13 +400,12 @@ CompiledModel::CompiledModel(const Graph& g, const CompileOptions& options)
     for (size_t s = 0; s < steps.size(); ++s) {
       if (at_traced.step_ok[s] && !at_other.step_ok[s]) batch_varies = false;
     }
-    for (size_t k = 0; k < inputs.size(); ++k) inputs[k].first_dim_varies = batch_varies && batch_input[k];
+    for (size_t k = 0; k < inputs.size(); ++k)
+      inputs[k].first_dim_varies = batch_varies && batch_input[k];
   }
 }
 
-CompiledModel::~CompiledModel() {
-  delete snapshot.load(std::memory_order_acquire);
-}
+CompiledModel::~CompiledModel() { delete snapshot.load(std::memory_order_acquire); }
 
 std::unique_ptr<const WeightSnapshot> CompiledModel::make_snapshot(
     std::vector<Tensor> weights) const {
@@ -448,13 +449,13 @@ std::unique_ptr<const WeightSnapshot> CompiledModel::make_snapshot(
     for (const IValue& r : stack) {
       if (r.is_tensor_list()) {
         for (const Tensor& t : r.to_tensor_list()) {
-          SY_CHECK(k < f.results.size(), ValueError, "aot::Model: {} returned more tensors than traced",
-                   f.op.name());
+          SY_CHECK(k < f.results.size(), ValueError,
+                   "aot::Model: {} returned more tensors than traced", f.op.name());
           s->tensors[f.results[k++]] = t;
         }
       } else {
-        SY_CHECK(k < f.results.size(), ValueError, "aot::Model: {} returned more values than traced",
-                 f.op.name());
+        SY_CHECK(k < f.results.size(), ValueError,
+                 "aot::Model: {} returned more values than traced", f.op.name());
         s->tensors[f.results[k++]] = r.to_tensor();
       }
     }

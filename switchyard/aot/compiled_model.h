@@ -89,7 +89,7 @@ struct WeightSnapshot {
 // A node computed from weights alone, rerun for every new snapshot.
 struct FoldStep {
   OperatorHandle op{nullptr};
-  std::vector<Operand> args;  // Operand::Tensor ids are weight slots
+  std::vector<Operand> args;      // Operand::Tensor ids are weight slots
   std::vector<uint32_t> results;  // weight slots
 };
 

@@ -22,7 +22,8 @@ size_t bytes_of(IntArrayRef sizes, ScalarType dtype) {
 
 // A tensor of `sizes` and `dtype`, contiguous, over `storage` from its start.
 Tensor over(const Storage& storage, IntArrayRef sizes, ScalarType dtype) {
-  return Tensor(IntrusivePtr<TensorImpl>::make(storage, dtype, sizes, contiguous_strides(sizes), 0));
+  return Tensor(
+      IntrusivePtr<TensorImpl>::make(storage, dtype, sizes, contiguous_strides(sizes), 0));
 }
 
 // dst = src (same dtype and shape): one memcpy when both are contiguous.
@@ -118,7 +119,8 @@ InferredShapes infer_shapes(const CompiledModel& m, const WeightSnapshot& weight
       const Step::Result& res = step.results[k];
       if (res.is_list) {
         ok = stack[k].is_tensor_list() && stack[k].to_tensor_list().size() == res.ids.size();
-        for (size_t j = 0; ok && j < res.ids.size(); ++j) set(res.ids[j], stack[k].to_tensor_list()[j]);
+        for (size_t j = 0; ok && j < res.ids.size(); ++j)
+          set(res.ids[j], stack[k].to_tensor_list()[j]);
       } else if (res.is_tensor) {
         ok = stack[k].is_tensor();
         if (ok) set(res.ids[0], stack[k].to_tensor_ref());
@@ -158,8 +160,8 @@ void ExecutionState::check_inputs(const std::vector<Tensor>& inputs) const {
     const TensorSpec& spec = m.inputs[k];
     SY_CHECK(t.defined(), ValueError, "aot::Model::run: input {} is undefined", k);
     SY_CHECK(t.dtype() == spec.dtype, TypeError,
-             "aot::Model::run: input {} has dtype {}, the model takes {}", k,
-             to_string(t.dtype()), to_string(spec.dtype));
+             "aot::Model::run: input {} has dtype {}, the model takes {}", k, to_string(t.dtype()),
+             to_string(spec.dtype));
     SY_CHECK(t.device().is_cpu(), ValueError,
              "aot::Model::run: input {} is on {}; the model runs on cpu tensors", k,
              t.device().str());
@@ -175,7 +177,7 @@ void ExecutionState::check_inputs(const std::vector<Tensor>& inputs) const {
           to_string(want),
           spec.first_dim_varies ? " (its first dim may vary)"
           : want.empty()        ? ""
-                                : " (the first dim is fixed: the traced ops do not allow another)"));
+                         : " (the first dim is fixed: the traced ops do not allow another)"));
     }
     if (spec.first_dim_varies) {
       SY_CHECK(batch < 0 || sizes[0] == batch, ValueError,
@@ -201,7 +203,7 @@ Storage& ExecutionState::grown(std::vector<Storage>& pool, std::vector<size_t>& 
 }
 
 std::unique_ptr<ExecutionState::ShapePlan> ExecutionState::plan(const std::vector<Tensor>& inputs,
-                                                               const WeightSnapshot& weights) {
+                                                                const WeightSnapshot& weights) {
   const CompiledModel& m = model;
   std::vector<DimVector> sizes;
   sizes.reserve(inputs.size());
@@ -297,11 +299,10 @@ std::unique_ptr<ExecutionState::ShapePlan> ExecutionState::plan(const std::vecto
   for (size_t b = 0; b < need.size(); ++b) grown(buffers, buffer_bytes, b, need[b]);
   for (uint32_t v = 0; v < m.num_values; ++v) {
     if (!persistent[v]) continue;
-    const Storage& storage =
-        buffer_of[v] >= 0
-            ? buffers[buffer_of[v]]
-            : grown(cache, cache_bytes, static_cast<size_t>(-2 - buffer_of[v]),
-                    bytes_of(shapes.sizes[v], shapes.dtypes[v]));
+    const Storage& storage = buffer_of[v] >= 0
+                                 ? buffers[buffer_of[v]]
+                                 : grown(cache, cache_bytes, static_cast<size_t>(-2 - buffer_of[v]),
+                                         bytes_of(shapes.sizes[v], shapes.dtypes[v]));
     p->planned[v] = over(storage, shapes.sizes[v], shapes.dtypes[v]);
   }
   p->input_sizes = std::move(sizes);
@@ -450,7 +451,8 @@ void ExecutionState::finish_outputs(OutputMode mode, std::vector<Tensor>* copies
         const size_t need = bytes_of(t.sizes(), t.dtype());
         const Storage& storage = grown(cache, cache_bytes, k, need);
         if (!outputs[k].defined() || outputs[k].dtype() != t.dtype() ||
-            outputs[k].sizes() != t.sizes() || outputs[k].impl()->storage().get() != storage.get()) {
+            outputs[k].sizes() != t.sizes() ||
+            outputs[k].impl()->storage().get() != storage.get()) {
           outputs[k] = over(storage, t.sizes(), t.dtype());
         }
         copy_into(outputs[k], t);
@@ -533,8 +535,8 @@ void ExecutionState::run(const std::vector<Tensor>& inputs, OutputMode mode,
     for (size_t k = 0; k < into->size(); ++k) {
       const Tensor& t = *where[m.output_ids[k]];
       SY_CHECK((*into)[k].sizes() == t.sizes(), ValueError,
-               "aot::Model::run_into: output buffer {} has shape {}, but output {} has shape {}",
-               k, to_string((*into)[k].sizes()), k, to_string(t.sizes()));
+               "aot::Model::run_into: output buffer {} has shape {}, but output {} has shape {}", k,
+               to_string((*into)[k].sizes()), k, to_string(t.sizes()));
     }
   }
   finish_outputs(mode, copies, into);

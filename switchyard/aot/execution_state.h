@@ -51,31 +51,31 @@ struct ExecutionState {
   bool busy = false;  // inside run(): a nested run on this thread uses another state
 
   // ---- the frame --------------------------------------------------------------------
-  std::vector<const Tensor*> where;  // per value
-  std::vector<Tensor> owned;         // per value: step results, planned buffers
-  std::vector<IValue> non_tensor;    // per value: non-tensor step results
+  std::vector<const Tensor*> where;           // per value
+  std::vector<Tensor> owned;                  // per value: step results, planned buffers
+  std::vector<IValue> non_tensor;             // per value: non-tensor step results
   std::vector<Tensor> written_weight_copies;  // per written weight
-  uint64_t weights_version = 0;      // the snapshot where[] points into
-  Stack stack;                       // boxed calls
+  uint64_t weights_version = 0;               // the snapshot where[] points into
+  Stack stack;                                // boxed calls
 
   // ---- memory plans, one per input shapes seen lately ------------------------------
   struct ShapePlan {
     std::vector<DimVector> input_sizes;
-    std::vector<uint8_t> use_out;     // per step: write into the planned buffer
-    std::vector<uint8_t> persistent;  // per value: a planned buffer, kept between runs
-    std::vector<Tensor> planned;      // per value: its tensor over a buffer (or undefined)
+    std::vector<uint8_t> use_out;          // per step: write into the planned buffer
+    std::vector<uint8_t> persistent;       // per value: a planned buffer, kept between runs
+    std::vector<Tensor> planned;           // per value: its tensor over a buffer (or undefined)
     std::vector<uint8_t> output_in_cache;  // per output: the plan writes it there directly
     std::vector<FusedPlan> fused;          // per fused group of the model
   };
   static constexpr size_t kMaxPlans = 4;
   std::vector<std::unique_ptr<ShapePlan>> plans;  // most recently used first
   ShapePlan* active = nullptr;                    // the plan owned[] holds the tensors of
-  std::vector<Storage> buffers;   // shared by values with disjoint lifetimes
+  std::vector<Storage> buffers;                   // shared by values with disjoint lifetimes
   std::vector<size_t> buffer_bytes;
   // ---- the output cache ----------------------------------------------------------------
-  std::vector<Storage> cache;     // per output
+  std::vector<Storage> cache;  // per output
   std::vector<size_t> cache_bytes;
-  std::vector<Tensor> outputs;    // per output: what run_borrowed hands out
+  std::vector<Tensor> outputs;  // per output: what run_borrowed hands out
 
  private:
   void check_inputs(const std::vector<Tensor>& inputs) const;

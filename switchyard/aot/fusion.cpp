@@ -134,9 +134,8 @@ bool is_binary(PointwiseFn fn) { return fn <= PointwiseFn::Minimum; }
 
 std::string_view fn_name(PointwiseFn fn) {
   static constexpr std::array<std::string_view, 20> kNames = {
-      "add",  "sub",  "mul",  "div",     "maximum", "minimum", "neg",
-      "abs",  "exp",  "log",  "sqrt",    "rsqrt",   "sin",     "cos",
-      "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "clamp"};
+      "add",  "sub",   "mul", "div", "maximum", "minimum", "neg",  "abs",  "exp",       "log",
+      "sqrt", "rsqrt", "sin", "cos", "tanh",    "sigmoid", "relu", "gelu", "gelu_tanh", "clamp"};
   return kNames[static_cast<size_t>(fn)];
 }
 
@@ -248,10 +247,14 @@ template <typename T>
 void apply(const FusedInstr& in, T c0, T c1, T* o, Arg<T> a, Arg<T> b, int64_t n) {
   const T* x = a.p;
   switch (in.fn) {
-    case PointwiseFn::Add: return binary(o, a, b, n, [c0](T p, T q) { return static_cast<T>(p + c0 * q); });
-    case PointwiseFn::Sub: return binary(o, a, b, n, [c0](T p, T q) { return static_cast<T>(p - c0 * q); });
-    case PointwiseFn::Mul: return binary(o, a, b, n, [](T p, T q) { return static_cast<T>(p * q); });
-    case PointwiseFn::Div: return binary(o, a, b, n, [](T p, T q) { return static_cast<T>(p / q); });
+    case PointwiseFn::Add:
+      return binary(o, a, b, n, [c0](T p, T q) { return static_cast<T>(p + c0 * q); });
+    case PointwiseFn::Sub:
+      return binary(o, a, b, n, [c0](T p, T q) { return static_cast<T>(p - c0 * q); });
+    case PointwiseFn::Mul:
+      return binary(o, a, b, n, [](T p, T q) { return static_cast<T>(p * q); });
+    case PointwiseFn::Div:
+      return binary(o, a, b, n, [](T p, T q) { return static_cast<T>(p / q); });
     case PointwiseFn::Maximum:
     case PointwiseFn::Minimum: {
       const bool mx = in.fn == PointwiseFn::Maximum;
@@ -262,7 +265,8 @@ void apply(const FusedInstr& in, T c0, T c1, T* o, Arg<T> a, Arg<T> b, int64_t n
       });
     }
     case PointwiseFn::Neg: return unary(o, x, n, [](T v) { return static_cast<T>(-v); });
-    case PointwiseFn::Abs: return unary(o, x, n, [](T v) { return v < T(0) ? static_cast<T>(-v) : v; });
+    case PointwiseFn::Abs:
+      return unary(o, x, n, [](T v) { return v < T(0) ? static_cast<T>(-v) : v; });
     case PointwiseFn::Exp: return vec::exp(x, o, n);
     case PointwiseFn::Log: return vec::log(x, o, n);
     case PointwiseFn::Sqrt: return unary(o, x, n, [](T v) { return std::sqrt(v); });

@@ -76,9 +76,9 @@ struct FusedSource {
 
 struct FusedInstr {
   PointwiseFn fn = PointwiseFn::Add;
-  FusedSource a, b;  // b: binary ops only
-  uint8_t out = 0;   // the register written (the last instruction writes the result)
-  Scalar imm;        // b's value when b is Imm
+  FusedSource a, b;       // b: binary ops only
+  uint8_t out = 0;        // the register written (the last instruction writes the result)
+  Scalar imm;             // b's value when b is Imm
   Scalar c0 = 1, c1 = 0;  // alpha, or clamp's bounds
   bool has_c0 = true, has_c1 = false;
 };

@@ -140,9 +140,7 @@ std::vector<Tensor> Model::weights() const {
   return std::vector<Tensor>(s.tensors.begin(), s.tensors.begin() + impl_->num_weights);
 }
 
-void Model::swap_weights(const std::vector<Tensor>& weights) const {
-  impl_->swap_weights(weights);
-}
+void Model::swap_weights(const std::vector<Tensor>& weights) const { impl_->swap_weights(weights); }
 
 // ---- InstancePool ---------------------------------------------------------------------------
 

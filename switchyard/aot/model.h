@@ -57,7 +57,7 @@ struct TensorSpec {
 // copied, or written into its own cache), so none is ever freed twice.
 struct OutputInfo {
   ScalarType dtype = kFloat32;
-  DimVector sizes;  // as traced
+  DimVector sizes;              // as traced
   int64_t same_as_output = -1;  // an earlier output that is the same value, or -1
   int64_t aliases_input = -1;   // the input it is (a view of), or -1
   bool aliases_weight = false;  // it is (a view of) a weight

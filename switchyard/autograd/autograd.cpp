@@ -88,14 +88,15 @@ void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& gra
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, std::optional<bool> retain_graph,
                          bool create_graph, bool allow_unused) {
-  SY_CHECK(!inputs.empty(), AutogradError, "grad: no inputs given to differentiate with respect to");
+  SY_CHECK(!inputs.empty(), AutogradError,
+           "grad: no inputs given to differentiate with respect to");
   std::vector<Edge> roots;
   variable_list root_grads;
   make_roots("grad", outputs, grad_outputs, roots, root_grads);
   const std::vector<Edge> capture = input_edges("grad", inputs);
-  variable_list got = detail::run_backward(roots, std::move(root_grads),
-                                           retain_graph.value_or(create_graph), create_graph,
-                                           capture, false);
+  variable_list got =
+      detail::run_backward(roots, std::move(root_grads), retain_graph.value_or(create_graph),
+                           create_graph, capture, false);
   if (!allow_unused) {
     for (size_t i = 0; i < got.size(); ++i) {
       SY_CHECK(got[i].defined(), AutogradError,

@@ -10,7 +10,9 @@ namespace sy::autograd {
 static_assert(sizeof(AutogradMeta) <= sy::detail::kMaxSmallBlock);
 static_assert(sizeof(ViewInfo) <= sy::detail::kMaxSmallBlock);
 void* AutogradMeta::operator new(size_t bytes) { return sy::detail::small_block_alloc(bytes); }
-void AutogradMeta::operator delete(void* p, size_t bytes) { sy::detail::small_block_free(p, bytes); }
+void AutogradMeta::operator delete(void* p, size_t bytes) {
+  sy::detail::small_block_free(p, bytes);
+}
 void* ViewInfo::operator new(size_t bytes) { return sy::detail::small_block_alloc(bytes); }
 void ViewInfo::operator delete(void* p, size_t bytes) { sy::detail::small_block_free(p, bytes); }
 
@@ -58,7 +60,8 @@ std::shared_ptr<Node> grad_accumulator(const Tensor& t) {
   if (meta->grad_fn) return nullptr;
   std::lock_guard<std::mutex> lock(meta->mutex);
   if (auto existing = meta->grad_accumulator.lock()) return existing;
-  auto made = std::allocate_shared<AccumulateGrad>(sy::detail::SmallBlockAllocator<AccumulateGrad>(), t);
+  auto made =
+      std::allocate_shared<AccumulateGrad>(sy::detail::SmallBlockAllocator<AccumulateGrad>(), t);
   meta->grad_accumulator = made;
   return made;
 }

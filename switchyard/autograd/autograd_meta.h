@@ -31,11 +31,11 @@ class ForwardGrad;
 // How a view came to be, which decides what an in-place op on it may do
 // (See Note [Views and in-place ops]).
 enum class CreationMeta : uint8_t {
-  Default,          // by a view op with grad mode on
-  NoGradMode,       // with grad mode off: in-place on it with grad on is an error
-  InferenceMode,    // in inference mode
-  MultiOutputNode,  // one of several views from one op (split, chunk): no in-place
-  InCustomFunction, // returned by a custom function's forward
+  Default,           // by a view op with grad mode on
+  NoGradMode,        // with grad mode off: in-place on it with grad on is an error
+  InferenceMode,     // in inference mode
+  MultiOutputNode,   // one of several views from one op (split, chunk): no in-place
+  InCustomFunction,  // returned by a custom function's forward
 };
 
 // A view's link to its base: the tensor (never itself a view) whose storage it

@@ -155,7 +155,8 @@ void CustomFunctionParts::wrap_outputs(const std::shared_ptr<Node>& node, Autogr
     bool returned = false;
     for (const Tensor& o : outputs) returned = returned || (o.defined() && o.impl() == d);
     SY_CHECK(returned, AutogradError,
-             "{}: an input marked dirty (modified in place) must be returned by forward", function_name);
+             "{}: an input marked dirty (modified in place) must be returned by forward",
+             function_name);
   }
   for (Tensor& out : outputs) {
     if (!out.defined()) {
@@ -175,7 +176,8 @@ void CustomFunctionParts::wrap_outputs(const std::shared_ptr<Node>& node, Autogr
       if (is_floating_point(out.dtype())) detail::mark_as_view(out, alias);
       out = std::move(alias);
     }
-    if (AutogradMeta* meta = impl::get_autograd_meta(out); meta != nullptr && meta->view && !dirty) {
+    if (AutogradMeta* meta = impl::get_autograd_meta(out);
+        meta != nullptr && meta->view && !dirty) {
       meta->view->creation_meta = CreationMeta::InCustomFunction;
     }
     if (!node || !differentiable) {

@@ -265,7 +265,7 @@ struct Function {
     CustomFunctionParts::wrap_outputs(records ? std::shared_ptr<Node>(node) : nullptr, node->ctx_,
                                       autograd_inputs, outputs, fname);
     if (SY_UNLIKELY(forward)) {
-      if constexpr (requires(AutogradContext* c, variable_list v) { T::jvp(c, v); }) {
+      if constexpr (requires(AutogradContext * c, variable_list v) { T::jvp(c, v); }) {
         sy::autograd::detail::SmallVector<uint64_t, 2> levels;
         for (const Tensor& t : autograd_inputs) sy::autograd::detail::add_forward_levels(t, levels);
         for (uint64_t level : levels) {

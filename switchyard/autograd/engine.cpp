@@ -125,9 +125,7 @@ class GraphTask : public std::enable_shared_from_this<GraphTask> {
   // without the lock; takes it (when parallel) only around shared state.
   void evaluate(uint32_t index);
   void deliver(Node* fn, variable_list& outputs);
-  void push_ready(uint32_t index) {
-    ready_.push({nodes_[index].node->sequence_nr(), index});
-  }
+  void push_ready(uint32_t index) { ready_.push({nodes_[index].node->sequence_nr(), index}); }
   void maybe_spawn_helper();
 
   bool keep_graph_;
@@ -165,7 +163,8 @@ void GraphTask::build(Node* root, const std::vector<Edge>& capture) {
       const uint32_t i = index_of(e.function.get());
       nodes_[i].dependencies++;
       if (nodes_.size() != before) {
-        if (e.function->is_accumulate_grad() || e.function->has_hooks()) nodes_[i].keep = e.function;
+        if (e.function->is_accumulate_grad() || e.function->has_hooks())
+          nodes_[i].keep = e.function;
         stack.push_back(e.function.get());
       }
     }
@@ -444,8 +443,7 @@ bool edge_is_needed(const Edge& e) {
 Tensor accumulate(Tensor a, const Tensor& b) {
   if (!a.defined()) return b;
   if (!GradMode::is_enabled() && a.use_count() == 1 && a.impl()->storage()->use_count() == 1 &&
-      !a.requires_grad() && a.is_contiguous() && a.sizes() == b.sizes() &&
-      a.dtype() == b.dtype()) {
+      !a.requires_grad() && a.is_contiguous() && a.sizes() == b.sizes() && a.dtype() == b.dtype()) {
     a.add_(b);
     return a;
   }

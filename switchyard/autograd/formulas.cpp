@@ -46,7 +46,8 @@ Tensor pad_along(const Tensor& grad, int64_t dim, int64_t start, int64_t total) 
   std::vector<Tensor> parts;
   if (start > 0) parts.push_back(zeros_along(grad.sizes(), dim, start, grad));
   parts.push_back(grad);
-  if (total - start - len > 0) parts.push_back(zeros_along(grad.sizes(), dim, total - start - len, grad));
+  if (total - start - len > 0)
+    parts.push_back(zeros_along(grad.sizes(), dim, total - start - len, grad));
   return parts.size() == 1 ? grad : sy::cat(parts, dim);
 }
 
@@ -183,7 +184,8 @@ Tensor prod_partials_dim(const Tensor& self, const Tensor& result, int64_t dim, 
   // slice's only zero, else 0.
   const Tensor safe = sy::where(zero, sy::ones_like(self), self);
   const Tensor others_nonzero = self.dim() == 0 ? sy::ones_like(self) : safe.prod(d, true);
-  const Tensor one_zero = self.dim() == 0 ? sy::ones_like(zero) : zero.sum(std::vector<int64_t>{d}, true).eq(1);
+  const Tensor one_zero =
+      self.dim() == 0 ? sy::ones_like(zero) : zero.sum(std::vector<int64_t>{d}, true).eq(1);
   const Tensor at_zero = sy::where(one_zero, others_nonzero, sy::zeros_like(others_nonzero));
   return sy::where(zero, at_zero.expand(self.sizes()), r / safe);
 }
@@ -307,8 +309,8 @@ Tensor masked_select_backward(const Tensor& grad, IntArrayRef self_sizes, const 
   const Tensor flat = picked.reshape({-1});
   const Tensor rank = flat.to(kInt64).cumsum(0) - 1;
   const Tensor where_from = rank.masked_fill(flat.logical_not(), grad.numel());
-  const Tensor padded =
-      cat({grad.reshape({-1}), zeros({1}, TensorOptions().dtype(grad.dtype()).device(grad.device()))});
+  const Tensor padded = cat(
+      {grad.reshape({-1}), zeros({1}, TensorOptions().dtype(grad.dtype()).device(grad.device()))});
   return padded.index_select(0, where_from).reshape(picked.sizes());
 }
 
@@ -316,8 +318,7 @@ Tensor index_backward(const Tensor& grad, IntArrayRef self_sizes, OptionalTensor
   return zeros_of(self_sizes, grad).index_put(indices, grad, /*accumulate=*/true);
 }
 
-Tensor index_put_backward_self(const Tensor& grad, OptionalTensorListRef indices,
-                               bool accumulate) {
+Tensor index_put_backward_self(const Tensor& grad, OptionalTensorListRef indices, bool accumulate) {
   if (accumulate) return grad;
   return grad.index_put(indices, sy::zeros({}, like(grad)), /*accumulate=*/false);
 }
@@ -370,9 +371,8 @@ Tensor scatter_multiply_partials(const Tensor& self, int64_t dim, const Tensor& 
   const Tensor nonzero_product =
       (self * sy::ones_like(self).scatter(dim, index, safe, "multiply")).gather(dim, index);
   const Tensor other_zero = at_position(where_grad(zero, s)) - s;
-  const Tensor at_zero =
-      sy::where(zeros_there.eq(1), nonzero_product,
-                where_grad(zeros_there.eq(2), nonzero_product * other_zero));
+  const Tensor at_zero = sy::where(zeros_there.eq(1), nonzero_product,
+                                   where_grad(zeros_there.eq(2), nonzero_product * other_zero));
   return sy::where(zero, at_zero, result.gather(dim, index) / safe);
 }
 
@@ -387,8 +387,8 @@ Tensor scatter_reduce_backward_self(const Tensor& grad, int64_t dim, const Tenso
 }
 
 Tensor scatter_reduce_backward_src(const Tensor& grad, const Tensor& self, int64_t dim,
-                                   const Tensor& index, const Tensor& src,
-                                   std::string_view reduce, const Tensor& result) {
+                                   const Tensor& index, const Tensor& src, std::string_view reduce,
+                                   const Tensor& result) {
   if (!multiplies(reduce)) return scatter_backward_src(grad, dim, index, src.sizes());
   return padded_to(
       grad.gather(dim, index) * scatter_multiply_partials(self, dim, index, src, result),
@@ -449,7 +449,7 @@ bool has_zero(const Tensor& t) { return !t.is_meta() && t.eq(0).any().item<bool>
 Tensor cumprod_partials(const Tensor& x) {
   const int64_t n = x.size(-1);
   const Tensor pos = sy::arange(n, TensorOptions().dtype(kInt64).device(x.device()));
-  const Tensor diag = pos.unsqueeze(1).eq(pos.unsqueeze(0));  // [i, m]
+  const Tensor diag = pos.unsqueeze(1).eq(pos.unsqueeze(0));   // [i, m]
   const Tensor upper = pos.unsqueeze(1).le(pos.unsqueeze(0));  // [i, j]: i <= j
   const Tensor without_i = sy::where(diag, sy::ones({}, like(x)), x.unsqueeze(-2));
   return where_grad(upper, without_i.cumprod(-1));
@@ -462,8 +462,7 @@ Tensor cumprod_partials(const Tensor& x) {
 // self with self[k] taken as 1; beyond k, zero. That last value depends on
 // self[k], so when the backward is recorded (create_graph) and self has a zero,
 // the partials are built in full instead (as PyTorch does).
-Tensor cumprod_backward(const Tensor& grad, const Tensor& self, int64_t dim,
-                        const Tensor& result) {
+Tensor cumprod_backward(const Tensor& grad, const Tensor& self, int64_t dim, const Tensor& result) {
   if (self.dim() == 0 || self.numel() == 0) return grad;
   const int64_t d = wrap(dim, self.dim());
   if (GradMode::is_enabled() && has_zero(self)) {

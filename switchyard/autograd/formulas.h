@@ -70,8 +70,8 @@ SY_API Tensor var_jvp(const Tensor& self_t, const Tensor& self, std::optional<In
 
 // Elementwise derivatives.
 SY_API Tensor pow_backward_self(const Tensor& grad, const Tensor& self, const Tensor& exponent);
-SY_API Tensor pow_backward_exponent(const Tensor& grad, const Tensor& self,
-                                    const Tensor& exponent, const Tensor& result);
+SY_API Tensor pow_backward_exponent(const Tensor& grad, const Tensor& self, const Tensor& exponent,
+                                    const Tensor& result);
 SY_API Tensor gelu_backward(const Tensor& grad, const Tensor& self, std::string_view approximate);
 // maximum / minimum: the gradient goes to the larger (smaller) operand, split on ties.
 SY_API Tensor max_min_backward(const Tensor& grad, const Tensor& self, const Tensor& other,

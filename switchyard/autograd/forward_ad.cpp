@@ -338,7 +338,8 @@ void set_fw_grad_inplace(const Tensor& self, uint64_t level, const Tensor& tange
     return;
   }
   Tensor fresh = empty_with_layout_of(self);
-  write_tangent(fresh, tangent.sizes() == self.sizes() ? tangent : tangent.expand(self.sizes()), level);
+  write_tangent(fresh, tangent.sizes() == self.sizes() ? tangent : tangent.expand(self.sizes()),
+                level);
   set_fw_grad(self, level, fresh, op);
 }
 

@@ -64,8 +64,8 @@ class SY_API InferenceMode {
     constexpr DispatchKeySet keys = kAutogradKeys | DispatchKeySet(DispatchKey::ADInplaceOrView);
     // As in PyTorch, leaving inference mode (enabled false) turns grad mode back on.
     tls_set_autograd_state({enabled, enabled});
-    tls_set_local_dispatch_key_set(
-        {saved_keys_.included, enabled ? saved_keys_.excluded | keys : saved_keys_.excluded - keys});
+    tls_set_local_dispatch_key_set({saved_keys_.included, enabled ? saved_keys_.excluded | keys
+                                                                  : saved_keys_.excluded - keys});
   }
   ~InferenceMode() noexcept(false) {
     if (!ticket_.end("InferenceMode")) return;

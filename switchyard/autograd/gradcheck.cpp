@@ -159,15 +159,17 @@ bool gradcheck(const GradcheckFunction& fn, const std::vector<Tensor>& inputs,
         for (int64_t r = 0; r < out.numel(); ++r) {
           Tensor grad_out = sy::zeros(out.sizes(), TensorOptions().dtype(out.dtype()));
           set(grad_out, r, 1.0);
-          const std::vector<Tensor> grads = grad({out}, wrt_inputs, {grad_out}, /*retain_graph=*/true,
-                                                 /*create_graph=*/false, /*allow_unused=*/true);
+          const std::vector<Tensor> grads =
+              grad({out}, wrt_inputs, {grad_out}, /*retain_graph=*/true,
+                   /*create_graph=*/false, /*allow_unused=*/true);
           for (size_t k = 0; k < grads.size(); ++k) {
             if (!grads[k].defined()) continue;
             SY_CHECK(grads[k].sizes() == wrt_inputs[k].sizes(), autograd::GradcheckError,
                      "gradcheck: the gradient of input {} has shape {}, the input {}", s.wrt[k],
                      to_string(grads[k].sizes()), to_string(wrt_inputs[k].sizes()));
             const std::vector<double> g = values(grads[k]);
-            for (size_t c = 0; c < g.size(); ++c) analytical[k].at(r, static_cast<int64_t>(c)) = g[c];
+            for (size_t c = 0; c < g.size(); ++c)
+              analytical[k].at(r, static_cast<int64_t>(c)) = g[c];
           }
         }
       }
@@ -198,7 +200,8 @@ bool gradcheck(const GradcheckFunction& fn, const std::vector<Tensor>& inputs,
           const Tensor t = forward_ad::unpack_dual(outs[s.outputs[oi]]).tangent;
           if (!t.defined()) continue;
           const std::vector<double> tv = values(t);
-          for (size_t r = 0; r < tv.size(); ++r) analytical[oi].at(static_cast<int64_t>(r), j) = tv[r];
+          for (size_t r = 0; r < tv.size(); ++r)
+            analytical[oi].at(static_cast<int64_t>(r), j) = tv[r];
         }
       }
       for (size_t oi = 0; oi < s.outputs.size(); ++oi) {

@@ -65,8 +65,8 @@ struct MultiViewKernel<Name, std::vector<Tensor>(A...)> {
     std::vector<Tensor> outs;
     {
       AutoDispatchBelowADInplaceOrView guard;
-      outs = op_handle<Name, std::vector<Tensor>(A...)>().redispatch(
-          after_ad_inplace_or_view(ks), args...);
+      outs = op_handle<Name, std::vector<Tensor>(A...)>().redispatch(after_ad_inplace_or_view(ks),
+                                                                     args...);
     }
     for (const Tensor& out : outs) mark_as_view(tensor_arg<0>(args...), out, /*multi_output=*/true);
     return outs;

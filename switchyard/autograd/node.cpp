@@ -5,9 +5,9 @@
 
 #include "switchyard/autograd/autograd_meta.h"
 #include "switchyard/autograd/engine.h"
+#include "switchyard/ops/creation.h"
 #include "switchyard/ops/elementwise.h"
 #include "switchyard/ops/shape.h"
-#include "switchyard/ops/creation.h"
 
 namespace sy::autograd {
 namespace {

@@ -68,8 +68,8 @@ using TensorHook = std::function<Tensor(const Tensor&)>;
 // gradients to use), or on its inputs and outputs after it (returning
 // replacement outputs, or an empty list to keep them).
 using NodePreHook = std::function<variable_list(const variable_list& grad_outputs)>;
-using NodePostHook =
-    std::function<variable_list(const variable_list& grad_inputs, const variable_list& grad_outputs)>;
+using NodePostHook = std::function<variable_list(const variable_list& grad_inputs,
+                                                 const variable_list& grad_outputs)>;
 
 // Not enable_shared_from_this: the weak self-reference would cost two atomic
 // operations on every node made and freed; what needs a node's shared_ptr

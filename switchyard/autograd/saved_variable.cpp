@@ -72,7 +72,8 @@ Tensor SavedVariable::unpack(const Node* saved_for) const {
              "{}: the history of the base of a view modified in place is gone; keep the graph "
              "alive (retain_graph) while differentiating through it",
              node_name(saved_for));
-    auto fn = std::make_shared<AsStridedBackward>(view_base_, t, Edge(std::move(base_fn), base_output_nr_));
+    auto fn = std::make_shared<AsStridedBackward>(view_base_, t,
+                                                  Edge(std::move(base_fn), base_output_nr_));
     const uint32_t nr = fn->add_input_metadata(t);
     impl::set_gradient_edge(t, std::move(fn), nr);
     return t;

@@ -14,8 +14,7 @@ const Tensor& Tensor::requires_grad_(bool requires_grad) const {
   SY_CHECK(!requires_grad || is_floating_point(dtype()), AutogradError,
            "requires_grad_(True): only floating-point tensors can require gradients, got dtype {}",
            sy::to_string(dtype()));
-  SY_CHECK(!requires_grad || !is_inference() || tls_autograd_state().inference_mode,
-           AutogradError,
+  SY_CHECK(!requires_grad || !is_inference() || tls_autograd_state().inference_mode, AutogradError,
            "requires_grad_(True) on an inference tensor outside InferenceMode: tensors made in "
            "inference mode take no part in autograd. Clone it outside inference mode first.");
   if (SY_UNLIKELY(tls_any_slot_set())) check_slots_support_inplace_requires_grad();
@@ -86,7 +85,8 @@ void Tensor::remove_hook(uint64_t id) const {
   AutogradMeta* meta = impl::get_autograd_meta(*this);
   if (meta == nullptr) return;
   auto& hooks = meta->leaf_hooks;
-  const auto it = std::find_if(hooks.begin(), hooks.end(), [&](const auto& h) { return h.id == id; });
+  const auto it =
+      std::find_if(hooks.begin(), hooks.end(), [&](const auto& h) { return h.id == id; });
   if (it != hooks.end()) {
     hooks.erase(it);
     return;

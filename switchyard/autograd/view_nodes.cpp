@@ -71,7 +71,9 @@ Tensor ViewGeometry::apply_to(const Tensor& t) const {
 }
 
 CopySlices::CopySlices(const Tensor& base, const Tensor& view, std::shared_ptr<Node> fn)
-    : base_(base), base_strides_(base.strides()), view_(ViewGeometry::of(view, base)),
+    : base_(base),
+      base_strides_(base.strides()),
+      view_(ViewGeometry::of(view, base)),
       fn_(std::move(fn)) {
   add_input_metadata(base);
   // Output 0: the base before the op; the others: the op's other inputs. The
@@ -178,8 +180,7 @@ std::string history_of(const Tensor& base) {
                "view of its base) was modified in place (the base's history now ends in {}); "
                "return a clone from the forward instead",
                history);
-    case CreationMeta::Default:
-      break;
+    case CreationMeta::Default: break;
   }
   SY_THROW(AutogradError, "internal: throw_stale_view called for a view made by default");
 }
@@ -255,8 +256,7 @@ void check_inplace(const Tensor& self, bool requires_grad, const char* op_name) 
   if (meta != nullptr && meta->view != nullptr) {
     const ViewInfo& v = *meta->view;
     switch (v.creation_meta) {
-      case CreationMeta::Default:
-        break;
+      case CreationMeta::Default: break;
       case CreationMeta::NoGradMode:
         SY_THROW(AutogradError,
                  "{}: a view made in no_grad mode is being modified in place with grad mode on. "

@@ -25,32 +25,32 @@ enum class DispatchKey : uint8_t {
 
   // Backends, lowest priority: they compute.
   CPU,
-  CUDA,  // reserved: kernels exist only in a CUDA build
-  Meta,  // shapes, strides and dtypes only; no data
+  CUDA,         // reserved: kernels exist only in a CUDA build
+  Meta,         // shapes, strides and dtypes only; no data
   PrivateUse1,  // a backend supplied by code outside the library
 
   // Features, in rising priority.
-  Python,  // Python-registered kernels that want to see every op
+  Python,                // Python-registered kernels that want to see every op
   DynamicLayerBackMode,  // transform layer: the bottom of a transform's stack
-  ADInplaceOrView,  // version counters and view bookkeeping, below autograd
-  AutogradOther,  // autograd for backends without a key of their own
+  ADInplaceOrView,       // version counters and view bookkeeping, below autograd
+  AutogradOther,         // autograd for backends without a key of their own
   AutogradCPU,
   AutogradCUDA,
   AutogradMeta,
   AutogradPrivateUse1,
-  Tracer,  // off unless the thread includes it; see trace/
-  Batched,  // vmap's batched tensors
-  GradWrapper,  // transform layer: grad's wrapped tensors
-  PythonTLSSnapshot,  // captures Python's per-thread state before anything runs
+  Tracer,                 // off unless the thread includes it; see trace/
+  Batched,                // vmap's batched tensors
+  GradWrapper,            // transform layer: grad's wrapped tensors
+  PythonTLSSnapshot,      // captures Python's per-thread state before anything runs
   DynamicLayerFrontMode,  // transform layer: entry into the transform stack
 
   EndOfRuntimeKeys,
 
   // Alias keys: only for registration.
-  Autograd = 64,  // every per-backend autograd key
+  Autograd = 64,              // every per-backend autograd key
   CompositeImplicitAutograd,  // every runtime key; a decomposition into other ops
   CompositeExplicitAutograd,  // every backend key; one kernel for all backends
-  CatchAll,  // PyTorch's old name; registers as CompositeImplicitAutograd
+  CatchAll,                   // PyTorch's old name; registers as CompositeImplicitAutograd
 };
 
 inline constexpr int kNumRuntimeKeys = static_cast<int>(DispatchKey::EndOfRuntimeKeys);

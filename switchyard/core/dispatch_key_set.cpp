@@ -6,15 +6,11 @@ namespace sy {
 
 DispatchKeySet runtime_keys_of(DispatchKey k) {
   switch (k) {
-    case DispatchKey::Autograd:
-      return kAutogradKeys;
+    case DispatchKey::Autograd: return kAutogradKeys;
     case DispatchKey::CompositeImplicitAutograd:
-    case DispatchKey::CatchAll:
-      return DispatchKeySet::full();
-    case DispatchKey::CompositeExplicitAutograd:
-      return kBackendKeys;
-    default:
-      return DispatchKeySet(k);
+    case DispatchKey::CatchAll: return DispatchKeySet::full();
+    case DispatchKey::CompositeExplicitAutograd: return kBackendKeys;
+    default: return DispatchKeySet(k);
   }
 }
 

@@ -7,8 +7,8 @@
 #pragma once
 
 #include <bit>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <iterator>
 #include <string>
@@ -125,12 +125,12 @@ class DispatchKeySet {
 SY_API DispatchKeySet runtime_keys_of(DispatchKey k);
 
 // Every backend key.
-inline constexpr DispatchKeySet kBackendKeys{DispatchKey::CPU, DispatchKey::CUDA,
-                                              DispatchKey::Meta, DispatchKey::PrivateUse1};
+inline constexpr DispatchKeySet kBackendKeys{DispatchKey::CPU, DispatchKey::CUDA, DispatchKey::Meta,
+                                             DispatchKey::PrivateUse1};
 // Every per-backend autograd key.
-inline constexpr DispatchKeySet kAutogradKeys{
-    DispatchKey::AutogradOther, DispatchKey::AutogradCPU, DispatchKey::AutogradCUDA,
-    DispatchKey::AutogradMeta, DispatchKey::AutogradPrivateUse1};
+inline constexpr DispatchKeySet kAutogradKeys{DispatchKey::AutogradOther, DispatchKey::AutogradCPU,
+                                              DispatchKey::AutogradCUDA, DispatchKey::AutogradMeta,
+                                              DispatchKey::AutogradPrivateUse1};
 
 // "{AutogradCPU, CPU}": the keys from highest to lowest priority.
 SY_API std::string to_string(DispatchKeySet s);

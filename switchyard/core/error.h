@@ -66,13 +66,12 @@ template <typename E>
 
 // Throws `Kind` (a subclass of sy::Error) with a fmt-formatted message when
 // `cond` is false. The message is only formatted on failure.
-#define SY_CHECK(cond, Kind, ...)                                           \
-  do {                                                                      \
-    if (SY_UNLIKELY(!(cond))) {                                             \
-      ::sy::detail::throw_error<::sy::Kind>(::fmt::format(__VA_ARGS__));    \
-    }                                                                       \
+#define SY_CHECK(cond, Kind, ...)                                        \
+  do {                                                                   \
+    if (SY_UNLIKELY(!(cond))) {                                          \
+      ::sy::detail::throw_error<::sy::Kind>(::fmt::format(__VA_ARGS__)); \
+    }                                                                    \
   } while (false)
 
 // Throws `Kind` unconditionally with a fmt-formatted message.
-#define SY_THROW(Kind, ...) \
-  ::sy::detail::throw_error<::sy::Kind>(::fmt::format(__VA_ARGS__))
+#define SY_THROW(Kind, ...) ::sy::detail::throw_error<::sy::Kind>(::fmt::format(__VA_ARGS__))

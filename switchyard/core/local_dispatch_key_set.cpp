@@ -7,8 +7,7 @@
 
 namespace sy {
 namespace detail {
-constinit thread_local RawLocalDispatchKeySet tls_local_dispatch_key_set
-    SY_TLS_MODEL = {0, 0, 0};
+constinit thread_local RawLocalDispatchKeySet tls_local_dispatch_key_set SY_TLS_MODEL = {0, 0, 0};
 
 namespace {
 std::string out_of_order_message(const char* guard, bool other_thread, uint64_t depth,

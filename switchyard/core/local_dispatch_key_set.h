@@ -36,8 +36,7 @@ struct RawLocalDispatchKeySet {
   // [Guards end in order]. Not part of the dispatch state a snapshot carries.
   uint64_t guard_depth;
 };
-SY_API extern constinit thread_local RawLocalDispatchKeySet tls_local_dispatch_key_set
-    SY_TLS_MODEL;
+SY_API extern constinit thread_local RawLocalDispatchKeySet tls_local_dispatch_key_set SY_TLS_MODEL;
 }  // namespace detail
 
 // Note [Guards end in order]
@@ -124,7 +123,8 @@ class SY_API IncludeDispatchKeyGuard {
   }
   explicit IncludeDispatchKeyGuard(DispatchKey k) : IncludeDispatchKeyGuard(DispatchKeySet(k)) {}
   ~IncludeDispatchKeyGuard() noexcept(false) {
-    if (ticket_.end("IncludeDispatchKeyGuard")) detail::tls_local_dispatch_key_set.included = saved_;
+    if (ticket_.end("IncludeDispatchKeyGuard"))
+      detail::tls_local_dispatch_key_set.included = saved_;
   }
   IncludeDispatchKeyGuard(const IncludeDispatchKeyGuard&) = delete;
   IncludeDispatchKeyGuard& operator=(const IncludeDispatchKeyGuard&) = delete;
@@ -146,7 +146,8 @@ class SY_API ExcludeDispatchKeyGuard {
   }
   explicit ExcludeDispatchKeyGuard(DispatchKey k) : ExcludeDispatchKeyGuard(DispatchKeySet(k)) {}
   ~ExcludeDispatchKeyGuard() noexcept(false) {
-    if (ticket_.end("ExcludeDispatchKeyGuard")) detail::tls_local_dispatch_key_set.excluded = saved_;
+    if (ticket_.end("ExcludeDispatchKeyGuard"))
+      detail::tls_local_dispatch_key_set.excluded = saved_;
   }
   ExcludeDispatchKeyGuard(const ExcludeDispatchKeyGuard&) = delete;
   ExcludeDispatchKeyGuard& operator=(const ExcludeDispatchKeyGuard&) = delete;

@@ -85,10 +85,10 @@
 // access, and the delete is the last one. (A drop elsewhere that took a marked
 // count from two to one still touches the object in wrapped_count_edge() after
 // its RMW; the hook drops the wrapper's Python reference under the GIL, and
-// the wrapper is deallocated only after that, so the hook is done by then.) A thread that later gets the object
-// gets it through whatever synchronisation hands over a handle, which orders
-// the stores before its reads. When the load reads anything else, both fall
-// back to the RMW paths (unbias + CAS, unmark + decref).
+// the wrapper is deallocated only after that, so the hook is done by then.) A thread that later
+// gets the object gets it through whatever synchronisation hands over a handle, which orders the
+// stores before its reads. When the load reads anything else, both fall back to the RMW paths
+// (unbias + CAS, unmark + decref).
 #include "switchyard/core/intrusive_ptr.h"
 
 #include <cstdint>
@@ -134,10 +134,10 @@ struct RefSettler {
       // Still biased: merge the owner's references in and drop the queued one.
       const uint32_t local = p->local_.load(std::memory_order_relaxed);
       p->owner_id_.store(0, std::memory_order_relaxed);
-      const int64_t old = p->shared_.fetch_add(
-          int64_t{local} * RefCounted::kOne - RefCounted::kOne - RefCounted::kQueued +
-              RefCounted::kMerged,
-          std::memory_order_acq_rel);
+      const int64_t old =
+          p->shared_.fetch_add(int64_t{local} * RefCounted::kOne - RefCounted::kOne -
+                                   RefCounted::kQueued + RefCounted::kMerged,
+                               std::memory_order_acq_rel);
       drop_owned(o);
       if ((old >> RefCounted::kCountShift) + local - 1 == 0) delete p;
     } else {
@@ -150,8 +150,8 @@ struct RefSettler {
 
   // Settles every object on `o`'s queue, leaving `head_after` there.
   static void settle_queue(RefOwner* o, const RefCounted* head_after) {
-    const RefCounted* p = o->deferred.exchange(const_cast<RefCounted*>(head_after),
-                                               std::memory_order_acq_rel);
+    const RefCounted* p =
+        o->deferred.exchange(const_cast<RefCounted*>(head_after), std::memory_order_acq_rel);
     while (p != nullptr) {
       const RefCounted* next = p->link_.next;
       settle(p, o);
@@ -170,8 +170,7 @@ struct RefSettler {
       }
       p->link_.next = head;
       if (o->deferred.compare_exchange_weak(head, const_cast<RefCounted*>(p),
-                                            std::memory_order_release,
-                                            std::memory_order_acquire)) {
+                                            std::memory_order_release, std::memory_order_acquire)) {
         return;
       }
     }
@@ -246,8 +245,7 @@ void RefCounted::unbias() const {
 uint32_t RefCounted::mark_wrapped() const {
   detail::RefThread& t = detail::tls_ref_thread;
   if (owner_id_.load(std::memory_order_relaxed) == t.id &&
-      local_.load(std::memory_order_relaxed) == 1 &&
-      shared_.load(std::memory_order_acquire) == 0) {
+      local_.load(std::memory_order_relaxed) == 1 && shared_.load(std::memory_order_acquire) == 0) {
     // The caller's reference is the only one: no other thread can reach the
     // object (Note [Marking and freeing without a locked instruction]).
     owner_id_.store(0, std::memory_order_relaxed);

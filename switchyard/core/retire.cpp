@@ -20,8 +20,7 @@ namespace sy::detail {
 // call that starts later loads the new pointer. So the old table is safe to free
 // once each thread seen odd has moved its seq on (left that outermost call).
 
-constinit thread_local CallTracking tls_call_tracking
-    SY_TLS_MODEL = {0, false, {0}};
+constinit thread_local CallTracking tls_call_tracking SY_TLS_MODEL = {0, false, {0}};
 
 namespace {
 

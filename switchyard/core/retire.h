@@ -20,12 +20,11 @@
 namespace sy::detail {
 
 struct CallTracking {
-  uint32_t depth;  // nesting of calls on this thread, private to it
-  bool registered;  // whether the retire machinery knows this thread
+  uint32_t depth;             // nesting of calls on this thread, private to it
+  bool registered;            // whether the retire machinery knows this thread
   std::atomic<uint64_t> seq;  // odd while inside an outermost call; read by writers
 };
-SY_API extern constinit thread_local CallTracking tls_call_tracking
-    SY_TLS_MODEL;
+SY_API extern constinit thread_local CallTracking tls_call_tracking SY_TLS_MODEL;
 
 SY_API void register_calling_thread();
 

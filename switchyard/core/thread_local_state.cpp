@@ -9,8 +9,7 @@
 namespace sy {
 
 namespace detail {
-constinit thread_local AutogradState tls_autograd_state
-    SY_TLS_MODEL = {};
+constinit thread_local AutogradState tls_autograd_state SY_TLS_MODEL = {};
 constinit thread_local RawSlots tls_slots SY_TLS_MODEL = {{}, 0};
 }  // namespace detail
 

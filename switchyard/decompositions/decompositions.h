@@ -11,7 +11,7 @@
 namespace sy::decompositions {
 
 // var.correction: the mean of the squared deviations, divided by n - correction.
-SY_API Tensor var_correction(const Tensor& self, std::optional<IntArrayRef> dim,
-                             int64_t correction, bool keepdim);
+SY_API Tensor var_correction(const Tensor& self, std::optional<IntArrayRef> dim, int64_t correction,
+                             bool keepdim);
 
 }  // namespace sy::decompositions

@@ -68,9 +68,8 @@ bool has_decomposition(std::string_view op_name) { return find(op_name) != nullp
 
 void run_decomposition(const OperatorHandle& op, Stack* stack) {
   const std::shared_ptr<const Entry> e = find(op.name());
-  SY_CHECK(e != nullptr, DispatchError,
-           "{}: has no decomposition (decompositions exist for: {})", op.name(),
-           fmt::join(decomposed_ops(), ", "));
+  SY_CHECK(e != nullptr, DispatchError, "{}: has no decomposition (decompositions exist for: {})",
+           op.name(), fmt::join(decomposed_ops(), ", "));
   e->kernel.call_boxed(op, DispatchKeySet(), stack);
 }
 

@@ -148,7 +148,8 @@ inline constexpr std::string_view kLayout = "Layout", kMemoryFormat = "MemoryFor
 template <>
 struct ArgTraits<Layout> : EnumArgTraits<Layout, &layout_from_int, kLayout> {};
 template <>
-struct ArgTraits<MemoryFormat> : EnumArgTraits<MemoryFormat, &memory_format_from_int, kMemoryFormat> {};
+struct ArgTraits<MemoryFormat>
+    : EnumArgTraits<MemoryFormat, &memory_format_from_int, kMemoryFormat> {};
 
 // `Generator?`: switchyard has no generator objects, so the argument is always
 // None and a kernel takes it as std::nullopt_t (random ops use the calling
@@ -204,34 +205,57 @@ struct OptionalArgTraits {
 };
 inline constexpr std::string_view kOptInt = "int?", kOptFloat = "float?", kOptBool = "bool?",
                                   kOptScalar = "Scalar?", kOptScalarType = "ScalarType?",
-                                  kOptDevice = "Device?", kOptIntList = "int[]?",
-                                  kOptStr = "str?", kOptLayout = "Layout?",
-                                  kOptMemoryFormat = "MemoryFormat?";
-template <> struct ArgTraits<std::optional<int64_t>> : OptionalArgTraits<int64_t, kOptInt> {};
-template <> struct ArgTraits<std::optional<double>> : OptionalArgTraits<double, kOptFloat> {};
-template <> struct ArgTraits<std::optional<bool>> : OptionalArgTraits<bool, kOptBool> {};
-template <> struct ArgTraits<std::optional<Scalar>> : OptionalArgTraits<Scalar, kOptScalar> {};
+                                  kOptDevice = "Device?", kOptIntList = "int[]?", kOptStr = "str?",
+                                  kOptLayout = "Layout?", kOptMemoryFormat = "MemoryFormat?";
+template <>
+struct ArgTraits<std::optional<int64_t>> : OptionalArgTraits<int64_t, kOptInt> {};
+template <>
+struct ArgTraits<std::optional<double>> : OptionalArgTraits<double, kOptFloat> {};
+template <>
+struct ArgTraits<std::optional<bool>> : OptionalArgTraits<bool, kOptBool> {};
+template <>
+struct ArgTraits<std::optional<Scalar>> : OptionalArgTraits<Scalar, kOptScalar> {};
 template <>
 struct ArgTraits<std::optional<ScalarType>> : OptionalArgTraits<ScalarType, kOptScalarType> {};
-template <> struct ArgTraits<std::optional<Device>> : OptionalArgTraits<Device, kOptDevice> {};
+template <>
+struct ArgTraits<std::optional<Device>> : OptionalArgTraits<Device, kOptDevice> {};
 template <>
 struct ArgTraits<std::optional<IntArrayRef>> : OptionalArgTraits<IntArrayRef, kOptIntList> {};
 template <>
-struct ArgTraits<std::optional<std::string_view>>
-    : OptionalArgTraits<std::string_view, kOptStr> {};
-template <> struct ArgTraits<std::optional<Layout>> : OptionalArgTraits<Layout, kOptLayout> {};
+struct ArgTraits<std::optional<std::string_view>> : OptionalArgTraits<std::string_view, kOptStr> {};
 template <>
-struct ArgTraits<std::optional<MemoryFormat>>
-    : OptionalArgTraits<MemoryFormat, kOptMemoryFormat> {};
+struct ArgTraits<std::optional<Layout>> : OptionalArgTraits<Layout, kOptLayout> {};
+template <>
+struct ArgTraits<std::optional<MemoryFormat>> : OptionalArgTraits<MemoryFormat, kOptMemoryFormat> {
+};
 
 // The canonical form of a C++ parameter type.
-template <typename T> struct CanonicalArg { using type = T; };
-template <> struct CanonicalArg<std::vector<int64_t>> { using type = IntArrayRef; };
-template <> struct CanonicalArg<std::vector<double>> { using type = ArrayRef<double>; };
-template <> struct CanonicalArg<std::vector<Tensor>> { using type = ArrayRef<Tensor>; };
-template <> struct CanonicalArg<std::string> { using type = std::string_view; };
-template <> struct CanonicalArg<const char*> { using type = std::string_view; };
-template <> struct CanonicalArg<std::optional<std::vector<int64_t>>> {
+template <typename T>
+struct CanonicalArg {
+  using type = T;
+};
+template <>
+struct CanonicalArg<std::vector<int64_t>> {
+  using type = IntArrayRef;
+};
+template <>
+struct CanonicalArg<std::vector<double>> {
+  using type = ArrayRef<double>;
+};
+template <>
+struct CanonicalArg<std::vector<Tensor>> {
+  using type = ArrayRef<Tensor>;
+};
+template <>
+struct CanonicalArg<std::string> {
+  using type = std::string_view;
+};
+template <>
+struct CanonicalArg<const char*> {
+  using type = std::string_view;
+};
+template <>
+struct CanonicalArg<std::optional<std::vector<int64_t>>> {
   using type = std::optional<IntArrayRef>;
 };
 template <typename T>
@@ -273,20 +297,27 @@ struct SingleReturnTraits {
   static void push(Stack& s, R&& r) { s.emplace_back(std::move(r)); }
   static R pop(Stack& s, size_t at) { return ArgTraits<R>::unbox(s[at]); }
 };
-template <> struct ReturnTraits<Tensor> : SingleReturnTraits<Tensor> {
+template <>
+struct ReturnTraits<Tensor> : SingleReturnTraits<Tensor> {
   static Tensor pop(Stack& s, size_t at) { return std::move(s[at]).to_tensor(); }
 };
-template <> struct ReturnTraits<int64_t> : SingleReturnTraits<int64_t> {};
-template <> struct ReturnTraits<double> : SingleReturnTraits<double> {};
-template <> struct ReturnTraits<bool> : SingleReturnTraits<bool> {};
-template <> struct ReturnTraits<Scalar> : SingleReturnTraits<Scalar> {};
-template <> struct ReturnTraits<std::string> {
+template <>
+struct ReturnTraits<int64_t> : SingleReturnTraits<int64_t> {};
+template <>
+struct ReturnTraits<double> : SingleReturnTraits<double> {};
+template <>
+struct ReturnTraits<bool> : SingleReturnTraits<bool> {};
+template <>
+struct ReturnTraits<Scalar> : SingleReturnTraits<Scalar> {};
+template <>
+struct ReturnTraits<std::string> {
   static std::vector<std::string_view> schema() { return {"str"}; }
   static constexpr size_t count = 1;
   static void push(Stack& s, std::string&& r) { s.emplace_back(std::move(r)); }
   static std::string pop(Stack& s, size_t at) { return s[at].to_string_ref(); }
 };
-template <> struct ReturnTraits<std::vector<Tensor>> {
+template <>
+struct ReturnTraits<std::vector<Tensor>> {
   static std::vector<std::string_view> schema() { return {"Tensor[]"}; }
   static constexpr size_t count = 1;
   static void push(Stack& s, std::vector<Tensor>&& r) { s.emplace_back(std::move(r)); }
@@ -318,9 +349,18 @@ struct ReturnTraits<std::tuple<Rs...>> {
   }
 };
 
-template <typename R> struct CanonicalReturn { using type = std::remove_cvref_t<R>; };
-template <> struct CanonicalReturn<Tensor&> { using type = Tensor; };
-template <> struct CanonicalReturn<const Tensor&> { using type = Tensor; };
+template <typename R>
+struct CanonicalReturn {
+  using type = std::remove_cvref_t<R>;
+};
+template <>
+struct CanonicalReturn<Tensor&> {
+  using type = Tensor;
+};
+template <>
+struct CanonicalReturn<const Tensor&> {
+  using type = Tensor;
+};
 template <typename R>
 using canonical_return_t = typename CanonicalReturn<R>::type;
 

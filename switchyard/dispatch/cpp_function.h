@@ -95,7 +95,10 @@ template <typename Args>
 struct SignatureWithoutKeys;
 template <>
 struct SignatureWithoutKeys<std::tuple<>> {
-  template <typename R> static CppSignature make() { return make_cpp_signature<R>(); }
+  template <typename R>
+  static CppSignature make() {
+    return make_cpp_signature<R>();
+  }
 };
 template <typename A0, typename... A>
 struct SignatureWithoutKeys<std::tuple<A0, A...>> {
@@ -114,7 +117,9 @@ struct SignatureWithoutKeys<std::tuple<A0, A...>> {
 // picks the tags overload.)
 template <typename D>
 inline constexpr bool is_kernel_callable =
-    std::is_function_v<std::remove_pointer_t<D>> || requires { &D::operator(); };
+    std::is_function_v<std::remove_pointer_t<D>> || requires {
+  &D::operator();
+};
 
 // A function known at compile time, wrapped as a functor with its exact
 // signature (see SY_FN).

@@ -14,7 +14,8 @@ namespace detail {
 
 std::string CppSignature::to_string() const {
   std::string out = "(";
-  for (size_t i = 0; i < arguments.size(); ++i) out += fmt::format("{}{}", i ? ", " : "", arguments[i]);
+  for (size_t i = 0; i < arguments.size(); ++i)
+    out += fmt::format("{}{}", i ? ", " : "", arguments[i]);
   out += ") -> ";
   if (returns.size() == 1) return out + std::string(returns[0]);
   out += "(";
@@ -75,8 +76,7 @@ std::string describe_value(const IValue& v) {
 FunctionSchema OperatorHandle::schema() const {
   std::lock_guard<std::mutex> lock(Dispatcher::singleton().mu_);
   SY_CHECK(entry_->has_schema(), DispatchError,
-           "{} has no schema: it was removed (its library was destroyed) or never defined",
-           name());
+           "{} has no schema: it was removed (its library was destroyed) or never defined", name());
   return entry_->schema();
 }
 
@@ -301,8 +301,7 @@ struct CollectAfterUnlock {
   ~CollectAfterUnlock() { detail::collect_retired_if_full(); }
 };
 
-RegistrationHandle Dispatcher::register_def(FunctionSchema schema, TagSet tags,
-                                            std::string site) {
+RegistrationHandle Dispatcher::register_def(FunctionSchema schema, TagSet tags, std::string site) {
   const OperatorName name{schema.ns(), schema.name(), schema.overload_name()};
   CollectAfterUnlock collect;
   std::lock_guard<std::mutex> lock(mu_);
@@ -498,8 +497,9 @@ std::string Dispatcher::explain(const OperatorHandle& op, const Stack& args) {
                          op.entry()->resolve(*it, fallbacks_).describe(*it));
     }
   }
-  out += fmt::format("  chosen key:          {}{}\n", to_string(chosen),
-                     chosen == DispatchKey::Undefined ? " (no keys left: no tensor arguments)" : "");
+  out +=
+      fmt::format("  chosen key:          {}{}\n", to_string(chosen),
+                  chosen == DispatchKey::Undefined ? " (no keys left: no tensor arguments)" : "");
   out += fmt::format("  kernel:              {}\n",
                      op.entry()->resolve(chosen, fallbacks_).describe(chosen));
   return out;
@@ -548,8 +548,8 @@ void Dispatcher::throw_missing_kernel(const OperatorHandle& op, DispatchKeySet k
   const LocalDispatchKeySet local = tls_local_dispatch_key_set();
   // The thread excluded the tensors' backend keys: no key is left, or only keys
   // that fall through (ADInplaceOrView).
-  const bool backend_excluded = (tensor_keys & kBackendKeys).has_any(local.excluded) &&
-                                !keys.has_any(kBackendKeys);
+  const bool backend_excluded =
+      (tensor_keys & kBackendKeys).has_any(local.excluded) && !keys.has_any(kBackendKeys);
   if ((keys.empty() || backend_excluded) && !tensor_keys.empty()) {
     SY_THROW(DispatchError,
              "no kernel for {}: the call's tensors have the keys {}, and the calling thread "
@@ -566,14 +566,15 @@ void Dispatcher::throw_missing_kernel(const OperatorHandle& op, DispatchKeySet k
              "serve calls without tensors.",
              op.name(), have.empty() ? "none" : have);
   }
-  SY_THROW(DispatchError,
-           "no kernel for {} at key {}.\n"
-           "  The call's keys were {}; kernels exist for: {}.\n"
-           "  Register one with SY_LIBRARY_IMPL({}, {}, m) or a CompositeExplicitAutograd kernel.",
-           op.name(),
-           chosen == DispatchKey::Undefined ? "Undefined (every key fell through)" : to_string(chosen),
-           to_string(keys), have.empty() ? "none" : have, n.ns,
-           chosen == DispatchKey::Undefined ? "CPU" : to_string(chosen));
+  SY_THROW(
+      DispatchError,
+      "no kernel for {} at key {}.\n"
+      "  The call's keys were {}; kernels exist for: {}.\n"
+      "  Register one with SY_LIBRARY_IMPL({}, {}, m) or a CompositeExplicitAutograd kernel.",
+      op.name(),
+      chosen == DispatchKey::Undefined ? "Undefined (every key fell through)" : to_string(chosen),
+      to_string(keys), have.empty() ? "none" : have, n.ns,
+      chosen == DispatchKey::Undefined ? "CPU" : to_string(chosen));
 }
 
 void Dispatcher::throw_undefined_op(const OperatorHandle& op) {

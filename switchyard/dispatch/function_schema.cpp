@@ -100,7 +100,8 @@ bool SchemaType::accepts(const IValue& v) const {
     case Kind::Device: return v.is_device();
     case Kind::Layout: return v.is_int() && layout_from_int(v.to_int()).has_value();
     case Kind::MemoryFormat: return v.is_int() && memory_format_from_int(v.to_int()).has_value();
-    case Kind::Generator: return false;  // no generator objects exist: only None, via Generator?
+    case Kind::Generator:
+      return false;  // no generator objects exist: only None, via Generator?
     // int[N] with N >= 2 takes N values or none; int[1] is PyTorch's spelling of "dims"
     // (`int[1] dim=[]`) and takes any length (list_size_fits).
     case Kind::List: return list_accepts(*elem_, v) && list_size_fits(list_length(v));

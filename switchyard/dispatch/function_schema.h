@@ -36,8 +36,8 @@ class SY_API SchemaType {
     Layout,        // boxed as an int (tensor/layout.h)
     MemoryFormat,  // boxed as an int
     Generator,     // only as `Generator?`, whose one value is None
-    List,      // elem()[]; fixed_size() when written `int[2]`
-    Optional,  // elem()?
+    List,          // elem()[]; fixed_size() when written `int[2]`
+    Optional,      // elem()?
   };
 
   static SchemaType base(Kind k) { return SchemaType(k, nullptr, std::nullopt); }

@@ -29,8 +29,8 @@ std::unordered_map<std::string, std::string>& def_libraries() {
 bool is_namespace(std::string_view ns) {
   if (ns.empty() || (ns[0] >= '0' && ns[0] <= '9')) return false;
   for (char c : ns) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -38,8 +38,7 @@ bool is_namespace(std::string_view ns) {
 
 }  // namespace
 
-Library::Library(Kind kind, std::string ns, std::optional<DispatchKey> key,
-                 SourceLocation where)
+Library::Library(Kind kind, std::string ns, std::optional<DispatchKey> key, SourceLocation where)
     : Library(kind, std::move(ns), key, where.file, where.line) {}
 
 Library::Library(Kind kind, std::string ns, std::optional<DispatchKey> key, std::string file,
@@ -55,8 +54,8 @@ Library::Library(Kind kind, std::string ns, std::optional<DispatchKey> key, std:
            "libraries that register fallbacks",
            kind_name(kind_), file_, line_);
   SY_CHECK(!key_ || is_runtime_key(*key_) || is_alias_key(*key_), DispatchError,
-           "Library(..., \"{}\", {}) at {}:{}: not a key kernels can be registered at",
-           ns_, to_string(*key_), file_, line_);
+           "Library(..., \"{}\", {}) at {}:{}: not a key kernels can be registered at", ns_,
+           to_string(*key_), file_, line_);
   if (kind_ == DEF) {
     std::lock_guard<std::mutex> lock(g_def_mu);
     auto [it, inserted] = def_libraries().emplace(ns_, fmt::format("{}:{}", file_, line_));
@@ -85,8 +84,8 @@ void Library::reset() {
 }
 
 std::string Library::site(const SourceLocation& where) const {
-  return fmt::format("{}:{} (library {} {} at {}:{})", where.file, where.line,
-                     kind_name(kind_), ns_, file_, line_);
+  return fmt::format("{}:{} (library {} {} at {}:{})", where.file, where.line, kind_name(kind_),
+                     ns_, file_, line_);
 }
 
 OperatorName Library::qualify(std::string_view name, const std::string& site) const {
@@ -120,9 +119,8 @@ Library& Library::def(std::string_view schema_text, TagSet tags, SourceLocation 
 Library& Library::def(std::string_view schema_text, CppFunction fn, SourceLocation where) {
   def(schema_text, where);
   const FunctionSchema& schema = parse_schema(schema_text);
-  const std::string name = schema.overload_name().empty()
-                               ? schema.name()
-                               : schema.name() + "." + schema.overload_name();
+  const std::string name =
+      schema.overload_name().empty() ? schema.name() : schema.name() + "." + schema.overload_name();
   return impl(name, DispatchKey::CompositeImplicitAutograd, std::move(fn), where);
 }
 

@@ -54,8 +54,7 @@ class SY_API Library {
   Library(Library&&) = delete;
 
   // Defines an op from its schema; a name without "ns::" gets the library's.
-  Library& def(std::string_view schema,
-               SourceLocation where = SourceLocation::current());
+  Library& def(std::string_view schema, SourceLocation where = SourceLocation::current());
   // Defines an op with tags: m.def("relu(Tensor self) -> Tensor", {Tag::pointwise}).
   Library& def(std::string_view schema, TagSet tags,
                SourceLocation where = SourceLocation::current());
@@ -111,29 +110,26 @@ class SY_API StaticLibrary {
 #define SY_CONCAT(a, b) SY_CONCAT_IMPL(a, b)
 
 // Defines the ops of namespace `ns`; the block receives the Library as `m`.
-#define SY_LIBRARY(ns, m)                                                               \
-  static void SY_CONCAT(sy_library_init_##ns##_, __LINE__)(::sy::Library&);             \
-  static const ::sy::detail::StaticLibrary SY_CONCAT(sy_library_static_##ns##_,         \
-                                                     __LINE__)(                         \
+#define SY_LIBRARY(ns, m)                                                                   \
+  static void SY_CONCAT(sy_library_init_##ns##_, __LINE__)(::sy::Library&);                 \
+  static const ::sy::detail::StaticLibrary SY_CONCAT(sy_library_static_##ns##_, __LINE__)(  \
       ::sy::Library::DEF, #ns, std::nullopt, &SY_CONCAT(sy_library_init_##ns##_, __LINE__), \
-      __FILE__, __LINE__);                                                              \
+      __FILE__, __LINE__);                                                                  \
   static void SY_CONCAT(sy_library_init_##ns##_, __LINE__)(::sy::Library & m)
 
 // Adds definitions to namespace `ns` (any number of fragments per namespace).
-#define SY_LIBRARY_FRAGMENT(ns, m)                                                      \
-  static void SY_CONCAT(sy_fragment_init_##ns##_, __LINE__)(::sy::Library&);            \
-  static const ::sy::detail::StaticLibrary SY_CONCAT(sy_fragment_static_##ns##_,        \
-                                                     __LINE__)(                         \
-      ::sy::Library::FRAGMENT, #ns, std::nullopt,                                       \
-      &SY_CONCAT(sy_fragment_init_##ns##_, __LINE__), __FILE__, __LINE__);              \
+#define SY_LIBRARY_FRAGMENT(ns, m)                                                                \
+  static void SY_CONCAT(sy_fragment_init_##ns##_, __LINE__)(::sy::Library&);                      \
+  static const ::sy::detail::StaticLibrary SY_CONCAT(sy_fragment_static_##ns##_, __LINE__)(       \
+      ::sy::Library::FRAGMENT, #ns, std::nullopt, &SY_CONCAT(sy_fragment_init_##ns##_, __LINE__), \
+      __FILE__, __LINE__);                                                                        \
   static void SY_CONCAT(sy_fragment_init_##ns##_, __LINE__)(::sy::Library & m)
 
 // Registers kernels for ops of namespace `ns` at dispatch key `key` (a
 // DispatchKey name: CPU, Meta, Autograd, ...). Use `_` as ns for fallbacks.
-#define SY_LIBRARY_IMPL(ns, key, m)                                                     \
-  static void SY_CONCAT(sy_impl_init_##ns##_##key##_, __LINE__)(::sy::Library&);        \
-  static const ::sy::detail::StaticLibrary SY_CONCAT(sy_impl_static_##ns##_##key##_,    \
-                                                     __LINE__)(                         \
-      ::sy::Library::IMPL, #ns, ::sy::DispatchKey::key,                                 \
-      &SY_CONCAT(sy_impl_init_##ns##_##key##_, __LINE__), __FILE__, __LINE__);          \
+#define SY_LIBRARY_IMPL(ns, key, m)                                                             \
+  static void SY_CONCAT(sy_impl_init_##ns##_##key##_, __LINE__)(::sy::Library&);                \
+  static const ::sy::detail::StaticLibrary SY_CONCAT(sy_impl_static_##ns##_##key##_, __LINE__)( \
+      ::sy::Library::IMPL, #ns, ::sy::DispatchKey::key,                                         \
+      &SY_CONCAT(sy_impl_init_##ns##_##key##_, __LINE__), __FILE__, __LINE__);                  \
   static void SY_CONCAT(sy_impl_init_##ns##_##key##_, __LINE__)(::sy::Library & m)

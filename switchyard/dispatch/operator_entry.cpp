@@ -75,8 +75,7 @@ uint16_t accepted_tags(const SchemaType& t) {
 }  // namespace
 
 namespace detail {
-void fallthrough_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys,
-                       Stack*) {
+void fallthrough_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet keys, Stack*) {
   SY_THROW(DispatchError,
            "internal error: {} reached a fallthrough slot directly (keys {}); calls mask "
            "fallthrough keys out, so this is a bug in switchyard",
@@ -87,8 +86,7 @@ void fallthrough_boxed(OperatorKernel*, const OperatorHandle& op, DispatchKeySet
 OperatorEntry::OperatorEntry(OperatorName name)
     : name_(std::move(name)), full_name_(name_.full_name()), table_(nullptr) {}
 
-void OperatorEntry::set_schema(FunctionSchema schema, TagSet tags, std::string site,
-                               uint64_t id) {
+void OperatorEntry::set_schema(FunctionSchema schema, TagSet tags, std::string site, uint64_t id) {
   def_ = Def{std::make_shared<const FunctionSchema>(std::move(schema)), tags, std::move(site), id};
   ++generation_;
 }
@@ -314,5 +312,7 @@ std::string OperatorEntry::dump() const {
 }  // namespace sy
 
 namespace sy {
-CppFunction CppFunction::fallthrough() { return CppFunction(kFallthroughKernel, nullptr, std::nullopt); }
+CppFunction CppFunction::fallthrough() {
+  return CppFunction(kFallthroughKernel, nullptr, std::nullopt);
+}
 }  // namespace sy

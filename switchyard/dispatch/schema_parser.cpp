@@ -425,8 +425,7 @@ class Parser {
       } else {
         if (*kind == SchemaType::Kind::Generator &&
             !(result.kind() == SchemaType::Kind::Optional && !is_list)) {
-          throw_at(src_, name.begin,
-                   fmt::format("type {} is not supported", result.to_string()),
+          throw_at(src_, name.begin, fmt::format("type {} is not supported", result.to_string()),
                    "write Generator? (its one value is None: switchyard has no generator "
                    "objects, random ops draw from the calling thread's generator)");
         }
@@ -616,12 +615,12 @@ class Parser {
       return convert_list(repeated, type, declared);
     }
     if (!type.list_size_fits(lit.elems.size())) {
-      throw_at(src_, lit.begin,
-               fmt::format("default value {} is a list of {}, but {} holds {}",
-                           snippet(lit.begin, lit.end), lit.elems.size(), declared.to_string(),
-                           *type.fixed_size()),
-               fmt::format("write {} values, one value that stands for all, or []",
-                           *type.fixed_size()));
+      throw_at(
+          src_, lit.begin,
+          fmt::format("default value {} is a list of {}, but {} holds {}",
+                      snippet(lit.begin, lit.end), lit.elems.size(), declared.to_string(),
+                      *type.fixed_size()),
+          fmt::format("write {} values, one value that stands for all, or []", *type.fixed_size()));
     }
     switch (elem.kind()) {
       case EK::Int: {

@@ -29,8 +29,7 @@ bool is_mask_dtype(ScalarType t) { return t == kBool || t == kUInt8; }
 inline uint32_t nonzero_bits16(const uint8_t* p) {
 #if defined(__SSE2__)
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()))) ^
-         0xffffu;
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()))) ^ 0xffffu;
 #else
   uint32_t bits = 0;
   for (int i = 0; i < 16; ++i) bits |= static_cast<uint32_t>(p[i] != 0) << i;
@@ -107,7 +106,8 @@ void compact_rows(char* dst, const char* src, const uint8_t* m, int64_t rows, in
       } else {
         E* out = reinterpret_cast<E*>(dst);
         const E* in = reinterpret_cast<const E*>(src);
-        for_each_true(m, pieces.begin(c), pieces.end(c, rows), [&](int64_t i) { out[j++] = in[i]; });
+        for_each_true(m, pieces.begin(c), pieces.end(c, rows),
+                      [&](int64_t i) { out[j++] = in[i]; });
       }
     }
   });
@@ -200,7 +200,7 @@ struct IndexPlan {
   DimVector bshape;                      // the broadcast shape of the index tensors
   std::vector<int64_t> offsets;          // per element of B, in elements (with data only)
   int64_t outer_numel = 1, inner_numel = 1, b_numel = 1;
-  bool inner_contiguous = true;          // inner dims are contiguous in self
+  bool inner_contiguous = true;  // inner dims are contiguous in self
 };
 
 // The index tensors per dim of self: bool masks replaced by the columns of
@@ -223,8 +223,8 @@ std::vector<Tensor> per_dim_indices(std::string_view op, const Tensor& self,
              IndexError,
              "{}: tensors used as indices must be int64, int32, bool or uint8, but index {} is {}",
              op, i, to_string(idx.dtype()));
-    SY_CHECK(idx.device() == self.device() || (idx.device().is_cpu() && idx.dim() == 0),
-             ValueError, "{}: index {} is on {}, but self is on {}", op, i, idx.device().str(),
+    SY_CHECK(idx.device() == self.device() || (idx.device().is_cpu() && idx.dim() == 0), ValueError,
+             "{}: index {} is on {}, but self is on {}", op, i, idx.device().str(),
              self.device().str());
     if (!is_mask_dtype(idx.dtype())) {
       per_dim[static_cast<size_t>(d++)] = idx;
@@ -278,8 +278,8 @@ IndexPlan plan_index(std::string_view op, const Tensor& self, const std::vector<
   }
   for (int64_t s : IntArrayRef(p.bshape)) p.b_numel *= s;
   const int64_t nd = self.dim();
-  const bool adjacent = !dims.empty() && dims.back() - dims.front() + 1 ==
-                                             static_cast<int64_t>(dims.size());
+  const bool adjacent =
+      !dims.empty() && dims.back() - dims.front() + 1 == static_cast<int64_t>(dims.size());
   for (int64_t d = 0; d < nd; ++d) {
     if (per_dim[static_cast<size_t>(d)].defined()) continue;
     const bool before = adjacent && !dims.empty() && d < dims.front();
@@ -317,8 +317,7 @@ IndexPlan plan_index(std::string_view op, const Tensor& self, const std::vector<
     if (SY_UNLIKELY(bad)) {
       for (int64_t i = 0; i < p.b_numel; ++i) {
         SY_CHECK(v[i] >= -size && v[i] < size, IndexError,
-                 "{}: index {} is out of bounds for dimension {} with size {}", op, v[i], d,
-                 size);
+                 "{}: index {} is out of bounds for dimension {} with size {}", op, v[i], d, size);
       }
     }
   }
@@ -448,8 +447,8 @@ void check_values_fit(const Tensor& values, IntArrayRef shape) {
            to_string(values.sizes()), to_string(shape));
 }
 
-const Tensor& index_put_k(const Tensor& self, OptionalTensorListRef indices,
-                          const Tensor& values, bool accumulate) {
+const Tensor& index_put_k(const Tensor& self, OptionalTensorListRef indices, const Tensor& values,
+                          bool accumulate) {
   detail::check_writable("index_put_", self);
   SY_CHECK(values.dtype() == self.dtype(), TypeError,
            "index_put_: values are {}, but self is {}; index put requires one dtype (convert "
@@ -468,8 +467,7 @@ const Tensor& index_put_k(const Tensor& self, OptionalTensorListRef indices,
     return self;
   }
   if (!accumulate && values.numel() == 1 && is_leading_mask(indices) &&
-      values.dim() <= 1 + self.dim() - indices[0].dim() &&
-      indices[0].dim() <= self.dim() &&
+      values.dim() <= 1 + self.dim() - indices[0].dim() && indices[0].dim() <= self.dim() &&
       IntArrayRef(self.sizes().data(), static_cast<size_t>(indices[0].dim())) ==
           indices[0].sizes()) {
     // t[mask] = v: a masked fill of the rows the mask selects.
@@ -574,8 +572,8 @@ Tensor masked_select_k(const Tensor& self, const Tensor& mask) {
   return select_rows(x, m, {});
 }
 
-Tensor index_put_composite(const Tensor& self, OptionalTensorListRef indices,
-                           const Tensor& values, bool accumulate) {
+Tensor index_put_composite(const Tensor& self, OptionalTensorListRef indices, const Tensor& values,
+                           bool accumulate) {
   return index_put_(self.clone(), indices, values, accumulate);
 }
 

@@ -73,7 +73,8 @@ Rounding parse_rounding(std::string_view op, std::optional<std::string_view> mod
 template <typename T>
 T trunc_div(T a, T b) {
   if constexpr (std::is_signed_v<T>) {
-    if (b == T(-1)) return static_cast<T>(std::make_unsigned_t<T>(0) - static_cast<std::make_unsigned_t<T>>(a));
+    if (b == T(-1))
+      return static_cast<T>(std::make_unsigned_t<T>(0) - static_cast<std::make_unsigned_t<T>>(a));
   }
   return static_cast<T>(a / b);
 }
@@ -273,8 +274,7 @@ void check_no_zero(std::string_view op, const Tensor& dividend, const Tensor& di
            op, to_string(compute));
 }
 
-auto check_div(std::string_view op, Rounding mode, const Tensor& dividend,
-               const Tensor& divisor) {
+auto check_div(std::string_view op, Rounding mode, const Tensor& dividend, const Tensor& divisor) {
   return [op, mode, &dividend, &divisor](ScalarType t) {
     if (mode == Rounding::None) return;
     SY_CHECK(t != kBool, TypeError, "{}: rounded division is not supported for bool tensors", op);
@@ -385,13 +385,14 @@ Tensor div_mode_k(const Tensor& a, const Tensor& b, std::optional<std::string_vi
   return binary_new<ResultKind::Same>("div", a, b, DivOp{r}, check_div("div", r, a, b));
 }
 Tensor div_k(const Tensor& a, const Tensor& b) { return div_mode_k(a, b, std::nullopt); }
-const Tensor& div_into(std::string_view name, const Tensor& out, const Tensor& a,
-                       const Tensor& b, std::optional<std::string_view> mode, bool inplace) {
+const Tensor& div_into(std::string_view name, const Tensor& out, const Tensor& a, const Tensor& b,
+                       std::optional<std::string_view> mode, bool inplace) {
   const Rounding r = parse_rounding(name, mode);
   if (r == Rounding::None) {
     return binary_into<ResultKind::Floating>(name, out, a, b, DivOp{r}, no_check, inplace);
   }
-  return binary_into<ResultKind::Same>(name, out, a, b, DivOp{r}, check_div(name, r, a, b), inplace);
+  return binary_into<ResultKind::Same>(name, out, a, b, DivOp{r}, check_div(name, r, a, b),
+                                       inplace);
 }
 const Tensor& div_mode_i(const Tensor& self, const Tensor& b, std::optional<std::string_view> m) {
   return div_into("div_", self, self, b, m, true);
@@ -439,8 +440,7 @@ Tensor minimum_k(const Tensor& a, const Tensor& b) {
   return binary_new<ResultKind::Same>("minimum", a, b, MaximumOp{false}, no_check);
 }
 const Tensor& minimum_o(const Tensor& a, const Tensor& b, const Tensor& out) {
-  return binary_into<ResultKind::Same>("minimum.out", out, a, b, MaximumOp{false}, no_check,
-                                       false);
+  return binary_into<ResultKind::Same>("minimum.out", out, a, b, MaximumOp{false}, no_check, false);
 }
 
 template <Cmp C>
@@ -500,10 +500,9 @@ Tensor where_k(const Tensor& cond, const Tensor& a, const Tensor& b) {
     using T = scalar_t;
     loop.run([](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t n) {
       for (int64_t i = 0; i < n; ++i) {
-        *reinterpret_cast<T*>(p[0] + i * s[0]) =
-            *reinterpret_cast<const bool*>(p[1] + i * s[1])
-                ? *reinterpret_cast<const T*>(p[2] + i * s[2])
-                : *reinterpret_cast<const T*>(p[3] + i * s[3]);
+        *reinterpret_cast<T*>(p[0] + i * s[0]) = *reinterpret_cast<const bool*>(p[1] + i * s[1])
+                                                     ? *reinterpret_cast<const T*>(p[2] + i * s[2])
+                                                     : *reinterpret_cast<const T*>(p[3] + i * s[3]);
       }
     });
   });
@@ -559,8 +558,8 @@ const Tensor& clamp_i(const Tensor& self, const std::optional<Scalar>& lo,
 const Tensor& clamp_o(const Tensor& self, const std::optional<Scalar>& lo,
                       const std::optional<Scalar>& hi, const Tensor& out) {
   const ScalarType t = clamp_type(self, lo, hi);
-  return binary_into<ResultKind::Same>("clamp.out", out, self, scalar_tensor(0, t),
-                                       ClampOp{lo, hi}, no_check, false);
+  return binary_into<ResultKind::Same>("clamp.out", out, self, scalar_tensor(0, t), ClampOp{lo, hi},
+                                       no_check, false);
 }
 
 // ---- Scalar overloads: composites over the Tensor overloads ----------------------------
@@ -607,7 +606,9 @@ Tensor floor_divide_scalar(const Tensor& a, const Scalar& b) {
 Tensor pow_tensor_scalar(const Tensor& a, const Scalar& e) {
   return pow(a, wrap_exponent("pow", a, e));
 }
-Tensor pow_scalar_(const Tensor& a, const Scalar& e) { return pow_(a, wrap_exponent("pow_", a, e)); }
+Tensor pow_scalar_(const Tensor& a, const Scalar& e) {
+  return pow_(a, wrap_exponent("pow_", a, e));
+}
 Tensor pow_scalar_tensor(const Scalar& s, const Tensor& e) {
   const ScalarType t = result_type(e, s);
   if (is_integral(t, false)) detail::check_scalar_fits("pow", "the base", s, t);

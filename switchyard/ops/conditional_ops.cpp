@@ -100,17 +100,16 @@ struct IsCloseOp {
 void check_isclose(std::string_view op, const Tensor& a, const Tensor& b, double rtol,
                    double atol) {
   SY_CHECK(a.dtype() == b.dtype(), TypeError,
-           "{}: self is {} and other is {}; both must have one dtype (convert one with .to())",
-           op, to_string(a.dtype()), to_string(b.dtype()));
-  SY_CHECK(rtol >= 0 && atol >= 0, ValueError,
-           "{}: rtol ({}) and atol ({}) must be non-negative", op, rtol, atol);
+           "{}: self is {} and other is {}; both must have one dtype (convert one with .to())", op,
+           to_string(a.dtype()), to_string(b.dtype()));
+  SY_CHECK(rtol >= 0 && atol >= 0, ValueError, "{}: rtol ({}) and atol ({}) must be non-negative",
+           op, rtol, atol);
 }
 
 Tensor isclose_k(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
   check_isclose("isclose", a, b, rtol, atol);
-  return detail::binary_new<detail::ResultKind::Bool>("isclose", a, b,
-                                                      IsCloseOp{rtol, atol, equal_nan},
-                                                      detail::no_check);
+  return detail::binary_new<detail::ResultKind::Bool>(
+      "isclose", a, b, IsCloseOp{rtol, atol, equal_nan}, detail::no_check);
 }
 
 bool allclose_composite(const Tensor& a, const Tensor& b, double rtol, double atol,

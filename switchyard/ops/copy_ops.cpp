@@ -17,8 +17,8 @@ namespace {
 
 void check_copy(const Tensor& self, const Tensor& src) {
   SY_CHECK(broadcast_shapes(self.sizes(), src.sizes()) == self.sizes(), ValueError,
-           "copy_: src of shape {} does not broadcast to self's shape {}",
-           to_string(src.sizes()), to_string(self.sizes()));
+           "copy_: src of shape {} does not broadcast to self's shape {}", to_string(src.sizes()),
+           to_string(self.sizes()));
   detail::check_writable("copy_", self);
 }
 

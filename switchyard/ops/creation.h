@@ -20,7 +20,7 @@ class SY_API TensorData {
  public:
   template <typename T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
   TensorData(T v) : leaf_(v), is_leaf_(true) {}  // NOLINT: numbers convert implicitly
-  TensorData(std::initializer_list<TensorData> items) : items_(items) {}  // NOLINT
+  TensorData(std::initializer_list<TensorData> items) : items_(items) {}   // NOLINT
   TensorData(std::vector<TensorData> items) : items_(std::move(items)) {}  // NOLINT
 
   bool is_leaf() const { return is_leaf_; }

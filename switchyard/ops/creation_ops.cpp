@@ -28,7 +28,6 @@ Tensor empty_kernel(IntArrayRef sizes, std::optional<ScalarType> dtype,
   return t;
 }
 
-
 const Tensor& fill_cpu(const Tensor& self, const Scalar& value) {
   detail::check_writable("fill_", self);
   detail::check_scalar_fits("fill_", "the value", value, self.dtype());
@@ -51,7 +50,6 @@ const Tensor& fill_meta(const Tensor& self, const Scalar& value) {
   return self;
 }
 
-
 using FactoryArgs = std::tuple<std::optional<ScalarType>, std::optional<Device>, bool>;
 
 Tensor finish(Tensor t, bool requires_grad) {
@@ -62,8 +60,8 @@ Tensor finish(Tensor t, bool requires_grad) {
 Tensor arange_kernel(const Scalar& start, const Scalar& end, const Scalar& step,
                      std::optional<ScalarType> dtype, std::optional<Device> device,
                      bool requires_grad) {
-  const bool all_int = !start.is_floating_point() && !end.is_floating_point() &&
-                       !step.is_floating_point();
+  const bool all_int =
+      !start.is_floating_point() && !end.is_floating_point() && !step.is_floating_point();
   const ScalarType t = dtype.value_or(all_int ? kInt64 : kFloat32);
   const double s = start.to<double>(), e = end.to<double>(), st = step.to<double>();
   SY_CHECK(st != 0, ValueError, "arange: step must be nonzero");
@@ -72,10 +70,10 @@ Tensor arange_kernel(const Scalar& start, const Scalar& end, const Scalar& step,
   SY_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), ValueError,
            "arange: the step {} goes away from end: start {}, end {}", step.str(), start.str(),
            end.str());
-  const int64_t n = all_int ? (end.to<int64_t>() - start.to<int64_t>() + step.to<int64_t>() +
-                               (st > 0 ? -1 : 1)) /
-                                  step.to<int64_t>()
-                            : static_cast<int64_t>(std::ceil((e - s) / st));
+  const int64_t n =
+      all_int ? (end.to<int64_t>() - start.to<int64_t>() + step.to<int64_t>() + (st > 0 ? -1 : 1)) /
+                    step.to<int64_t>()
+              : static_cast<int64_t>(std::ceil((e - s) / st));
   Tensor out = make_tensor({std::max<int64_t>(n, 0)}, t, device.value_or(kCPU));
   if (!out.is_meta()) {
     SY_DISPATCH_ALL_TYPES_AND_HALF(t, "arange", [&] {
@@ -114,7 +112,8 @@ Tensor linspace_kernel(const Scalar& start, const Scalar& end, int64_t steps,
 Tensor eye_kernel(int64_t n, int64_t m, std::optional<ScalarType> dtype,
                   std::optional<Device> device, bool requires_grad) {
   SY_CHECK(n >= 0 && m >= 0, ValueError, "eye: n and m must be >= 0, got {} and {}", n, m);
-  Tensor out = zeros({n, m}, TensorOptions().dtype(dtype.value_or(kFloat32)).device(device.value_or(kCPU)));
+  Tensor out =
+      zeros({n, m}, TensorOptions().dtype(dtype.value_or(kFloat32)).device(device.value_or(kCPU)));
   if (!out.is_meta()) {
     SY_DISPATCH_ALL_TYPES_AND_HALF(out.dtype(), "eye", [&] {
       auto* p = static_cast<scalar_t*>(out.raw_data());
@@ -139,8 +138,8 @@ Tensor zeros_kernel(IntArrayRef sizes, std::optional<ScalarType> dtype,
                     std::optional<Device> device, bool requires_grad) {
   return filled(sizes, 0, dtype, device, requires_grad);
 }
-Tensor ones_kernel(IntArrayRef sizes, std::optional<ScalarType> dtype,
-                   std::optional<Device> device, bool requires_grad) {
+Tensor ones_kernel(IntArrayRef sizes, std::optional<ScalarType> dtype, std::optional<Device> device,
+                   bool requires_grad) {
   return filled(sizes, 1, dtype, device, requires_grad);
 }
 Tensor full_kernel(IntArrayRef sizes, const Scalar& value, std::optional<ScalarType> dtype,
@@ -153,9 +152,8 @@ Tensor arange_end_kernel(const Scalar& end, std::optional<ScalarType> dtype,
                          std::optional<Device> device, bool requires_grad) {
   return arange_kernel(0, end, 1, dtype, device, requires_grad);
 }
-Tensor arange_start_kernel(const Scalar& start, const Scalar& end,
-                           std::optional<ScalarType> dtype, std::optional<Device> device,
-                           bool requires_grad) {
+Tensor arange_start_kernel(const Scalar& start, const Scalar& end, std::optional<ScalarType> dtype,
+                           std::optional<Device> device, bool requires_grad) {
   return arange_kernel(start, end, 1, dtype, device, requires_grad);
 }
 Tensor eye_n_kernel(int64_t n, std::optional<ScalarType> dtype, std::optional<Device> device,

@@ -38,8 +38,7 @@ struct ElementwiseTypes {
 inline ElementwiseTypes types_for(ResultKind kind, ScalarType promoted) {
   switch (kind) {
     case ResultKind::Same: return {compute_type(promoted), promoted};
-    case ResultKind::Floating:
-      return {compute_type(to_floating(promoted)), to_floating(promoted)};
+    case ResultKind::Floating: return {compute_type(to_floating(promoted)), to_floating(promoted)};
     case ResultKind::Bool: return {compute_type(promoted), kBool};
   }
   return {promoted, promoted};
@@ -53,9 +52,9 @@ inline Device result_device(std::string_view op, std::initializer_list<const Ten
     if (lead == nullptr || (lead->dim() == 0 && lead->device().is_cpu())) lead = t;
   }
   for (const Tensor* t : ts) {
-    SY_CHECK(t->device() == lead->device() || (t->dim() == 0 && t->device().is_cpu()),
-             ValueError, "{}: expected all tensors on one device, got {} and {}", op,
-             lead->device().str(), t->device().str());
+    SY_CHECK(t->device() == lead->device() || (t->dim() == 0 && t->device().is_cpu()), ValueError,
+             "{}: expected all tensors on one device, got {} and {}", op, lead->device().str(),
+             t->device().str());
   }
   return lead->device();
 }
@@ -93,7 +92,7 @@ inline const Tensor& as_dtype(const Tensor& t, ScalarType dtype, Tensor& holder)
 inline Tensor scalar_tensor(const Scalar& s, ScalarType dtype) {
   Tensor t = make_tensor({}, dtype, kCPU);
   SY_DISPATCH_ALL_TYPES_AND_HALF(dtype, "scalar_tensor",
-                        [&] { *static_cast<scalar_t*>(t.raw_data()) = s.to<scalar_t>(); });
+                                 [&] { *static_cast<scalar_t*>(t.raw_data()) = s.to<scalar_t>(); });
   return t;
 }
 
@@ -103,8 +102,8 @@ inline void check_output(std::string_view op, const Tensor& out, IntArrayRef sha
                          ScalarType result, bool inplace,
                          std::optional<Device> device = std::nullopt) {
   SY_CHECK(!device || out.device() == *device, ValueError,
-           "{}: out is on {}, but the result is on {}; pass an out on {}", op,
-           out.device().str(), device ? device->str() : "", device ? device->str() : "");
+           "{}: out is on {}, but the result is on {}; pass an out on {}", op, out.device().str(),
+           device ? device->str() : "", device ? device->str() : "");
   if (inplace) {
     SY_CHECK(out.sizes() == shape, ValueError,
              "{}: the result has shape {}, but self has shape {}; an in-place op cannot change "
@@ -134,12 +133,12 @@ inline void check_output(std::string_view op, const Tensor& out, IntArrayRef sha
 template <typename R, typename T, typename F>
 void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
   const IntArrayRef sizes = out.sizes();
-  ElementLoop<3> loop(sizes,
-                      {static_cast<char*>(out.raw_data()), static_cast<char*>(a.raw_data()),
-                       static_cast<char*>(b.raw_data())},
-                      {DimVector(out.strides()), broadcast_strides(a, sizes),
-                       broadcast_strides(b, sizes)},
-                      {int64_t{sizeof(R)}, int64_t{sizeof(T)}, int64_t{sizeof(T)}});
+  ElementLoop<3> loop(
+      sizes,
+      {static_cast<char*>(out.raw_data()), static_cast<char*>(a.raw_data()),
+       static_cast<char*>(b.raw_data())},
+      {DimVector(out.strides()), broadcast_strides(a, sizes), broadcast_strides(b, sizes)},
+      {int64_t{sizeof(R)}, int64_t{sizeof(T)}, int64_t{sizeof(T)}});
   loop.run([f](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
     R* o = reinterpret_cast<R*>(p[0]);
     const T* x = reinterpret_cast<const T*>(p[1]);
@@ -170,10 +169,9 @@ void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
 template <typename R, typename T, typename F>
 void unary_loop(const Tensor& out, const Tensor& a, F f) {
   const IntArrayRef sizes = out.sizes();
-  ElementLoop<2> loop(
-      sizes, {static_cast<char*>(out.raw_data()), static_cast<char*>(a.raw_data())},
-      {DimVector(out.strides()), broadcast_strides(a, sizes)},
-      {int64_t{sizeof(R)}, int64_t{sizeof(T)}});
+  ElementLoop<2> loop(sizes, {static_cast<char*>(out.raw_data()), static_cast<char*>(a.raw_data())},
+                      {DimVector(out.strides()), broadcast_strides(a, sizes)},
+                      {int64_t{sizeof(R)}, int64_t{sizeof(T)}});
   loop.run([f](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
     R* o = reinterpret_cast<R*>(p[0]);
     const T* x = reinterpret_cast<const T*>(p[1]);

@@ -132,14 +132,12 @@ std::vector<Tensor> split_sizes_composite(const Tensor& self, IntArrayRef sizes,
   return split(self, sizes, dim);
 }
 
-std::vector<Tensor> split_with_sizes_composite(const Tensor& self, IntArrayRef sizes,
-                                               int64_t dim) {
+std::vector<Tensor> split_with_sizes_composite(const Tensor& self, IntArrayRef sizes, int64_t dim) {
   SY_CHECK(self.dim() > 0, ValueError, "split_with_sizes: cannot split a zero-dim tensor");
   const int64_t d = wrap_dim("split_with_sizes", dim, self.dim());
   int64_t total = 0;
   for (int64_t s : sizes) {
-    SY_CHECK(s >= 0, ValueError, "split_with_sizes: sizes must be >= 0, got {}",
-             to_string(sizes));
+    SY_CHECK(s >= 0, ValueError, "split_with_sizes: sizes must be >= 0, got {}", to_string(sizes));
     total += s;
   }
   SY_CHECK(total == self.sizes()[d], ValueError,
@@ -209,8 +207,7 @@ inline void for_each_selected_row(const SelectRows& s, int64_t lo, int64_t hi, C
 #if defined(__x86_64__) && defined(__GNUC__)
 // Rows of a multiple of 32 bytes, copied by inline AVX2 moves: a memcpy call per
 // row costs more than the copy of a few hundred bytes.
-__attribute__((target("avx2"))) void select_rows_avx2(const SelectRows& s, int64_t lo,
-                                                      int64_t hi) {
+__attribute__((target("avx2"))) void select_rows_avx2(const SelectRows& s, int64_t lo, int64_t hi) {
   // Locals, not s's fields: the stores below could alias s as far as the compiler knows.
   const int64_t n = s.n, size = s.size, row = s.row, vectors = s.row / 32;
   const int64_t* index = s.index;
@@ -280,10 +277,12 @@ Tensor index_select_k(const Tensor& self, int64_t dim, const Tensor& index) {
     if (k < d) outer *= self.sizes()[k];
     if (k > d) inner *= self.sizes()[k];
   }
-  const SelectRows rows{static_cast<char*>(out.raw_data()), static_cast<const char*>(x.raw_data()),
-                        iv, n, size, inner * element_size(self.dtype())};
+  const SelectRows rows{
+      static_cast<char*>(out.raw_data()), static_cast<const char*>(x.raw_data()), iv, n, size,
+      inner * element_size(self.dtype())};
   // Rows are independent: split them across threads, a grain's worth of bytes each.
-  parallel_for(0, outer * n, std::max<int64_t>(1, 4 * detail::kGrain / std::max<int64_t>(rows.row, 1)),
+  parallel_for(0, outer * n,
+               std::max<int64_t>(1, 4 * detail::kGrain / std::max<int64_t>(rows.row, 1)),
                [&](int64_t lo, int64_t hi) { select_rows(rows, lo, hi); });
   return out;
 }

@@ -60,11 +60,12 @@ Tensor flip_composite(const Tensor& self, IntArrayRef dims) {
   Tensor out = self;
   for (int64_t dim : dims) {
     const int64_t d = detail::wrap_dim("flip", dim, self.dim());
-    SY_CHECK(std::find(seen.data(), seen.data() + seen.size(), d) == seen.data() + seen.size(), ValueError,
-             "flip: dim {} appears more than once in dims {}", d, to_string(dims));
+    SY_CHECK(std::find(seen.data(), seen.data() + seen.size(), d) == seen.data() + seen.size(),
+             ValueError, "flip: dim {} appears more than once in dims {}", d, to_string(dims));
     seen.push_back(d);
     const int64_t n = self.dim() == 0 ? 1 : self.sizes()[d];
-    out = out.index_select(d, arange(Scalar(n - 1), Scalar(-1), Scalar(-1), TensorOptions().device(self.device())));
+    out = out.index_select(
+        d, arange(Scalar(n - 1), Scalar(-1), Scalar(-1), TensorOptions().device(self.device())));
   }
   return out.impl()->storage().get() == self.impl()->storage().get() ? out.clone() : out;
 }
@@ -116,8 +117,8 @@ Tensor repeat_interleave_composite(const Tensor& self, int64_t repeats,
                                    std::optional<int64_t> dim) {
   SY_CHECK(repeats >= 0, ValueError, "repeat_interleave: repeats must be >= 0, got {}", repeats);
   const Tensor in = dim ? self : self.reshape({-1});
-  const int64_t d = dim ? detail::wrap_dim("repeat_interleave", *dim, std::max<int64_t>(1, in.dim()))
-                        : 0;
+  const int64_t d =
+      dim ? detail::wrap_dim("repeat_interleave", *dim, std::max<int64_t>(1, in.dim())) : 0;
   const Tensor x = in.dim() == 0 ? in.reshape({1}) : in;
   DimVector expanded, result;
   for (int64_t k = 0; k < x.dim(); ++k) {

@@ -28,8 +28,8 @@ void sync_blas_threads() {
 
 void check_pair(std::string_view op, const Tensor& a, const Tensor& b) {
   SY_CHECK(a.dtype() == b.dtype(), TypeError,
-           "{}: expected both operands to have one dtype, got {} and {}; convert one with to()",
-           op, to_string(a.dtype()), to_string(b.dtype()));
+           "{}: expected both operands to have one dtype, got {} and {}; convert one with to()", op,
+           to_string(a.dtype()), to_string(b.dtype()));
   SY_CHECK(a.dtype() != kBool, TypeError, "{}: not supported for bool tensors", op);
   detail::result_device(op, {&a, &b});
 }
@@ -92,8 +92,8 @@ void gemm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T beta) 
 void check_mm(std::string_view op, const Tensor& a, const Tensor& b) {
   check_pair(op, a, b);
   SY_CHECK(a.dim() == 2 && b.dim() == 2, ValueError,
-           "{}: expects two matrices, got shapes {} and {}; use matmul for vectors and batches",
-           op, to_string(a.sizes()), to_string(b.sizes()));
+           "{}: expects two matrices, got shapes {} and {}; use matmul for vectors and batches", op,
+           to_string(a.sizes()), to_string(b.sizes()));
   SY_CHECK(a.sizes()[1] == b.sizes()[0], ValueError,
            "{}: self is {} and mat2 is {}; self's columns ({}) must equal mat2's rows ({})", op,
            to_string(a.sizes()), to_string(b.sizes()), a.sizes()[1], b.sizes()[0]);
@@ -316,8 +316,8 @@ void dot_typed(const Tensor& out, const Tensor& a, const Tensor& b) {
 Tensor dot_k(const Tensor& a, const Tensor& b) {
   check_pair("dot", a, b);
   SY_CHECK(a.dim() == 1 && b.dim() == 1 && a.numel() == b.numel(), ValueError,
-           "dot: expects two 1-d tensors of one length, got shapes {} and {}",
-           to_string(a.sizes()), to_string(b.sizes()));
+           "dot: expects two 1-d tensors of one length, got shapes {} and {}", to_string(a.sizes()),
+           to_string(b.sizes()));
   Tensor out = make_tensor({}, a.dtype(), a.device());
   if (out.is_meta()) return out;
   if (is_reduced_float(a.dtype())) return to(dot_k(to(a, kFloat32), to(b, kFloat32)), a.dtype());
@@ -349,8 +349,8 @@ Tensor addmm_k(const Tensor& self, const Tensor& a, const Tensor& b, const Scala
   return out;
 }
 
-const Tensor& addmm_out_k(const Tensor& self, const Tensor& a, const Tensor& b,
-                          const Scalar& beta, const Scalar& alpha, const Tensor& out) {
+const Tensor& addmm_out_k(const Tensor& self, const Tensor& a, const Tensor& b, const Scalar& beta,
+                          const Scalar& alpha, const Tensor& out) {
   check_addmm("addmm.out", self, a, b);
   const int64_t shape[] = {a.sizes()[0], b.sizes()[1]};
   return write_result("addmm.out", out, IntArrayRef(shape, 2), a.dtype(), {&self, &a, &b},

@@ -95,8 +95,7 @@ class ElementLoop {
       // broadcast innermost) would otherwise pay the carry below for each.
       if (nd >= 2 && index[last] == 0 && end - begin >= sizes_[last]) {
         const size_t outer = last - 1;
-        const int64_t rows =
-            std::min(sizes_[outer] - index[outer], (end - begin) / sizes_[last]);
+        const int64_t rows = std::min(sizes_[outer] - index[outer], (end - begin) / sizes_[last]);
         std::array<char*, N> row = ptr;
         for (int64_t r = 0; r < rows; ++r) {
           inner(row, step, sizes_[last]);

@@ -53,7 +53,8 @@ Tensor vector_norm(const Tensor& self, const Scalar& ord, std::optional<IntArray
     if (dims.empty()) {
       reduced = x.numel();
     } else {
-      for (int64_t d : dims) reduced *= x.dim() == 0 ? 1 : x.sizes()[wrap_dim("linalg_vector_norm", d, x.dim())];
+      for (int64_t d : dims)
+        reduced *= x.dim() == 0 ? 1 : x.sizes()[wrap_dim("linalg_vector_norm", d, x.dim())];
     }
     SY_CHECK(reduced > 0 || x.is_meta(), ValueError,
              "linalg_vector_norm: the {}inf norm of an empty tensor (shape {}) has no value; "
@@ -70,8 +71,7 @@ Tensor vector_norm(const Tensor& self, const Scalar& ord, std::optional<IntArray
 Tensor norm_scalar(const Tensor& self, const Scalar& p) {
   return vector_norm(self, p, std::nullopt, false, std::nullopt);
 }
-Tensor norm_dim(const Tensor& self, const std::optional<Scalar>& p, IntArrayRef dim,
-                bool keepdim) {
+Tensor norm_dim(const Tensor& self, const std::optional<Scalar>& p, IntArrayRef dim, bool keepdim) {
   return vector_norm(self, p.value_or(Scalar(2)), dim, keepdim, std::nullopt);
 }
 

@@ -8,7 +8,7 @@
 #include "switchyard/ops/elementwise.h"
 #include "switchyard/ops/indexing.h"
 #include "switchyard/ops/linalg.h"
+#include "switchyard/ops/random.h"
 #include "switchyard/ops/reduction.h"
 #include "switchyard/ops/shape.h"
 #include "switchyard/ops/type_promotion.h"
-#include "switchyard/ops/random.h"

@@ -116,12 +116,12 @@ Tensor random_kernel(std::string_view op, IntArrayRef size, std::optional<Scalar
   return out;
 }
 
-Tensor rand_kernel(IntArrayRef size, std::optional<ScalarType> dtype,
-                   std::optional<Device> device, bool requires_grad) {
+Tensor rand_kernel(IntArrayRef size, std::optional<ScalarType> dtype, std::optional<Device> device,
+                   bool requires_grad) {
   return random_kernel("rand", size, dtype, device, requires_grad, false);
 }
-Tensor randn_kernel(IntArrayRef size, std::optional<ScalarType> dtype,
-                    std::optional<Device> device, bool requires_grad) {
+Tensor randn_kernel(IntArrayRef size, std::optional<ScalarType> dtype, std::optional<Device> device,
+                    bool requires_grad) {
   return random_kernel("randn", size, dtype, device, requires_grad, true);
 }
 

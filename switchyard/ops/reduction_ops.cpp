@@ -30,15 +30,14 @@ struct ReducePlan {
   int64_t outer = 1, R = 1, inner = 1;
 };
 
-ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef dims,
-                          bool keepdim) {
+ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef dims, bool keepdim) {
   const int64_t nd = self.dim();
   // (A DimVector, not std::vector<bool>: no allocation for the usual ranks.)
   DimVector reduced(static_cast<size_t>(std::max<int64_t>(nd, 1)), dims.empty() ? 1 : 0);
   for (int64_t d : dims) {
     const int64_t w = wrap_dim(op, d, nd);
-    SY_CHECK(!reduced[w] || dims.empty(), ValueError, "{}: dim {} appears more than once in {}",
-             op, w, to_string(dims));
+    SY_CHECK(!reduced[w] || dims.empty(), ValueError, "{}: dim {} appears more than once in {}", op,
+             w, to_string(dims));
     reduced[w] = true;
   }
   ReducePlan p;
@@ -138,7 +137,8 @@ void sum_kernel(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
   using Acc = AccOf<T>;
   if (inner == 1) {
     if (outer == 1) {  // everything into one value: split the row across threads
-      const int64_t grain = std::max<int64_t>(kGrain, (R + get_num_threads() - 1) / get_num_threads());
+      const int64_t grain =
+          std::max<int64_t>(kGrain, (R + get_num_threads() - 1) / get_num_threads());
       const Acc s = parallel_reduce(
           int64_t{0}, R, grain, Acc(0),
           [&](int64_t b, int64_t e, Acc) { return sum_row<T, Acc>(x + b, e - b); },
@@ -148,7 +148,8 @@ void sum_kernel(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
     }
     parallel_for(0, outer, std::max<int64_t>(1, kGrain / std::max<int64_t>(R, 1)),
                  [&](int64_t b, int64_t e) {
-                   for (int64_t o = b; o < e; ++o) out[o] = static_cast<T>(sum_row<T, Acc>(x + o * R, R));
+                   for (int64_t o = b; o < e; ++o)
+                     out[o] = static_cast<T>(sum_row<T, Acc>(x + o * R, R));
                  });
     return;
   }
@@ -220,9 +221,9 @@ const Tensor& into_out(std::string_view op, const Tensor& out, const Tensor& res
 }
 const Tensor& sum_out_k(const Tensor& self, std::optional<IntArrayRef> dim, bool keepdim,
                         std::optional<ScalarType> dtype, const Tensor& out) {
-  return into_out("sum.IntList_out", out,
-                  sum_impl("sum.IntList_out", self, dim.value_or(IntArrayRef()), keepdim, dtype,
-                           false));
+  return into_out(
+      "sum.IntList_out", out,
+      sum_impl("sum.IntList_out", self, dim.value_or(IntArrayRef()), keepdim, dtype, false));
 }
 Tensor prod_k(const Tensor& self, std::optional<ScalarType> dtype) {
   return sum_impl("prod", self, {}, false, dtype, true);
@@ -253,7 +254,7 @@ Tensor mean_all(const Tensor& self, std::optional<ScalarType> dtype) {
   return mean_dim(self, std::nullopt, false, dtype);
 }
 const Tensor& mean_out_k(const Tensor& self, std::optional<IntArrayRef> dim, bool keepdim,
-                       std::optional<ScalarType> dtype, const Tensor& out) {
+                         std::optional<ScalarType> dtype, const Tensor& out) {
   SY_CHECK(dtype || is_floating_point(out.dtype()), TypeError,
            "mean.out: out is {}, but mean's result is floating; pass an out of dtype float32 or "
            "float64",
@@ -266,8 +267,8 @@ const Tensor& mean_out_k(const Tensor& self, std::optional<IntArrayRef> dim, boo
 // Along R: the best value and its first index, for every (outer, inner).
 // NaN beats everything (the first NaN is taken).
 template <typename T>
-void best_kernel(const T* x, T* values, int64_t* indices, int64_t outer, int64_t R,
-                 int64_t inner, bool largest) {
+void best_kernel(const T* x, T* values, int64_t* indices, int64_t outer, int64_t R, int64_t inner,
+                 bool largest) {
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
     if (indices == nullptr && inner == 1) {  // values of whole rows: vectorised
       for (int64_t o = 0; o < outer; ++o) {
@@ -304,15 +305,15 @@ std::tuple<Tensor, Tensor> best_impl(std::string_view op, const Tensor& self,
                                      std::optional<int64_t> dim, bool keepdim, bool largest,
                                      bool want_values, bool want_indices) {
   if (is_reduced_float(self.dtype())) {  // compared in float32; the values are exact
-    auto [values, indices] = best_impl(op, to(self, kFloat32), dim, keepdim, largest,
-                                       want_values, want_indices);
+    auto [values, indices] =
+        best_impl(op, to(self, kFloat32), dim, keepdim, largest, want_values, want_indices);
     return {values.defined() ? to(values, self.dtype()) : values, indices};
   }
   DimVector dims;
   if (dim) dims.push_back(*dim);
   ReducePlan p = plan_reduction(op, self, dims, keepdim);
-  const int64_t size = dim ? (self.dim() == 0 ? 1 : self.sizes()[wrap_dim(op, *dim, self.dim())])
-                           : self.numel();
+  const int64_t size =
+      dim ? (self.dim() == 0 ? 1 : self.sizes()[wrap_dim(op, *dim, self.dim())]) : self.numel();
   SY_CHECK(size > 0, IndexError,
            "{}: cannot reduce over an empty dimension (shape {}); there is no {} of nothing", op,
            to_string(self.sizes()), largest ? "maximum" : "minimum");
@@ -323,8 +324,8 @@ std::tuple<Tensor, Tensor> best_impl(std::string_view op, const Tensor& self,
     using T = scalar_t;
     best_kernel<T>(static_cast<const T*>(p.input.raw_data()),
                    want_values ? static_cast<T*>(values.raw_data()) : nullptr,
-                   want_indices ? static_cast<int64_t*>(indices.raw_data()) : nullptr, p.outer,
-                   p.R, p.inner, largest);
+                   want_indices ? static_cast<int64_t*>(indices.raw_data()) : nullptr, p.outer, p.R,
+                   p.inner, largest);
   });
   return {values, indices};
 }
@@ -358,8 +359,7 @@ Tensor argmin_k(const Tensor& self, std::optional<int64_t> dim, bool keepdim) {
 
 // ---- var (std is a composite) -------------------------------------------------------------
 
-Tensor var_k(const Tensor& self, std::optional<IntArrayRef> dim, int64_t correction,
-             bool keepdim) {
+Tensor var_k(const Tensor& self, std::optional<IntArrayRef> dim, int64_t correction, bool keepdim) {
   SY_CHECK(is_floating_point(self.dtype()), TypeError,
            "var: needs a floating dtype, got {}; convert the input first (e.g. to(kFloat32))",
            to_string(self.dtype()));
@@ -416,8 +416,7 @@ Tensor std_dim_unbiased(const Tensor& self, std::optional<IntArrayRef> dim, bool
 
 Tensor softmax_impl(std::string_view op, const Tensor& self, int64_t dim, bool log) {
   SY_CHECK(is_floating_point(self.dtype()), TypeError,
-           "{}: needs a floating dtype, got {}; pass dtype=float32", op,
-           to_string(self.dtype()));
+           "{}: needs a floating dtype, got {}; pass dtype=float32", op, to_string(self.dtype()));
   const int64_t d = wrap_dim(op, dim, self.dim());
   if (is_reduced_float(self.dtype())) {
     return to(softmax_impl(op, to(self, kFloat32), dim, log), self.dtype());
@@ -450,7 +449,8 @@ Tensor softmax_impl(std::string_view op, const Tensor& self, int64_t dim, bool l
                      }
                      if (log) {
                        const T lse = mx + std::log(total);
-                       for (int64_t j = 0; j < D; ++j) o[base + j * inner] = in[base + j * inner] - lse;
+                       for (int64_t j = 0; j < D; ++j)
+                         o[base + j * inner] = in[base + j * inner] - lse;
                      } else {
                        const T inv = T(1) / total;
                        for (int64_t j = 0; j < D; ++j) o[base + j * inner] *= inv;
@@ -485,8 +485,8 @@ Tensor extremum_over(std::string_view op, const Tensor& self, IntArrayRef dim, b
   } else {
     for (int64_t d : dim) {
       const int64_t w = detail::wrap_dim(op, d, self.dim());
-      SY_CHECK(std::find(dims.data(), dims.data() + dims.size(), w) == dims.data() + dims.size(), ValueError,
-               "{}: dim {} appears more than once in {}", op, w, to_string(dim));
+      SY_CHECK(std::find(dims.data(), dims.data() + dims.size(), w) == dims.data() + dims.size(),
+               ValueError, "{}: dim {} appears more than once in {}", op, w, to_string(dim));
       dims.push_back(w);
     }
   }

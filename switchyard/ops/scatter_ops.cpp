@@ -150,8 +150,8 @@ void scatter_reduce_into(const Tensor& self, const Tensor& index, int64_t d,
     auto* out = static_cast<T*>(self.raw_data());
     walk_scatter(self, index, d, positions, src_strides, [&](int64_t dst, int64_t from) {
       const T v = value.template get<T>(from);
-      out[dst] = r == ScatterReduce::Add ? static_cast<T>(out[dst] + v)
-                                         : static_cast<T>(out[dst] * v);
+      out[dst] =
+          r == ScatterReduce::Add ? static_cast<T>(out[dst] + v) : static_cast<T>(out[dst] * v);
     });
   });
 }
@@ -159,12 +159,16 @@ void scatter_reduce_into(const Tensor& self, const Tensor& index, int64_t d,
 struct FromSrc {
   const void* data;
   template <typename T>
-  T get(int64_t i) const { return static_cast<const T*>(data)[i]; }
+  T get(int64_t i) const {
+    return static_cast<const T*>(data)[i];
+  }
 };
 struct FromScalar {
   const Scalar& value;
   template <typename T>
-  T get(int64_t) const { return value.to<T>(); }
+  T get(int64_t) const {
+    return value.to<T>();
+  }
 };
 
 const Tensor& scatter_src_reduce_i(const Tensor& self, int64_t dim, const Tensor& index,

@@ -22,12 +22,10 @@ DimVector infer_size(std::string_view op, IntArrayRef size, int64_t numel) {
   std::optional<size_t> infer;
   for (size_t i = 0; i < size.size(); ++i) {
     if (size[i] == -1) {
-      SY_CHECK(!infer, ValueError, "{}: only one dimension can be -1, got {}", op,
-               to_string(size));
+      SY_CHECK(!infer, ValueError, "{}: only one dimension can be -1, got {}", op, to_string(size));
       infer = i;
     } else {
-      SY_CHECK(size[i] >= 0, ValueError, "{}: invalid size {} in {}", op, size[i],
-               to_string(size));
+      SY_CHECK(size[i] >= 0, ValueError, "{}: invalid size {} in {}", op, size[i], to_string(size));
       known *= size[i];
     }
   }
@@ -36,8 +34,8 @@ DimVector infer_size(std::string_view op, IntArrayRef size, int64_t numel) {
              "{}: shape {} is invalid for a tensor of {} elements", op, to_string(size), numel);
     out[*infer] = numel / known;
   } else {
-    SY_CHECK(known == numel, ValueError,
-             "{}: shape {} is invalid for a tensor of {} elements", op, to_string(size), numel);
+    SY_CHECK(known == numel, ValueError, "{}: shape {} is invalid for a tensor of {} elements", op,
+             to_string(size), numel);
   }
   return out;
 }
@@ -94,8 +92,7 @@ Tensor flatten_composite(const Tensor& self, int64_t start_dim, int64_t end_dim)
   if (self.dim() == 0) return reshape(self, {1});
   const int64_t s = wrap_dim("flatten", start_dim, self.dim());
   const int64_t e = wrap_dim("flatten", end_dim, self.dim());
-  SY_CHECK(s <= e, ValueError, "flatten: start_dim {} comes after end_dim {}", start_dim,
-           end_dim);
+  SY_CHECK(s <= e, ValueError, "flatten: start_dim {} comes after end_dim {}", start_dim, end_dim);
   if (s == e) return self;
   DimVector shape;
   for (int64_t d = 0; d < s; ++d) shape.push_back(self.sizes()[d]);
@@ -250,7 +247,9 @@ Tensor expand_kernel(const Tensor& self, IntArrayRef size, bool /*implicit*/) {
   return make_view(self, sizes, strides, self.storage_offset());
 }
 
-Tensor contiguous_composite(const Tensor& self) { return self.is_contiguous() ? self : clone(self); }
+Tensor contiguous_composite(const Tensor& self) {
+  return self.is_contiguous() ? self : clone(self);
+}
 
 Tensor clone_kernel(const Tensor& self) {
   Tensor out = make_tensor(self.sizes(), self.dtype(), self.device());
@@ -265,8 +264,8 @@ Tensor to_dtype_composite(const Tensor& self, ScalarType dtype, bool, bool copy)
   return out;
 }
 
-Tensor to_device_composite(const Tensor& self, Device device, std::optional<ScalarType> dtype,
-                           bool, bool copy) {
+Tensor to_device_composite(const Tensor& self, Device device, std::optional<ScalarType> dtype, bool,
+                           bool copy) {
   const ScalarType target = dtype.value_or(self.dtype());
   if (device == self.device() && target == self.dtype() && !copy) return self;
   SY_CHECK(!self.is_meta() || device.is_meta(), ValueError,

@@ -69,7 +69,8 @@ void order_lines(const Lines& l, int64_t k, bool descending, bool sorted, const 
                  for (int64_t line = b; line < e; ++line) {
                    const int64_t o = line / l.inner, i = line % l.inner;
                    const T* in = x + o * l.L * l.inner + i;
-                   for (int64_t j = 0; j < l.L; ++j) buf[static_cast<size_t>(j)] = {in[j * l.inner], j};
+                   for (int64_t j = 0; j < l.L; ++j)
+                     buf[static_cast<size_t>(j)] = {in[j * l.inner], j};
                    if (k == l.L) {
                      std::sort(buf.begin(), buf.end(), before);
                    } else if (sorted) {
@@ -98,9 +99,8 @@ std::tuple<Tensor, Tensor> order_impl(std::string_view op, const Tensor& self, i
   Tensor values = make_tensor(shape, self.dtype(), self.device());
   Tensor indices = make_tensor(shape, kInt64, self.device());
   if (self.is_meta() || values.numel() == 0) return {values, indices};
-  SY_DISPATCH_ALL_TYPES_AND_HALF(self.dtype(), op, [&] {
-    order_lines<scalar_t>(l, k, descending, sorted, values, indices);
-  });
+  SY_DISPATCH_ALL_TYPES_AND_HALF(
+      self.dtype(), op, [&] { order_lines<scalar_t>(l, k, descending, sorted, values, indices); });
   return {values, indices};
 }
 
@@ -115,8 +115,8 @@ std::tuple<Tensor, Tensor> topk_k(const Tensor& self, int64_t k, int64_t dim, bo
   const int64_t d = wrap_dim("topk", dim, self.dim());
   const int64_t size = self.dim() == 0 ? 1 : self.sizes()[d];
   SY_CHECK(k >= 0 && k <= size, IndexError,
-           "topk: k ({}) is out of range for dim {} of size {} (expected 0 <= k <= {})", k, d,
-           size, size);
+           "topk: k ({}) is out of range for dim {} of size {} (expected 0 <= k <= {})", k, d, size,
+           size);
   // A zero-dim result holds one element whatever k is (0 or 1): as in PyTorch,
   // it is self's, at index 0 (computing k = 0 elements left it uninitialised).
   return order_impl("topk", self, self.dim() == 0 ? 1 : k, dim, largest, sorted);

@@ -7,8 +7,9 @@ namespace {
 enum class Category { Bool, Integral, Floating };
 
 constexpr Category category(ScalarType t) {
-  return t == kBool ? Category::Bool
-                    : is_floating_point(t) ? Category::Floating : Category::Integral;
+  return t == kBool             ? Category::Bool
+         : is_floating_point(t) ? Category::Floating
+                                : Category::Integral;
 }
 
 std::optional<ScalarType> promote(std::optional<ScalarType> acc, ScalarType t) {

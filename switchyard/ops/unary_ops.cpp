@@ -18,7 +18,23 @@ namespace {
 using detail::ResultKind;
 
 // How each op maps a value of its compute type T.
-enum class Fn { Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Gelu, GeluTanh, Not, BitNot };
+enum class Fn {
+  Neg,
+  Abs,
+  Exp,
+  Log,
+  Sqrt,
+  Rsqrt,
+  Sin,
+  Cos,
+  Tanh,
+  Sigmoid,
+  Relu,
+  Gelu,
+  GeluTanh,
+  Not,
+  BitNot
+};
 
 struct UnarySpec {
   const char* name;
@@ -84,7 +100,7 @@ T apply(T x) {
     return (x < T(0) ? e : T(1)) / (T(1) + e);
   } else if constexpr (F == Fn::Gelu) {
     return T(0.5) * x * (T(1) + std::erf(x * T(std::numbers::sqrt2 / 2)));
-  } else {  // GeluTanh
+  } else {                                                          // GeluTanh
     const T k = T(std::numbers::sqrt2 * std::numbers::inv_sqrtpi);  // sqrt(2 / pi)
     return T(0.5) * x * (T(1) + std::tanh(k * (x + T(0.044715) * x * x * x)));
   }
@@ -142,8 +158,7 @@ void run_unary(const Tensor& out, const Tensor& self, ScalarType compute, Scalar
 detail::ElementwiseTypes unary_types(std::string_view name, const Tensor& self, ResultKind kind,
                                      bool bool_ok) {
   SY_CHECK(bool_ok || self.dtype() != kBool, TypeError,
-           "{}: not supported for bool tensors; convert to an integer or float dtype first",
-           name);
+           "{}: not supported for bool tensors; convert to an integer or float dtype first", name);
   return detail::types_for(kind, self.dtype());
 }
 

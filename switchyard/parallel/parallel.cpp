@@ -40,8 +40,7 @@ extern "C" void __tsan_release(void* addr);
 namespace sy {
 
 namespace detail {
-constinit thread_local bool tls_in_parallel_region
-    SY_TLS_MODEL = false;
+constinit thread_local bool tls_in_parallel_region SY_TLS_MODEL = false;
 }  // namespace detail
 
 namespace {

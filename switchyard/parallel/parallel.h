@@ -42,8 +42,7 @@ SY_API int get_num_interop_threads();
 SY_API void set_num_interop_threads(int n);
 
 namespace detail {
-SY_API extern constinit thread_local bool tls_in_parallel_region
-    SY_TLS_MODEL;
+SY_API extern constinit thread_local bool tls_in_parallel_region SY_TLS_MODEL;
 
 // A non-owning reference to a callable, for passing templates to compiled code.
 template <typename Sig>
@@ -339,9 +338,8 @@ auto Future<T>::then(F fn) const {
   if constexpr (std::is_copy_constructible_v<decltype(continuation)>) {
     state_->on_done(std::move(continuation));
   } else {
-    state_->on_done([p = std::make_shared<decltype(continuation)>(std::move(continuation))] {
-      (*p)();
-    });
+    state_->on_done(
+        [p = std::make_shared<decltype(continuation)>(std::move(continuation))] { (*p)(); });
   }
   return Future<U>(std::move(next));
 }

@@ -51,14 +51,16 @@ void init_aot(py::module_& m) {
           "weights",
           [](const aot::Model& model) {
             py::list out;
-            for (const Tensor& w : model.weights()) out.append(py::reinterpret_steal<py::object>(wrap(w)));
+            for (const Tensor& w : model.weights())
+              out.append(py::reinterpret_steal<py::object>(wrap(w)));
             return out;
           },
           "The weights (the traced function's captured tensors), in the order the trace met them.")
       .def(
           "swap_weights",
           [](const aot::Model& model, py::handle weights) {
-            const std::vector<Tensor> w = tensors_from(weights, "aot.Model.swap_weights", "weights");
+            const std::vector<Tensor> w =
+                tensors_from(weights, "aot.Model.swap_weights", "weights");
             py::gil_scoped_release release;
             model.swap_weights(w);
           },

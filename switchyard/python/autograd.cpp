@@ -138,7 +138,8 @@ PyObject* get_retains_grad(PyObject* o, void*) {
 }
 
 PyObject* get_output_nr(PyObject* o, void*) {
-  return guarded<PyObject*>(nullptr, [&] { return PyLong_FromUnsignedLong(unwrap(o).output_nr()); });
+  return guarded<PyObject*>(nullptr,
+                            [&] { return PyLong_FromUnsignedLong(unwrap(o).output_nr()); });
 }
 
 PyObject* get_data(PyObject* o, void*) {
@@ -154,8 +155,8 @@ PyGetSetDef autograd_getset[] = {
     {"is_leaf", get_is_leaf, nullptr, "Whether the tensor has no grad_fn.", nullptr},
     {"_version", get_version, nullptr, "The version counter of the tensor's storage.", nullptr},
     {"_base", get_base, nullptr, "The base of a view made by a view op, or None.", nullptr},
-    {"retains_grad", get_retains_grad, nullptr, "Whether retain_grad() was called on this non-leaf.",
-     nullptr},
+    {"retains_grad", get_retains_grad, nullptr,
+     "Whether retain_grad() was called on this non-leaf.", nullptr},
     {"output_nr", get_output_nr, nullptr, "Which output of grad_fn this tensor is.", nullptr},
     {"data", get_data, nullptr,
      "The tensor outside autograd (detach()); unlike PyTorch's, it shares the version counter.",
@@ -195,7 +196,8 @@ void add_to_tensor_type() {
   auto* type = tensor_type;
   for (PyGetSetDef* d = autograd_getset; d->name != nullptr; ++d) {
     py::object descr = py::reinterpret_steal<py::object>(PyDescr_NewGetSet(type, d));
-    if (!descr || PyObject_SetAttrString(reinterpret_cast<PyObject*>(type), d->name, descr.ptr()) < 0) {
+    if (!descr ||
+        PyObject_SetAttrString(reinterpret_cast<PyObject*>(type), d->name, descr.ptr()) < 0) {
       throw py::error_already_set();
     }
   }
@@ -391,7 +393,8 @@ py::object function_apply(py::handle cls, py::args args) {
 void init_autograd(py::module_& m) {
   add_to_tensor_type();
 
-  py::class_<Node, std::shared_ptr<Node>>(m, "Node", R"(A node of a recorded graph: the backward of one op.
+  py::class_<Node, std::shared_ptr<Node>>(m, "Node",
+                                          R"(A node of a recorded graph: the backward of one op.
 
 t.grad_fn is the node that made t. name() is PyTorch's name ("MulBackward0");
 next_functions lists, for each input of the op, the node its gradient goes to and
@@ -402,8 +405,8 @@ which input of that node (None for inputs that need no gradient).)")
                                py::tuple t(n.num_outputs());
                                for (size_t i = 0; i < n.num_outputs(); ++i) {
                                  const autograd::Edge& e = n.next_edge(i);
-                                 t[i] = py::make_tuple(e.function ? py::cast(e.function) : py::none(),
-                                                       e.input_nr);
+                                 t[i] = py::make_tuple(
+                                     e.function ? py::cast(e.function) : py::none(), e.input_nr);
                                }
                                return t;
                              })
@@ -442,7 +445,8 @@ which input of that node (None for inputs that need no gradient).)")
              }
            })
       .def("set_materialize_grads", [](FunctionCtx& c, bool v) { c.materialize_grads = v; })
-      .def_property_readonly("needs_input_grad", [](const FunctionCtx& c) { return c.needs_input_grad; });
+      .def_property_readonly("needs_input_grad",
+                             [](const FunctionCtx& c) { return c.needs_input_grad; });
 
   m.def("_function_apply", &function_apply, "Runs a sy.autograd.Function (see function.py).");
 
@@ -459,8 +463,8 @@ which input of that node (None for inputs that need no gradient).)")
         py::gil_scoped_release release;
         autograd::backward(ts, gs, retain_graph, create_graph, ins);
       },
-      py::arg("tensors"), py::arg("grad_tensors"), py::arg("retain_graph"),
-      py::arg("create_graph"), py::arg("inputs"));
+      py::arg("tensors"), py::arg("grad_tensors"), py::arg("retain_graph"), py::arg("create_graph"),
+      py::arg("inputs"));
 
   m.def(
       "_autograd_grad",
@@ -493,7 +497,8 @@ which input of that node (None for inputs that need no gradient).)")
         return tensor_of(t, "register_hook").register_hook(python_hook(fn));
       },
       "Registers a Python hook on a tensor's gradient; returns its id.");
-  m.def("_remove_hook", [](py::handle t, uint64_t id) { tensor_of(t, "remove_hook").remove_hook(id); });
+  m.def("_remove_hook",
+        [](py::handle t, uint64_t id) { tensor_of(t, "remove_hook").remove_hook(id); });
 
   // Forward mode.
   struct PyDualLevel {
@@ -535,7 +540,8 @@ which input of that node (None for inputs that need no gradient).)")
     auto ref = std::make_shared<PyRef>(fn);
     autograd::GradcheckFunction f = [ref](const std::vector<Tensor>& args) {
       py::tuple a(args.size());
-      for (size_t i = 0; i < args.size(); ++i) a[i] = args[i].defined() ? to_py(args[i]) : py::none();
+      for (size_t i = 0; i < args.size(); ++i)
+        a[i] = args[i].defined() ? to_py(args[i]) : py::none();
       py::object r = py::reinterpret_borrow<py::object>(ref->get())(*a);
       return tensors_of(r, "gradcheck: the function's result", /*allow_none=*/true);
     };
@@ -548,11 +554,12 @@ which input of that node (None for inputs that need no gradient).)")
     opt.check_backward_ad = check_backward_ad;
     return second ? autograd::gradgradcheck(f, ins, opt) : autograd::gradcheck(f, ins, opt);
   };
-  m.def("_gradcheck", [check](py::handle fn, py::handle inputs, double eps, double atol, double rtol,
-                              bool raise_exception, bool check_forward_ad, bool check_backward_ad) {
-    return check(false, fn, inputs, eps, atol, rtol, raise_exception, check_forward_ad,
-                 check_backward_ad);
-  });
+  m.def("_gradcheck",
+        [check](py::handle fn, py::handle inputs, double eps, double atol, double rtol,
+                bool raise_exception, bool check_forward_ad, bool check_backward_ad) {
+          return check(false, fn, inputs, eps, atol, rtol, raise_exception, check_forward_ad,
+                       check_backward_ad);
+        });
   m.def("_gradgradcheck", [check](py::handle fn, py::handle inputs, double eps, double atol,
                                   double rtol, bool raise_exception) {
     return check(true, fn, inputs, eps, atol, rtol, raise_exception, false, true);

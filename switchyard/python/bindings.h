@@ -33,8 +33,7 @@ namespace py = pybind11;
 // back at it (TensorImpl::python_wrapper) while it lives, unless it was made
 // under the hermetic flag. See Note [One wrapper per tensor] in tensor.cpp.
 struct PyTensor {
-  PyObject_HEAD
-  Tensor tensor;
+  PyObject_HEAD Tensor tensor;
   PyObject* dict;
   PyObject* weakrefs;
   PyObject* device;  // a wrapper subclass's device (its impl is meta); null otherwise
@@ -105,23 +104,23 @@ std::optional<std::string> explain_mismatch(PyObject* o, const SchemaType& type)
 // Python error set) when `o` is not of that type. A tensor is borrowed: `out`
 // points at the wrapper's own handle. An exception raised by the object's own
 // conversion (__index__) propagates as py::error_already_set.
-bool unboxed_arg(PyObject* o, const Tensor*& out);              // Tensor
-bool unboxed_arg(PyObject* o, std::optional<Tensor>& out);      // Tensor?
-bool unboxed_arg(PyObject* o, Scalar& out);                     // Scalar
-bool unboxed_arg(PyObject* o, std::optional<Scalar>& out);      // Scalar?
-bool unboxed_arg(PyObject* o, int64_t& out);                    // int
-bool unboxed_arg(PyObject* o, std::optional<int64_t>& out);     // int?
-bool unboxed_arg(PyObject* o, double& out);                     // float
-bool unboxed_arg(PyObject* o, std::optional<double>& out);      // float?
-bool unboxed_arg(PyObject* o, bool& out);                       // bool
-bool unboxed_arg(PyObject* o, std::optional<bool>& out);        // bool?
-bool unboxed_arg(PyObject* o, ScalarType& out);                 // ScalarType
-bool unboxed_arg(PyObject* o, std::optional<ScalarType>& out);  // ScalarType?
-bool unboxed_arg(PyObject* o, std::string_view& out);           // str (kept by `o`)
+bool unboxed_arg(PyObject* o, const Tensor*& out);                    // Tensor
+bool unboxed_arg(PyObject* o, std::optional<Tensor>& out);            // Tensor?
+bool unboxed_arg(PyObject* o, Scalar& out);                           // Scalar
+bool unboxed_arg(PyObject* o, std::optional<Scalar>& out);            // Scalar?
+bool unboxed_arg(PyObject* o, int64_t& out);                          // int
+bool unboxed_arg(PyObject* o, std::optional<int64_t>& out);           // int?
+bool unboxed_arg(PyObject* o, double& out);                           // float
+bool unboxed_arg(PyObject* o, std::optional<double>& out);            // float?
+bool unboxed_arg(PyObject* o, bool& out);                             // bool
+bool unboxed_arg(PyObject* o, std::optional<bool>& out);              // bool?
+bool unboxed_arg(PyObject* o, ScalarType& out);                       // ScalarType
+bool unboxed_arg(PyObject* o, std::optional<ScalarType>& out);        // ScalarType?
+bool unboxed_arg(PyObject* o, std::string_view& out);                 // str (kept by `o`)
 bool unboxed_arg(PyObject* o, std::optional<std::string_view>& out);  // str?
-bool unboxed_arg(PyObject* o, Device& out);                     // Device
-bool unboxed_arg(PyObject* o, std::optional<Device>& out);      // Device?
-bool unboxed_arg(PyObject* o, std::nullopt_t& out);             // Generator? (only None)
+bool unboxed_arg(PyObject* o, Device& out);                           // Device
+bool unboxed_arg(PyObject* o, std::optional<Device>& out);            // Device?
+bool unboxed_arg(PyObject* o, std::nullopt_t& out);                   // Generator? (only None)
 
 // The elements a tensor argument counts for kReleaseGilElements.
 inline int64_t unboxed_elements(const Tensor* t) { return t->defined() ? t->numel() : 0; }

@@ -61,8 +61,9 @@ std::optional<Device> device_of(PyObject* o) {
 }
 
 void init_dtypes(py::module_& m) {
-  py::class_<DType>(m, "dtype", "An element type: sy.bool, sy.uint8, sy.int32, sy.int64, "
-                                "sy.float16, sy.bfloat16, sy.float32, sy.float64.")
+  py::class_<DType>(m, "dtype",
+                    "An element type: sy.bool, sy.uint8, sy.int32, sy.int64, "
+                    "sy.float16, sy.bfloat16, sy.float32, sy.float64.")
       .def("__repr__", [](const DType& d) { return "sy." + std::string(to_string(d.type)); })
       .def_property_readonly("is_floating_point",
                              [](const DType& d) { return is_floating_point(d.type); })
@@ -93,11 +94,13 @@ Args:
              return d;
            }),
            py::arg("type"), py::arg("index") = py::none())
-      .def_property_readonly("type", [](const Device& d) { return std::string(to_string(d.type())); })
-      .def_property_readonly("index", [](const Device& d) -> py::object {
-        if (d.index() < 0) return py::none();
-        return py::int_(d.index());
-      })
+      .def_property_readonly("type",
+                             [](const Device& d) { return std::string(to_string(d.type())); })
+      .def_property_readonly("index",
+                             [](const Device& d) -> py::object {
+                               if (d.index() < 0) return py::none();
+                               return py::int_(d.index());
+                             })
       .def("__str__", &Device::str)
       .def("__repr__",
            [](const Device& d) {
@@ -119,7 +122,8 @@ Args:
   device_type = reinterpret_cast<PyTypeObject*>(device.ptr());
 
   py::class_<LayoutValue>(m, "layout", "A tensor layout: sy.strided (every switchyard tensor).")
-      .def("__repr__", [](const LayoutValue& l) { return "sy." + std::string(to_string(l.value)); });
+      .def("__repr__",
+           [](const LayoutValue& l) { return "sy." + std::string(to_string(l.value)); });
   for (size_t i = 0; i < layout_objects.size(); ++i) {
     const auto l = static_cast<Layout>(i);
     py::object obj = py::cast(LayoutValue{l});

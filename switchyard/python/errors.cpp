@@ -180,9 +180,11 @@ void warn_in_python(const std::string& message) {
 
 void init_errors(py::module_& m) {
   set_warning_handler(&warn_in_python);
-  error_type = PyErr_NewExceptionWithDoc(
-      "switchyard._C.Error", "Base of the errors switchyard raises (other than TypeError, "
-      "ValueError and IndexError, which are Python's own).", PyExc_RuntimeError, nullptr);
+  error_type =
+      PyErr_NewExceptionWithDoc("switchyard._C.Error",
+                                "Base of the errors switchyard raises (other than TypeError, "
+                                "ValueError and IndexError, which are Python's own).",
+                                PyExc_RuntimeError, nullptr);
   dispatch_error_type = PyErr_NewExceptionWithDoc(
       "switchyard._C.DispatchError",
       "No kernel for a call, an op that was removed, or conflicting registrations.", error_type,

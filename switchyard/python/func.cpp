@@ -73,61 +73,63 @@ void init_func(py::module_& m) {
   // (grads, value, aux, needs_graph), the value without graph unless an outer
   // level needs it (aux as fn returned it); None, without calling fn, when
   // argnums is otherwise (nested structures, errors: Python's general path).
-  m.def("_func_grad_flat", [](py::handle fn, py::tuple args, py::dict kwargs, py::handle argnums,
-                              bool has_aux) -> py::object {
-    const auto n = static_cast<int64_t>(args.size());
-    std::vector<int64_t> nums;
-    auto add = [&](PyObject* a) {
-      if (!PyLong_Check(a)) return false;
-      int64_t v = PyLong_AsLongLong(a);
-      if (v < -n || v >= n) return false;
-      v = v < 0 ? v + n : v;
-      if (!is_tensor(PyTuple_GET_ITEM(args.ptr(), v))) return false;
-      if (std::find(nums.begin(), nums.end(), v) != nums.end()) return false;
-      nums.push_back(v);
-      return true;
-    };
-    if (PyLong_Check(argnums.ptr())) {
-      if (!add(argnums.ptr())) return py::none();
-    } else if (PyTuple_Check(argnums.ptr()) && PyTuple_GET_SIZE(argnums.ptr()) > 0) {
-      for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(argnums.ptr()); ++i) {
-        if (!add(PyTuple_GET_ITEM(argnums.ptr(), i))) return py::none();
-      }
-    } else {
-      return py::none();
-    }
-    bool needs_graph = func::detail::outer_levels_need_graph();
-    py::tuple call_args(args.size());
-    for (size_t i = 0; i < args.size(); ++i) call_args[i] = args[i];
-    std::vector<Tensor> diff;
-    for (int64_t v : nums) {
-      diff.push_back(func::detail::make_grad_input(unwrap(args[v].ptr()), &needs_graph));
-      call_args[v] = to_py(diff.back());
-    }
-    py::object out;
-    {
-      func::LevelGuard level(func::TransformKind::Grad);
-      PyObject* r =
-          PyObject_Call(fn.ptr(), call_args.ptr(), kwargs.empty() ? nullptr : kwargs.ptr());
-      if (r == nullptr) throw py::error_already_set();
-      out = py::reinterpret_steal<py::object>(r);
-    }
-    py::object aux = py::none();
-    if (has_aux) {
-      SY_CHECK(PyTuple_Check(out.ptr()) && PyTuple_GET_SIZE(out.ptr()) == 2, ValueError,
-               "grad: with has_aux=True the function must return a pair (loss, aux)");
-      aux = out[py::int_(1)];
-      out = out[py::int_(0)];
-    }
-    SY_CHECK(is_tensor(out.ptr()), ValueError,
-             "grad: the function must return a tensor (the loss), got a {}",
-             Py_TYPE(out.ptr())->tp_name);
-    const Tensor loss = unwrap(out.ptr());
-    py::list grads;
-    for (Tensor& g : func::detail::grads_of(loss, diff, needs_graph)) grads.append(to_py(std::move(g)));
-    py::object value = needs_graph ? out : to_py(func::detail::without_graph(loss));
-    return py::make_tuple(std::move(grads), std::move(value), std::move(aux), needs_graph);
-  });
+  m.def("_func_grad_flat",
+        [](py::handle fn, py::tuple args, py::dict kwargs, py::handle argnums,
+           bool has_aux) -> py::object {
+          const auto n = static_cast<int64_t>(args.size());
+          std::vector<int64_t> nums;
+          auto add = [&](PyObject* a) {
+            if (!PyLong_Check(a)) return false;
+            int64_t v = PyLong_AsLongLong(a);
+            if (v < -n || v >= n) return false;
+            v = v < 0 ? v + n : v;
+            if (!is_tensor(PyTuple_GET_ITEM(args.ptr(), v))) return false;
+            if (std::find(nums.begin(), nums.end(), v) != nums.end()) return false;
+            nums.push_back(v);
+            return true;
+          };
+          if (PyLong_Check(argnums.ptr())) {
+            if (!add(argnums.ptr())) return py::none();
+          } else if (PyTuple_Check(argnums.ptr()) && PyTuple_GET_SIZE(argnums.ptr()) > 0) {
+            for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(argnums.ptr()); ++i) {
+              if (!add(PyTuple_GET_ITEM(argnums.ptr(), i))) return py::none();
+            }
+          } else {
+            return py::none();
+          }
+          bool needs_graph = func::detail::outer_levels_need_graph();
+          py::tuple call_args(args.size());
+          for (size_t i = 0; i < args.size(); ++i) call_args[i] = args[i];
+          std::vector<Tensor> diff;
+          for (int64_t v : nums) {
+            diff.push_back(func::detail::make_grad_input(unwrap(args[v].ptr()), &needs_graph));
+            call_args[v] = to_py(diff.back());
+          }
+          py::object out;
+          {
+            func::LevelGuard level(func::TransformKind::Grad);
+            PyObject* r =
+                PyObject_Call(fn.ptr(), call_args.ptr(), kwargs.empty() ? nullptr : kwargs.ptr());
+            if (r == nullptr) throw py::error_already_set();
+            out = py::reinterpret_steal<py::object>(r);
+          }
+          py::object aux = py::none();
+          if (has_aux) {
+            SY_CHECK(PyTuple_Check(out.ptr()) && PyTuple_GET_SIZE(out.ptr()) == 2, ValueError,
+                     "grad: with has_aux=True the function must return a pair (loss, aux)");
+            aux = out[py::int_(1)];
+            out = out[py::int_(0)];
+          }
+          SY_CHECK(is_tensor(out.ptr()), ValueError,
+                   "grad: the function must return a tensor (the loss), got a {}",
+                   Py_TYPE(out.ptr())->tp_name);
+          const Tensor loss = unwrap(out.ptr());
+          py::list grads;
+          for (Tensor& g : func::detail::grads_of(loss, diff, needs_graph))
+            grads.append(to_py(std::move(g)));
+          py::object value = needs_graph ? out : to_py(func::detail::without_graph(loss));
+          return py::make_tuple(std::move(grads), std::move(value), std::move(aux), needs_graph);
+        });
   m.def("_func_outer_levels_need_graph", &func::detail::outer_levels_need_graph);
   m.def("_func_grads_of", [](py::handle out, py::list inputs, bool create_graph) {
     std::vector<Tensor> ins;

@@ -92,8 +92,8 @@ Tensor tensor_from_buffer(PyObject* obj, bool& readonly) {
   if (!v.strides) strides = IntArrayRef(contiguous_strides(sizes)).vec();
   const size_t nbytes = extent_bytes(sizes, strides, v.itemsize);
   SY_CHECK(static_cast<int64_t>(sizes.size()) <= kMaxTensorDims, ValueError,
-           "sy.from_numpy(): the array has {} dimensions; a tensor has at most {}",
-           sizes.size(), kMaxTensorDims);
+           "sy.from_numpy(): the array has {} dimensions; a tensor has at most {}", sizes.size(),
+           kMaxTensorDims);
   readonly = v.readonly != 0;
   storage = Storage::make(DataPtr{v.buf, &release_held_buffer, held}, nbytes, kCPU);
   release_on_error.release();
@@ -197,12 +197,12 @@ Tensor tensor_from_dlpack(py::handle obj) {
       auto dev = obj.attr("__dlpack_device__")().cast<std::pair<int, int>>();
       SY_CHECK(dev.first == kDLCPU, TypeError,
                "sy.from_dlpack(): the tensor is on DLPack device type {}; switchyard reads only "
-               "cpu memory (device type 1)", dev.first);
+               "cpu memory (device type 1)",
+               dev.first);
     }
     capsule = obj.attr("__dlpack__")();
   }
-  auto* managed =
-      static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"));
+  auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"));
   if (!managed) throw py::error_already_set();
   const DLTensor& dl = managed->dl_tensor;
   SY_CHECK(dl.device.device_type == kDLCPU, TypeError,

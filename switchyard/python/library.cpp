@@ -91,8 +91,7 @@ class PyArgs {
   size_t size_ = 0;
 };
 
-void PythonKernel::call(OperatorKernel* k, const OperatorHandle& op, DispatchKeySet,
-                        Stack* stack) {
+void PythonKernel::call(OperatorKernel* k, const OperatorHandle& op, DispatchKeySet, Stack* stack) {
   auto* self = static_cast<PythonKernel*>(k);
   const std::shared_ptr<const FunctionSchema> schema_ptr = op.current_schema();
   const FunctionSchema& schema = *schema_ptr;
@@ -244,27 +243,26 @@ class PyLibrary {
 }  // namespace
 
 void init_library(py::module_& m) {
-  py::class_<PyLibrary>(
-      m, "_Library", py::custom_type_setup([](PyHeapTypeObject* heap_type) {
-        auto* type = &heap_type->ht_type;
-        type->tp_flags |= Py_TPFLAGS_HAVE_GC;
-        type->tp_traverse = [](PyObject* self, visitproc visit, void* arg) -> int {
-          auto* inst = reinterpret_cast<py::detail::instance*>(self);
-          if (inst->owned || inst->simple_holder_constructed) {
-            auto& lib = py::cast<PyLibrary&>(py::handle(self));
-            for (PyObject* f : lib.callables()) Py_VISIT(f);
-          }
-          Py_VISIT(Py_TYPE(self));
-          return 0;
-        };
-        type->tp_clear = [](PyObject* self) -> int {
-          auto& lib = py::cast<PyLibrary&>(py::handle(self));
-          lib.destroy();
-          return 0;
-        };
-      }))
-      .def(py::init<const std::string&, const std::string&, const std::string&, std::string,
-                    int>(),
+  py::class_<PyLibrary>(m, "_Library", py::custom_type_setup([](PyHeapTypeObject* heap_type) {
+                          auto* type = &heap_type->ht_type;
+                          type->tp_flags |= Py_TPFLAGS_HAVE_GC;
+                          type->tp_traverse = [](PyObject* self, visitproc visit,
+                                                 void* arg) -> int {
+                            auto* inst = reinterpret_cast<py::detail::instance*>(self);
+                            if (inst->owned || inst->simple_holder_constructed) {
+                              auto& lib = py::cast<PyLibrary&>(py::handle(self));
+                              for (PyObject* f : lib.callables()) Py_VISIT(f);
+                            }
+                            Py_VISIT(Py_TYPE(self));
+                            return 0;
+                          };
+                          type->tp_clear = [](PyObject* self) -> int {
+                            auto& lib = py::cast<PyLibrary&>(py::handle(self));
+                            lib.destroy();
+                            return 0;
+                          };
+                        }))
+      .def(py::init<const std::string&, const std::string&, const std::string&, std::string, int>(),
            py::arg("ns"), py::arg("kind"), py::arg("dispatch_key"), py::arg("file"),
            py::arg("line"))
       .def("define", &PyLibrary::define, py::arg("schema"), py::arg("file"), py::arg("line"),

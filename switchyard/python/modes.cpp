@@ -53,9 +53,8 @@ struct GuardStack {
 };
 
 struct PyMode {
-  PyObject_HEAD
-  ModeKind kind;
-  bool mode;  // inference_mode(mode) / set_grad_enabled(mode)
+  PyObject_HEAD ModeKind kind;
+  bool mode;        // inference_mode(mode) / set_grad_enabled(mode)
   bool saved_grad;  // set_grad_enabled: the grad mode before it
   GuardStack<AutoGradMode> grad;
   GuardStack<InferenceMode> inference;
@@ -279,7 +278,8 @@ void init_modes(py::module_& m) {
     decorate_helper = helper.inc_ref().ptr();
   });
 
-  m.def("is_grad_enabled", &GradMode::is_enabled, "Whether grad mode is on for the calling thread.");
+  m.def("is_grad_enabled", &GradMode::is_enabled,
+        "Whether grad mode is on for the calling thread.");
   m.def("is_inference_mode_enabled", &is_inference_mode_enabled,
         "Whether the calling thread is in inference mode.");
 
@@ -314,7 +314,9 @@ void init_modes(py::module_& m) {
       [](const std::string& k) { return tls_is_dispatch_key_excluded(keys_of(py::str(k))[0]); },
       "Whether the calling thread excludes dispatch key `k`.");
 
-  py::class_<PyThreadLocalState>(m, "ThreadLocalState", R"(A snapshot of the calling thread's state, taken on construction: grad and
+  py::class_<PyThreadLocalState>(
+      m, "ThreadLocalState",
+      R"(A snapshot of the calling thread's state, taken on construction: grad and
 inference mode, included and excluded dispatch keys, extension slots.
 
 `with state:` installs it on the calling thread (any thread) for the block and
@@ -323,15 +325,16 @@ then restores exactly what that thread had. The hermetic flag is not part of it.
       .def("__enter__", [](PyThreadLocalState& s) { s.active.enter(s.state); })
       .def("__exit__",
            [](PyThreadLocalState& s, py::args) { s.active.exit("sy.ThreadLocalState"); })
-      .def_property_readonly("grad_enabled",
-                             [](const PyThreadLocalState& s) {
-                               return !s.state.autograd_state().grad_disabled;
-                             })
+      .def_property_readonly(
+          "grad_enabled",
+          [](const PyThreadLocalState& s) { return !s.state.autograd_state().grad_disabled; })
       .def_property_readonly("inference_mode", [](const PyThreadLocalState& s) {
         return s.state.autograd_state().inference_mode;
       });
 
-  py::class_<HermeticScope>(m, "_hermetic_pyobject", R"(with sy._C._hermetic_pyobject(): the hermetic flag on the calling thread for
+  py::class_<HermeticScope>(
+      m, "_hermetic_pyobject",
+      R"(with sy._C._hermetic_pyobject(): the hermetic flag on the calling thread for
 the block (seed 002): tensors that reach Python get fresh wrappers that are not
 kept, so no wrapper becomes permanently tied to its tensor.)")
       .def(py::init([] { return HermeticScope{}; }))
@@ -346,7 +349,8 @@ kept, so no wrapper becomes permanently tied to its tensor.)")
           h.saved.pop_back();
         }
       });
-  m.def("_is_hermetic_pyobject", &is_hermetic, "Whether the calling thread's hermetic flag is set.");
+  m.def("_is_hermetic_pyobject", &is_hermetic,
+        "Whether the calling thread's hermetic flag is set.");
 }
 
 }  // namespace sy::python

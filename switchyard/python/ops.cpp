@@ -408,15 +408,16 @@ std::optional<std::string> explain_mismatch(PyObject* value, const SchemaType& t
     py::handle cls(reinterpret_cast<PyObject*>(Py_TYPE(value)));
     std::string name = py::str(cls.attr("__module__")).cast<std::string>() + "." +
                        py::str(cls.attr("__qualname__")).cast<std::string>();
-    return fmt::format("it is a {} from another library, not a switchyard Tensor (convert it "
-                       "with sy.from_dlpack)",
-                       name);
+    return fmt::format(
+        "it is a {} from another library, not a switchyard Tensor (convert it "
+        "with sy.from_dlpack)",
+        name);
   }
   if (t.kind() == Kind::List && (PyList_Check(value) || PyTuple_Check(value))) {
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(value);
     if (!t.list_size_fits(static_cast<size_t>(n))) {
-      return fmt::format("it has {} values, and {} holds {} (or one value that stands for all)",
-                         n, type.to_string(), *t.fixed_size());
+      return fmt::format("it has {} values, and {} holds {} (or one value that stands for all)", n,
+                         type.to_string(), *t.fixed_size());
     }
     for (Py_ssize_t i = 0; i < n; ++i) {
       PyObject* item = PySequence_Fast_GET_ITEM(value, i);
@@ -449,9 +450,9 @@ std::string mismatch_reason(const Argument& a, PyObject* value) {
 struct Overload {
   OperatorHandle handle;
   std::string overload_name;
-  uint32_t generation = 0;  // of the table the cached schema came from
+  uint32_t generation = 0;                       // of the table the cached schema came from
   std::shared_ptr<const FunctionSchema> schema;  // null while the op is not defined
-  std::vector<py::object> names;  // interned argument names
+  std::vector<py::object> names;                 // interned argument names
   size_t num_positional = 0;
   bool varargs_int_list = false;  // the last positional is int[]: view(2, 3) as view([2, 3])
   // A table op's unboxed entry (Note [Unboxed Python calls]), or null; with it,
@@ -476,7 +477,8 @@ struct Overload {
     defaults.clear();
     if (!schema) return false;
     for (const Argument& a : schema->arguments()) {
-      names.push_back(py::reinterpret_steal<py::object>(PyUnicode_InternFromString(a.name.c_str())));
+      names.push_back(
+          py::reinterpret_steal<py::object>(PyUnicode_InternFromString(a.name.c_str())));
       if (!a.kwarg_only) ++num_positional;
     }
     if (num_positional > 0) {
@@ -501,11 +503,11 @@ struct Overload {
   // keyword, defaults), without converting them: values[i] is argument i's
   // object. False exactly when parse() fails for a reason other than a value's
   // type. Only for overloads with an unboxed entry (no gathered varargs).
-  bool bind(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
-            PyObject** values) const {
+  bool bind(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames, PyObject** values) const {
     const size_t n = names.size();
     if (static_cast<size_t>(nargs) > num_positional) return false;
-    for (size_t i = 0; i < n; ++i) values[i] = static_cast<Py_ssize_t>(i) < nargs ? args[i] : nullptr;
+    for (size_t i = 0; i < n; ++i)
+      values[i] = static_cast<Py_ssize_t>(i) < nargs ? args[i] : nullptr;
     const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
     for (Py_ssize_t k = 0; k < nkw; ++k) {
       PyObject* key = PyTuple_GET_ITEM(kwnames, k);
@@ -642,7 +644,6 @@ PyTypeObject* named_results_type(const std::string& op_name, const std::vector<R
   return kept.back()->type;
 }
 
-
 // The type results of a call take (PyTorch's rule for subclasses without a
 // dispatch handler): the most derived sy.Tensor subclass among the tensor
 // arguments; null when all are sy.Tensor. Two unrelated subclasses in one call
@@ -685,10 +686,10 @@ PyObject* run(const Overload& ov, Stack& stack, PyTypeObject* result_type = null
     return to_python(stack[0]);
   }
   const auto& returns = ov.schema->returns();
-  const bool named = returns.size() == n && std::all_of(returns.begin(), returns.end(),
-                                                         [](const Return& r) { return !r.name.empty(); });
-  PyObject* tuple = named ? PyStructSequence_New(named_results_type(
-                                ov.schema->name(), returns))
+  const bool named =
+      returns.size() == n &&
+      std::all_of(returns.begin(), returns.end(), [](const Return& r) { return !r.name.empty(); });
+  PyObject* tuple = named ? PyStructSequence_New(named_results_type(ov.schema->name(), returns))
                           : PyTuple_New(static_cast<Py_ssize_t>(n));
   if (!tuple) return nullptr;
   for (size_t i = 0; i < n; ++i) {
@@ -766,8 +767,8 @@ struct OpState {
       SY_THROW(DispatchError,
                "{}(): the op {} was removed (the Library that defined it was destroyed), so "
                "it cannot be called; define it again to call it",
-               python_name(), overload ? qualified() + (overload->empty() ? "" : "." + *overload)
-                                       : qualified());
+               python_name(),
+               overload ? qualified() + (overload->empty() ? "" : "." + *overload) : qualified());
     }
     std::string given;
     for (Py_ssize_t i = 0; i < nargs; ++i) given += (i ? ", " : "") + type_name_of(args[i]);
@@ -823,8 +824,7 @@ bool may_call_unboxed(PyObject* const* args, Py_ssize_t n) {
 }
 
 struct PyOp {
-  PyObject_HEAD
-  vectorcallfunc vectorcall;
+  PyObject_HEAD vectorcallfunc vectorcall;
   OpState* state;
 };
 
@@ -1017,7 +1017,8 @@ PyObject* overload_str(PyObject* self) {
 }
 
 PyMethodDef overload_methods[] = {
-    {"name", m_name, METH_NOARGS, "The qualified name, \"ns::op.overload\" (\"ns::op\" for default)."},
+    {"name", m_name, METH_NOARGS,
+     "The qualified name, \"ns::op.overload\" (\"ns::op\" for default)."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -1121,7 +1122,6 @@ PyObject* overload_object(const OperatorHandle& op) {
   return cached;
 }
 
-
 void init_ops(py::module_& m) {
   auto tag = py::enum_<Tag>(m, "Tag", "A fact about an op (switchyard/dispatch/op_tag.h).");
   for (int i = 0; i < kNumTags; ++i) {
@@ -1178,9 +1178,8 @@ void init_ops(py::module_& m) {
                  name);
         VectorArgs va(args, kwargs);
         Stack stack;
-        const Overload& ov =
-            state->resolve(va.values.data(), va.nargs, va.kwnames.ptr(),
-                           [&]() -> Stack& { return stack; });
+        const Overload& ov = state->resolve(va.values.data(), va.nargs, va.kwnames.ptr(),
+                                            [&]() -> Stack& { return stack; });
         return explain_dispatch(ov.handle, stack);
       },
       py::arg("name"),

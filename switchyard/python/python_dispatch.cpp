@@ -42,8 +42,9 @@ void store_results(PyObject* result, const FunctionSchema& schema, const Operato
     }
     if (!fits) {
       if (auto why = explain_mismatch(value, r.type)) {
-        SY_THROW(TypeError, "{} {} for {} returned a value that is not the {} its schema returns: {}",
-                 what, py::repr(who).cast<std::string>(), op.name(), r.type.to_string(), *why);
+        SY_THROW(TypeError,
+                 "{} {} for {} returned a value that is not the {} its schema returns: {}", what,
+                 py::repr(who).cast<std::string>(), op.name(), r.type.to_string(), *why);
       }
       SY_THROW(TypeError, "{} {} for {} returned {} where the schema returns {}", what,
                py::repr(who).cast<std::string>(), op.name(), Py_TYPE(value)->tp_name,
@@ -248,7 +249,8 @@ PyCall python_arguments(const FunctionSchema& schema, const IValue* base) {
   }
   PyCall call{owned(PyTuple_New(static_cast<Py_ssize_t>(kept))), owned(PyDict_New())};
   for (size_t i = 0; i < kept; ++i) {
-    PyTuple_SET_ITEM(call.args.ptr(), static_cast<Py_ssize_t>(i), owned(to_python(base[i])).release().ptr());
+    PyTuple_SET_ITEM(call.args.ptr(), static_cast<Py_ssize_t>(i),
+                     owned(to_python(base[i])).release().ptr());
   }
   for (size_t i = positional; i < arguments.size(); ++i) {
     const Argument& a = arguments[i];
@@ -402,8 +404,9 @@ void init_python_dispatch(py::module_& m) {
 
   m.def("_push_dispatch_mode", &push_mode, py::arg("mode"),
         "Pushes `mode` on the calling thread's dispatch mode stack (DispatchMode.__enter__).");
-  m.def("_pop_dispatch_mode", &pop_mode, py::arg("mode"),
-        "Pops `mode`, which must be the top of the calling thread's stack (DispatchMode.__exit__).");
+  m.def(
+      "_pop_dispatch_mode", &pop_mode, py::arg("mode"),
+      "Pops `mode`, which must be the top of the calling thread's stack (DispatchMode.__exit__).");
   m.def(
       "_parallel_for",
       [](int64_t begin, int64_t end, int64_t grain, py::function fn) {
@@ -411,8 +414,8 @@ void init_python_dispatch(py::module_& m) {
         py::gil_scoped_release nogil;
         parallel_for(begin, end, grain, [f](int64_t b, int64_t e) {
           GilState gil;
-          PyObject* r = PyObject_CallFunction(f, "LL", static_cast<long long>(b),
-                                              static_cast<long long>(e));
+          PyObject* r =
+              PyObject_CallFunction(f, "LL", static_cast<long long>(b), static_cast<long long>(e));
           if (!r) throw PythonError::fetch();
           Py_DECREF(r);
         });

@@ -37,8 +37,7 @@ void init_serialization(py::module_& m) {
                                                     IntArrayRef(strides, 1), 0));
         return py::reinterpret_steal<py::object>(wrap(std::move(bytes)));
       },
-      py::arg("tensor"),
-      "The whole storage of `tensor` as a 1-d uint8 tensor sharing its memory.");
+      py::arg("tensor"), "The whole storage of `tensor` as a 1-d uint8 tensor sharing its memory.");
   m.def(
       "_view_storage",
       [](py::handle bytes, py::handle dtype, std::vector<int64_t> sizes,
@@ -66,12 +65,11 @@ void init_serialization(py::module_& m) {
                  "bytes",
                  to_string(IntArrayRef(sizes)), to_string(IntArrayRef(strides)), offset,
                  s->nbytes());
-        Tensor t(IntrusivePtr<TensorImpl>::make(s, *type, IntArrayRef(sizes),
-                                                IntArrayRef(strides), offset));
+        Tensor t(IntrusivePtr<TensorImpl>::make(s, *type, IntArrayRef(sizes), IntArrayRef(strides),
+                                                offset));
         return py::reinterpret_steal<py::object>(wrap(std::move(t)));
       },
-      py::arg("bytes"), py::arg("dtype"), py::arg("sizes"), py::arg("strides"),
-      py::arg("offset"),
+      py::arg("bytes"), py::arg("dtype"), py::arg("sizes"), py::arg("strides"), py::arg("offset"),
       "A tensor of `dtype` and this geometry (in elements) over the storage of `bytes`.");
 
   m.def(

@@ -206,9 +206,8 @@ PyObject* get_is_meta(PyObject* o, void*) {
   return guarded<PyObject*>(nullptr, [&] { return PyBool_FromLong(unwrap(o).is_meta()); });
 }
 PyObject* get_is_cuda(PyObject* o, void*) {
-  return guarded<PyObject*>(nullptr, [&] {
-    return PyBool_FromLong(unwrap(o).device().type() == DeviceType::CUDA);
-  });
+  return guarded<PyObject*>(
+      nullptr, [&] { return PyBool_FromLong(unwrap(o).device().type() == DeviceType::CUDA); });
 }
 
 PyGetSetDef tensor_getset[] = {
@@ -382,9 +381,10 @@ Py_ssize_t sq_length(PyObject* o) {
 
 // The subclass `cls` of sy.Tensor, or a TypeError naming `what`.
 PyTypeObject* subclass_argument(PyObject* cls, const char* what) {
-  SY_CHECK(PyType_Check(cls) && PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(cls), tensor_type),
-           TypeError, "{}: expected a subclass of sy.Tensor, got {}", what,
-           PyType_Check(cls) ? reinterpret_cast<PyTypeObject*>(cls)->tp_name : Py_TYPE(cls)->tp_name);
+  SY_CHECK(
+      PyType_Check(cls) && PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(cls), tensor_type),
+      TypeError, "{}: expected a subclass of sy.Tensor, got {}", what,
+      PyType_Check(cls) ? reinterpret_cast<PyTypeObject*>(cls)->tp_name : Py_TYPE(cls)->tp_name);
   return reinterpret_cast<PyTypeObject*>(cls);
 }
 
@@ -411,8 +411,8 @@ PyObject* m_as_subclass(PyObject* o, PyObject* cls) {
 
 PyObject* m_make_wrapper_subclass(PyObject*, PyObject* args, PyObject* kwargs) {
   return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
-    static const char* names[] = {"cls", "size", "strides", "dtype", "device",
-                                  "requires_grad", nullptr};
+    static const char* names[] = {"cls",    "size",          "strides", "dtype",
+                                  "device", "requires_grad", nullptr};
     PyObject *cls = nullptr, *size = nullptr, *strides = Py_None, *dtype = Py_None,
              *device = Py_None;
     int requires_grad = 0;
@@ -436,8 +436,8 @@ PyObject* m_make_wrapper_subclass(PyObject*, PyObject* args, PyObject* kwargs) {
       return out;
     };
     const std::vector<int64_t> sizes = ints(size, "size");
-    std::optional<ScalarType> type_of = dtype == Py_None ? std::optional<ScalarType>(kFloat32)
-                                                          : dtype_of(dtype);
+    std::optional<ScalarType> type_of =
+        dtype == Py_None ? std::optional<ScalarType>(kFloat32) : dtype_of(dtype);
     SY_CHECK(type_of.has_value(), TypeError, "_make_wrapper_subclass: dtype must be a sy.dtype");
     Device dev = kCPU;
     if (device != Py_None) {
@@ -466,7 +466,8 @@ PyMethodDef tensor_methods[] = {
     {"as_subclass", m_as_subclass, METH_O,
      "as_subclass(cls): a `cls` instance sharing this tensor's data (a new impl over the same "
      "storage); with the Python key when `cls` defines __sy_dispatch__."},
-    {"_make_wrapper_subclass", reinterpret_cast<PyCFunction>(reinterpret_cast<void*>(m_make_wrapper_subclass)),
+    {"_make_wrapper_subclass",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void*>(m_make_wrapper_subclass)),
      METH_VARARGS | METH_KEYWORDS | METH_STATIC,
      "_make_wrapper_subclass(cls, size, *, strides=None, dtype=None, device=None, "
      "requires_grad=False): a `cls` instance with that metadata and no data of its own, "
@@ -547,7 +548,9 @@ int get_buffer(PyObject* o, Py_buffer* view, int flags) {
   });
 }
 
-void release_buffer(PyObject*, Py_buffer* view) { delete[] static_cast<Py_ssize_t*>(view->internal); }
+void release_buffer(PyObject*, Py_buffer* view) {
+  delete[] static_cast<Py_ssize_t*>(view->internal);
+}
 
 PyType_Slot tensor_slots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(tensor_dealloc)},
@@ -566,10 +569,10 @@ PyType_Slot tensor_slots[] = {
     {Py_mp_length, reinterpret_cast<void*>(sq_length)},
     {Py_bf_getbuffer, reinterpret_cast<void*>(get_buffer)},
     {Py_bf_releasebuffer, reinterpret_cast<void*>(release_buffer)},
-    {Py_tp_doc, const_cast<char*>(
-                    "A tensor: an n-dimensional array of one element type on one device.\n\n"
-                    "Made by sy.tensor(data), the factories (sy.zeros, ...) and ops; never "
-                    "directly.")},
+    {Py_tp_doc,
+     const_cast<char*>("A tensor: an n-dimensional array of one element type on one device.\n\n"
+                       "Made by sy.tensor(data), the factories (sy.zeros, ...) and ops; never "
+                       "directly.")},
     {0, nullptr},
 };
 
@@ -601,7 +604,8 @@ Tensor make_tensor_from_data(PyObject* data, std::optional<ScalarType> dtype, De
   if (dtype && is_reduced_float(*dtype)) {  // read in float32, rounded once
     return to(make_tensor_from_data(data, kFloat32, device), *dtype);
   }
-  const bool host = device.is_cpu() || (device.type() == DeviceType::PrivateUse1 && privateuse1_is_host);
+  const bool host =
+      device.is_cpu() || (device.type() == DeviceType::PrivateUse1 && privateuse1_is_host);
   Tensor t = tensor_from_data(data, dtype, host ? device : kCPU);
   if (t.device() != device) {
     // Another backend (meta included): its own copy kernel moves the data there.
@@ -652,8 +656,8 @@ void init_tensor(py::module_& m) {
         if (requires_grad) t.requires_grad_(true);
         return py::reinterpret_steal<py::object>(wrap(std::move(t)));
       },
-      py::arg("data"), py::kw_only(), py::arg("dtype") = py::none(),
-      py::arg("device") = py::none(), py::arg("requires_grad") = false,
+      py::arg("data"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
+      py::arg("requires_grad") = false,
       R"(A new tensor holding a copy of `data`.
 
 Args:
@@ -681,48 +685,69 @@ PrivateUse1 tensors.)");
 
   // A C++ list of tensors, for tests of tensors that only C++ holds for a while.
   static auto* stash = new std::vector<Tensor>;
-  m.def("_stash", [](py::handle t) {
-    SY_CHECK(is_tensor(t.ptr()), TypeError, "_stash expects a tensor");
-    stash->push_back(unwrap(t.ptr()));
-  }, "Keeps a C++ reference to the tensor in a C++ list (for tests).");
-  m.def("_unstash", [] {
-    std::vector<Tensor> out = std::move(*stash);
-    stash->clear();
-    py::list result;
-    for (Tensor& t : out) result.append(py::reinterpret_steal<py::object>(wrap(std::move(t))));
-    return result;
-  }, "Empties the C++ list of _stash and returns its tensors (for tests).");
-  m.def("_unstash_on_pool", [] {
-    auto taken = std::make_shared<std::vector<Tensor>>(std::move(*stash));
-    stash->clear();
-    py::gil_scoped_release nogil;
-    launch([taken] { taken->clear(); }).get();
-  }, "Empties the C++ list of _stash on a pool thread, the GIL released (for tests).");
-  m.def("_copy_on_pool", [](py::handle t, int64_t n) {
-    SY_CHECK(is_tensor(t.ptr()), TypeError, "_copy_on_pool expects a tensor");
-    // Borrowed from the wrapper, which the caller's argument keeps alive: the
-    // pool's copies cross one when only the wrapper holds the tensor.
-    const Tensor& x = unwrap(t.ptr());
-    py::gil_scoped_release nogil;
-    launch([&x, n] {
-      for (int64_t i = 0; i < n; ++i) {
-        Tensor a = x;
-        Tensor b = a;
-      }
-    }).get();
-  }, "Copies and drops the tensor n times on a pool thread, the GIL released (for tests).");
-  m.def("_refcount_of_wrapper", [](py::handle t) {
-    SY_CHECK(is_tensor(t.ptr()), TypeError, "_refcount_of_wrapper expects a tensor");
-    return Py_REFCNT(t.ptr()) - 1;  // without the argument's own reference
-  }, "The wrapper's Python reference count, less the call's own (for tests).");
-  m.def("_use_count", [](py::handle t) {
-    SY_CHECK(is_tensor(t.ptr()), TypeError, "_use_count expects a tensor");
-    return unwrap(t.ptr()).use_count();
-  }, "The number of C++ references to the tensor's impl (for tests).");
-  m.def("_has_kept_wrapper", [](py::handle t) {
-    SY_CHECK(is_tensor(t.ptr()), TypeError, "_has_kept_wrapper expects a tensor");
-    return unwrap(t.ptr()).impl()->python_wrapper() == t.ptr();
-  }, "Whether this wrapper is the one its tensor keeps (false for hermetic wrappers).");
+  m.def(
+      "_stash",
+      [](py::handle t) {
+        SY_CHECK(is_tensor(t.ptr()), TypeError, "_stash expects a tensor");
+        stash->push_back(unwrap(t.ptr()));
+      },
+      "Keeps a C++ reference to the tensor in a C++ list (for tests).");
+  m.def(
+      "_unstash",
+      [] {
+        std::vector<Tensor> out = std::move(*stash);
+        stash->clear();
+        py::list result;
+        for (Tensor& t : out) result.append(py::reinterpret_steal<py::object>(wrap(std::move(t))));
+        return result;
+      },
+      "Empties the C++ list of _stash and returns its tensors (for tests).");
+  m.def(
+      "_unstash_on_pool",
+      [] {
+        auto taken = std::make_shared<std::vector<Tensor>>(std::move(*stash));
+        stash->clear();
+        py::gil_scoped_release nogil;
+        launch([taken] { taken->clear(); }).get();
+      },
+      "Empties the C++ list of _stash on a pool thread, the GIL released (for tests).");
+  m.def(
+      "_copy_on_pool",
+      [](py::handle t, int64_t n) {
+        SY_CHECK(is_tensor(t.ptr()), TypeError, "_copy_on_pool expects a tensor");
+        // Borrowed from the wrapper, which the caller's argument keeps alive: the
+        // pool's copies cross one when only the wrapper holds the tensor.
+        const Tensor& x = unwrap(t.ptr());
+        py::gil_scoped_release nogil;
+        launch([&x, n] {
+          for (int64_t i = 0; i < n; ++i) {
+            Tensor a = x;
+            Tensor b = a;
+          }
+        }).get();
+      },
+      "Copies and drops the tensor n times on a pool thread, the GIL released (for tests).");
+  m.def(
+      "_refcount_of_wrapper",
+      [](py::handle t) {
+        SY_CHECK(is_tensor(t.ptr()), TypeError, "_refcount_of_wrapper expects a tensor");
+        return Py_REFCNT(t.ptr()) - 1;  // without the argument's own reference
+      },
+      "The wrapper's Python reference count, less the call's own (for tests).");
+  m.def(
+      "_use_count",
+      [](py::handle t) {
+        SY_CHECK(is_tensor(t.ptr()), TypeError, "_use_count expects a tensor");
+        return unwrap(t.ptr()).use_count();
+      },
+      "The number of C++ references to the tensor's impl (for tests).");
+  m.def(
+      "_has_kept_wrapper",
+      [](py::handle t) {
+        SY_CHECK(is_tensor(t.ptr()), TypeError, "_has_kept_wrapper expects a tensor");
+        return unwrap(t.ptr()).impl()->python_wrapper() == t.ptr();
+      },
+      "Whether this wrapper is the one its tensor keeps (false for hermetic wrappers).");
 }
 
 }  // namespace sy::python

@@ -122,9 +122,9 @@ std::string shape_string(const std::vector<int64_t>& sizes, size_t from) {
 struct Reader {
   std::optional<ScalarType> requested;
   std::vector<int64_t> sizes;
-  size_t list_dims = 0;              // how many of `sizes` come from lists
-  std::optional<ScalarType> dtype;   // the leaves' promoted type
-  std::vector<Tensor> arrays;        // array leaves, in order
+  size_t list_dims = 0;             // how many of `sizes` come from lists
+  std::optional<ScalarType> dtype;  // the leaves' promoted type
+  std::vector<Tensor> arrays;       // array leaves, in order
 
   void too_deep() const {
     SY_THROW(ValueError,

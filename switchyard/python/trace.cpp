@@ -18,8 +18,8 @@ std::vector<Tensor> tensors_from(py::handle seq, const char* who, const char* wh
            "{}: {} must be a tensor or a tuple or list of tensors, got {}", who, what,
            std::string(py::str(py::type::of(seq).attr("__name__"))));
   for (py::handle item : seq) {
-    SY_CHECK(is_tensor(item.ptr()), TypeError, "{}: {} must hold only tensors, got a {}", who,
-             what, std::string(py::str(py::type::of(item).attr("__name__"))));
+    SY_CHECK(is_tensor(item.ptr()), TypeError, "{}: {} must hold only tensors, got a {}", who, what,
+             std::string(py::str(py::type::of(item).attr("__name__"))));
     out.push_back(unwrap(item.ptr()));
   }
   return out;
@@ -51,14 +51,17 @@ void init_trace(py::module_& m) {
       .def_property_readonly("warnings", &Graph::warnings,
                              "Notes made while tracing (tensors from outside became constants).")
       .def("check", &Graph::check, "Raises when the graph is not well formed.")
-      .def("eliminate_dead_code", [](Graph& g) { return eliminate_dead_code(g); },
-           "Removes nodes nothing uses that write nothing; returns how many.")
+      .def(
+          "eliminate_dead_code", [](Graph& g) { return eliminate_dead_code(g); },
+          "Removes nodes nothing uses that write nothing; returns how many.")
       .def("save", &Graph::save, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
            "Writes the graph and its constants to a file (docs/aot.md).")
-      .def_static("load", &Graph::load, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
-                  "Reads a graph saved with save(); a ValueError says what is wrong with a bad file.")
-      .def("fold_constants", [](Graph& g) { return fold_constants(g); },
-           "Runs nodes of constants once; returns how many were folded.");
+      .def_static(
+          "load", &Graph::load, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+          "Reads a graph saved with save(); a ValueError says what is wrong with a bad file.")
+      .def(
+          "fold_constants", [](Graph& g) { return fold_constants(g); },
+          "Runs nodes of constants once; returns how many were folded.");
 
   m.def(
       "_trace",
@@ -71,7 +74,8 @@ void init_trace(py::module_& m) {
           }
           py::object result;
           try {
-            result = sleep_if_ended([&] { return fn(*args); });  // Note [Threads at interpreter exit]
+            result =
+                sleep_if_ended([&] { return fn(*args); });  // Note [Threads at interpreter exit]
           } catch (py::error_already_set& e) {
             e.restore();  // keep the Python exception (type, traceback) as it was raised
             throw PythonError::fetch();

@@ -28,7 +28,7 @@ class ArrayRef {
       : data_(list.begin()), size_(list.size()) {}
 #pragma GCC diagnostic pop
   template <typename A>
-  ArrayRef(const std::vector<T, A>& v) : data_(v.data()), size_(v.size()) {}  // NOLINT
+  ArrayRef(const std::vector<T, A>& v) : data_(v.data()), size_(v.size()) {}      // NOLINT
   constexpr ArrayRef(std::span<const T> s) : data_(s.data()), size_(s.size()) {}  // NOLINT
 
   constexpr const T* data() const { return data_; }

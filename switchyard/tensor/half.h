@@ -81,7 +81,7 @@ struct BFloat16 {
   uint16_t bits = 0;
 
   BFloat16() = default;
-  constexpr BFloat16(float v) : bits(detail::float_to_bfloat16_bits(v)) {}  // NOLINT
+  constexpr BFloat16(float v) : bits(detail::float_to_bfloat16_bits(v)) {}           // NOLINT
   constexpr operator float() const { return detail::bfloat16_bits_to_float(bits); }  // NOLINT
   static constexpr BFloat16 from_bits(uint16_t b) {
     BFloat16 h;

@@ -24,9 +24,18 @@ std::string_view to_string(IValue::Tag tag) {
 
 IValue::IValue(const Scalar& s) {
   switch (s.kind()) {
-    case Scalar::Kind::Bool: tag_ = Tag::Bool; payload_.i = s.to<bool>(); break;
-    case Scalar::Kind::Int: tag_ = Tag::Int; payload_.i = s.to<int64_t>(); break;
-    case Scalar::Kind::Double: tag_ = Tag::Double; payload_.d = s.to<double>(); break;
+    case Scalar::Kind::Bool:
+      tag_ = Tag::Bool;
+      payload_.i = s.to<bool>();
+      break;
+    case Scalar::Kind::Int:
+      tag_ = Tag::Int;
+      payload_.i = s.to<int64_t>();
+      break;
+    case Scalar::Kind::Double:
+      tag_ = Tag::Double;
+      payload_.d = s.to<double>();
+      break;
   }
 }
 
@@ -81,10 +90,15 @@ std::string IValue::repr() const {
       return out + "\"";
     }
     case Tag::Tensor: return payload_.t.to_string();
-    case Tag::IntList: return join(box<std::vector<int64_t>>(), [](int64_t v) { return std::to_string(v); });
-    case Tag::DoubleList: return join(box<std::vector<double>>(), [](double v) { return Scalar(v).str(); });
-    case Tag::BoolList: return join(box<std::vector<bool>>(), [](bool v) { return std::string(v ? "True" : "False"); });
-    case Tag::TensorList: return join(box<std::vector<Tensor>>(), [](const Tensor& t) { return t.to_string(); });
+    case Tag::IntList:
+      return join(box<std::vector<int64_t>>(), [](int64_t v) { return std::to_string(v); });
+    case Tag::DoubleList:
+      return join(box<std::vector<double>>(), [](double v) { return Scalar(v).str(); });
+    case Tag::BoolList:
+      return join(box<std::vector<bool>>(),
+                  [](bool v) { return std::string(v ? "True" : "False"); });
+    case Tag::TensorList:
+      return join(box<std::vector<Tensor>>(), [](const Tensor& t) { return t.to_string(); });
     case Tag::ScalarType: return std::string(to_string(payload_.st));
     case Tag::Device: return "\"" + payload_.dev.str() + "\"";
   }

@@ -51,30 +51,30 @@ class SY_API IValue {
   };
 
   IValue() : tag_(Tag::None) { payload_.i = 0; }
-  IValue(std::nullopt_t) : IValue() {}  // NOLINT
+  IValue(std::nullopt_t) : IValue() {}                  // NOLINT
   IValue(bool v) : tag_(Tag::Bool) { payload_.i = v; }  // NOLINT
   template <typename T,
             std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
   IValue(T v) : tag_(Tag::Int) {  // NOLINT
     payload_.i = static_cast<int64_t>(v);
   }
-  IValue(double v) : tag_(Tag::Double) { payload_.d = v; }  // NOLINT
-  IValue(float v) : IValue(static_cast<double>(v)) {}  // NOLINT
-  IValue(const Scalar& s);  // NOLINT
+  IValue(double v) : tag_(Tag::Double) { payload_.d = v; }                          // NOLINT
+  IValue(float v) : IValue(static_cast<double>(v)) {}                               // NOLINT
+  IValue(const Scalar& s);                                                          // NOLINT
   IValue(Tensor t) : tag_(Tag::Tensor) { new (&payload_.t) Tensor(std::move(t)); }  // NOLINT
-  IValue(std::optional<Tensor> t) : IValue() {  // NOLINT
+  IValue(std::optional<Tensor> t) : IValue() {                                      // NOLINT
     if (t) *this = IValue(std::move(*t));
   }
-  IValue(std::string s) : tag_(Tag::String) { set_heap(std::move(s)); }  // NOLINT
-  IValue(std::string_view s) : IValue(std::string(s)) {}  // NOLINT
-  IValue(const char* s) : IValue(std::string(s)) {}  // NOLINT
-  IValue(std::vector<int64_t> v) : tag_(Tag::IntList) { set_heap(std::move(v)); }  // NOLINT
-  IValue(IntArrayRef v) : IValue(v.vec()) {}  // NOLINT
+  IValue(std::string s) : tag_(Tag::String) { set_heap(std::move(s)); }              // NOLINT
+  IValue(std::string_view s) : IValue(std::string(s)) {}                             // NOLINT
+  IValue(const char* s) : IValue(std::string(s)) {}                                  // NOLINT
+  IValue(std::vector<int64_t> v) : tag_(Tag::IntList) { set_heap(std::move(v)); }    // NOLINT
+  IValue(IntArrayRef v) : IValue(v.vec()) {}                                         // NOLINT
   IValue(std::vector<double> v) : tag_(Tag::DoubleList) { set_heap(std::move(v)); }  // NOLINT
-  IValue(std::vector<bool> v) : tag_(Tag::BoolList) { set_heap(std::move(v)); }  // NOLINT
+  IValue(std::vector<bool> v) : tag_(Tag::BoolList) { set_heap(std::move(v)); }      // NOLINT
   IValue(std::vector<Tensor> v) : tag_(Tag::TensorList) { set_heap(std::move(v)); }  // NOLINT
-  IValue(ScalarType t) : tag_(Tag::ScalarType) { payload_.st = t; }  // NOLINT
-  IValue(Device d) : tag_(Tag::Device) { payload_.dev = d; }  // NOLINT
+  IValue(ScalarType t) : tag_(Tag::ScalarType) { payload_.st = t; }                  // NOLINT
+  IValue(Device d) : tag_(Tag::Device) { payload_.dev = d; }                         // NOLINT
 
   IValue(const IValue& o) : tag_(o.tag_) {
     if (tag_ == Tag::Tensor) {

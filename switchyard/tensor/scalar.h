@@ -17,12 +17,13 @@ class Scalar {
 
   constexpr Scalar() : kind_(Kind::Int), i_(0) {}
   constexpr Scalar(bool v) : kind_(Kind::Bool), i_(v) {}  // NOLINT: implicit like a number
-  template <typename T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
+  template <typename T,
+            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
   constexpr Scalar(T v) : kind_(Kind::Int), i_(static_cast<int64_t>(v)) {}  // NOLINT
   template <typename T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
   constexpr Scalar(T v) : kind_(Kind::Double), d_(static_cast<double>(v)) {}  // NOLINT
-  constexpr Scalar(Half v) : Scalar(static_cast<float>(v)) {}  // NOLINT
-  constexpr Scalar(BFloat16 v) : Scalar(static_cast<float>(v)) {}  // NOLINT
+  constexpr Scalar(Half v) : Scalar(static_cast<float>(v)) {}                 // NOLINT
+  constexpr Scalar(BFloat16 v) : Scalar(static_cast<float>(v)) {}             // NOLINT
 
   constexpr Kind kind() const { return kind_; }
   constexpr bool is_bool() const { return kind_ == Kind::Bool; }

@@ -73,26 +73,77 @@ SY_API std::string_view to_string(ScalarType t);
 SY_API std::optional<ScalarType> parse_scalar_type(std::string_view name);
 
 // The C++ type of each element type and back: cpp_type_t<kFloat32> is float.
-template <ScalarType T> struct CppTypeOf;
-template <> struct CppTypeOf<ScalarType::Bool> { using type = bool; };
-template <> struct CppTypeOf<ScalarType::UInt8> { using type = uint8_t; };
-template <> struct CppTypeOf<ScalarType::Int32> { using type = int32_t; };
-template <> struct CppTypeOf<ScalarType::Int64> { using type = int64_t; };
-template <> struct CppTypeOf<ScalarType::Float32> { using type = float; };
-template <> struct CppTypeOf<ScalarType::Float64> { using type = double; };
-template <> struct CppTypeOf<ScalarType::Float16> { using type = Half; };
-template <> struct CppTypeOf<ScalarType::BFloat16> { using type = BFloat16; };
-template <ScalarType T> using cpp_type_t = typename CppTypeOf<T>::type;
+template <ScalarType T>
+struct CppTypeOf;
+template <>
+struct CppTypeOf<ScalarType::Bool> {
+  using type = bool;
+};
+template <>
+struct CppTypeOf<ScalarType::UInt8> {
+  using type = uint8_t;
+};
+template <>
+struct CppTypeOf<ScalarType::Int32> {
+  using type = int32_t;
+};
+template <>
+struct CppTypeOf<ScalarType::Int64> {
+  using type = int64_t;
+};
+template <>
+struct CppTypeOf<ScalarType::Float32> {
+  using type = float;
+};
+template <>
+struct CppTypeOf<ScalarType::Float64> {
+  using type = double;
+};
+template <>
+struct CppTypeOf<ScalarType::Float16> {
+  using type = Half;
+};
+template <>
+struct CppTypeOf<ScalarType::BFloat16> {
+  using type = BFloat16;
+};
+template <ScalarType T>
+using cpp_type_t = typename CppTypeOf<T>::type;
 
-template <typename T> constexpr ScalarType scalar_type_of();
-template <> constexpr ScalarType scalar_type_of<bool>() { return kBool; }
-template <> constexpr ScalarType scalar_type_of<uint8_t>() { return kUInt8; }
-template <> constexpr ScalarType scalar_type_of<int32_t>() { return kInt32; }
-template <> constexpr ScalarType scalar_type_of<int64_t>() { return kInt64; }
-template <> constexpr ScalarType scalar_type_of<float>() { return kFloat32; }
-template <> constexpr ScalarType scalar_type_of<double>() { return kFloat64; }
-template <> constexpr ScalarType scalar_type_of<Half>() { return kFloat16; }
-template <> constexpr ScalarType scalar_type_of<BFloat16>() { return kBFloat16; }
+template <typename T>
+constexpr ScalarType scalar_type_of();
+template <>
+constexpr ScalarType scalar_type_of<bool>() {
+  return kBool;
+}
+template <>
+constexpr ScalarType scalar_type_of<uint8_t>() {
+  return kUInt8;
+}
+template <>
+constexpr ScalarType scalar_type_of<int32_t>() {
+  return kInt32;
+}
+template <>
+constexpr ScalarType scalar_type_of<int64_t>() {
+  return kInt64;
+}
+template <>
+constexpr ScalarType scalar_type_of<float>() {
+  return kFloat32;
+}
+template <>
+constexpr ScalarType scalar_type_of<double>() {
+  return kFloat64;
+}
+template <>
+constexpr ScalarType scalar_type_of<Half>() {
+  return kFloat16;
+}
+template <>
+constexpr ScalarType scalar_type_of<BFloat16>() {
+  return kBFloat16;
+}
 
 }  // namespace sy
 
@@ -101,28 +152,49 @@ template <> constexpr ScalarType scalar_type_of<BFloat16>() { return kBFloat16; 
 // float16 and bfloat16 are an error here (kernels convert them to float32
 // first); SY_DISPATCH_ALL_TYPES_AND_HALF adds them, for kernels that only move
 // or compare elements.
-#define SY_DISPATCH_ALL_TYPES(type, name, ...)                                        \
-  [&] {                                                                               \
-    switch (type) {                                                                   \
-      default: break;                                                                 \
-      case ::sy::ScalarType::Bool: { using scalar_t = bool; return __VA_ARGS__(); }   \
-      case ::sy::ScalarType::UInt8: { using scalar_t = uint8_t; return __VA_ARGS__(); } \
-      case ::sy::ScalarType::Int32: { using scalar_t = int32_t; return __VA_ARGS__(); } \
-      case ::sy::ScalarType::Int64: { using scalar_t = int64_t; return __VA_ARGS__(); } \
-      case ::sy::ScalarType::Float32: { using scalar_t = float; return __VA_ARGS__(); } \
-      case ::sy::ScalarType::Float64: { using scalar_t = double; return __VA_ARGS__(); } \
-    }                                                                                 \
-    SY_THROW(TypeError, "{}: unsupported dtype {}", name, ::sy::to_string(type));     \
+#define SY_DISPATCH_ALL_TYPES(type, name, ...)                                    \
+  [&] {                                                                           \
+    switch (type) {                                                               \
+      default: break;                                                             \
+      case ::sy::ScalarType::Bool: {                                              \
+        using scalar_t = bool;                                                    \
+        return __VA_ARGS__();                                                     \
+      }                                                                           \
+      case ::sy::ScalarType::UInt8: {                                             \
+        using scalar_t = uint8_t;                                                 \
+        return __VA_ARGS__();                                                     \
+      }                                                                           \
+      case ::sy::ScalarType::Int32: {                                             \
+        using scalar_t = int32_t;                                                 \
+        return __VA_ARGS__();                                                     \
+      }                                                                           \
+      case ::sy::ScalarType::Int64: {                                             \
+        using scalar_t = int64_t;                                                 \
+        return __VA_ARGS__();                                                     \
+      }                                                                           \
+      case ::sy::ScalarType::Float32: {                                           \
+        using scalar_t = float;                                                   \
+        return __VA_ARGS__();                                                     \
+      }                                                                           \
+      case ::sy::ScalarType::Float64: {                                           \
+        using scalar_t = double;                                                  \
+        return __VA_ARGS__();                                                     \
+      }                                                                           \
+    }                                                                             \
+    SY_THROW(TypeError, "{}: unsupported dtype {}", name, ::sy::to_string(type)); \
   }()
 
-#define SY_DISPATCH_ALL_TYPES_AND_HALF(type, name, ...)                                \
-  [&] {                                                                               \
-    switch (type) {                                                                   \
-      case ::sy::ScalarType::Float16: { using scalar_t = ::sy::Half; return __VA_ARGS__(); } \
-      case ::sy::ScalarType::BFloat16: {                                              \
-        using scalar_t = ::sy::BFloat16;                                              \
-        return __VA_ARGS__();                                                         \
-      }                                                                               \
-      default: return SY_DISPATCH_ALL_TYPES(type, name, __VA_ARGS__);                 \
-    }                                                                                 \
+#define SY_DISPATCH_ALL_TYPES_AND_HALF(type, name, ...)               \
+  [&] {                                                               \
+    switch (type) {                                                   \
+      case ::sy::ScalarType::Float16: {                               \
+        using scalar_t = ::sy::Half;                                  \
+        return __VA_ARGS__();                                         \
+      }                                                               \
+      case ::sy::ScalarType::BFloat16: {                              \
+        using scalar_t = ::sy::BFloat16;                              \
+        return __VA_ARGS__();                                         \
+      }                                                               \
+      default: return SY_DISPATCH_ALL_TYPES(type, name, __VA_ARGS__); \
+    }                                                                 \
   }()

@@ -40,7 +40,9 @@ struct SmallBlockAllocator {
     }
   }
   template <typename U>
-  bool operator==(const SmallBlockAllocator<U>&) const { return true; }
+  bool operator==(const SmallBlockAllocator<U>&) const {
+    return true;
+  }
 };
 
 }  // namespace sy::detail

@@ -133,8 +133,8 @@ class CpuAllocator final : public Allocator {
 
 CpuAllocator g_cpu_allocator;
 
-std::array<std::atomic<Allocator*>, kNumDeviceTypes> g_allocators{
-    &g_cpu_allocator, nullptr, nullptr, nullptr};
+std::array<std::atomic<Allocator*>, kNumDeviceTypes> g_allocators{&g_cpu_allocator, nullptr,
+                                                                  nullptr, nullptr};
 
 }  // namespace
 

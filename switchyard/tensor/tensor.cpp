@@ -88,8 +88,7 @@ class ElementFormatter {
       sci_ = any && (max_abs / min_abs > 1000 || max_abs > 1e8 || (!all_whole && min_abs < 1e-4));
       whole_ = all_whole && !sci_;
     }
-    visit(base, sizes, strides, 0,
-          [&](T v) { width_ = std::max(width_, format(v).size()); });
+    visit(base, sizes, strides, 0, [&](T v) { width_ = std::max(width_, format(v).size()); });
   }
 
   template <typename T>
@@ -172,9 +171,10 @@ std::string Tensor::to_string() const {
     suffix += ", size=" + size_tuple(t.sizes());
   }
   // Without data to show, only float32 (the default) goes without saying.
-  const bool dtype_implied = t.device().is_cpu() && !empty
-                                 ? t.dtype() == kFloat32 || t.dtype() == kInt64 || t.dtype() == kBool
-                                 : t.dtype() == kFloat32;
+  const bool dtype_implied =
+      t.device().is_cpu() && !empty
+          ? t.dtype() == kFloat32 || t.dtype() == kInt64 || t.dtype() == kBool
+          : t.dtype() == kFloat32;
   if (!dtype_implied) {
     suffix += fmt::format(", dtype=sy.{}", sy::to_string(t.dtype()));
   }

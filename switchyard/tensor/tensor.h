@@ -182,8 +182,8 @@ class TensorOptions {
 class OptionalTensorListRef {
  public:
   OptionalTensorListRef() = default;
-  OptionalTensorListRef(ArrayRef<Tensor> tensors) : tensors_(tensors) {}  // NOLINT
-  OptionalTensorListRef(const std::vector<Tensor>& tensors) : tensors_(tensors) {}  // NOLINT
+  OptionalTensorListRef(ArrayRef<Tensor> tensors) : tensors_(tensors) {}               // NOLINT
+  OptionalTensorListRef(const std::vector<Tensor>& tensors) : tensors_(tensors) {}     // NOLINT
   OptionalTensorListRef(std::initializer_list<Tensor> tensors) : tensors_(tensors) {}  // NOLINT
 
   ArrayRef<Tensor> tensors() const { return tensors_; }

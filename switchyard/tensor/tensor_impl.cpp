@@ -152,7 +152,8 @@ void TensorImpl::refresh_keys() {
   const DispatchKey backend = backend_key_for(storage_->device().type());
   DispatchKeySet keys(backend);
   if (!is_inference_) keys = keys.add(DispatchKey::ADInplaceOrView);
-  if (requires_grad_ || has_forward_grad_ || differentiable_view_) keys = keys.add(autograd_key_for(backend));
+  if (requires_grad_ || has_forward_grad_ || differentiable_view_)
+    keys = keys.add(autograd_key_for(backend));
   if (python_dispatch_) keys = keys.add(DispatchKey::Python);
   key_set_ = keys;
 }

@@ -88,7 +88,8 @@ class SY_API TensorImpl : public RefCounted {
   // Set on the tensor itself, or, for a differentiable view, on its base (a
   // view of a base that starts requiring grad requires grad, as in PyTorch).
   bool requires_grad() const {
-    return requires_grad_ || (SY_UNLIKELY(differentiable_view_) && autograd_meta()->base_requires_grad());
+    return requires_grad_ ||
+           (SY_UNLIKELY(differentiable_view_) && autograd_meta()->base_requires_grad());
   }
   // Set on the tensor itself (a leaf the user marked, or a recorded result).
   bool requires_grad_flag() const { return requires_grad_; }

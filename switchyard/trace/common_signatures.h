@@ -27,18 +27,18 @@ using T = const Tensor&;
 using S = const Scalar&;
 using OptType = std::optional<ScalarType>;
 using OptDevice = std::optional<Device>;
-using List = std::tuple<
-    TensorSignature<T>, TensorSignature<T, T>, TensorSignature<T, S>, TensorSignature<T, T, T>,
-    TensorSignature<T, T, S>, TensorSignature<T, S, S>, TensorSignature<T, T, S, T>,
-    TensorSignature<T, T, T, S, S>, TensorSignature<T, T, T, S, S, T>,
-    TensorSignature<T, IntArrayRef>,
-    TensorSignature<T, IntArrayRef, bool>, TensorSignature<T, int64_t>,
-    TensorSignature<T, int64_t, int64_t>, TensorSignature<T, int64_t, bool>,
-    TensorSignature<T, OptType>, TensorSignature<T, int64_t, OptType>,
-    TensorSignature<T, std::optional<IntArrayRef>, bool, OptType>,
-    TensorSignature<T, std::string_view>, TensorSignature<ArrayRef<Tensor>, int64_t>,
-    TensorSignature<IntArrayRef, OptType, OptDevice, bool>,
-    TensorSignature<IntArrayRef, S, OptType, OptDevice, bool>>;
+using List =
+    std::tuple<TensorSignature<T>, TensorSignature<T, T>, TensorSignature<T, S>,
+               TensorSignature<T, T, T>, TensorSignature<T, T, S>, TensorSignature<T, S, S>,
+               TensorSignature<T, T, S, T>, TensorSignature<T, T, T, S, S>,
+               TensorSignature<T, T, T, S, S, T>, TensorSignature<T, IntArrayRef>,
+               TensorSignature<T, IntArrayRef, bool>, TensorSignature<T, int64_t>,
+               TensorSignature<T, int64_t, int64_t>, TensorSignature<T, int64_t, bool>,
+               TensorSignature<T, OptType>, TensorSignature<T, int64_t, OptType>,
+               TensorSignature<T, std::optional<IntArrayRef>, bool, OptType>,
+               TensorSignature<T, std::string_view>, TensorSignature<ArrayRef<Tensor>, int64_t>,
+               TensorSignature<IntArrayRef, OptType, OptDevice, bool>,
+               TensorSignature<IntArrayRef, S, OptType, OptDevice, bool>>;
 }  // namespace common_signature_types
 
 // Whether `schema` has the types of Tensor(Args...): its arguments' types in

@@ -36,8 +36,7 @@ std::string constant_text(const IValue& v) {
       return list_text(v.to_int_list(), [](int64_t i) { return std::to_string(i); });
     case IValue::Tag::DoubleList: return list_text(v.to_double_list(), float_text);
     case IValue::Tag::BoolList:
-      return list_text(v.to_bool_list(),
-                       [](bool b) { return std::string(b ? "True" : "False"); });
+      return list_text(v.to_bool_list(), [](bool b) { return std::string(b ? "True" : "False"); });
     case IValue::Tag::ScalarType: return std::string(to_string(v.to_scalar_type()));
     case IValue::Tag::Device: return v.to_device().str();
     case IValue::Tag::Tensor: return v.to_tensor().to_string();
@@ -158,8 +157,8 @@ Value* Graph::add_constant(const Tensor& t) {
 }
 
 Graph::PendingNode Graph::begin_node(const OperatorHandle& op,
-                                    std::shared_ptr<const FunctionSchema> schema,
-                                    size_t num_args) {
+                                     std::shared_ptr<const FunctionSchema> schema,
+                                     size_t num_args) {
   Node* node = node_store_.make_n(1, op);
   node->schema_ = std::move(schema);
   node->args_ = {arg_store_.make_n(num_args), num_args};
@@ -298,8 +297,8 @@ void Graph::drop_unused_values() {
 std::string Graph::to_string() const {
   std::string out = "graph(";
   for (size_t i = 0; i < inputs_.size(); ++i) {
-    out += fmt::format("{}{} : {}", i ? ",\n      " : "", ref(inputs_[i]),
-                       inputs_[i]->type_string());
+    out +=
+        fmt::format("{}{} : {}", i ? ",\n      " : "", ref(inputs_[i]), inputs_[i]->type_string());
   }
   out += "):\n";
   // Constants first, in the order nodes first use them.
@@ -325,7 +324,8 @@ std::string Graph::to_string() const {
         continue;
       }
       std::vector<std::string> parts;
-      for (const Value* v : o.list) parts.push_back(fmt::format("{} : {}", ref(v), v->type_string()));
+      for (const Value* v : o.list)
+        parts.push_back(fmt::format("{} : {}", ref(v), v->type_string()));
       lhs.push_back(fmt::format("[{}]", fmt::join(parts, ", ")));
     }
     std::vector<std::string> args;
@@ -346,8 +346,9 @@ std::string Graph::to_string() const {
       if (i < params.size() && params[i].kwarg_only) text = params[i].name + "=" + text;
       args.push_back(std::move(text));
     }
-    out += fmt::format("  {} = {}({})\n", lhs.empty() ? "()" : fmt::format("{}", fmt::join(lhs, ", ")),
-                       n->schema_->qualified_name(), fmt::join(args, ", "));
+    out +=
+        fmt::format("  {} = {}({})\n", lhs.empty() ? "()" : fmt::format("{}", fmt::join(lhs, ", ")),
+                    n->schema_->qualified_name(), fmt::join(args, ", "));
   }
   std::vector<std::string> rets;
   for (const Value* v : outputs_) rets.push_back(ref(v));
@@ -391,8 +392,8 @@ void Graph::check() const {
       for (const Value* v : arg.list) need(v, i, n);
     }
     SY_CHECK(n.outputs_.size() == n.schema_->returns().size(), ValueError,
-             "invalid graph: node {} ({}) has {} outputs, its schema {}", i,
-             n.schema_->full_name(), n.outputs_.size(), n.schema_->returns().size());
+             "invalid graph: node {} ({}) has {} outputs, its schema {}", i, n.schema_->full_name(),
+             n.outputs_.size(), n.schema_->returns().size());
     for (const NodeOutput& o : n.outputs_) {
       if (o.value) defined.insert(o.value);
       for (const Value* v : o.list) defined.insert(v);
@@ -401,8 +402,8 @@ void Graph::check() const {
   for (size_t i = 0; i < outputs_.size(); ++i) {
     SY_CHECK(outputs_[i] != nullptr && mine.count(outputs_[i]) && defined.count(outputs_[i]),
              ValueError, "invalid graph: output {} is not a value defined in this graph", i);
-    SY_CHECK(outputs_[i]->is_tensor(), ValueError,
-             "invalid graph: output {} ({}) is not a tensor", i, ref(outputs_[i]));
+    SY_CHECK(outputs_[i]->is_tensor(), ValueError, "invalid graph: output {} ({}) is not a tensor",
+             i, ref(outputs_[i]));
   }
 }
 

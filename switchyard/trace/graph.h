@@ -100,7 +100,7 @@ class SY_API Node {
   friend class Graph;
   OperatorHandle op_;
   std::shared_ptr<const FunctionSchema> schema_;
-  detail::ArenaSpan<NodeArg> args_;        // in the graph's arenas
+  detail::ArenaSpan<NodeArg> args_;  // in the graph's arenas
   detail::ArenaSpan<NodeOutput> outputs_;
 };
 

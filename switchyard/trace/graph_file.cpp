@@ -76,18 +76,10 @@ void write_ivalue(Writer& w, const IValue& v) {
   auto tag = [&](ConstantRecord t) { w.u8(static_cast<uint8_t>(t)); };
   switch (v.tag()) {
     case IValue::Tag::None: return tag(ConstantRecord::None);
-    case IValue::Tag::Bool:
-      tag(ConstantRecord::Bool);
-      return w.u8(v.to_bool() ? 1 : 0);
-    case IValue::Tag::Int:
-      tag(ConstantRecord::Int);
-      return w.pod<int64_t>(v.to_int());
-    case IValue::Tag::Double:
-      tag(ConstantRecord::Float);
-      return w.pod<double>(v.to_double());
-    case IValue::Tag::String:
-      tag(ConstantRecord::String);
-      return w.str(v.to_string_ref());
+    case IValue::Tag::Bool: tag(ConstantRecord::Bool); return w.u8(v.to_bool() ? 1 : 0);
+    case IValue::Tag::Int: tag(ConstantRecord::Int); return w.pod<int64_t>(v.to_int());
+    case IValue::Tag::Double: tag(ConstantRecord::Float); return w.pod<double>(v.to_double());
+    case IValue::Tag::String: tag(ConstantRecord::String); return w.str(v.to_string_ref());
     case IValue::Tag::IntList:
       tag(ConstantRecord::IntList);
       w.u32(v.to_int_list().size());
@@ -106,9 +98,7 @@ void write_ivalue(Writer& w, const IValue& v) {
     case IValue::Tag::ScalarType:
       tag(ConstantRecord::Dtype);
       return w.str(to_string(v.to_scalar_type()));
-    case IValue::Tag::Device:
-      tag(ConstantRecord::Device);
-      return w.str(v.to_device().str());
+    case IValue::Tag::Device: tag(ConstantRecord::Device); return w.str(v.to_device().str());
     case IValue::Tag::Tensor:
     case IValue::Tag::TensorList: break;
   }
@@ -159,8 +149,7 @@ class Reader {
   uint32_t count(const char* field, size_t min_item_bytes) {
     const uint32_t n = u32(field);
     if (static_cast<uint64_t>(n) * min_item_bytes > left()) {
-      fail(fmt::format("{} says {} items, more than the {} bytes left can hold", field, n,
-                       left()));
+      fail(fmt::format("{} says {} items, more than the {} bytes left can hold", field, n, left()));
     }
     return n;
   }
@@ -181,15 +170,14 @@ class Reader {
   size_t offset() const { return at_; }
 
   [[noreturn]] void fail(const std::string& message) const {
-    throw GraphFileError(fmt::format("Graph::load: {}: {} (at byte {} of the payload)", what_,
-                                     message, at_));
+    throw GraphFileError(
+        fmt::format("Graph::load: {}: {} (at byte {} of the payload)", what_, message, at_));
   }
 
  private:
   void need(size_t n, const char* field) {
     if (n > left()) {
-      fail(fmt::format("the file is truncated: {} needs {} bytes, {} are left", field, n,
-                       left()));
+      fail(fmt::format("the file is truncated: {} needs {} bytes, {} are left", field, n, left()));
     }
   }
   std::string_view in_;
@@ -259,7 +247,8 @@ ReadType read_type(Reader& r) {
   t.type.dtype = read_dtype(r);
   t.type.device = read_device(r);
   const uint32_t ndim = r.u32("a tensor's dimension count");
-  if (ndim > kMaxDims) r.fail(fmt::format("a tensor has {} dimensions, more than {}", ndim, kMaxDims));
+  if (ndim > kMaxDims)
+    r.fail(fmt::format("a tensor has {} dimensions, more than {}", ndim, kMaxDims));
   t.type.sizes.resize(ndim);
   for (uint32_t d = 0; d < ndim; ++d) {
     const int64_t s = r.pod<int64_t>("a tensor's sizes");
@@ -276,7 +265,8 @@ ReadType read_type(Reader& r) {
 Tensor read_constant_data(Reader& r, const ReadType& t, size_t index) {
   const uint64_t nbytes = r.pod<uint64_t>("a constant's byte count");
   if (t.type.device.is_meta()) {
-    if (nbytes != 0) r.fail(fmt::format("meta constant (value {}) has {} bytes of data", index, nbytes));
+    if (nbytes != 0)
+      r.fail(fmt::format("meta constant (value {}) has {} bytes of data", index, nbytes));
     return make_tensor(t.type.sizes, t.type.dtype, t.type.device);
   }
   if (!t.type.device.is_cpu()) {
@@ -337,7 +327,8 @@ std::string graph_to_bytes(const Graph& g) {
       if (o.value) number(o.value);
       for (const Value* v : o.list) number(v);
     }
-    if (op_index.emplace(n->schema().full_name(), static_cast<uint32_t>(first_of_op.size())).second) {
+    if (op_index.emplace(n->schema().full_name(), static_cast<uint32_t>(first_of_op.size()))
+            .second) {
       first_of_op.push_back(n);
     }
   }
@@ -423,18 +414,20 @@ Graph graph_from_bytes(std::string_view bytes, std::string_view what, bool verif
   std::memcpy(&payload_bytes, bytes.data() + 16, 8);
   std::memcpy(&checksum, bytes.data() + 24, 8);
   if (version > kGraphFileVersion) {
-    fail(fmt::format("format version {} is newer than this library reads (up to {}); load it "
-                     "with a newer switchyard, or save the graph again with this one",
-                     version, kGraphFileVersion));
+    fail(
+        fmt::format("format version {} is newer than this library reads (up to {}); load it "
+                    "with a newer switchyard, or save the graph again with this one",
+                    version, kGraphFileVersion));
   }
   if (version == 0) fail("format version 0 does not exist: the header is corrupted");
   if (flags != 0) {
     fail(fmt::format("header flags {:#x} name features this version does not know", flags));
   }
   if (payload_bytes != bytes.size() - kHeaderBytes) {
-    fail(fmt::format("the file is truncated or has trailing bytes: its header says {} payload "
-                     "bytes, the file has {}",
-                     payload_bytes, bytes.size() - kHeaderBytes));
+    fail(
+        fmt::format("the file is truncated or has trailing bytes: its header says {} payload "
+                    "bytes, the file has {}",
+                    payload_bytes, bytes.size() - kHeaderBytes));
   }
   const std::string_view payload = bytes.substr(kHeaderBytes);
   if (verify_checksum && graph_file_checksum(payload) != checksum) {
@@ -475,14 +468,16 @@ Graph graph_from_bytes(std::string_view bytes, std::string_view what, bool verif
     op = Op{*handle, std::make_shared<const FunctionSchema>(std::move(now))};
   }
   if (!missing.empty()) {
-    fail(fmt::format("the graph calls ops this process does not have: {}. Load the libraries "
-                     "that define them before loading the graph",
-                     fmt::join(missing, ", ")));
+    fail(
+        fmt::format("the graph calls ops this process does not have: {}. Load the libraries "
+                    "that define them before loading the graph",
+                    fmt::join(missing, ", ")));
   }
   if (!different.empty()) {
-    fail(fmt::format("the graph calls ops whose schema differs from the one it was saved "
-                     "with: {}. Save the graph again with the ops as they are now",
-                     fmt::join(different, "; ")));
+    fail(
+        fmt::format("the graph calls ops whose schema differs from the one it was saved "
+                    "with: {}. Save the graph again with the ops as they are now",
+                    fmt::join(different, "; ")));
   }
 
   Graph g;
@@ -495,8 +490,8 @@ Graph graph_from_bytes(std::string_view bytes, std::string_view what, bool verif
   for (size_t i = 0; i < slots.size(); ++i) {
     const uint8_t kind = r.u8("a value's kind");
     if (kind > static_cast<uint8_t>(ValueRecord::Constant)) {
-      r.fail(fmt::format("value {} has kind {}, not 0 (input), 1 (node output) or 2 (constant)",
-                         i, kind));
+      r.fail(fmt::format("value {} has kind {}, not 0 (input), 1 (node output) or 2 (constant)", i,
+                         kind));
     }
     slots[i].kind = static_cast<ValueRecord>(kind);
     ReadType t = read_type(r);
@@ -535,13 +530,14 @@ Graph graph_from_bytes(std::string_view bytes, std::string_view what, bool verif
   const uint32_t num_nodes = r.count("the node count", 8);
   for (uint32_t k = 0; k < num_nodes; ++k) {
     const uint32_t op_i = r.u32("a node's op");
-    if (op_i >= ops.size()) r.fail(fmt::format("node {} calls op {}; there are {}", k, op_i, ops.size()));
+    if (op_i >= ops.size())
+      r.fail(fmt::format("node {} calls op {}; there are {}", k, op_i, ops.size()));
     const Op& op = *ops[op_i];
     const auto& params = op.schema->arguments();
     std::vector<NodeArg> args(r.count("a node's argument count", 2));
     if (args.size() != params.size()) {
-      r.fail(fmt::format("node {} passes {} arguments to {}, whose schema takes {}", k,
-                         args.size(), op.schema->full_name(), params.size()));
+      r.fail(fmt::format("node {} passes {} arguments to {}, whose schema takes {}", k, args.size(),
+                         op.schema->full_name(), params.size()));
     }
     for (size_t a = 0; a < args.size(); ++a) {
       const uint8_t kind = r.u8("an argument's kind");
@@ -559,8 +555,8 @@ Graph graph_from_bytes(std::string_view bytes, std::string_view what, bool verif
           args[a].kind = NodeArg::Kind::ValueList;
           // Tensor[], or Tensor?[] whose items the trace recorded were all tensors.
           if (type.kind() != SchemaType::Kind::List ||
-              !(type.elem().is_tensor() ||
-                (type.elem().kind() == SchemaType::Kind::Optional && type.elem().elem().is_tensor()))) {
+              !(type.elem().is_tensor() || (type.elem().kind() == SchemaType::Kind::Optional &&
+                                            type.elem().elem().is_tensor()))) {
             r.fail(fmt::format("node {} passes a tensor list as argument {} ({}) of {}", k,
                                params[a].name, type.to_string(), op.schema->full_name()));
           }
@@ -573,13 +569,13 @@ Graph graph_from_bytes(std::string_view bytes, std::string_view what, bool verif
         case ArgRecord::Constant:
           args[a].constant = read_ivalue(r);
           if (!type.accepts(args[a].constant)) {
-            r.fail(fmt::format("node {} passes a constant of the wrong type as argument {} ({}) "
-                               "of {}",
-                               k, params[a].name, type.to_string(), op.schema->full_name()));
+            r.fail(
+                fmt::format("node {} passes a constant of the wrong type as argument {} ({}) "
+                            "of {}",
+                            k, params[a].name, type.to_string(), op.schema->full_name()));
           }
           break;
-        default:
-          r.fail(fmt::format("node {} has an argument of kind {}", k, kind));
+        default: r.fail(fmt::format("node {} has an argument of kind {}", k, kind));
       }
     }
     const auto& returns = op.schema->returns();
@@ -604,9 +600,10 @@ Graph graph_from_bytes(std::string_view bytes, std::string_view what, bool verif
         const uint32_t vi = r.u32("an output");
         Slot& s = value_at(vi, "a node's output");
         if (s.kind != ValueRecord::Output || s.value != nullptr) {
-          r.fail(fmt::format("node {}'s output is value {}, which is not a node output or is "
-                             "defined twice",
-                             k, vi));
+          r.fail(
+              fmt::format("node {}'s output is value {}, which is not a node output or is "
+                          "defined twice",
+                          k, vi));
         }
         if (s.type.is_tensor != (is_list == 1 || type.is_tensor())) {
           r.fail(fmt::format("node {}'s output {} has a type that {} does not return", k, o,

@@ -26,7 +26,8 @@ Tensor GraphRunner::call_unboxed(const void* typed, const Arg* args, const IValu
   const auto& op = *static_cast<const TypedOperatorHandle<Tensor(Args...)>*>(typed);
   return [&]<size_t... I>(std::index_sequence<I...>) {
     return op.call(unbox_arg<Args>(args[I], env)...);
-  }(std::index_sequence_for<Args...>{});
+  }
+  (std::index_sequence_for<Args...>{});
 }
 
 void GraphRunner::plan_unboxed(Step& step) {
@@ -106,8 +107,7 @@ void GraphRunner::check_op_unchanged(const Step& step, size_t index) const {
   SY_CHECK(step.op.schema() == *step.schema, ValueError,
            "Graph::run: node {} calls {}, which was redefined after the graph was recorded: "
            "recorded as `{}`, now `{}`. Trace again with the op as it is now",
-           index, step.schema->full_name(), step.schema->to_string(),
-           step.op.schema().to_string());
+           index, step.schema->full_name(), step.schema->to_string(), step.op.schema().to_string());
   step.generation.store(now, std::memory_order_relaxed);  // same schema: later runs skip this
 }
 

@@ -79,8 +79,7 @@ void trace_op(const OperatorHandle& op, DispatchKeySet keys, Stack* stack) {
   }
   const size_t nret = s.returns().size();
   SY_CHECK(stack->size() >= nret, DispatchError,
-           "tracer: {} returned {} values, its schema says {}", s.full_name(), stack->size(),
-           nret);
+           "tracer: {} returned {} values, its schema says {}", s.full_name(), stack->size(), nret);
   // The results are the top nret entries; anything below is not this call's.
   state->end(node, ArrayRef<IValue>(stack->data() + (stack->size() - nret), nret));
 }
@@ -90,8 +89,8 @@ SY_LIBRARY_IMPL(_, Tracer, m) { m.fallback(CppFunction::boxed(trace_op)); }
 // Another handle on t's memory, with t's geometry: what an eager call sees as
 // the same data, which the tracer sees as a different tensor.
 Tensor alias_of(const Tensor& t) {
-  auto impl = IntrusivePtr<TensorImpl>::make(t.impl()->storage(), t.dtype(), t.sizes(),
-                                             t.strides(), t.storage_offset());
+  auto impl = IntrusivePtr<TensorImpl>::make(t.impl()->storage(), t.dtype(), t.sizes(), t.strides(),
+                                             t.storage_offset());
   impl->set_requires_grad(t.requires_grad());
   return Tensor(std::move(impl));
 }
@@ -131,9 +130,9 @@ size_t probe(const std::vector<TracingState::Entry>& entries, const TensorImpl* 
   const size_t mask = entries.size() - 1;
   // Fibonacci hashing: the product's top bits, as many as the table needs.
   const int shift = std::countl_zero(static_cast<uint64_t>(mask));
-  size_t i = static_cast<size_t>((reinterpret_cast<uintptr_t>(key) * 0x9E3779B97F4A7C15ull) >>
-                                 shift) &
-             mask;
+  size_t i =
+      static_cast<size_t>((reinterpret_cast<uintptr_t>(key) * 0x9E3779B97F4A7C15ull) >> shift) &
+      mask;
   while (entries[i].key != nullptr && entries[i].key != key) i = (i + 1) & mask;
   return i;
 }
@@ -183,7 +182,7 @@ void TracingState::set_value(const Tensor& t, Value* v) {
 }
 
 Graph::PendingNode TracingState::begin(const OperatorHandle& op,
-                                      std::shared_ptr<const FunctionSchema> schema) {
+                                       std::shared_ptr<const FunctionSchema> schema) {
   if (SY_UNLIKELY(finished_)) throw_finished(*schema);
   const size_t n = schema->arguments().size();
   return graph_.begin_node(op, std::move(schema), n);

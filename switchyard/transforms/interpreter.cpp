@@ -43,24 +43,18 @@ std::string describe(const detail::TransformState* s) {
 
 std::string_view to_string(TransformKind k) {
   switch (k) {
-    case TransformKind::Vmap:
-      return "vmap";
-    case TransformKind::Grad:
-      return "grad";
-    case TransformKind::Jvp:
-      return "jvp";
+    case TransformKind::Vmap: return "vmap";
+    case TransformKind::Grad: return "grad";
+    case TransformKind::Jvp: return "jvp";
   }
   return "?";
 }
 
 std::string_view to_string(Randomness r) {
   switch (r) {
-    case Randomness::Error:
-      return "error";
-    case Randomness::Same:
-      return "same";
-    case Randomness::Different:
-      return "different";
+    case Randomness::Error: return "error";
+    case Randomness::Same: return "same";
+    case Randomness::Different: return "different";
   }
   return "?";
 }

@@ -25,9 +25,10 @@ using Fn = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
 template <typename T>
 Tensor special(int64_t n, uint32_t seed, ScalarType dtype) {
   using L = std::numeric_limits<T>;
-  const T kinds[] = {L::quiet_NaN(), L::infinity(), -L::infinity(), T(0), -T(0),
-                     L::denorm_min(), -L::denorm_min(), L::min(), L::max(), -L::max(),
-                     T(1e-30), T(88.5), T(-88.5), T(710), T(0.5), T(-2)};
+  const T kinds[] = {L::quiet_NaN(), L::infinity(),   -L::infinity(),   T(0),
+                     -T(0),          L::denorm_min(), -L::denorm_min(), L::min(),
+                     L::max(),       -L::max(),       T(1e-30),         T(88.5),
+                     T(-88.5),       T(710),          T(0.5),           T(-2)};
   Tensor t = empty({n}, TensorOptions().dtype(dtype));
   T* p = t.data_ptr<T>();
   std::mt19937 gen(seed);
@@ -104,7 +105,9 @@ std::string fused_list(const Model& m) {
 TEST(AotFusion, AChainOfPointwiseStepsIsOneGroup) {
   const Tensor w = special({8}, 1), b = special({8}, 2);
   const Model m = check_fused(
-      [&](const std::vector<Tensor>& in) { return std::vector<Tensor>{relu(add(mul(in[0], w), b))}; },
+      [&](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{relu(add(mul(in[0], w), b))};
+      },
       {special({4, 8}, 3)}, "relu(x * w + b)");
   EXPECT_EQ(fused_list(m), "[nodes 0-2: mul+add+relu]");
 }
@@ -146,7 +149,7 @@ TEST(AotFusion, OtherStepsAndIntegerTensorsDoNotFuse) {
   const Tensor w = special({6, 6}, 7);
   const Model m = check_fused(
       [&](const std::vector<Tensor>& in) {
-        const Tensor h = mm(relu(in[0]), w);  // relu alone: a group needs two steps
+        const Tensor h = mm(relu(in[0]), w);     // relu alone: a group needs two steps
         const Tensor i = add(mul(in[1], 3), 1);  // int64
         return std::vector<Tensor>{tanh(exp(h)), i};
       },
@@ -201,8 +204,10 @@ const std::vector<OpCase>& op_cases() {
       {"gelu", [](const Tensor& a, const Tensor&) { return gelu(a); }},
       {"gelu tanh", [](const Tensor& a, const Tensor&) { return gelu(a, "tanh"); }},
       {"clamp", [](const Tensor& a, const Tensor&) { return clamp(a, Scalar(-1.5), Scalar(2)); }},
-      {"clamp min", [](const Tensor& a, const Tensor&) { return clamp(a, 0.5, std::optional<Scalar>()); }},
-      {"clamp max", [](const Tensor& a, const Tensor&) { return clamp(a, std::optional<Scalar>(), Scalar(0)); }},
+      {"clamp min",
+       [](const Tensor& a, const Tensor&) { return clamp(a, 0.5, std::optional<Scalar>()); }},
+      {"clamp max",
+       [](const Tensor& a, const Tensor&) { return clamp(a, std::optional<Scalar>(), Scalar(0)); }},
   };
   return cases;
 }
@@ -212,8 +217,8 @@ TEST(AotFusion, EveryOpFusedEqualsItsKernelOnSpecialValues) {
     // An odd length (a partial last block) and one over the parallel grain.
     for (int64_t n : {int64_t{1}, int64_t{1001}, int64_t{70001}}) {
       for (const OpCase& c : op_cases()) {
-        const std::string what = std::string(c.name) + " " + std::string(to_string(dtype)) + " n=" +
-                                 std::to_string(n);
+        const std::string what =
+            std::string(c.name) + " " + std::string(to_string(dtype)) + " n=" + std::to_string(n);
         // The op between two others, so it is inside a group: x*y -> op -> +x.
         const Model m = check_fused(
             [&](const std::vector<Tensor>& in) {
@@ -233,8 +238,8 @@ TEST(AotFusion, BroadcastOperandsFuse) {
   const Tensor one = full({}, 2.0, TensorOptions().dtype(kFloat64));
   const Model m = check_fused(
       [&](const std::vector<Tensor>& in) {
-        const Tensor t = add(mul(in[0], scale), bias);  // 0-dim, and a row repeated
-        const Tensor u = sub(bias2d, t);                 // [1, 3, 7] repeated, on the left
+        const Tensor t = add(mul(in[0], scale), bias);     // 0-dim, and a row repeated
+        const Tensor u = sub(bias2d, t);                   // [1, 3, 7] repeated, on the left
         return std::vector<Tensor>{div(one, sigmoid(u))};  // a float64 scalar into float32
       },
       {special({5, 3, 7}, 14)}, "broadcast");

@@ -21,7 +21,8 @@ sy::Tensor random(sy::IntArrayRef sizes, uint32_t seed) {
 }
 
 void write(const std::string& path, const void* data, size_t n) {
-  std::ofstream(path, std::ios::binary).write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+  std::ofstream(path, std::ios::binary)
+      .write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
 }
 
 }  // namespace

@@ -20,8 +20,8 @@ class OpModel : public testing::TestWithParam<size_t> {};
 TEST_P(OpModel, SavedLoadedAndRunEqualsEager) {
   const Case& c = cases()[GetParam()];
   SCOPED_TRACE(c.op);
-  const Model model = Model::compile(
-      sy::detail::graph_from_bytes(sy::detail::graph_to_bytes(trace_case(c)), c.op));
+  const Model model =
+      Model::compile(sy::detail::graph_from_bytes(sy::detail::graph_to_bytes(trace_case(c)), c.op));
   for (int round = 0; round < 2; ++round) {
     expect_equals_eager(c, [&](const std::vector<Tensor>& in) { return model.run(in); });
     expect_equals_eager(c, [&](const std::vector<Tensor>& in) {

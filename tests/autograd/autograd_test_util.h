@@ -23,14 +23,13 @@ inline ::testing::AssertionResult close(const Tensor& actual, const std::vector<
   if (!actual.defined()) return ::testing::AssertionFailure() << "tensor is undefined";
   const std::vector<double> a = values(actual);
   if (a.size() != expected.size()) {
-    return ::testing::AssertionFailure() << "has " << a.size() << " elements, expected "
-                                         << expected.size();
+    return ::testing::AssertionFailure()
+           << "has " << a.size() << " elements, expected " << expected.size();
   }
   for (size_t i = 0; i < a.size(); ++i) {
     if (std::fabs(a[i] - expected[i]) > tol * (1 + std::fabs(expected[i]))) {
-      return ::testing::AssertionFailure()
-             << "element " << i << " is " << a[i] << ", expected " << expected[i] << " in "
-             << actual.to_string();
+      return ::testing::AssertionFailure() << "element " << i << " is " << a[i] << ", expected "
+                                           << expected[i] << " in " << actual.to_string();
     }
   }
   return ::testing::AssertionSuccess();

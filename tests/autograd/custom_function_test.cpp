@@ -89,7 +89,7 @@ TEST(CustomFunction, BackwardReturningTheWrongNumberOfGradientsIsAnError) {
   const Tensor x = leaf({1.0});
   const Tensor y = leaf({1.0});
   EXPECT_TRUE(throws_with<AutogradError>([&] { WrongCount::apply(x, y).sum().backward(); },
-                                      {"WrongCount", "returned 1 gradients", "took 2"}));
+                                         {"WrongCount", "returned 1 gradients", "took 2"}));
   EXPECT_FALSE(x.grad().defined());
 }
 
@@ -103,7 +103,7 @@ struct WrongShape : autograd::Function<WrongShape> {
 TEST(CustomFunction, BackwardReturningTheWrongShapeIsAnError) {
   const Tensor x = leaf({1.0, 2.0});
   EXPECT_TRUE(throws_with<AutogradError>([&] { WrongShape::apply(x).sum().backward(); },
-                                      {"WrongShapeBackward", "shape [3]", "[2]"}));
+                                         {"WrongShapeBackward", "shape [3]", "[2]"}));
   EXPECT_FALSE(x.grad().defined());
 }
 

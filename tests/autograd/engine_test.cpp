@@ -115,7 +115,7 @@ TEST(Backward, BroadcastGradientsAreSummedToTheInputShape) {
 
 TEST(Backward, MixedDtypesGetGradientsOfTheirOwnDtype) {
   const Tensor x = tensor({1.0, 2.0}).requires_grad_();  // float32
-  const Tensor y = leaf({3.0, 4.0});                    // float64
+  const Tensor y = leaf({3.0, 4.0});                     // float64
   (x * y).sum().backward();
   EXPECT_EQ(x.grad().dtype(), kFloat32);
   EXPECT_EQ(y.grad().dtype(), kFloat64);
@@ -142,7 +142,9 @@ TEST(Backward, GradientOfTheWrongShapeIsAnError) {
   const Tensor x = leaf({1.0, 2.0});
   const Tensor y = x * 2.0;
   EXPECT_TRUE(throws_with<AutogradError>(
-      [&] { y.backward(tensor({1.0, 2.0, 3.0}, TensorOptions().dtype(kFloat64))); },
+      [&] {
+        y.backward(tensor({1.0, 2.0, 3.0}, TensorOptions().dtype(kFloat64)));
+      },
       {"gradient 0 has shape [3]", "shape [2]"}));
 }
 
@@ -156,7 +158,7 @@ TEST(RetainGraph, SecondBackwardWithoutItFailsNamingTheNode) {
   const Tensor y = (x * x).sum();
   y.backward();
   EXPECT_TRUE(throws_with<AutogradError>([&] { y.backward(); },
-                                      {"MulBackward0", "second time", "retain_graph"}));
+                                         {"MulBackward0", "second time", "retain_graph"}));
   EXPECT_TRUE(close(x.grad(), {2.0, 4.0}));  // the failed call changed nothing
 }
 
@@ -205,7 +207,10 @@ TEST(Grad, UnusedInputIsAnErrorUnlessAllowed) {
   const Tensor unused = leaf({1.0});
   const Tensor y = (x * x).sum();
   EXPECT_TRUE(throws_with<AutogradError>(
-      [&] { autograd::grad({y}, {x, unused}, {}, true); }, {"input 1", "allow_unused"}));
+      [&] {
+        autograd::grad({y}, {x, unused}, {}, true);
+      },
+      {"input 1", "allow_unused"}));
   const std::vector<Tensor> g = autograd::grad({y}, {x, unused}, {}, true, false, true);
   EXPECT_TRUE(close(g[0], {2.0}));
   EXPECT_FALSE(g[1].defined());
@@ -216,7 +221,7 @@ TEST(Grad, InputThatDoesNotRequireGradIsAnError) {
   const Tensor c = tensor({1.0});
   const Tensor y = (x * x).sum();
   EXPECT_TRUE(throws_with<AutogradError>([&] { autograd::grad({y}, {c}); },
-                                      {"input 0 does not require grad"}));
+                                         {"input 0 does not require grad"}));
 }
 
 TEST(CreateGraph, HessianVectorProduct) {
@@ -338,7 +343,7 @@ TEST(RequiresGrad, NonLeafCannotStopRequiringGrad) {
   const Tensor x = leaf({1.0});
   const Tensor y = x * 2.0;
   EXPECT_TRUE(throws_with<AutogradError>([&] { y.requires_grad_(false); },
-                                      {"only leaf tensors", "MulBackward0", "detach"}));
+                                         {"only leaf tensors", "MulBackward0", "detach"}));
   EXPECT_TRUE(y.requires_grad());
 }
 
@@ -392,9 +397,9 @@ TEST(Versions, ModifyingASavedTensorIsAnErrorNamingBothVersions) {
 
 TEST(InPlace, OnALeafThatRequiresGradIsAnError) {
   const Tensor x = leaf({1.0});
-  EXPECT_TRUE(throws_with<AutogradError>(
-      [&] { x.add_(tensor({1.0}, TensorOptions().dtype(kFloat64))); },
-      {"sy::add_.Tensor", "leaf"}));
+  EXPECT_TRUE(
+      throws_with<AutogradError>([&] { x.add_(tensor({1.0}, TensorOptions().dtype(kFloat64))); },
+                                 {"sy::add_.Tensor", "leaf"}));
   EXPECT_EQ(x._version(), 0u);
 }
 
@@ -469,8 +474,8 @@ TEST(InPlace, OnAViewDifferentiatesTwice) {
   EXPECT_TRUE(close(g[0], {0.5, 2.0 * 1.5 * std::exp(3.0), 3.0, 4.0 * std::exp(4.0)}, 1e-9));
   ASSERT_TRUE(g[0].requires_grad());
   // d/db1 of dL/da01 = 2 (e^{3} + 1.5 * 2 e^{3}) = 2 e^3 (1 + 3)
-  const auto gg = autograd::grad({g[0].select(0, 0).select(0, 1)}, {b}, {}, std::nullopt,
-                                 false, /*allow_unused=*/true);
+  const auto gg = autograd::grad({g[0].select(0, 0).select(0, 1)}, {b}, {}, std::nullopt, false,
+                                 /*allow_unused=*/true);
   EXPECT_TRUE(close(gg[0], {0.0, 2.0 * std::exp(3.0) * 4.0}, 1e-9));
 }
 
@@ -537,8 +542,7 @@ TEST(SiblingViews, ANoGradViewOfABaseThatChangedIsRefusedNamingTheHistory) {
   EXPECT_TRUE(v2.requires_grad());
   EXPECT_TRUE(throws_with<AutogradError>([&] { (void)(v2 * 2.0); },
                                          {"no_grad mode", "CopySlices of AddBackward0"}));
-  EXPECT_TRUE(throws_with<AutogradError>([&] { v2.mul_(2.0); },
-                                         {"sy::mul_", "no_grad mode"}));
+  EXPECT_TRUE(throws_with<AutogradError>([&] { v2.mul_(2.0); }, {"sy::mul_", "no_grad mode"}));
 }
 
 TEST(SiblingViews, OneOfSeveralViewsOfABaseThatChangedIsRefused) {
@@ -560,8 +564,8 @@ TEST(SiblingViews, AViewOfALeafThatStartedRequiringGradRequiresGradWithoutHistor
 
 TEST(ViewOps, GradientsFlowThroughViews) {
   const Tensor x = leaf({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
-  const Tensor y = x.transpose(0, 1).reshape({6}) * tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0},
-                                                         TensorOptions().dtype(kFloat64));
+  const Tensor y = x.transpose(0, 1).reshape({6}) *
+                   tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, TensorOptions().dtype(kFloat64));
   y.sum().backward();
   // x.t().reshape(6) lists x[0][0], x[1][0], x[0][1], ...
   EXPECT_TRUE(close(x.grad(), {1.0, 3.0, 5.0, 2.0, 4.0, 6.0}));

@@ -47,15 +47,21 @@ TEST(ForwardAD, TangentsAreDroppedWhenTheLevelEnds) {
 
 TEST(ForwardAD, MakeDualOutsideALevelIsAnError) {
   EXPECT_TRUE(throws_with<AutogradError>([] { make_dual(f64({1.0}), f64({1.0})); },
-                                      {"make_dual", "dual level"}));
+                                         {"make_dual", "dual level"}));
 }
 
 TEST(ForwardAD, MakeDualChecksTheTangent) {
   DualLevel level;
-  EXPECT_TRUE(throws_with<AutogradError>([] { make_dual(f64({1.0, 2.0}), f64({1.0})); },
-                                      {"shape [1]", "shape [2]"}));
-  EXPECT_TRUE(throws_with<AutogradError>([] { make_dual(tensor({1, 2}), tensor({1, 2})); },
-                                     {"floating-point"}));
+  EXPECT_TRUE(throws_with<AutogradError>(
+      [] {
+        make_dual(f64({1.0, 2.0}), f64({1.0}));
+      },
+      {"shape [1]", "shape [2]"}));
+  EXPECT_TRUE(throws_with<AutogradError>(
+      [] {
+        make_dual(tensor({1, 2}), tensor({1, 2}));
+      },
+      {"floating-point"}));
 }
 
 TEST(ForwardAD, InPlaceOpsUpdateTheTangent) {
@@ -76,8 +82,7 @@ TEST(ForwardAD, InPlaceOnAViewWritesIntoTheBasesTangent) {
   EXPECT_TRUE(close(unpack_dual(z).tangent, {4.0, 8.0, 12.0, 0.0, 0.0, 0.0}));
   const Tensor column = z.select(1, 1);
   column.exp_();  // tangent exp(z) z_t, through a second view
-  EXPECT_TRUE(close(unpack_dual(z).tangent,
-                    {4.0, 8.0 * std::exp(4.0), 12.0, 0.0, 0.0, 0.0}, 1e-9));
+  EXPECT_TRUE(close(unpack_dual(z).tangent, {4.0, 8.0 * std::exp(4.0), 12.0, 0.0, 0.0, 0.0}, 1e-9));
   EXPECT_TRUE(close(unpack_dual(column).tangent, {8.0 * std::exp(4.0), 0.0}, 1e-9));
 }
 
@@ -169,7 +174,9 @@ TEST(ForwardAD, FormulasOfElementwiseOps) {
 // decomposition registry for forward mode.
 class ForwardADTestOp : public ::testing::Test {
  protected:
-  static Tensor twice_cpu(const Tensor& x) { return x.clone().mul_(tensor(2.0, TensorOptions().dtype(x.dtype()))); }
+  static Tensor twice_cpu(const Tensor& x) {
+    return x.clone().mul_(tensor(2.0, TensorOptions().dtype(x.dtype())));
+  }
   static Tensor twice_autograd(DispatchKeySet ks, const Tensor& x) {
     const OperatorHandle op = Dispatcher::singleton().find_op("fwad_test::twice");
     if (autograd::detail::any_has_forward_grad(x)) {
@@ -179,7 +186,10 @@ class ForwardADTestOp : public ::testing::Test {
     return op.typed<Tensor(const Tensor&)>().redispatch(autograd::detail::after_autograd(ks), x);
   }
   Tensor call(const Tensor& x) {
-    return Dispatcher::singleton().find_op("fwad_test::twice").typed<Tensor(const Tensor&)>().call(x);
+    return Dispatcher::singleton()
+        .find_op("fwad_test::twice")
+        .typed<Tensor(const Tensor&)>()
+        .call(x);
   }
   void SetUp() override {
     def_.def("twice(Tensor x) -> Tensor");
@@ -197,13 +207,11 @@ TEST_F(ForwardADTestOp, WithoutAFormulaOrADecompositionTheErrorNamesTheOp) {
   DualLevel level;
   const Tensor x = make_dual(f64({1.0}), f64({1.0}));
   EXPECT_TRUE(throws_with<DispatchError>(
-      [&] { call(x); },
-      {"fwad_test::twice", "neither a forward formula", "nor a decomposition"}));
+      [&] { call(x); }, {"fwad_test::twice", "neither a forward formula", "nor a decomposition"}));
 }
 
 TEST_F(ForwardADTestOp, ARegisteredDecompositionIsUsed) {
-  decompositions::register_decomposition("fwad_test::twice",
-                                         [](const Tensor& x) { return x + x; });
+  decompositions::register_decomposition("fwad_test::twice", [](const Tensor& x) { return x + x; });
   EXPECT_TRUE(decompositions::has_decomposition("fwad_test::twice"));
   DualLevel level;
   const Tensor x = make_dual(f64({1.0, 2.0}), f64({3.0, 4.0}));
@@ -213,13 +221,13 @@ TEST_F(ForwardADTestOp, ARegisteredDecompositionIsUsed) {
 }
 
 TEST_F(ForwardADTestOp, WithTheInterfaceUnsetTheErrorSaysSo) {
-  decompositions::register_decomposition("fwad_test::twice",
-                                         [](const Tensor& x) { return x + x; });
+  decompositions::register_decomposition("fwad_test::twice", [](const Tensor& x) { return x + x; });
   autograd::DecompositionInterface* saved = autograd::set_decomposition_impl(nullptr);
   DualLevel level;
   const Tensor x = make_dual(f64({1.0}), f64({1.0}));
   const bool named = throws_with<DispatchError>(
-      [&] { call(x); }, {"fwad_test::twice", "no decomposition library", "neither a forward formula"});
+      [&] { call(x); },
+      {"fwad_test::twice", "no decomposition library", "neither a forward formula"});
   autograd::set_decomposition_impl(saved);
   EXPECT_TRUE(named);
   EXPECT_TRUE(close(unpack_dual(call(x)).tangent, {2.0}));

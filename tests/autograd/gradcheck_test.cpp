@@ -36,7 +36,9 @@ TEST(Gradcheck, CatchesAWrongBackward) {
     return {WrongDerivative::apply(in[0])};
   };
   EXPECT_TRUE(testing::throws_with<GradcheckError>(
-      [&] { gradcheck(fn, {testing::leaf({0.5, 2.0})}); },
+      [&] {
+        gradcheck(fn, {testing::leaf({0.5, 2.0})});
+      },
       {"Jacobian mismatch", "output 0", "input 0", "backward"}));
   GradcheckOptions quiet;
   quiet.raise_exception = false;

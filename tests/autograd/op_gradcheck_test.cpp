@@ -34,9 +34,9 @@ Tensor smooth_values(IntArrayRef sizes, int salt) {
 
 struct Prepared {
   OperatorHandle op;
-  Stack stack;                     // the call's arguments, with placeholders
+  Stack stack;                                // the call's arguments, with placeholders
   std::vector<std::pair<size_t, int>> slots;  // (stack position, list element or -1)
-  std::vector<Tensor> inputs;      // float64 leaves that require grad
+  std::vector<Tensor> inputs;                 // float64 leaves that require grad
   bool inplace = false;
 };
 
@@ -47,13 +47,13 @@ std::optional<Args> gradcheck_case(const std::string& op) {
   const auto i64 = TensorOptions().dtype(kInt64);
   const auto f32 = TensorOptions().dtype(kFloat32);
   if (op == "sy::index_put_") {
-    return Args{{ones({3, 4}, f32), IValue(std::vector<Tensor>{tensor({2, 0}, i64)}),
-                 ones({4}, f32)}};
+    return Args{
+        {ones({3, 4}, f32), IValue(std::vector<Tensor>{tensor({2, 0}, i64)}), ones({4}, f32)}};
   }
   if (op == "sy::scatter.src" || op == "sy::scatter_.src") {
     // Rows 0 and 2 of self from src's rows 1 and 0; src is larger than index.
-    return Args{{ones({3, 4}, f32), IValue(int64_t{0}),
-                 tensor({{2, 0, 2}, {0, 2, 1}}, i64), ones({2, 4}, f32)}};
+    return Args{{ones({3, 4}, f32), IValue(int64_t{0}), tensor({{2, 0, 2}, {0, 2, 1}}, i64),
+                 ones({2, 4}, f32)}};
   }
   return std::nullopt;
 }
@@ -72,8 +72,8 @@ Prepared prepare(const std::string& name) {
   if (c == nullptr) return p;
   const FunctionSchema schema = p.op.schema();
   std::string missing;
-  p.stack = testing_cases::build_stack(schema, gradcheck_case(name).value_or(c->make(kCPU)),
-                                       &missing);
+  p.stack =
+      testing_cases::build_stack(schema, gradcheck_case(name).value_or(c->make(kCPU)), &missing);
   EXPECT_TRUE(missing.empty()) << name << ": no value for " << missing;
   int salt = 0;
   for (size_t i = 0; i < schema.arguments().size(); ++i) {
@@ -156,8 +156,8 @@ TEST_P(OpGradcheck, BackwardAndForwardMatchFiniteDifferences) {
   EXPECT_TRUE(autograd::gradcheck(as_function(p), p.inputs, opt)) << name;
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryDifferentiableOp, OpGradcheck, ::testing::ValuesIn(differentiable_ops()),
-                         [](const auto& info) {
+INSTANTIATE_TEST_SUITE_P(EveryDifferentiableOp, OpGradcheck,
+                         ::testing::ValuesIn(differentiable_ops()), [](const auto& info) {
                            std::string n = info.param.substr(4);
                            for (char& c : n) {
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -175,11 +175,11 @@ TEST_P(OpGradgradcheck, SecondDerivativesMatchFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sample, OpGradgradcheck,
-                         ::testing::Values("sy::mul.Tensor", "sy::div.Tensor", "sy::exp",
-                                           "sy::sin", "sy::tanh", "sy::sigmoid",
-                                           "sy::pow.Tensor_Tensor", "sy::mm", "sy::sum.dim_IntList",
-                                           "sy::_log_softmax", "sy::_softmax", "sy::select.int",
-                                           "sy::var.correction", "sy::gather", "sy::cat"),
+                         ::testing::Values("sy::mul.Tensor", "sy::div.Tensor", "sy::exp", "sy::sin",
+                                           "sy::tanh", "sy::sigmoid", "sy::pow.Tensor_Tensor",
+                                           "sy::mm", "sy::sum.dim_IntList", "sy::_log_softmax",
+                                           "sy::_softmax", "sy::select.int", "sy::var.correction",
+                                           "sy::gather", "sy::cat"),
                          [](const auto& info) {
                            std::string n = info.param.substr(4);
                            for (char& c : n) {
@@ -199,9 +199,8 @@ namespace {
 // order (where the recorded backward takes the full-partials path).
 TEST(CumprodAtZeros, BackwardForwardAndSecondOrderMatchFiniteDifferences) {
   const auto f64 = TensorOptions().dtype(kFloat64);
-  const Tensor x =
-      tensor({{0.7, 0.0, 1.3, 0.9}, {1.1, 0.8, 0.0, 0.0}, {0.0, 1.2, 0.6, 1.4}}, f64)
-          .requires_grad_();
+  const Tensor x = tensor({{0.7, 0.0, 1.3, 0.9}, {1.1, 0.8, 0.0, 0.0}, {0.0, 1.2, 0.6, 1.4}}, f64)
+                       .requires_grad_();
   for (int64_t dim : {0, 1}) {
     const auto fn = [dim](const std::vector<Tensor>& in) {
       return std::vector<Tensor>{in[0].cumprod(dim)};

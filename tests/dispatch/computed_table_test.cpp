@@ -55,8 +55,8 @@ std::unique_ptr<Library> make_registration(int i) {
       return lib;
     }
     default: {
-      auto lib = std::make_unique<Library>(Library::IMPL, "_", DispatchKey::GradWrapper,
-                                           "perm.cpp", 6);
+      auto lib =
+          std::make_unique<Library>(Library::IMPL, "_", DispatchKey::GradWrapper, "perm.cpp", 6);
       lib->fallback(CppFunction::fallthrough());
       return lib;
     }
@@ -84,8 +84,8 @@ TEST(ComputedTable, EveryPermutationOfRegistrationsGivesTheSameTable) {
   do {
     std::vector<std::unique_ptr<Library>> libs;
     for (int i : order) libs.push_back(make_registration(i));
-    ASSERT_EQ(table_text(), expected) << "registration order differs at permutation "
-                                      << permutations;
+    ASSERT_EQ(table_text(), expected)
+        << "registration order differs at permutation " << permutations;
     ++permutations;
   } while (std::next_permutation(order.begin(), order.end()));
   EXPECT_EQ(permutations, 720);
@@ -170,14 +170,12 @@ TEST(ComputedTable, CompositeImplicitServesThePythonKeyOnlyForAPureComposite) {
       << table_text();
   {
     auto cpu = make_registration(1);
-    EXPECT_EQ(line_for(table_text(), "Python").find("CompositeImplicitAutograd"),
-              std::string::npos)
+    EXPECT_EQ(line_for(table_text(), "Python").find("CompositeImplicitAutograd"), std::string::npos)
         << table_text();
   }
   {
     auto explicit_composite = make_registration(2);
-    EXPECT_EQ(line_for(table_text(), "Python").find("CompositeImplicitAutograd"),
-              std::string::npos)
+    EXPECT_EQ(line_for(table_text(), "Python").find("CompositeImplicitAutograd"), std::string::npos)
         << table_text();
   }
 }

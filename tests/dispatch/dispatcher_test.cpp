@@ -289,15 +289,13 @@ struct Tagged {
 // An op `f(Tensor) -> str` whose kernels return their own names.
 class Precedence : public ::testing::Test {
  protected:
-  void SetUp() override {
-    def_.def("f(Tensor self) -> str");
-  }
+  void SetUp() override { def_.def("f(Tensor self) -> str"); }
   void add(DispatchKey key, const std::string& tag) {
     libs_.push_back(std::make_unique<Library>(Library::IMPL, "prec", key));
     libs_.back()->impl("f", key, CppFunction::boxed([tag](const OperatorHandle&, Stack* s) {
-      s->pop_back();
-      s->push_back(IValue(tag));
-    }));
+                         s->pop_back();
+                         s->push_back(IValue(tag));
+                       }));
   }
   std::string run(const Tensor& t) {
     Stack s{IValue(t)};
@@ -378,8 +376,8 @@ TEST(Fallback, BoxedFallbackServesEveryOpAtItsKeyAndRedispatches) {
   cpu.impl("g", [](const Tensor& t, int64_t) { return t; });
   std::vector<std::string> seen;
   Library fallback(Library::IMPL, "_", DispatchKey::Batched);
-  fallback.fallback(CppFunction::boxed(
-      [&seen](const OperatorHandle& op, DispatchKeySet ks, Stack* s) {
+  fallback.fallback(
+      CppFunction::boxed([&seen](const OperatorHandle& op, DispatchKeySet ks, Stack* s) {
         seen.push_back(op.name());
         op.redispatch_boxed(ks.remove_from_and_above(DispatchKey::Batched), *s);
       }));
@@ -518,7 +516,8 @@ TEST(Explain, NamesKeysFallthroughsAndTheChosenKernel) {
   ExcludeDispatchKeyGuard exclude(DispatchKey::Python);
   const std::string text = explain_dispatch("explain_op::f", Stack{IValue(t)});
   EXPECT_NE(text.find("keys from tensors:   {AutogradCPU, ADInplaceOrView, CPU}"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("thread excluded:     {Python}"), std::string::npos) << text;
   EXPECT_NE(text.find("AutogradCPU: fallthrough"), std::string::npos) << text;
   EXPECT_NE(text.find("chosen key:          CPU"), std::string::npos) << text;

@@ -80,8 +80,8 @@ TEST(Library, DefWithFunctionRegistersACompositeImplicitKernel) {
   def.def("double_it(int x) -> int", [](int64_t x) { return 2 * x; });
   const std::string dump = Dispatcher::singleton().dump("lib_defn::double_it");
   EXPECT_NE(dump.find("CompositeImplicitAutograd: kernel"), std::string::npos) << dump;
-  EXPECT_EQ(Dispatcher::singleton().find_op("lib_defn::double_it").typed<int64_t(int64_t)>().call(4),
-            8);
+  EXPECT_EQ(
+      Dispatcher::singleton().find_op("lib_defn::double_it").typed<int64_t(int64_t)>().call(4), 8);
 }
 
 TEST(Library, BadSchemaIsASchemaErrorAndRegistersNothing) {
@@ -107,9 +107,10 @@ Tensor native_style(IntArrayRef size, std::nullopt_t, std::optional<ScalarType> 
 
 TEST(Library, KernelsTakeTheTypesOfNativeFunctionsYaml) {
   Library lib(Library::DEF, "lib_native");
-  lib.def("make(SymInt[] size, *, Generator? generator=None, ScalarType? dtype=None, "
-          "Layout? layout=None, MemoryFormat? memory_format=None) -> Tensor",
-          SY_FN(native_style));
+  lib.def(
+      "make(SymInt[] size, *, Generator? generator=None, ScalarType? dtype=None, "
+      "Layout? layout=None, MemoryFormat? memory_format=None) -> Tensor",
+      SY_FN(native_style));
   auto op = Dispatcher::singleton()
                 .find_op("lib_native::make")
                 .typed<Tensor(IntArrayRef, std::nullopt_t, std::optional<ScalarType>,

@@ -138,8 +138,10 @@ TEST(Reclamation, CallWhoseKeysAllFallThroughIsAMissingKernelError) {
   Library cpu(Library::IMPL, "recl_allft", DispatchKey::CPU);
   cpu.impl("f", CppFunction::fallthrough());
   try {
-    Dispatcher::singleton().find_op("recl_allft::f").typed<Tensor(const Tensor&)>().call(
-        make_tensor({1}, kFloat32, kCPU));
+    Dispatcher::singleton()
+        .find_op("recl_allft::f")
+        .typed<Tensor(const Tensor&)>()
+        .call(make_tensor({1}, kFloat32, kCPU));
     FAIL() << "expected a DispatchError";
   } catch (const DispatchError& e) {
     EXPECT_NE(std::string(e.what()).find("every key fell through"), std::string::npos) << e.what();

@@ -647,7 +647,8 @@ namespace sy {
 namespace {
 
 TEST(SchemaParser, SymIntIsInt) {
-  const FunctionSchema s = parse_schema("f(SymInt n, SymInt[] size, SymInt[2] stride=1, SymInt? k=None) -> ()");
+  const FunctionSchema s =
+      parse_schema("f(SymInt n, SymInt[] size, SymInt[2] stride=1, SymInt? k=None) -> ()");
   EXPECT_EQ(s.arguments()[0].type, base(K::Int));
   EXPECT_EQ(s.arguments()[1].type, SchemaType::list(base(K::Int)));
   EXPECT_EQ(s.arguments()[2].type, SchemaType::list(base(K::Int), 2));
@@ -675,8 +676,9 @@ TEST(SchemaParser, LayoutAndMemoryFormatDefaultsPrintByName) {
   EXPECT_EQ(*s.arguments()[0].default_value, IValue(int64_t{0}));
   EXPECT_EQ(*s.arguments()[1].default_value,
             IValue(static_cast<int64_t>(MemoryFormat::ChannelsLast)));
-  EXPECT_EQ(s.to_string(),
-            "f(Layout l=strided, MemoryFormat m=channels_last, MemoryFormat? p=preserve_format) -> ()");
+  EXPECT_EQ(
+      s.to_string(),
+      "f(Layout l=strided, MemoryFormat m=channels_last, MemoryFormat? p=preserve_format) -> ()");
   EXPECT_EQ(parse_schema(s.to_string()), s);
 }
 
@@ -687,7 +689,8 @@ TEST(SchemaParser, GeneratorOnlyAsAnOptional) {
 }
 
 TEST(SchemaParser, UnknownLayoutAndMemoryFormatNamesAreErrors) {
-  EXPECT_NE(error_of("f(Layout l=sparse) -> ()").find("unknown Layout 'sparse'"), std::string::npos);
+  EXPECT_NE(error_of("f(Layout l=sparse) -> ()").find("unknown Layout 'sparse'"),
+            std::string::npos);
   EXPECT_NE(error_of("f(MemoryFormat m=nhwc) -> ()").find("unknown MemoryFormat 'nhwc'"),
             std::string::npos);
 }

@@ -62,8 +62,7 @@ TEST(AdvancedIndex, BoolMaskSelectsElements) {
 }
 
 TEST(AdvancedIndex, MaskOfTheWrongShapeIsAnIndexError) {
-  const std::string msg =
-      error_of<IndexError>([] { grid().index({tensor({true, false})}); });
+  const std::string msg = error_of<IndexError>([] { grid().index({tensor({true, false})}); });
   EXPECT_NE(msg.find("index: the shape of the mask [2] at index 0 does not match the shape of "
                      "the indexed tensor [3, 4]"),
             std::string::npos)
@@ -119,8 +118,9 @@ TEST(Scatter, SrcValueAndAdd) {
 
 TEST(Scatter, IndexOutOfRangeIsAnIndexErrorAndWritesNothing) {
   Tensor t = zeros({3});
-  const std::string msg =
-      error_of<IndexError>([&] { t.scatter_(0, tensor({1, 7}), tensor({1.0f, 1.0f})); });
+  const std::string msg = error_of<IndexError>([&] {
+    t.scatter_(0, tensor({1, 7}), tensor({1.0f, 1.0f}));
+  });
   EXPECT_NE(msg.find("scatter_: index 7 is out of bounds for dimension 0 with size 3"),
             std::string::npos)
       << msg;
@@ -206,9 +206,8 @@ namespace {
 TEST(IndexSelect, RowsOfEverySizeAndNegativeIndices) {
   for (int64_t inner : {1, 2, 3, 8, 64, 100}) {
     for (ScalarType dtype : {kFloat32, kInt64, kUInt8, kFloat16}) {
-      const Tensor x = arange(5 * 7 * inner, TensorOptions().dtype(kInt64))
-                           .reshape({5, 7, inner})
-                           .to(dtype);
+      const Tensor x =
+          arange(5 * 7 * inner, TensorOptions().dtype(kInt64)).reshape({5, 7, inner}).to(dtype);
       const Tensor index = tensor({6, -1, 0, 3, 3, -7, 2, 5, 1, 4});
       const Tensor r = index_select(x, 1, index);
       ASSERT_EQ(shape(r), (std::vector<int64_t>{5, 10, inner}));

@@ -62,8 +62,8 @@ TEST(Add, MetaKernelGivesTheCpuResultShape) {
       {{2, 3}, {3}}, {{4, 1, 5}, {3, 1}}, {{}, {2}}, {{1}, {1}}, {{0, 2}, {1, 2}}};
   for (const auto& [sa, sb] : cases) {
     Tensor cpu = sy::add(ones(sa), ones(sb));
-    Tensor meta = sy::add(ones(sa, TensorOptions().device(kMeta)),
-                          ones(sb, TensorOptions().device(kMeta)));
+    Tensor meta =
+        sy::add(ones(sa, TensorOptions().device(kMeta)), ones(sb, TensorOptions().device(kMeta)));
     EXPECT_EQ(meta.sizes(), cpu.sizes());
     EXPECT_EQ(meta.dtype(), cpu.dtype());
   }
@@ -78,9 +78,7 @@ TEST(Add, ShapeMismatchIsAValueErrorNamingBothShapes) {
   }
 }
 
-TEST(Add, InPlaceCannotGrowSelf) {
-  EXPECT_THROW(ones({3}).add_(ones({2, 3})), ValueError);
-}
+TEST(Add, InPlaceCannotGrowSelf) { EXPECT_THROW(ones({3}).add_(ones({2, 3})), ValueError); }
 
 TEST(Add, MixedDtypesPromote) {
   Tensor r = sy::add(ones({2}), ones({2}, TensorOptions().dtype(kInt64)));

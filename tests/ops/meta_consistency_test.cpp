@@ -31,13 +31,12 @@ Stack run(const Case& c, Device d) {
 void expect_same_geometry(const std::string& what, const Tensor& cpu, const Tensor& meta) {
   ASSERT_TRUE(meta.is_meta()) << what << ": the meta call returned a " << meta.device().str()
                               << " tensor";
-  EXPECT_EQ(cpu.sizes(), meta.sizes()) << what << " sizes: cpu " << to_string(cpu.sizes())
-                                       << ", meta " << to_string(meta.sizes());
-  EXPECT_EQ(cpu.strides(), meta.strides()) << what << " strides: cpu "
-                                           << to_string(cpu.strides()) << ", meta "
-                                           << to_string(meta.strides());
-  EXPECT_EQ(cpu.dtype(), meta.dtype()) << what << " dtype: cpu " << to_string(cpu.dtype())
-                                       << ", meta " << to_string(meta.dtype());
+  EXPECT_EQ(cpu.sizes(), meta.sizes())
+      << what << " sizes: cpu " << to_string(cpu.sizes()) << ", meta " << to_string(meta.sizes());
+  EXPECT_EQ(cpu.strides(), meta.strides()) << what << " strides: cpu " << to_string(cpu.strides())
+                                           << ", meta " << to_string(meta.strides());
+  EXPECT_EQ(cpu.dtype(), meta.dtype())
+      << what << " dtype: cpu " << to_string(cpu.dtype()) << ", meta " << to_string(meta.dtype());
 }
 
 class MetaMatchesCpu : public testing::TestWithParam<size_t> {};

@@ -58,7 +58,6 @@ Stack build_stack(const FunctionSchema& schema, Args args, std::string* missing)
   return stack;
 }
 
-
 const std::vector<Case>& cases() {
   static const std::vector<Case> table = [] {
     std::vector<Case> v;
@@ -100,8 +99,12 @@ const std::vector<Case>& cases() {
       add("sy::" + o + ".Tensor", [](Device d) {
         return Args{{TT(d, 3, 4), T(d, {4}, kInt32)}, {{"alpha", IValue(Scalar(2))}}};
       });
-      add("sy::" + o + ".Scalar", [](Device d) { return Args{{T(d, {2, 3}, kInt32), IValue(Scalar(2.5))}}; });
-      add("sy::" + o + "_.Tensor", [](Device d) { return Args{{T(d, {2, 3}), T(d, {3}, kInt64)}}; });
+      add("sy::" + o + ".Scalar", [](Device d) {
+        return Args{{T(d, {2, 3}, kInt32), IValue(Scalar(2.5))}};
+      });
+      add("sy::" + o + "_.Tensor", [](Device d) {
+        return Args{{T(d, {2, 3}), T(d, {3}, kInt64)}};
+      });
       add("sy::" + o + "_.Scalar", [](Device d) { return Args{{TT(d, 2, 3), IValue(Scalar(3))}}; });
       add("sy::" + o + ".out", [](Device d) {
         return Args{{T(d, {2, 1}), T(d, {3})}, {{"out", IValue(T(d, {2, 3}, kFloat64))}}};
@@ -110,12 +113,17 @@ const std::vector<Case>& cases() {
     for (const char* op : {"mul", "div", "remainder"}) {
       const std::string o(op);
       add("sy::" + o + ".Tensor", [](Device d) { return Args{{TT(d, 3, 4), T(d, {3, 1})}}; });
-      add("sy::" + o + ".Scalar", [](Device d) { return Args{{T(d, {5}, kInt64), IValue(Scalar(2))}}; });
+      add("sy::" + o + ".Scalar", [](Device d) {
+        return Args{{T(d, {5}, kInt64), IValue(Scalar(2))}};
+      });
       add("sy::" + o + "_.Tensor", [](Device d) { return Args{{T(d, {2, 3}), T(d, {1, 3})}}; });
-      add("sy::" + o + "_.Scalar", [](Device d) { return Args{{T(d, {2, 3}, kFloat64), IValue(Scalar(4))}}; });
+      add("sy::" + o + "_.Scalar", [](Device d) {
+        return Args{{T(d, {2, 3}, kFloat64), IValue(Scalar(4))}};
+      });
     }
     add("sy::mul.out", [](Device d) {
-      return Args{{T(d, {3}, kInt32), T(d, {2, 1}, kInt32)}, {{"out", IValue(T(d, {2, 3}, kInt64))}}};
+      return Args{{T(d, {3}, kInt32), T(d, {2, 1}, kInt32)},
+                  {{"out", IValue(T(d, {2, 3}, kInt64))}}};
     });
     add("sy::div.out", [](Device d) {
       return Args{{T(d, {3}, kInt32), T(d, {3}, kInt32)}, {{"out", IValue(T(d, {3}))}}};
@@ -136,12 +144,15 @@ const std::vector<Case>& cases() {
       return Args{{T(d, {4}), IValue(Scalar(2))}, {{"rounding_mode", IValue("floor")}}};
     });
     add("sy::div.out_mode", [](Device d) {
-      return Args{{T(d, {4}), T(d, {4})}, {{"rounding_mode", IValue("floor")}, {"out", IValue(T(d, {4}))}}};
+      return Args{{T(d, {4}), T(d, {4})},
+                  {{"rounding_mode", IValue("floor")}, {"out", IValue(T(d, {4}))}}};
     });
     add("sy::floor_divide", [](Device d) { return Args{{T(d, {3}, kInt64), T(d, {3}, kInt64)}}; });
     add("sy::floor_divide.Scalar", [](Device d) { return Args{{T(d, {3}), IValue(Scalar(2))}}; });
     add("sy::pow.Tensor_Tensor", [](Device d) { return Args{{TT(d, 2, 3), T(d, {3}, kInt64)}}; });
-    add("sy::pow.Tensor_Scalar", [](Device d) { return Args{{T(d, {3}, kInt64), IValue(Scalar(3))}}; });
+    add("sy::pow.Tensor_Scalar", [](Device d) {
+      return Args{{T(d, {3}, kInt64), IValue(Scalar(3))}};
+    });
     add("sy::pow.Scalar", [](Device d) { return Args{{IValue(Scalar(2.0)), T(d, {3})}}; });
     add("sy::pow_.Tensor", [](Device d) { return Args{{T(d, {3}), T(d, {3})}}; });
     add("sy::pow_.Scalar", [](Device d) { return Args{{T(d, {3}), IValue(Scalar(0.5))}}; });
@@ -158,17 +169,27 @@ const std::vector<Case>& cases() {
     for (const char* op : {"eq", "ne", "lt", "le", "gt", "ge"}) {
       const std::string o(op);
       add("sy::" + o + ".Tensor", [](Device d) { return Args{{TT(d, 2, 3), T(d, {3}, kInt64)}}; });
-      add("sy::" + o + ".Scalar", [](Device d) { return Args{{T(d, {4}, kInt32), IValue(Scalar(1))}}; });
+      add("sy::" + o + ".Scalar", [](Device d) {
+        return Args{{T(d, {4}, kInt32), IValue(Scalar(1))}};
+      });
     }
     add("sy::logical_and", [](Device d) { return Args{{T(d, {3}), T(d, {2, 3}, kBool)}}; });
     add("sy::logical_or", [](Device d) { return Args{{T(d, {3}, kInt64), T(d, {3})}}; });
     add("sy::logical_not", [](Device d) { return Args{{TT(d, 2, 2)}}; });
     for (const char* op : {"bitwise_and", "bitwise_or", "bitwise_xor"}) {
       const std::string o(op);
-      add("sy::" + o + ".Tensor", [](Device d) { return Args{{TT(d, 2, 3, kInt32), T(d, {3}, kInt64)}}; });
-      add("sy::" + o + ".Scalar", [](Device d) { return Args{{T(d, {4}, kUInt8), IValue(Scalar(6))}}; });
-      add("sy::" + o + "_.Tensor", [](Device d) { return Args{{T(d, {2, 3}, kInt64), T(d, {3}, kInt32)}}; });
-      add("sy::" + o + "_.Scalar", [](Device d) { return Args{{T(d, {3}, kBool), IValue(Scalar(true))}}; });
+      add("sy::" + o + ".Tensor", [](Device d) {
+        return Args{{TT(d, 2, 3, kInt32), T(d, {3}, kInt64)}};
+      });
+      add("sy::" + o + ".Scalar", [](Device d) {
+        return Args{{T(d, {4}, kUInt8), IValue(Scalar(6))}};
+      });
+      add("sy::" + o + "_.Tensor", [](Device d) {
+        return Args{{T(d, {2, 3}, kInt64), T(d, {3}, kInt32)}};
+      });
+      add("sy::" + o + "_.Scalar", [](Device d) {
+        return Args{{T(d, {3}, kBool), IValue(Scalar(true))}};
+      });
     }
     add("sy::bitwise_not", [](Device d) { return Args{{TT(d, 2, 2, kInt32)}}; });
     add("sy::bitwise_not_", [](Device d) { return Args{{T(d, {3}, kBool)}}; });
@@ -180,12 +201,13 @@ const std::vector<Case>& cases() {
     });
     add("sy::clamp_", [](Device d) { return Args{{T(d, {4}), IValue(Scalar(2))}}; });
     add("sy::clamp.out", [](Device d) {
-      return Args{{T(d, {4}, kInt64)}, {{"max", IValue(Scalar(0))}, {"out", IValue(T(d, {4}, kInt64))}}};
+      return Args{{T(d, {4}, kInt64)},
+                  {{"max", IValue(Scalar(0))}, {"out", IValue(T(d, {4}, kInt64))}}};
     });
 
     // --- elementwise: unary -------------------------------------------------
-    for (const char* op : {"neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh",
-                           "sigmoid", "relu"}) {
+    for (const char* op :
+         {"neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu"}) {
       const std::string o(op);
       add("sy::" + o, [](Device d) { return Args{{TT(d, 3, 2)}}; });
       add("sy::" + o + "_", [](Device d) { return Args{{T(d, {2, 2}, kFloat64)}}; });
@@ -208,7 +230,8 @@ const std::vector<Case>& cases() {
     add("sy::mean", [](Device d) { return Args{{TT(d, 3, 4)}}; });
     add("sy::mean.dim", [](Device d) { return Args{{T(d, {2, 3, 4}), ints({-1})}}; });
     add("sy::mean.out", [](Device d) {
-      return Args{{T(d, {2, 3}), ints({0})}, {{"keepdim", IValue(true)}, {"out", IValue(T(d, {1, 3}))}}};
+      return Args{{T(d, {2, 3}), ints({0})},
+                  {{"keepdim", IValue(true)}, {"out", IValue(T(d, {1, 3}))}}};
     });
     add("sy::prod", [](Device d) { return Args{{T(d, {3}, kInt32)}}; });
     add("sy::prod.dim_int", [](Device d) { return Args{{TT(d, 2, 3), IValue(int64_t{1})}}; });
@@ -219,11 +242,17 @@ const std::vector<Case>& cases() {
       return Args{{TT(d, 3, 2), IValue(int64_t{0}), IValue(true)}};
     });
     add("sy::argmax", [](Device d) { return Args{{T(d, {2, 3})}}; });
-    add("sy::argmin", [](Device d) { return Args{{T(d, {2, 3}), IValue(int64_t{1}), IValue(true)}}; });
+    add("sy::argmin", [](Device d) {
+      return Args{{T(d, {2, 3}), IValue(int64_t{1}), IValue(true)}};
+    });
     add("sy::var.correction", [](Device d) { return Args{{T(d, {3, 4}), ints({1})}}; });
     add("sy::std.correction", [](Device d) { return Args{{TT(d, 3, 4)}}; });
-    add("sy::_softmax", [](Device d) { return Args{{T(d, {2, 5}), IValue(int64_t{0}), IValue(false)}}; });
-    add("sy::_log_softmax", [](Device d) { return Args{{T(d, {2, 5}), IValue(int64_t{1}), IValue(false)}}; });
+    add("sy::_softmax", [](Device d) {
+      return Args{{T(d, {2, 5}), IValue(int64_t{0}), IValue(false)}};
+    });
+    add("sy::_log_softmax", [](Device d) {
+      return Args{{T(d, {2, 5}), IValue(int64_t{1}), IValue(false)}};
+    });
     add("sy::softmax.int", [](Device d) { return Args{{TT(d, 3, 4), IValue(int64_t{1})}}; });
     add("sy::log_softmax.int", [](Device d) {
       return Args{{T(d, {3, 4}, kInt64), IValue(int64_t{0}), IValue(kFloat64)}};
@@ -250,7 +279,9 @@ const std::vector<Case>& cases() {
     // --- views and shape ----------------------------------------------------
     add("sy::view", [](Device d) { return Args{{T(d, {2, 3, 4}), ints({6, -1})}}; });
     add("sy::reshape", [](Device d) { return Args{{TT(d, 3, 4), ints({-1})}}; });
-    add("sy::flatten.using_ints", [](Device d) { return Args{{T(d, {2, 3, 4}), IValue(int64_t{1})}}; });
+    add("sy::flatten.using_ints", [](Device d) {
+      return Args{{T(d, {2, 3, 4}), IValue(int64_t{1})}};
+    });
     add("sy::transpose.int", [](Device d) {
       return Args{{T(d, {2, 3, 4}), IValue(int64_t{0}), IValue(int64_t{-1})}};
     });
@@ -260,7 +291,8 @@ const std::vector<Case>& cases() {
       return Args{{T(d, {2, 3, 4}), IValue(int64_t{1}), IValue(int64_t{-1})}};
     });
     add("sy::slice.Tensor", [](Device d) {
-      return Args{{T(d, {10, 3}), IValue(int64_t{0}), IValue(int64_t{1}), IValue(int64_t{8}), IValue(int64_t{3})}};
+      return Args{{T(d, {10, 3}), IValue(int64_t{0}), IValue(int64_t{1}), IValue(int64_t{8}),
+                   IValue(int64_t{3})}};
     });
     add("sy::narrow", [](Device d) {
       return Args{{T(d, {4, 5}), IValue(int64_t{1}), IValue(int64_t{1}), IValue(int64_t{3})}};
@@ -285,7 +317,9 @@ const std::vector<Case>& cases() {
       return Args{{tensors({T(d, {2, 2}), TT(d, 2, 1)}), IValue(int64_t{1})},
                   {{"out", IValue(T(d, {2, 3}))}}};
     });
-    add("sy::stack", [](Device d) { return Args{{tensors({T(d, {2, 3}), T(d, {2, 3})}), IValue(int64_t{1})}}; });
+    add("sy::stack", [](Device d) {
+      return Args{{tensors({T(d, {2, 3}), T(d, {2, 3})}), IValue(int64_t{1})}};
+    });
     add("sy::split.Tensor", [](Device d) { return Args{{T(d, {5, 2}), IValue(int64_t{2})}}; });
     add("sy::split_with_sizes", [](Device d) {
       return Args{{T(d, {2, 5}), ints({1, 4}), IValue(int64_t{1})}};
@@ -328,8 +362,8 @@ const std::vector<Case>& cases() {
       return Args{{T(d, {3, 4}), T(d, {4}, kBool)}};
     });
     add_data_dependent("sy::nonzero", [](Device d) { return Args{{TT(d, 3, 4)}}; });
-    for (const char* op : {"sy::scatter.src", "sy::scatter_.src", "sy::scatter_add",
-                           "sy::scatter_add_"}) {
+    for (const char* op :
+         {"sy::scatter.src", "sy::scatter_.src", "sy::scatter_add", "sy::scatter_add_"}) {
       add(op, [i64](Device d) { return Args{{T(d, {3, 4}), i64(0), Z(d, {2, 3}), T(d, {2, 4})}}; });
     }
     for (const char* op : {"sy::scatter.value", "sy::scatter_.value"}) {
@@ -392,22 +426,24 @@ const std::vector<Case>& cases() {
       return Args{{T(d, {2, 3}, kBool), IValue(Scalar(1)), IValue(Scalar(0))}};
     });
     add_data_dependent("sy::where", [](Device d) { return Args{{T(d, {2, 3}, kBool)}}; });
-    add("sy::clamp.Tensor", [](Device d) {
-      return Args{{T(d, {3, 4}), T(d, {4}), T(d, {3, 1})}};
-    });
+    add("sy::clamp.Tensor", [](Device d) { return Args{{T(d, {3, 4}), T(d, {4}), T(d, {3, 1})}}; });
     add("sy::clamp_.Tensor", [](Device d) { return Args{{TT(d, 3, 4), T(d, {4})}}; });
     add("sy::clamp.Tensor_out", [](Device d) {
       return Args{{T(d, {3, 4}), IValue(), T(d, {4})}, {{"out", IValue(T(d, {3, 4}))}}};
     });
-    add("sy::clamp_min", [](Device d) { return Args{{T(d, {3, 4}, kInt32), IValue(Scalar(0.5))}}; });
+    add("sy::clamp_min", [](Device d) {
+      return Args{{T(d, {3, 4}, kInt32), IValue(Scalar(0.5))}};
+    });
     add("sy::clamp_max", [](Device d) { return Args{{TT(d, 3, 4), IValue(Scalar(0))}}; });
-    for (const char* op : {"sy::clamp_min.Tensor", "sy::clamp_max.Tensor", "sy::max.other",
-                           "sy::min.other"}) {
+    for (const char* op :
+         {"sy::clamp_min.Tensor", "sy::clamp_max.Tensor", "sy::max.other", "sy::min.other"}) {
       add(op, [](Device d) { return Args{{T(d, {3, 4}), T(d, {4}, kFloat64)}}; });
     }
     add("sy::clip", [](Device d) { return Args{{T(d, {3, 4}), IValue(), IValue(Scalar(1))}}; });
     add("sy::clip.Tensor", [](Device d) { return Args{{TT(d, 3, 4), T(d, {4}), T(d, {3, 1})}}; });
-    add("sy::lerp.Scalar", [](Device d) { return Args{{TT(d, 3, 4), T(d, {4}), IValue(Scalar(0.7))}}; });
+    add("sy::lerp.Scalar", [](Device d) {
+      return Args{{TT(d, 3, 4), T(d, {4}), IValue(Scalar(0.7))}};
+    });
     add("sy::lerp.Tensor", [](Device d) { return Args{{T(d, {3, 4}), T(d, {4}), T(d, {3, 1})}}; });
     add_data_dependent("sy::equal", [](Device d) { return Args{{T(d, {3, 4}), T(d, {3, 4})}}; });
     add("sy::sign", [](Device d) { return Args{{T(d, {3, 4}, kInt32)}}; });
@@ -423,7 +459,8 @@ const std::vector<Case>& cases() {
     add("sy::amax", [](Device d) { return Args{{T(d, {2, 3, 4}), ints({0, 2})}}; });
     add("sy::amin", [](Device d) { return Args{{TT(d, 3, 4), ints({1}), IValue(true)}}; });
     add("sy::logsumexp", [](Device d) { return Args{{T(d, {3, 4}), ints({1})}}; });
-    for (const char* op : {"sy::index_add", "sy::index_add_", "sy::index_copy", "sy::index_copy_"}) {
+    for (const char* op :
+         {"sy::index_add", "sy::index_add_", "sy::index_copy", "sy::index_copy_"}) {
       add(op, [](Device d) {
         return Args{{T(d, {3, 4}), IValue(int64_t{1}), Range(d, 2), T(d, {3, 2})}};
       });
@@ -451,9 +488,8 @@ const std::vector<Case>& cases() {
 }
 
 bool nondeterministic(const std::string& op) {
-  static const std::set<std::string> kOps = {"sy::rand", "sy::randn", "sy::empty",
-                                             "sy::empty_like", "sy::rand_like",
-                                             "sy::randn_like"};
+  static const std::set<std::string> kOps = {"sy::rand",       "sy::randn",     "sy::empty",
+                                             "sy::empty_like", "sy::rand_like", "sy::randn_like"};
   return kOps.count(op.substr(0, op.find('.'))) > 0;
 }
 

@@ -79,19 +79,22 @@ TEST(ScalarConversion, TrueDivisionPromotesBeforeConvertingTheScalar) {
 TEST(ScalarConversion, OutOfRangeValuesAreErrors) {
   expect_error<ValueError>([] { zeros({2}, TensorOptions().dtype(kUInt8)).fill_(1000); },
                            "1000 cannot be converted to uint8");
-  expect_error<ValueError>(
-      [] { zeros({2}, TensorOptions().dtype(kInt64)).fill_(std::nan("")); }, "nan");
+  expect_error<ValueError>([] { zeros({2}, TensorOptions().dtype(kInt64)).fill_(std::nan("")); },
+                           "nan");
   expect_error<ValueError>([] { full({2}, 300, TensorOptions().dtype(kUInt8)); }, "300");
   expect_error<ValueError>([] { tensor({300}, TensorOptions().dtype(kUInt8)); }, "300");
-  expect_error<ValueError>([] { pow(tensor({2}, TensorOptions().dtype(kInt32)), Scalar(int64_t{1} << 40)); },
-                           "exponent");
+  expect_error<ValueError>(
+      [] { pow(tensor({2}, TensorOptions().dtype(kInt32)), Scalar(int64_t{1} << 40)); },
+      "exponent");
   expect_error<ValueError>([] { pow(tensor({2}, TensorOptions().dtype(kUInt8)), Scalar(-1)); },
                            "negative power");
   expect_error<ValueError>(
       [] { clamp(zeros({2}, TensorOptions().dtype(kUInt8)), Scalar(0), Scalar(1000)); }, "max");
   // What PyTorch accepts: negatives wrap into unsigned types, floats truncate.
-  EXPECT_EQ(values<uint8_t>(zeros({1}, TensorOptions().dtype(kUInt8)).fill_(-1)), (std::vector<uint8_t>{255}));
-  EXPECT_EQ(values<int64_t>(tensor({1.5, -2.7}, TensorOptions().dtype(kInt64))), (std::vector<int64_t>{1, -2}));
+  EXPECT_EQ(values<uint8_t>(zeros({1}, TensorOptions().dtype(kUInt8)).fill_(-1)),
+            (std::vector<uint8_t>{255}));
+  EXPECT_EQ(values<int64_t>(tensor({1.5, -2.7}, TensorOptions().dtype(kInt64))),
+            (std::vector<int64_t>{1, -2}));
 }
 
 TEST(Devices, MixingCpuAndMetaIsAnError) {
@@ -102,9 +105,13 @@ TEST(Devices, MixingCpuAndMetaIsAnError) {
   expect_error<ValueError>([&] { index_select(cpu, 0, meta_index); }, "one device");
   expect_error<ValueError>([&] { gather(cpu, 0, meta_index); }, "one device");
   expect_error<ValueError>(
-      [&] { sum_out(empty({}, TensorOptions().device(Device("meta"))), cpu, {0}); }, "out is on meta");
-  expect_error<ValueError>([&] { mm(ones({2, 2}), ones({2, 2}, TensorOptions().device(Device("meta")))); },
-                           "one device");
+      [&] { sum_out(empty({}, TensorOptions().device(Device("meta"))), cpu, {0}); },
+      "out is on meta");
+  expect_error<ValueError>(
+      [&] {
+        mm(ones({2, 2}), ones({2, 2}, TensorOptions().device(Device("meta"))));
+      },
+      "one device");
   EXPECT_TRUE(meta.copy_(cpu).is_meta());  // a meta destination needs no data
 }
 
@@ -151,7 +158,8 @@ TEST(InnerCalls, BackendKernelsDoNotReachUserKernels) {
   IncludeDispatchKeyGuard python(DispatchKey::Python);
   EXPECT_EQ(x.sum().item<float>(), want_sum);
   EXPECT_EQ(values<float>(mm(x, x.t())), want_mm);
-  EXPECT_EQ(values<float>(add(tensor({1, 2}), tensor({0.5f, 0.5f}))), (std::vector<float>{1.5f, 2.5f}));
+  EXPECT_EQ(values<float>(add(tensor({1, 2}), tensor({0.5f, 0.5f}))),
+            (std::vector<float>{1.5f, 2.5f}));
   EXPECT_EQ(garbage_calls, 0);
   EXPECT_TRUE(x.contiguous().is_meta());  // the user's kernel does serve direct calls
   EXPECT_EQ(garbage_calls, 1);

@@ -36,8 +36,7 @@ TEST(OpTable, EveryOpIsDefinedWithTheTablesSchemaAndTags) {
     auto op = Dispatcher::singleton().find_op_or_null(qualified(e));
     ASSERT_TRUE(op.has_value()) << e.where << ": " << e.name << " is not defined";
     const FunctionSchema expected = parse_schema(std::string("sy::") + e.schema);
-    EXPECT_EQ(op->schema(), expected)
-        << e.where << ": registered as " << op->schema().to_string();
+    EXPECT_EQ(op->schema(), expected) << e.where << ": registered as " << op->schema().to_string();
     EXPECT_EQ(op->tags(), e.tags) << e.where << ": registered with " << op->tags().to_string();
   }
 }
@@ -83,8 +82,8 @@ TEST(OpTable, EachFunctionAndMethodCallsItsOp) {
   // stops it, naming the op the function reached. (Not the Python key: a pure
   // composite decomposes before it, so a dispatch mode sees what runs.)
   Library spy(Library::IMPL, "_", DispatchKey::PythonTLSSnapshot);
-  spy.fallback(CppFunction::boxed(
-      [](const OperatorHandle& op, Stack*) { throw Reached{op.name()}; }));
+  spy.fallback(
+      CppFunction::boxed([](const OperatorHandle& op, Stack*) { throw Reached{op.name()}; }));
   const Tensor t = empty({2, 2}, TensorOptions().device(Device("meta")));
   const std::vector<Tensor> ts = {t, t};
   IncludeDispatchKeyGuard top(DispatchKey::PythonTLSSnapshot);

@@ -55,11 +55,15 @@ TEST(Promotion, TensorsPromoteAlongTheChain) {
   for (ScalarType a : kAll) {
     for (ScalarType c : kAll) {
       const ScalarType want = static_cast<int>(a) >= static_cast<int>(c) ? a : c;
-      EXPECT_EQ(result_type(ones({2}, TensorOptions().dtype(a)), ones({2}, TensorOptions().dtype(c))), want)
+      EXPECT_EQ(
+          result_type(ones({2}, TensorOptions().dtype(a)), ones({2}, TensorOptions().dtype(c))),
+          want)
           << to_string(a) << " with " << to_string(c);
       EXPECT_EQ(promote_types(a, c), promote_types(c, a));
       if (a != kBool && c != kBool) {
-        EXPECT_EQ(add(ones({2}, TensorOptions().dtype(a)), ones({2}, TensorOptions().dtype(c))).dtype(), want);
+        EXPECT_EQ(
+            add(ones({2}, TensorOptions().dtype(a)), ones({2}, TensorOptions().dtype(c))).dtype(),
+            want);
       }
     }
   }
@@ -89,7 +93,8 @@ TEST(Elementwise, ArithmeticBroadcastsAndUsesAlpha) {
   Tensor r = tensor({10.0, 20.0, 30.0});
   EXPECT_EQ(f(add(a, r, 2)), (std::vector<float>{21, 42, 63, 24, 45, 66}));
   EXPECT_EQ(f(sub(a, r)), (std::vector<float>{-9, -18, -27, -6, -15, -24}));
-  EXPECT_EQ(f(mul(a.t(), tensor({{2.0}, {3.0}, {4.0}}))), (std::vector<float>{2, 8, 6, 15, 12, 24}));
+  EXPECT_EQ(f(mul(a.t(), tensor({{2.0}, {3.0}, {4.0}}))),
+            (std::vector<float>{2, 8, 6, 15, 12, 24}));
   EXPECT_EQ(f(a + 1), (std::vector<float>{2, 3, 4, 5, 6, 7}));
   EXPECT_EQ(f(2 * a - a), f(a));
   EXPECT_EQ(f(-a), (std::vector<float>{-1, -2, -3, -4, -5, -6}));
@@ -178,8 +183,11 @@ TEST(Elementwise, InPlaceAndOutWriteWhereTheyMay) {
   Tensor expanded = ones({1}).expand({4});
   expect_error<ValueError>([&] { expanded.add_(1); }, "overlap");
   Tensor out = empty({2}, TensorOptions().dtype(kInt64));
-  expect_error<TypeError>([&] { div_out(out, tensor({1, 2}), tensor({2, 2})); },
-                          "cannot be written into out of dtype int64");
+  expect_error<TypeError>(
+      [&] {
+        div_out(out, tensor({1, 2}), tensor({2, 2}));
+      },
+      "cannot be written into out of dtype int64");
   expect_error<ValueError>([&] { add_out(empty({3}), ones({2}), ones({2})); }, "out has shape [3]");
   Tensor fout = empty({2}, TensorOptions().dtype(kFloat64));
   add_out(fout, tensor({1, 2}), tensor({3, 4}));  // int64 result into float64 out
@@ -192,8 +200,8 @@ TEST(Elementwise, InPlaceAndOutWriteWhereTheyMay) {
 TEST(Elementwise, ShapeErrorsNameBothShapes) {
   expect_error<ValueError>([] { add(ones({2, 3}), ones({4})); }, "shapes [2, 3] and [4]");
   expect_error<ValueError>([] { mul(ones({2}), ones({3})); }, "mul");
-  expect_error<ValueError>([] { add(ones({2}), ones({2}, TensorOptions().device(Device("meta")))); },
-                           "one device");
+  expect_error<ValueError>(
+      [] { add(ones({2}), ones({2}, TensorOptions().device(Device("meta")))); }, "one device");
 }
 
 // ---- reductions ---------------------------------------------------------------------------
@@ -347,9 +355,16 @@ TEST(Linalg, SmallBmmAgreesWithMmForEveryBlockWidthAndDepth) {
 }
 
 TEST(Linalg, ErrorsNameShapesAndDtypes) {
-  expect_error<ValueError>([] { mm(ones({2, 3}), ones({4, 5})); }, "self is [2, 3] and mat2 is [4, 5]");
-  expect_error<TypeError>([] { mm(ones({2, 2}), ones({2, 2}, TensorOptions().dtype(kFloat64))); },
-                          "float32 and float64");
+  expect_error<ValueError>(
+      [] {
+        mm(ones({2, 3}), ones({4, 5}));
+      },
+      "self is [2, 3] and mat2 is [4, 5]");
+  expect_error<TypeError>(
+      [] {
+        mm(ones({2, 2}), ones({2, 2}, TensorOptions().dtype(kFloat64)));
+      },
+      "float32 and float64");
   expect_error<ValueError>([] { mm(ones({2}), ones({2, 2})); }, "two matrices");
   expect_error<TypeError>([] { mm(tensor({{true}}), tensor({{true}})); }, "bool");
   expect_error<ValueError>([] { bmm(ones({2, 2, 3}), ones({3, 3, 2})); }, "batch sizes");
@@ -410,7 +425,8 @@ TEST(Shape, CopyConvertsBroadcastsAndMovesDevices) {
     for (ScalarType to_t : kAll) {
       Tensor dst = zeros({2, 2}, TensorOptions().dtype(to_t));
       dst.copy_(ones({2}, TensorOptions().dtype(from)));
-      EXPECT_EQ(dst.to(kFloat64).sum().item<double>(), 4.0) << to_string(from) << " -> " << to_string(to_t);
+      EXPECT_EQ(dst.to(kFloat64).sum().item<double>(), 4.0)
+          << to_string(from) << " -> " << to_string(to_t);
     }
   }
   EXPECT_EQ(i64(tensor({1.7, -1.7}).to(kInt64)), (std::vector<int64_t>{1, -1}));
@@ -546,12 +562,17 @@ TEST(BroadcastProperty, AddMatchesTheDefinitionOnRandomShapes) {
     };
     const std::vector<int64_t> sa = variant(), sb = variant();
     Tensor a = arange(1, 1 + std::max<int64_t>(1, numel_of(sa)), 1, TensorOptions().dtype(kFloat64))
-                   .narrow(0, 0, numel_of(sa)).view(sa);
-    Tensor b = mul(arange(1, 1 + std::max<int64_t>(1, numel_of(sb)), 1, TensorOptions().dtype(kInt32))
-                       .narrow(0, 0, numel_of(sb)), 100).view(sb);
+                   .narrow(0, 0, numel_of(sa))
+                   .view(sa);
+    Tensor b =
+        mul(arange(1, 1 + std::max<int64_t>(1, numel_of(sb)), 1, TensorOptions().dtype(kInt32))
+                .narrow(0, 0, numel_of(sb)),
+            100)
+            .view(sb);
     const DimVector want = broadcast_shapes(sa, sb);
     Tensor c = add(a, b);
-    ASSERT_EQ(c.sizes(), IntArrayRef(want)) << to_string(IntArrayRef(sa)) << " + " << to_string(IntArrayRef(sb));
+    ASSERT_EQ(c.sizes(), IntArrayRef(want))
+        << to_string(IntArrayRef(sa)) << " + " << to_string(IntArrayRef(sb));
     ASSERT_EQ(c.dtype(), kFloat64);
     // Element at multi-index i reads a and b at i with broadcast dims pinned to 0.
     const Tensor cc = c.contiguous();

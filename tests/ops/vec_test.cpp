@@ -4,12 +4,12 @@
 // vectors (tails), in place and out of place.
 #include "switchyard/ops/vec/vec.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <functional>
 #include <limits>
 #include <numbers>
@@ -31,11 +31,50 @@ constexpr T kNaN = std::numeric_limits<T>::quiet_NaN();
 template <typename T>
 std::vector<T> special_values() {
   using L = std::numeric_limits<T>;
-  return {kNaN<T>, -kNaN<T>, kInf<T>, -kInf<T>, T(0), T(-0.0), L::denorm_min(), -L::denorm_min(),
-          L::min(), -L::min(), L::min() / 4, L::max(), -L::max(), L::epsilon(), T(1), T(-1),
-          T(0.5), T(-0.5), T(2), T(1e-30), T(-1e-30), T(1e-7), T(-1e-7), T(10), T(-10), T(50),
-          T(-50), T(88.7), T(-88.7), T(89), T(-89), T(103), T(-104), T(700), T(-745), T(710),
-          T(1e10), T(-1e10), T(1e30), T(-1e30), T(3.9), T(-3.9), T(6), T(-6)};
+  return {kNaN<T>,
+          -kNaN<T>,
+          kInf<T>,
+          -kInf<T>,
+          T(0),
+          T(-0.0),
+          L::denorm_min(),
+          -L::denorm_min(),
+          L::min(),
+          -L::min(),
+          L::min() / 4,
+          L::max(),
+          -L::max(),
+          L::epsilon(),
+          T(1),
+          T(-1),
+          T(0.5),
+          T(-0.5),
+          T(2),
+          T(1e-30),
+          T(-1e-30),
+          T(1e-7),
+          T(-1e-7),
+          T(10),
+          T(-10),
+          T(50),
+          T(-50),
+          T(88.7),
+          T(-88.7),
+          T(89),
+          T(-89),
+          T(103),
+          T(-104),
+          T(700),
+          T(-745),
+          T(710),
+          T(1e10),
+          T(-1e10),
+          T(1e30),
+          T(-1e30),
+          T(3.9),
+          T(-3.9),
+          T(6),
+          T(-6)};
 }
 
 // Random values spread over many magnitudes and both signs, then the special
@@ -80,10 +119,9 @@ template <typename T>
   } else if (ulps(got, w) <= max_ulps || std::abs(static_cast<long double>(got) - want) <= abs) {
     return ::testing::AssertionSuccess();
   }
-  return ::testing::AssertionFailure() << "got " << static_cast<double>(got) << ", want "
-                                       << static_cast<double>(want) << " ("
-                                       << (std::isfinite(got) && std::isfinite(w) ? ulps(got, w) : -1)
-                                       << " ulps)";
+  return ::testing::AssertionFailure()
+         << "got " << static_cast<double>(got) << ", want " << static_cast<double>(want) << " ("
+         << (std::isfinite(got) && std::isfinite(w) ? ulps(got, w) : -1) << " ulps)";
 }
 
 class VecKernels : public ::testing::TestWithParam<std::string> {
@@ -115,12 +153,12 @@ std::vector<Unary<T>> unary_ops() {
       {"erf", vec::erf, [](long double x) { return std::erf(x); }, 2, false},
       {"sigmoid", vec::sigmoid, [](long double x) { return 1 / (1 + std::exp(-x)); }, 4, false},
       {"gelu", vec::gelu,
-       [](long double x) { return x * std::erfc(-x / std::numbers::sqrt2_v<long double>) / 2; },
-       4, true},
+       [](long double x) { return x * std::erfc(-x / std::numbers::sqrt2_v<long double>) / 2; }, 4,
+       true},
       {"gelu_tanh", vec::gelu_tanh,
        [](long double x) {
-         const long double k = std::numbers::sqrt2_v<long double> *
-                               std::numbers::inv_sqrtpi_v<long double>;
+         const long double k =
+             std::numbers::sqrt2_v<long double> * std::numbers::inv_sqrtpi_v<long double>;
          return x * (1 + std::tanh(k * (x + 0.044715L * x * x * x))) / 2;
        },
        4, true},
@@ -175,8 +213,8 @@ void pow_suite() {
   // Integer and half-integer exponents, negative bases, the C special cases.
   for (T e : {T(0), T(-0.0), T(1), T(-1), T(2), T(3), T(-3), T(0.5), T(-0.5), T(1.0 / 3), T(2.5),
               kInf<T>, -kInf<T>, kNaN<T>}) {
-    for (T b : {T(0), T(-0.0), T(1), T(-1), T(2), T(-2), T(0.5), T(-8), kInf<T>, -kInf<T>,
-                kNaN<T>, T(1e-30), T(1e30)}) {
+    for (T b : {T(0), T(-0.0), T(1), T(-1), T(2), T(-2), T(0.5), T(-8), kInf<T>, -kInf<T>, kNaN<T>,
+                T(1e-30), T(1e30)}) {
       bases.push_back(b);
       exps.push_back(e);
     }
@@ -185,11 +223,10 @@ void pow_suite() {
     std::vector<T> y(n);
     vec::pow(bases.data(), exps.data(), y.data(), static_cast<int64_t>(n));
     for (size_t i = 0; i < n; ++i) {
-      const long double want = std::pow(static_cast<long double>(bases[i]),
-                                        static_cast<long double>(exps[i]));
+      const long double want =
+          std::pow(static_cast<long double>(bases[i]), static_cast<long double>(exps[i]));
       EXPECT_TRUE(close<T>(y[i], want, 2))
-          << "pow(" << static_cast<double>(bases[i]) << ", " << static_cast<double>(exps[i])
-          << ")";
+          << "pow(" << static_cast<double>(bases[i]) << ", " << static_cast<double>(exps[i]) << ")";
       if (y[i] == 0 && want == 0) {
         EXPECT_EQ(std::signbit(y[i]), std::signbit(want))
             << "sign of pow(" << static_cast<double>(bases[i]) << ", "
@@ -264,8 +301,12 @@ void softmax_suite() {
   // Special values: -inf entries, a row of -inf, +inf, NaN, huge spreads.
   const T inf = kInf<T>;
   const std::vector<std::vector<T>> special = {
-      {-inf, T(1), T(2)},         {-inf, -inf, -inf},        {inf, T(0), T(1)},
-      {kNaN<T>, T(0), T(1)},      {T(-1e30), T(1e30), T(0)}, {T(1000), T(-1000)},
+      {-inf, T(1), T(2)},
+      {-inf, -inf, -inf},
+      {inf, T(0), T(1)},
+      {kNaN<T>, T(0), T(1)},
+      {T(-1e30), T(1e30), T(0)},
+      {T(1000), T(-1000)},
       {std::numeric_limits<T>::max(), std::numeric_limits<T>::lowest()}};
   for (const auto& row : special) {
     check_softmax_rows(row, 1, static_cast<int64_t>(row.size()), "special row");
@@ -288,8 +329,8 @@ template <typename T>
 void reduction_suite() {
   std::mt19937 rng(5);
   std::uniform_real_distribution<double> u(-10, 10);
-  for (int64_t n : {1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 255, 4095, 4096, 4097,
-                    100003}) {
+  for (int64_t n :
+       {1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 255, 4095, 4096, 4097, 100003}) {
     std::vector<T> x(static_cast<size_t>(n));
     for (T& v : x) v = static_cast<T>(u(rng));
     long double want = 0, abs_sum = 0;
@@ -317,7 +358,8 @@ void reduction_suite() {
   }
   // Denormals add up exactly; all -inf stays -inf.
   std::vector<T> tiny(37, std::numeric_limits<T>::denorm_min());
-  EXPECT_EQ(vec::sum(tiny.data(), 37), 37 * static_cast<double>(std::numeric_limits<T>::denorm_min()));
+  EXPECT_EQ(vec::sum(tiny.data(), 37),
+            37 * static_cast<double>(std::numeric_limits<T>::denorm_min()));
   std::vector<T> neg(19, -kInf<T>);
   EXPECT_EQ(vec::max(neg.data(), 19), -kInf<T>);
 }
@@ -330,8 +372,8 @@ void transpose_case(int64_t rows, int64_t cols, bool unit_rows) {
   // A source of shape [cols, rows] (unit_rows) read transposed, or a strided one.
   const int64_t src_row = unit_rows ? 1 : cols * 3;
   const int64_t src_col = unit_rows ? rows + 5 : 2;
-  std::vector<E> src(static_cast<size_t>(std::max<int64_t>(1, (rows - 1) * src_row +
-                                                                   (cols - 1) * src_col + 1)));
+  std::vector<E> src(
+      static_cast<size_t>(std::max<int64_t>(1, (rows - 1) * src_row + (cols - 1) * src_col + 1)));
   for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<E>(i * 2654435761u);
   const int64_t dst_row = cols + 3;
   std::vector<E> dst(static_cast<size_t>(std::max<int64_t>(1, rows * dst_row)), E(7));

@@ -585,9 +585,9 @@ std::string name(Piece p) {
   return names[static_cast<int>(p)];
 }
 std::string name(Way w) {
-  static const char* const names[] = {
-      "Launch",       "LaunchOnWorker",    "ParallelFor", "ParallelReduce",
-      "NestedLaunch", "ParallelForInTask", "ThenPending", "ThenReady"};
+  static const char* const names[] = {"Launch",         "LaunchOnWorker", "ParallelFor",
+                                      "ParallelReduce", "NestedLaunch",   "ParallelForInTask",
+                                      "ThenPending",    "ThenReady"};
   return names[static_cast<int>(w)];
 }
 void PrintTo(Piece p, std::ostream* os) { *os << name(p); }
@@ -617,8 +617,7 @@ std::vector<Seen> run(Way way, const ThreadLocalState& clean) {
   switch (way) {
     case Way::Launch:  // get() usually runs the task here, as no worker started it yet
       return {launch([] { return seen_here(); }).get()};
-    case Way::LaunchOnWorker:
-      return {get_from_pool(launch([] { return seen_here(); }))};
+    case Way::LaunchOnWorker: return {get_from_pool(launch([] { return seen_here(); }))};
     case Way::ParallelFor: {
       // Two chunks that wait for each other: one of them runs on a worker.
       ScopedNumThreads n(2);
@@ -712,8 +711,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          Piece::Inference, Piece::SlotValue, Piece::All),
                        ::testing::Values(Way::Launch, Way::LaunchOnWorker, Way::ParallelFor,
                                          Way::ParallelReduce, Way::NestedLaunch,
-                                         Way::ParallelForInTask, Way::ThenPending,
-                                         Way::ThenReady)),
+                                         Way::ParallelForInTask, Way::ThenPending, Way::ThenReady)),
     [](const ::testing::TestParamInfo<std::tuple<Piece, Way>>& info) {
       return name(std::get<0>(info.param)) + "_" + name(std::get<1>(info.param));
     });

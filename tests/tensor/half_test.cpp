@@ -29,8 +29,8 @@ std::vector<std::pair<float, uint16_t>> finite_nonnegative_values() {
 // The bits of the value nearest to `x`, ties to the even bit pattern; beyond
 // the largest finite value by half an ulp or more, infinity.
 template <typename H>
-uint16_t nearest(float x, const std::vector<std::pair<float, uint16_t>>& values,
-                 uint16_t infinity, float overflow_at) {
+uint16_t nearest(float x, const std::vector<std::pair<float, uint16_t>>& values, uint16_t infinity,
+                 float overflow_at) {
   const uint16_t sign = std::signbit(x) ? 0x8000 : 0;
   const float a = std::fabs(x);
   if (a >= overflow_at) return sign | infinity;
@@ -59,9 +59,7 @@ void check_every_pattern_round_trips() {
 }
 
 TEST(Half, EveryPatternRoundTripsThroughFloat) { check_every_pattern_round_trips<Half>(); }
-TEST(BFloat16, EveryPatternRoundTripsThroughFloat) {
-  check_every_pattern_round_trips<BFloat16>();
-}
+TEST(BFloat16, EveryPatternRoundTripsThroughFloat) { check_every_pattern_round_trips<BFloat16>(); }
 
 template <typename H>
 void check_rounding(uint16_t infinity, float overflow_at) {
@@ -77,8 +75,8 @@ void check_rounding(uint16_t infinity, float overflow_at) {
   }
   // Values at and between representable ones, where ties live.
   for (size_t k = 0; k + 1 < values.size(); k += 7) {
-    const float mid = static_cast<float>((static_cast<double>(values[k].first) +
-                                          static_cast<double>(values[k + 1].first)) / 2);
+    const float mid = static_cast<float>(
+        (static_cast<double>(values[k].first) + static_cast<double>(values[k + 1].first)) / 2);
     for (float x : {values[k].first, mid, std::nextafter(mid, 0.0f), std::nextafter(mid, 1e9f)}) {
       ASSERT_EQ(H(x).bits, nearest<H>(x, values, infinity, overflow_at)) << x;
       ASSERT_EQ(H(-x).bits, nearest<H>(-x, values, infinity, overflow_at)) << -x;

@@ -130,7 +130,8 @@ TEST(RefcountStress, TensorsMovedBetweenThreadsAtRandomStayIntactAndAreFreedOnce
       switch (std::uniform_int_distribution<int>(0, 9)(rng)) {
         case 0:
         case 1: {  // make a new item and leave it in a slot
-          Item old = slots.put(pick(), make_item(next_value++, 1 + static_cast<int64_t>(rng() % 40)));
+          Item old =
+              slots.put(pick(), make_item(next_value++, 1 + static_cast<int64_t>(rng() % 40)));
           if (!use(old)) ++failures;
           break;
         }
@@ -341,7 +342,9 @@ TEST(RefcountStress, WrappedObjectsUsedFromManyThreadsAreFreedOnce) {
   auto worker = [&](unsigned seed, int ops) {
     std::mt19937 rng(seed);
     std::vector<std::thread> started;
-    auto pick = [&] { return std::uniform_int_distribution<size_t>(0, WrapperSlots::kCount - 1)(rng); };
+    auto pick = [&] {
+      return std::uniform_int_distribution<size_t>(0, WrapperSlots::kCount - 1)(rng);
+    };
     for (int op = 0; op < ops && std::chrono::steady_clock::now() < deadline; ++op) {
       switch (std::uniform_int_distribution<int>(0, 7)(rng)) {
         case 0:

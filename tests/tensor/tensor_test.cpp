@@ -67,30 +67,14 @@ Tensor filled_tensor(IntArrayRef sizes, std::vector<T> values) {
 // Calls data_ptr<T>() with the T of `requested`.
 void call_data_ptr(const Tensor& t, ScalarType requested) {
   switch (requested) {
-    case ScalarType::Bool:
-      (void)t.data_ptr<bool>();
-      return;
-    case ScalarType::UInt8:
-      (void)t.data_ptr<uint8_t>();
-      return;
-    case ScalarType::Int32:
-      (void)t.data_ptr<int32_t>();
-      return;
-    case ScalarType::Int64:
-      (void)t.data_ptr<int64_t>();
-      return;
-    case ScalarType::Float32:
-      (void)t.data_ptr<float>();
-      return;
-    case ScalarType::Float64:
-      (void)t.data_ptr<double>();
-      return;
-    case ScalarType::Float16:
-      (void)t.data_ptr<Half>();
-      return;
-    case ScalarType::BFloat16:
-      (void)t.data_ptr<BFloat16>();
-      return;
+    case ScalarType::Bool: (void)t.data_ptr<bool>(); return;
+    case ScalarType::UInt8: (void)t.data_ptr<uint8_t>(); return;
+    case ScalarType::Int32: (void)t.data_ptr<int32_t>(); return;
+    case ScalarType::Int64: (void)t.data_ptr<int64_t>(); return;
+    case ScalarType::Float32: (void)t.data_ptr<float>(); return;
+    case ScalarType::Float64: (void)t.data_ptr<double>(); return;
+    case ScalarType::Float16: (void)t.data_ptr<Half>(); return;
+    case ScalarType::BFloat16: (void)t.data_ptr<BFloat16>(); return;
   }
 }
 
@@ -185,9 +169,8 @@ TEST(ScalarTypeName, ToStringNamesEveryType) {
     std::string_view name;
   };
   const Case cases[] = {
-      {kBool, "bool"},   {kUInt8, "uint8"},     {kInt32, "int32"},
-      {kInt64, "int64"}, {kFloat32, "float32"}, {kFloat64, "float64"},
-      {kFloat16, "float16"}, {kBFloat16, "bfloat16"},
+      {kBool, "bool"},       {kUInt8, "uint8"},     {kInt32, "int32"},     {kInt64, "int64"},
+      {kFloat32, "float32"}, {kFloat64, "float64"}, {kFloat16, "float16"}, {kBFloat16, "bfloat16"},
   };
   for (const Case& c : cases) EXPECT_EQ(to_string(c.type), c.name);
 }
@@ -203,10 +186,9 @@ TEST(ScalarTypeName, ParseAcceptsPyTorchAliases) {
     std::string_view alias;
     ScalarType type;
   };
-  const Case cases[] = {
-      {"float", kFloat32}, {"double", kFloat64}, {"long", kInt64},
-      {"int", kInt32},     {"half", kFloat16},   {"float16", kFloat16},
-      {"bfloat16", kBFloat16}};
+  const Case cases[] = {{"float", kFloat32},    {"double", kFloat64}, {"long", kInt64},
+                        {"int", kInt32},        {"half", kFloat16},   {"float16", kFloat16},
+                        {"bfloat16", kBFloat16}};
   for (const Case& c : cases) {
     EXPECT_EQ(parse_scalar_type(c.alias), std::optional<ScalarType>(c.type)) << c.alias;
   }
@@ -227,8 +209,8 @@ TEST(ScalarTypeProperties, ElementSizeAndKind) {
     bool integral;  // bool excluded
   };
   const Case cases[] = {
-      {kBool, 1, false, false}, {kUInt8, 1, false, true},   {kInt32, 4, false, true},
-      {kInt64, 8, false, true}, {kFloat32, 4, true, false}, {kFloat64, 8, true, false},
+      {kBool, 1, false, false},   {kUInt8, 1, false, true},    {kInt32, 4, false, true},
+      {kInt64, 8, false, true},   {kFloat32, 4, true, false},  {kFloat64, 8, true, false},
       {kFloat16, 2, true, false}, {kBFloat16, 2, true, false},
   };
   for (const Case& c : cases) {

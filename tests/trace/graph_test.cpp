@@ -44,8 +44,8 @@ TEST(GraphConstantFolding, FoldsNodesOfConstantsOnly) {
   const Tensor c = full({2}, 2.0f);
   Graph g = trace(
       [&](const std::vector<Tensor>& in) {
-        Tensor k = add(c, c);                // constants only: folds
-        return one(add(in[0], k));           // depends on the input: stays
+        Tensor k = add(c, c);       // constants only: folds
+        return one(add(in[0], k));  // depends on the input: stays
       },
       {ones({2})});
   ASSERT_EQ(g.num_nodes(), 2u);
@@ -58,8 +58,8 @@ TEST(GraphConstantFolding, FoldsNodesOfConstantsOnly) {
 TEST(GraphConstantFolding, FactoryCallsFoldButOutputsAndWrittenValuesStay) {
   Graph g = trace(
       [](const std::vector<Tensor>& in) {
-        Tensor a = ones({2});        // folds: used only by a pure op
-        Tensor b = ones({2});        // written in place below: must stay per-run
+        Tensor a = ones({2});  // folds: used only by a pure op
+        Tensor b = ones({2});  // written in place below: must stay per-run
         b.add_(in[0]);
         return std::vector<Tensor>{add(in[0], a), b, zeros({1})};  // zeros is an output: stays
       },
@@ -89,13 +89,14 @@ TEST(GraphRun, WrongInputCountDtypeOrRankIsAnErrorNamingTheInput) {
     g.run({ones({4}), ones({2, 2})});
     FAIL();
   } catch (const ValueError& e) {
-    EXPECT_NE(std::string(e.what()).find("input 0 has 1 dimensions"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("input 0 has 1 dimensions"), std::string::npos)
+        << e.what();
   }
 }
 
 TEST(GraphRun, SameRankOtherSizesRunsWhenTheOpsAllowIt) {
-  Graph g = trace([](const std::vector<Tensor>& in) { return one(add(in[0], in[0])); },
-                  {ones({2})});
+  Graph g =
+      trace([](const std::vector<Tensor>& in) { return one(add(in[0], in[0])); }, {ones({2})});
   EXPECT_EQ(g.run({ones({5})})[0].numel(), 5);
 }
 
@@ -126,9 +127,8 @@ class GraphRedefinedOp : public testing::Test {
     lib_->def("f(Tensor x) -> Tensor");
     lib_->impl("f", DispatchKey::CPU, [](const Tensor& x) { return add(x, x); });
     auto op = Dispatcher::singleton().find_op("graph_redef::f").typed<Tensor(const Tensor&)>();
-    graph_ = trace(
-        [&](const std::vector<Tensor>& in) { return one(add(op.call(in[0]), in[0])); },
-        {ones({2})});
+    graph_ = trace([&](const std::vector<Tensor>& in) { return one(add(op.call(in[0]), in[0])); },
+                   {ones({2})});
   }
   void Redefine() {
     lib_.reset();

@@ -36,7 +36,9 @@ SY_LIBRARY(trace_test, m) {
   m.def("twice_plus(Tensor x, Tensor y) -> Tensor");
   m.def("count_calls(Tensor x) -> Tensor");
 }
-SY_LIBRARY_IMPL(trace_test, CompositeImplicitAutograd, m) { m.impl("twice_plus", SY_FN(twice_plus)); }
+SY_LIBRARY_IMPL(trace_test, CompositeImplicitAutograd, m) {
+  m.impl("twice_plus", SY_FN(twice_plus));
+}
 std::atomic<int> g_calls{0};
 SY_LIBRARY_IMPL(trace_test, CPU, m) {
   m.impl("count_calls", [](const Tensor& x) {
@@ -82,8 +84,9 @@ TEST(Trace, CompositeRecordsOnlyTheOutermostOp) {
   static const auto op = Dispatcher::singleton()
                              .find_op("trace_test::twice_plus")
                              .typed<Tensor(const Tensor&, const Tensor&)>();
-  Graph g = trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{op.call(in[0], in[1])}; },
-                  {ones({4}), ones({4})});
+  Graph g = trace(
+      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{op.call(in[0], in[1])}; },
+      {ones({4}), ones({4})});
   ASSERT_EQ(g.num_nodes(), 1u) << g.to_string();
   EXPECT_EQ(g.nodes()[0]->schema().full_name(), "trace_test::twice_plus");
   std::vector<Tensor> in = {random_tensor({4}, 7), random_tensor({4}, 8)};
@@ -99,8 +102,9 @@ TEST(Trace, KernelCallingOpsRecordsOneNode) {
 }
 
 TEST(Trace, FactoriesInsideAreRecordedWithConstantArguments) {
-  Graph g = trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{add(in[0], ones({3}))}; },
-                  {ones({3})});
+  Graph g = trace(
+      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{add(in[0], ones({3}))}; },
+      {ones({3})});
   ASSERT_EQ(g.num_nodes(), 2u) << g.to_string();
   EXPECT_EQ(g.nodes()[0]->schema().name(), "ones");
   EXPECT_TRUE(g.warnings().empty());
@@ -108,8 +112,9 @@ TEST(Trace, FactoriesInsideAreRecordedWithConstantArguments) {
 
 TEST(Trace, TensorFromOutsideBecomesAConstantWithAWarning) {
   const Tensor outside = full({3}, 2.0f);
-  Graph g = trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{add(in[0], outside)}; },
-                  {ones({3})});
+  Graph g =
+      trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{add(in[0], outside)}; },
+            {ones({3})});
   ASSERT_EQ(g.warnings().size(), 1u);
   EXPECT_NE(g.warnings()[0].find("constant"), std::string::npos) << g.warnings()[0];
   EXPECT_NE(g.to_string().find("= constant(tensor([2., 2., 2.]))"), std::string::npos)
@@ -223,11 +228,12 @@ TEST(TraceSwitches, EnablingInsideNoTracerGuardThrowsAndChangesNothing) {
 
 TEST(TraceSwitches, ThrowingFunctionLeavesNoStateBehind) {
   const LocalDispatchKeySet before = tls_local_dispatch_key_set();
-  EXPECT_THROW(trace([](const std::vector<Tensor>& in) -> std::vector<Tensor> {
-                 add(in[0], in[0]);
-                 throw std::runtime_error("boom");
-               },
-                     {ones({1})}),
+  EXPECT_THROW(trace(
+                   [](const std::vector<Tensor>& in) -> std::vector<Tensor> {
+                     add(in[0], in[0]);
+                     throw std::runtime_error("boom");
+                   },
+                   {ones({1})}),
                std::runtime_error);
   EXPECT_EQ(get_tracing_state(), nullptr);
   EXPECT_EQ(tls_local_dispatch_key_set().included, before.included);
@@ -236,9 +242,10 @@ TEST(TraceSwitches, ThrowingFunctionLeavesNoStateBehind) {
 }
 
 TEST(TraceSwitches, OpErrorInsideTraceLeavesNoStateBehind) {
-  EXPECT_THROW(trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{add(in[0], in[1])}; },
-                     {ones({2}), ones({3})}),
-               ValueError);
+  EXPECT_THROW(
+      trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{add(in[0], in[1])}; },
+            {ones({2}), ones({3})}),
+      ValueError);
   EXPECT_EQ(get_tracing_state(), nullptr);
   EXPECT_FALSE(tls_is_dispatch_key_included(DispatchKey::Tracer));
 }
@@ -309,14 +316,16 @@ TEST(TraceThreads, OpsInsideParallelForBodiesAreRecorded) {
   Tensor want = add(x, x, 0.0);
   for (int i = 1; i < 8; ++i) want = add(want, add(x, x, static_cast<double>(i)));
   Tensor got = g.run({x})[0];
-  for (int64_t i = 0; i < 3; ++i) EXPECT_NEAR(got.data_ptr<float>()[i], want.data_ptr<float>()[i], 1e-5);
+  for (int64_t i = 0; i < 3; ++i)
+    EXPECT_NEAR(got.data_ptr<float>()[i], want.data_ptr<float>()[i], 1e-5);
 }
 
 TEST(TraceThreads, ParallelForInsideAKernelIsNotRecorded) {
   // A 64K-element add runs its loop through parallel_for on worker threads;
   // those threads inherit the excluded Tracer key, so only the add is recorded.
-  Graph g = trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{add(in[0], in[0])}; },
-                  {ones({1 << 16})});
+  Graph g =
+      trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{add(in[0], in[0])}; },
+            {ones({1 << 16})});
   EXPECT_EQ(g.num_nodes(), 1u);
 }
 

@@ -15,11 +15,11 @@ namespace sy {
 namespace {
 
 using testing_cases::Case;
+using testing_cases::cases;
 using testing_cases::nondeterministic;
 using testing_cases::random_stack;
 using testing_cases::tensors_of;
 using testing_cases::with_tensors;
-using testing_cases::cases;
 
 constexpr int64_t kBatch = 3;
 
@@ -40,12 +40,9 @@ const std::set<std::string> kLoopedOps = {"sy::index.Tensor",  "sy::index_put_",
 
 std::string mode_name(Mode m) {
   switch (m) {
-    case Mode::AllAtFront:
-      return "front";
-    case Mode::AllAtBack:
-      return "back";
-    case Mode::FirstOnly:
-      return "first";
+    case Mode::AllAtFront: return "front";
+    case Mode::AllAtBack: return "back";
+    case Mode::FirstOnly: return "first";
   }
   return "?";
 }

@@ -16,9 +16,9 @@ using func::Randomness;
 using func::TensorFunction;
 using func::vmap;
 
+using testing_transforms::arange_f;
 using testing_transforms::one;
 using testing_transforms::same;
-using testing_transforms::arange_f;
 
 bool front_key_included() {
   return tls_is_dispatch_key_included(DispatchKey::DynamicLayerFrontMode);
@@ -162,25 +162,50 @@ void expect_error(const std::function<void()>& call, const std::string& words) {
 
 TEST(Vmap, BadArgumentsNameWhatWasWrong) {
   auto f = one([](const std::vector<Tensor>& in) { return in[0] + in[1]; });
-  expect_error<ValueError>([&] { vmap(f)({ones({2, 3}), ones({3, 3})}); },
-                           "different sizes along their in_dims (input 0: 2 (dim 0), input 1: 3");
-  expect_error<IndexError>([&] { vmap(f, {2, 0})({ones({2, 3}), ones({2, 3})}); },
-                           "in_dim of input 0 is 2 but that tensor has 2 dims");
-  expect_error<IndexError>([&] { vmap(f, {0, -3})({ones({2, 3}), ones({2, 3})}); },
-                           "in_dim of input 1 is -3");
   expect_error<ValueError>(
-      [&] { vmap(f, {std::nullopt, std::nullopt})({ones({2}), ones({2})}); }, "no input is batched");
-  expect_error<ValueError>([&] { vmap(f, {0})({ones({2}), ones({2})}); },
-                           "in_dims has 1 entries for 2 inputs");
-  expect_error<ValueError>([&] { vmap(f, {}, {std::nullopt})({ones({2, 3}), ones({2, 3})}); },
-                           "output 0 is batched but its out_dim is None");
-  expect_error<IndexError>([&] { vmap(f, {}, {2})({ones({2, 3}), ones({2, 3})}); },
-                           "out_dim of output 0 is 2");
-  expect_error<ValueError>([&] { vmap(f, {}, {0, 0})({ones({2, 3}), ones({2, 3})}); },
-                           "out_dims has 2 entries for 1 outputs");
+      [&] {
+        vmap(f)({ones({2, 3}), ones({3, 3})});
+      },
+      "different sizes along their in_dims (input 0: 2 (dim 0), input 1: 3");
+  expect_error<IndexError>(
+      [&] {
+        vmap(f, {2, 0})({ones({2, 3}), ones({2, 3})});
+      },
+      "in_dim of input 0 is 2 but that tensor has 2 dims");
+  expect_error<IndexError>(
+      [&] {
+        vmap(f, {0, -3})({ones({2, 3}), ones({2, 3})});
+      },
+      "in_dim of input 1 is -3");
+  expect_error<ValueError>(
+      [&] {
+        vmap(f, {std::nullopt, std::nullopt})({ones({2}), ones({2})});
+      },
+      "no input is batched");
+  expect_error<ValueError>(
+      [&] {
+        vmap(f, {0})({ones({2}), ones({2})});
+      },
+      "in_dims has 1 entries for 2 inputs");
+  expect_error<ValueError>(
+      [&] {
+        vmap(f, {}, {std::nullopt})({ones({2, 3}), ones({2, 3})});
+      },
+      "output 0 is batched but its out_dim is None");
+  expect_error<IndexError>(
+      [&] {
+        vmap(f, {}, {2})({ones({2, 3}), ones({2, 3})});
+      },
+      "out_dim of output 0 is 2");
+  expect_error<ValueError>(
+      [&] {
+        vmap(f, {}, {0, 0})({ones({2, 3}), ones({2, 3})});
+      },
+      "out_dims has 2 entries for 1 outputs");
   // A C++ function's outputs are tensors; an undefined one is the "non-tensor output".
   auto undefined = one([](const std::vector<Tensor>&) { return Tensor(); });
-  expect_error<ValueError>([&] { vmap(undefined)({ones({2})}); }, "output 0 is an undefined tensor");
+  expect_error<ValueError>([&] { vmap(undefined)({ones({2})}); },
+                           "output 0 is an undefined tensor");
   EXPECT_TRUE(func::transform_stack().empty());
 }
 

@@ -72,7 +72,7 @@ SY_API double min(const double* x, int64_t n);
 // dst[r * dst_row + c] = src[r * src_row + c * src_col] for r < rows and
 // c < cols, elements of `elsize` bytes (1, 2, 4 or 8), in cache-sized tiles:
 // copying a transposed matrix into a contiguous one. Strides are in elements.
-SY_API void transpose(const void* src, int64_t src_row, int64_t src_col, void* dst,
-                      int64_t dst_row, int64_t rows, int64_t cols, int64_t elsize);
+SY_API void transpose(const void* src, int64_t src_row, int64_t src_col, void* dst, int64_t dst_row,
+                      int64_t rows, int64_t cols, int64_t elsize);
 
 }  // namespace sy::vec

@@ -34,10 +34,9 @@ void unary_loop_vec(const Tensor& out, const Tensor& a, VecMap<T> kernel) {
     return;
   }
   const IntArrayRef sizes = out.sizes();
-  ElementLoop<2> loop(
-      sizes, {static_cast<char*>(out.raw_data()), static_cast<char*>(a.raw_data())},
-      {DimVector(out.strides()), broadcast_strides(a, sizes)},
-      {int64_t{sizeof(T)}, int64_t{sizeof(T)}});
+  ElementLoop<2> loop(sizes, {static_cast<char*>(out.raw_data()), static_cast<char*>(a.raw_data())},
+                      {DimVector(out.strides()), broadcast_strides(a, sizes)},
+                      {int64_t{sizeof(T)}, int64_t{sizeof(T)}});
   loop.run([kernel](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
     if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
       kernel(reinterpret_cast<const T*>(p[1]), reinterpret_cast<T*>(p[0]), n);
@@ -66,12 +65,12 @@ void binary_loop_vec(const Tensor& out, const Tensor& a, const Tensor& b, VecMap
     return;
   }
   const IntArrayRef sizes = out.sizes();
-  ElementLoop<3> loop(sizes,
-                      {static_cast<char*>(out.raw_data()), static_cast<char*>(a.raw_data()),
-                       static_cast<char*>(b.raw_data())},
-                      {DimVector(out.strides()), broadcast_strides(a, sizes),
-                       broadcast_strides(b, sizes)},
-                      {int64_t{sizeof(T)}, int64_t{sizeof(T)}, int64_t{sizeof(T)}});
+  ElementLoop<3> loop(
+      sizes,
+      {static_cast<char*>(out.raw_data()), static_cast<char*>(a.raw_data()),
+       static_cast<char*>(b.raw_data())},
+      {DimVector(out.strides()), broadcast_strides(a, sizes), broadcast_strides(b, sizes)},
+      {int64_t{sizeof(T)}, int64_t{sizeof(T)}, int64_t{sizeof(T)}});
   loop.run([kernel](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
     if (s[0] == sizeof(T) && s[1] == sizeof(T) && s[2] == sizeof(T)) {
       kernel(reinterpret_cast<const T*>(p[1]), reinterpret_cast<const T*>(p[2]),
@@ -130,7 +129,8 @@ void softmax_vec(const T* in, T* out, int64_t outer, int64_t D, int64_t inner, b
                    if (log) {
                      for (int64_t i = 0; i < inner; ++i) s[i] = m[i] + std::log(s[i]);
                      for (int64_t j = 0; j < D; ++j) {
-                       for (int64_t i = 0; i < inner; ++i) y[j * inner + i] = x[j * inner + i] - s[i];
+                       for (int64_t i = 0; i < inner; ++i)
+                         y[j * inner + i] = x[j * inner + i] - s[i];
                      }
                    } else {
                      for (int64_t i = 0; i < inner; ++i) s[i] = T(1) / s[i];
@@ -198,9 +198,7 @@ inline bool transpose_copy(const Tensor& dst, const Tensor& src) {
     // Blocks of 64 rows (the kernel's tile), as many rows a piece as kGrain asks.
     const int64_t blocks = (rows + 63) / 64;
     parallel_for(0, blocks, std::max<int64_t>(1, kGrain / (64 * cols)),
-                 [&](int64_t lo, int64_t hi) {
-                   slice_at(0, lo * 64, std::min(rows, hi * 64));
-                 });
+                 [&](int64_t lo, int64_t hi) { slice_at(0, lo * 64, std::min(rows, hi * 64)); });
   }
   return true;
 }

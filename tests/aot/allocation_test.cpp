@@ -151,6 +151,14 @@ TEST_F(AotAllocations, SmallModelAllocatesNothingAfterWarmUp) {
 TEST_F(AotAllocations, ShapesSeenBeforeAllocateNothing) {
   // The first dim varies; each shape is planned once, then alternating
   // between shapes seen allocates nothing.
+  // One intra-op thread: OpenBLAS's threaded gemm (Debian's pthread build), which the
+  // 50-row product is large enough to take with two, mallocs its job list on each call.
+  const int threads = get_num_threads();
+  set_num_threads(1);
+  struct Restore {
+    int n;
+    ~Restore() { set_num_threads(n); }
+  } restore{threads};
   const Model model = mlp_model(32);
   const std::vector<Tensor> a = {random_uniform({32, 64}, 13)}, b = {random_uniform({8, 64}, 14)},
                             c = {random_uniform({50, 64}, 15)};

@@ -137,21 +137,11 @@ Tensor index_select_backward(const Tensor& grad, IntArrayRef sizes, int64_t dim,
 
 Tensor gather_backward(const Tensor& grad, IntArrayRef sizes, int64_t dim, const Tensor& index) {
   if (sizes.empty()) return grad.reshape(sizes);
-  const auto ndim = static_cast<int64_t>(sizes.size());
-  const int64_t d = wrap(dim, ndim);
-  const int64_t n = sizes[static_cast<size_t>(d)];
-  // grad and index with dim last: r[..., j] = sum_i grad[..., i] * (index[..., i] == j).
-  const Tensor g = grad.transpose(d, ndim - 1);
-  const Tensor idx = index.transpose(d, ndim - 1);
-  Tensor r = (g.unsqueeze(-1) * one_hot(idx, n, grad)).sum(std::vector<int64_t>{ndim - 1});
-  r = r.transpose(d, ndim - 1);
-  // index may be smaller than self in the other dims: pad with zeros.
-  for (int64_t k = 0; k < ndim; ++k) {
-    if (k != d && r.size(k) < sizes[static_cast<size_t>(k)]) {
-      r = pad_along(r, k, 0, sizes[static_cast<size_t>(k)]);
-    }
-  }
-  return r;
+  // Each grad element adds into the position its index names (positions no index
+  // names, and dims where index is smaller than self, stay zero). scatter_add is
+  // differentiable, so double backward works; a one-hot product would cost
+  // index.numel() * self.size(dim) work instead of index.numel().
+  return zeros_of(sizes, grad).scatter_add(dim, index, grad);
 }
 
 Tensor value_selecting_reduction_backward(const Tensor& grad, int64_t dim, const Tensor& indices,

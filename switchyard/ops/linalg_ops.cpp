@@ -80,7 +80,8 @@ void gemm(const Tensor& out, const Tensor& a, const Tensor& b, T alpha, T beta) 
     const int64_t b0 = b.strides()[0], b1 = b.strides()[1];
     for (int64_t i = 0; i < n; ++i) {
       T* row = c + i * m;
-      for (int64_t j = 0; j < m; ++j) row[j] = static_cast<T>(beta * row[j]);
+      // beta 0 overwrites (as BLAS does), so NaNs in an uninitialized out cannot leak in.
+      for (int64_t j = 0; j < m; ++j) row[j] = beta == T(0) ? T(0) : static_cast<T>(beta * row[j]);
       for (int64_t p = 0; p < k; ++p) {
         const T av = static_cast<T>(alpha * pa[i * a0 + p * a1]);
         for (int64_t j = 0; j < m; ++j) row[j] = static_cast<T>(row[j] + av * pb[p * b0 + j * b1]);
@@ -113,9 +114,10 @@ void mm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& 
     using T = scalar_t;
     const bool zero_beta = beta.to<double>() == 0;
     if (zero_beta || a.sizes()[1] == 0) {
-      // BLAS may read C even with beta 0; zero it so NaNs cannot leak in.
-      if (zero_beta) std::fill_n(static_cast<T*>(out.raw_data()), out.numel(), T(0));
+      // With beta 0, sgemm/dgemm and the loop of gemm() overwrite C without reading
+      // it (the BLAS contract), so out is zeroed only when no product will run.
       if (a.sizes()[1] == 0) {
+        if (zero_beta) std::fill_n(static_cast<T*>(out.raw_data()), out.numel(), T(0));
         if (!zero_beta) {
           T* p = static_cast<T*>(out.raw_data());
           const T b = beta.to<T>();

@@ -106,9 +106,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument("--threads", type=int,
+                        help="intra-op threads on both sides (default: torch's count)")
     args = parser.parse_args()
+    # Both sides run on the same number of threads (matrix products included):
+    # switchyard defaults to every hardware thread, while torch may start with fewer.
+    threads = args.threads or torch.get_num_threads()
+    torch.set_num_threads(threads)
+    sy.set_num_threads(threads)
     print(f"switchyard {sy.__version__}; torch {torch.__version__}; python "
-          f"{sys.version.split()[0]}; threads: switchyard {sy._C.get_num_threads() if hasattr(sy._C, 'get_num_threads') else '?'}, "
+          f"{sys.version.split()[0]}; threads: switchyard {sy.get_num_threads()}, "
           f"torch {torch.get_num_threads()}; median of {args.rounds} rounds")
     print(f"{'case':<12} {'switchyard':>12} {'torch':>12} {'ratio':>8} {'target':>8}  met?")
     results = []

@@ -37,11 +37,15 @@ from switchyard._C import (  # noqa: F401,E402
     enable_grad,
     from_dlpack,
     from_numpy,
+    get_num_interop_threads,
+    get_num_threads,
     inference_mode,
     is_grad_enabled,
     is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
+    set_num_interop_threads,
+    set_num_threads,
     tensor,
 )
 from switchyard.ops import ops, op_exists  # noqa: F401

@@ -183,21 +183,25 @@ struct MaximumOp {
 };
 
 enum class Cmp { Eq, Ne, Lt, Le, Gt, Ge };
+// The comparison is a template argument, not a member: a switch inside the element
+// lambda kept the compiler from vectorizing the loop (gt on 4096 floats took 3.8 us).
+template <Cmp C>
 struct CompareOp {
-  Cmp cmp;
   template <typename T>
   auto bind() const {
-    const Cmp c = cmp;
-    return [c](T a, T b) -> bool {
-      switch (c) {
-        case Cmp::Eq: return a == b;
-        case Cmp::Ne: return a != b;
-        case Cmp::Lt: return a < b;
-        case Cmp::Le: return a <= b;
-        case Cmp::Gt: return a > b;
-        case Cmp::Ge: return a >= b;
-      }
-      return false;
+    return [](T a, T b) -> bool {
+      if constexpr (C == Cmp::Eq)
+        return a == b;
+      else if constexpr (C == Cmp::Ne)
+        return a != b;
+      else if constexpr (C == Cmp::Lt)
+        return a < b;
+      else if constexpr (C == Cmp::Le)
+        return a <= b;
+      else if constexpr (C == Cmp::Gt)
+        return a > b;
+      else
+        return a >= b;
     };
   }
 };
@@ -446,7 +450,7 @@ const Tensor& minimum_o(const Tensor& a, const Tensor& b, const Tensor& out) {
 template <Cmp C>
 Tensor compare_k(const Tensor& a, const Tensor& b) {
   static constexpr std::string_view kNames[] = {"eq", "ne", "lt", "le", "gt", "ge"};
-  return binary_new<ResultKind::Bool>(kNames[static_cast<int>(C)], a, b, CompareOp{C}, no_check);
+  return binary_new<ResultKind::Bool>(kNames[static_cast<int>(C)], a, b, CompareOp<C>{}, no_check);
 }
 template <Cmp C>
 Tensor compare_scalar(const Tensor& a, const Scalar& b) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "switchyard/parallel/parallel.h"
 #include "switchyard/python/bindings.h"
 
 namespace sy::python {
@@ -351,6 +352,27 @@ kept, so no wrapper becomes permanently tied to its tensor.)")
       });
   m.def("_is_hermetic_pyobject", &is_hermetic,
         "Whether the calling thread's hermetic flag is set.");
+
+  // Thread counts, with PyTorch's names. Resizing a pool joins its threads, so the
+  // setters run without the GIL (a pool thread may be waiting for it).
+  m.def("get_num_threads", &get_num_threads,
+        "Threads used by one op's parallel loops and by OpenBLAS matrix products.");
+  m.def(
+      "set_num_threads",
+      [](int n) {
+        py::gil_scoped_release release;
+        set_num_threads(n);
+      },
+      py::arg("n"), "Sets the intra-op thread count (as SY_NUM_THREADS does at start-up).");
+  m.def("get_num_interop_threads", &get_num_interop_threads,
+        "Threads that run launched tasks (the interop pool).");
+  m.def(
+      "set_num_interop_threads",
+      [](int n) {
+        py::gil_scoped_release release;
+        set_num_interop_threads(n);
+      },
+      py::arg("n"), "Sets the interop thread count (as SY_NUM_INTEROP_THREADS does).");
 }
 
 }  // namespace sy::python

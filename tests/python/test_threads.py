@@ -5,6 +5,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 import switchyard as sy
 from switchyard.library import Library
@@ -153,3 +154,22 @@ def test_a_main_thread_tensor_dropped_on_another_thread_is_freed_by_the_main_thr
     t.join()
     sy.empty(1)
     assert sys.getrefcount(a) == before
+
+
+def test_thread_counts_can_be_read_and_set_as_in_torch():
+    saved, saved_interop = sy.get_num_threads(), sy.get_num_interop_threads()
+    assert saved >= 1 and saved_interop >= 1
+    try:
+        sy.set_num_threads(1)
+        assert sy.get_num_threads() == 1
+        a = sy.rand([64, 64])
+        assert sy.allclose(a @ a, (a @ a).contiguous())
+        sy.set_num_interop_threads(2)
+        assert sy.get_num_interop_threads() == 2
+        with pytest.raises(ValueError, match="at least 1"):
+            sy.set_num_threads(0)
+        assert sy.get_num_threads() == 1
+    finally:
+        sy.set_num_threads(saved)
+        sy.set_num_interop_threads(saved_interop)
+    assert sy.get_num_threads() == saved

@@ -210,6 +210,176 @@ void add_to_tensor_type() {
   }
 }
 
+// ---- forward mode from Python -------------------------------------------------------------
+// `with dual_level(): ... make_dual ... unpack_dual` is a hot path of user code (a
+// jvp per step): raw CPython types and functions, with no pybind11 dispatch in between.
+
+// `with sy.autograd.forward_ad.dual_level() as level`: a DualLevel for the block.
+struct PyDualLevel {
+  PyObject_HEAD std::optional<autograd::forward_ad::DualLevel> level;
+};
+
+PyObject* dual_level_vectorcall(PyObject* type, PyObject* const*, size_t nargsf,
+                                PyObject* kwnames) {
+  if (PyVectorcall_NARGS(nargsf) != 0 || kwnames) {
+    PyErr_SetString(PyExc_TypeError, "dual_level() takes no arguments");
+    return nullptr;
+  }
+  auto* self = PyObject_New(PyDualLevel, reinterpret_cast<PyTypeObject*>(type));
+  if (!self) return nullptr;
+  new (&self->level) std::optional<autograd::forward_ad::DualLevel>();
+  return reinterpret_cast<PyObject*>(self);
+}
+
+PyObject* dual_level_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+  return PyObject_VectorcallDict(reinterpret_cast<PyObject*>(type), &PyTuple_GET_ITEM(args, 0),
+                                 PyTuple_GET_SIZE(args), kwargs);
+}
+
+void dual_level_dealloc(PyObject* o) {
+  PyTypeObject* type = Py_TYPE(o);
+  reinterpret_cast<PyDualLevel*>(o)->level.~optional();  // a level still entered ends here
+  PyObject_Free(o);
+  Py_DECREF(type);
+}
+
+PyObject* dual_level_enter(PyObject* o, PyObject*) {
+  auto* self = reinterpret_cast<PyDualLevel*>(o);
+  return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
+    SY_CHECK(!self->level, AutogradError,
+             "dual_level: already entered; make a new dual_level() for each with-block");
+    self->level.emplace();
+    return PyLong_FromUnsignedLongLong(self->level->level());
+  });
+}
+
+PyObject* dual_level_exit(PyObject* o, PyObject* const*, Py_ssize_t) {
+  return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
+    reinterpret_cast<PyDualLevel*>(o)->level.reset();
+    Py_RETURN_FALSE;
+  });
+}
+
+PyMethodDef dual_level_methods[] = {
+    {"__enter__", dual_level_enter, METH_NOARGS, nullptr},
+    {"__exit__", reinterpret_cast<PyCFunction>(reinterpret_cast<void*>(dual_level_exit)),
+     METH_FASTCALL, nullptr},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyType_Slot dual_level_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(dual_level_dealloc)},
+    {Py_tp_methods, dual_level_methods},
+    {Py_tp_new, reinterpret_cast<void*>(dual_level_new)},
+    {Py_tp_doc,
+     const_cast<char*>("Context manager entering a new dual level on the calling thread; "
+                       "`with dual_level() as level` gives the level's number; levels nest.")},
+    {0, nullptr},
+};
+PyType_Spec dual_level_spec = {"switchyard.autograd.forward_ad.dual_level", sizeof(PyDualLevel), 0,
+                               Py_TPFLAGS_DEFAULT, dual_level_slots};
+
+// forward_ad.UnpackedDualTensor (a namedtuple class), set by forward_ad.py.
+PyObject* unpacked_dual_type = nullptr;
+
+// Parses `fn(<positional names...>, *, level=None)` from a vectorcall: fills
+// `out` (borrowed) and `level`; false with a Python error set otherwise.
+bool forward_ad_args(const char* fn, const char* const* names, Py_ssize_t npos,
+                     PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames, PyObject** out,
+                     std::optional<uint64_t>& level) {
+  if (nargs > npos) {
+    PyErr_Format(PyExc_TypeError, "%s() takes %zd positional arguments but %zd were given", fn,
+                 npos, nargs);
+    return false;
+  }
+  for (Py_ssize_t i = 0; i < npos; ++i) out[i] = i < nargs ? args[i] : nullptr;
+  PyObject* lv = nullptr;
+  const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  for (Py_ssize_t k = 0; k < nkw; ++k) {
+    PyObject* name = PyTuple_GET_ITEM(kwnames, k);
+    PyObject* value = args[nargs + k];
+    PyObject** slot = nullptr;
+    if (PyUnicode_CompareWithASCIIString(name, "level") == 0) slot = &lv;
+    for (Py_ssize_t i = 0; i < npos && slot == nullptr; ++i) {
+      if (PyUnicode_CompareWithASCIIString(name, names[i]) == 0) slot = &out[i];
+    }
+    if (slot == nullptr) {
+      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fn, name);
+      return false;
+    }
+    if (*slot != nullptr) {
+      PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%U'", fn, name);
+      return false;
+    }
+    *slot = value;
+  }
+  for (Py_ssize_t i = 0; i < npos; ++i) {
+    if (out[i] == nullptr) {
+      PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fn, names[i]);
+      return false;
+    }
+  }
+  level.reset();
+  if (lv != nullptr && lv != Py_None) {
+    const unsigned long long l = PyLong_AsUnsignedLongLong(lv);
+    if (l == static_cast<unsigned long long>(-1) && PyErr_Occurred()) return false;
+    level = l;
+  }
+  return true;
+}
+
+const Tensor& tensor_arg(PyObject* o, const char* what, Tensor& slow) {
+  if (is_tensor(o)) return unwrap(o);
+  slow = tensor_of(o, what);
+  return slow;
+}
+
+PyObject* py_make_dual(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  static const char* const names[] = {"tensor", "tangent"};
+  PyObject* in[2];
+  std::optional<uint64_t> level;
+  if (!forward_ad_args("make_dual", names, 2, args, nargs, kwnames, in, level)) return nullptr;
+  return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
+    Tensor s0, s1;
+    return wrap(autograd::forward_ad::make_dual(tensor_arg(in[0], "make_dual", s0),
+                                                tensor_arg(in[1], "make_dual", s1), level));
+  });
+}
+
+PyObject* py_unpack_dual(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  static const char* const names[] = {"tensor"};
+  PyObject* in[1];
+  std::optional<uint64_t> level;
+  if (!forward_ad_args("unpack_dual", names, 1, args, nargs, kwnames, in, level)) return nullptr;
+  return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
+    Tensor s0;
+    auto [p, tan] = autograd::forward_ad::unpack_dual(tensor_arg(in[0], "unpack_dual", s0), level);
+    py::object primal = py::reinterpret_steal<py::object>(wrap(std::move(p)));
+    if (!primal) throw py::error_already_set();
+    py::object tangent =
+        tan.defined() ? py::reinterpret_steal<py::object>(wrap(std::move(tan))) : py::none();
+    if (!tangent) throw py::error_already_set();
+    auto* type = reinterpret_cast<PyTypeObject*>(
+        unpacked_dual_type ? unpacked_dual_type : reinterpret_cast<PyObject*>(&PyTuple_Type));
+    // A namedtuple is a tuple subclass without slots of its own: filled as a tuple.
+    PyObject* r = type->tp_alloc(type, 2);
+    if (!r) throw py::error_already_set();
+    PyTuple_SET_ITEM(r, 0, primal.release().ptr());
+    PyTuple_SET_ITEM(r, 1, tangent.release().ptr());
+    return r;
+  });
+}
+
+PyMethodDef forward_ad_functions[] = {
+    {"_make_dual", reinterpret_cast<PyCFunction>(reinterpret_cast<void*>(py_make_dual)),
+     METH_FASTCALL | METH_KEYWORDS,
+     "make_dual(tensor, tangent, *, level=None): a view of tensor carrying tangent."},
+    {"_unpack_dual", reinterpret_cast<PyCFunction>(reinterpret_cast<void*>(py_unpack_dual)),
+     METH_FASTCALL | METH_KEYWORDS,
+     "unpack_dual(tensor, *, level=None): (primal, tangent); tangent is None without one."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
 // ---- custom functions -------------------------------------------------------------------
 
 class PyFunctionNode;
@@ -500,36 +670,23 @@ which input of that node (None for inputs that need no gradient).)")
   m.def("_remove_hook",
         [](py::handle t, uint64_t id) { tensor_of(t, "remove_hook").remove_hook(id); });
 
-  // Forward mode.
-  struct PyDualLevel {
-    std::optional<autograd::forward_ad::DualLevel> level;
-  };
-  py::class_<PyDualLevel>(m, "_DualLevel")
-      .def(py::init<>())
-      .def("__enter__",
-           [](PyDualLevel& l) {
-             SY_CHECK(!l.level, AutogradError, "dual_level: already entered");
-             l.level.emplace();
-             return l.level->level();
-           })
-      .def("__exit__", [](PyDualLevel& l, py::args) {
-        l.level.reset();
-        return false;
-      });
-  m.def(
-      "_make_dual",
-      [](py::handle primal, py::handle tangent, std::optional<uint64_t> level) {
-        return to_py(autograd::forward_ad::make_dual(tensor_of(primal, "make_dual"),
-                                                     tensor_of(tangent, "make_dual"), level));
-      },
-      py::arg("primal"), py::arg("tangent"), py::arg("level") = py::none());
-  m.def(
-      "_unpack_dual",
-      [](py::handle t, std::optional<uint64_t> level) {
-        auto [p, tan] = autograd::forward_ad::unpack_dual(tensor_of(t, "unpack_dual"), level);
-        return py::make_tuple(to_py(p), tan.defined() ? to_py(tan) : py::none());
-      },
-      py::arg("tensor"), py::arg("level") = py::none());
+  // Forward mode: raw CPython entry points (see "forward mode from Python" above).
+  auto* level_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&dual_level_spec));
+  if (!level_type) throw py::error_already_set();
+  level_type->tp_vectorcall = dual_level_vectorcall;
+  m.add_object("_dual_level", py::handle(reinterpret_cast<PyObject*>(level_type)));
+  for (PyMethodDef* d = forward_ad_functions; d->ml_name != nullptr; ++d) {
+    py::object f = py::reinterpret_steal<py::object>(PyCFunction_NewEx(d, nullptr, nullptr));
+    if (!f) throw py::error_already_set();
+    m.add_object(d->ml_name, f);
+  }
+  m.def("_set_unpacked_dual_type", [](py::handle type) {
+    SY_CHECK(PyType_Check(type.ptr()) &&
+                 PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(type.ptr()), &PyTuple_Type),
+             TypeError, "_set_unpacked_dual_type: expected a namedtuple class");
+    Py_XDECREF(unpacked_dual_type);
+    unpacked_dual_type = type.inc_ref().ptr();
+  });
   m.def("_current_dual_level", [] { return autograd::forward_ad::current_level(); });
 
   // gradcheck over a Python function of tensors.

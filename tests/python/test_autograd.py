@@ -391,6 +391,36 @@ def test_forward_ad_outside_a_level():
     assert fwAD.unpack_dual(f64([1.0])).tangent is None
 
 
+
+def test_forward_ad_entry_points_take_pytorchs_arguments():
+    # dual_level, make_dual and unpack_dual are C entry points: the same arguments,
+    # keywords and result types as PyTorch's Python ones.
+    with fwAD.dual_level() as outer:
+        assert isinstance(outer, int)
+        with fwAD.dual_level() as inner:
+            assert inner != outer
+            d = fwAD.make_dual(tensor=f64([1.0, 2.0]), tangent=f64([3.0, 4.0]), level=outer)
+            assert fwAD.unpack_dual(d, level=inner).tangent is None
+        out = fwAD.unpack_dual(d * 2)
+        assert isinstance(out, fwAD.UnpackedDualTensor) and isinstance(out, tuple)
+        primal, tangent = out
+        assert out._fields == ("primal", "tangent")
+        assert primal.tolist() == [2.0, 4.0] and tangent.tolist() == [6.0, 8.0]
+        assert fwAD.unpack_dual(tensor=d).tangent.tolist() == [3.0, 4.0]
+        with pytest.raises(TypeError, match="unexpected keyword argument 'lvl'"):
+            fwAD.make_dual(f64([1.0]), f64([1.0]), lvl=outer)
+        with pytest.raises(TypeError, match="positional"):
+            fwAD.make_dual(f64([1.0]), f64([1.0]), outer)
+        with pytest.raises(TypeError, match="missing required argument 'tangent'"):
+            fwAD.make_dual(f64([1.0]))
+        with pytest.raises(TypeError, match="expected a tensor"):
+            fwAD.make_dual([1.0], f64([1.0]))
+    level = fwAD.dual_level()
+    with level:
+        with pytest.raises(RuntimeError, match="already entered"):
+            with level:
+                pass
+
 # ---- gradcheck --------------------------------------------------------------------------------
 
 def test_gradcheck_accepts_and_rejects():

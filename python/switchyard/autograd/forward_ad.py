@@ -14,30 +14,19 @@ from collections import namedtuple
 from switchyard import _C
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+_C._set_unpacked_dual_type(UnpackedDualTensor)
 
+# The three are C functions and a C type (switchyard/python/autograd.cpp): they run
+# on every jvp, and a Python-level wrapper would cost more than the work they do.
 
-class dual_level:
-    """Context manager entering a new dual level on the calling thread.
+#: Context manager entering a new dual level on the calling thread;
+#: ``with dual_level() as level`` gives the level's number; levels nest.
+dual_level = _C._dual_level
 
-    ``with dual_level() as level`` gives the level's number; levels nest.
-    """
+#: ``make_dual(tensor, tangent, *, level=None)``: a view of ``tensor`` carrying
+#: ``tangent`` (same shape and dtype) at ``level``.
+make_dual = _C._make_dual
 
-    def __init__(self):
-        self._level = _C._DualLevel()
-
-    def __enter__(self):
-        return self._level.__enter__()
-
-    def __exit__(self, *exc):
-        self._level.__exit__(*exc)
-        return False
-
-
-def make_dual(tensor, tangent, *, level=None):
-    """A view of ``tensor`` carrying ``tangent`` (same shape and dtype) at ``level``."""
-    return _C._make_dual(tensor, tangent, level)
-
-
-def unpack_dual(tensor, *, level=None):
-    """``(primal, tangent)`` of a dual tensor; tangent is None when it has none."""
-    return UnpackedDualTensor(*_C._unpack_dual(tensor, level))
+#: ``unpack_dual(tensor, *, level=None)``: ``UnpackedDualTensor(primal, tangent)`` of
+#: a dual tensor; tangent is None when it has none.
+unpack_dual = _C._unpack_dual

@@ -37,8 +37,17 @@ void strided_copy(const Tensor& dst, const Tensor& src) {
         auto* out = reinterpret_cast<dst_t*>(p[0]);
         const char* in = p[1];
         if (s[0] == sizeof(dst_t) && s[1] == sizeof(src_t)) {
-          const auto* a = reinterpret_cast<const src_t*>(in);
-          _Pragma("GCC ivdep") for (int64_t i = 0; i < n; ++i) out[i] = static_cast<dst_t>(a[i]);
+          if constexpr (std::is_same_v<src_t, bool> && !std::is_same_v<dst_t, bool>) {
+            // A bool is one byte holding 0 or 1: read as uint8_t, the loop vectorizes
+            // (through bool GCC converts element by element).
+            const auto* a = reinterpret_cast<const uint8_t*>(in);
+            _Pragma("GCC ivdep") for (int64_t i = 0; i < n; ++i) {
+              out[i] = static_cast<dst_t>(static_cast<float>(a[i]));
+            }
+          } else {
+            const auto* a = reinterpret_cast<const src_t*>(in);
+            _Pragma("GCC ivdep") for (int64_t i = 0; i < n; ++i) out[i] = static_cast<dst_t>(a[i]);
+          }
         } else if (s[0] == sizeof(dst_t) && s[1] == 0) {
           const dst_t v = static_cast<dst_t>(*reinterpret_cast<const src_t*>(in));
           for (int64_t i = 0; i < n; ++i) out[i] = v;

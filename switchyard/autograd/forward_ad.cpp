@@ -1,7 +1,6 @@
 #include "switchyard/autograd/forward_ad.h"
 
 #include <atomic>
-#include <unordered_map>
 #include <vector>
 
 #include "switchyard/autograd/autograd_meta.h"
@@ -80,16 +79,34 @@ struct LevelStack {
     return false;
   }
 };
-constinit thread_local LevelStack tls_entered{};
-constinit thread_local LevelStack tls_set_aside{};
-constinit thread_local bool tls_forward_disabled = false;
+// Initial-exec: read by every op with a dual input (Note [Zero-initialised thread state]).
+constinit thread_local LevelStack tls_entered SY_TLS_MODEL{};
+constinit thread_local LevelStack tls_set_aside SY_TLS_MODEL{};
+constinit thread_local bool tls_forward_disabled SY_TLS_MODEL = false;
 
 std::atomic<uint64_t> g_next_level{1};
 
-// The tangents each live level holds, to drop when it ends.
+// The tangents each live level holds, to drop when it ends. A small vector of
+// live levels (a thread rarely has more than a few) rather than a map, and the
+// lists of ended levels are kept for new ones: entering and leaving a level,
+// and the first tangent of a tensor at it, allocate nothing in a steady loop.
+using HeldTangents = std::vector<std::weak_ptr<ForwardGrad>>;
+struct LiveLevel {
+  uint64_t level;
+  HeldTangents held;
+};
 struct Registry {
   std::mutex mu;
-  std::unordered_map<uint64_t, std::vector<std::weak_ptr<ForwardGrad>>> levels;
+  std::vector<LiveLevel> live;
+  std::vector<HeldTangents> spare;  // empty lists, with their capacity
+  static constexpr size_t kMaxSpare = 8;
+  static constexpr size_t kMaxSpareCapacity = 1024;  // a larger list is freed
+  LiveLevel* find(uint64_t level) {
+    for (LiveLevel& l : live) {
+      if (l.level == level) return &l;
+    }
+    return nullptr;
+  }
 };
 Registry& registry() {
   static auto* r = new Registry;  // never destroyed: levels may end during exit
@@ -140,24 +157,34 @@ DualLevel::DualLevel() : level_(g_next_level.fetch_add(1, std::memory_order_rela
   {
     Registry& r = registry();
     std::lock_guard<std::mutex> lock(r.mu);
-    r.levels.emplace(level_, std::vector<std::weak_ptr<ForwardGrad>>{});
+    HeldTangents held;
+    if (!r.spare.empty()) {
+      held = std::move(r.spare.back());
+      r.spare.pop_back();
+    }
+    r.live.push_back({level_, std::move(held)});
   }
   tls_entered.levels[tls_entered.size++] = level_;
 }
 
 DualLevel::~DualLevel() {
-  std::vector<std::weak_ptr<ForwardGrad>> held;
+  HeldTangents held;
+  Registry& r = registry();
   {
-    Registry& r = registry();
     std::lock_guard<std::mutex> lock(r.mu);
-    auto it = r.levels.find(level_);
-    if (it != r.levels.end()) {
-      held = std::move(it->second);
-      r.levels.erase(it);
+    if (LiveLevel* l = r.find(level_)) {
+      held = std::move(l->held);
+      if (l != &r.live.back()) *l = std::move(r.live.back());
+      r.live.pop_back();
     }
   }
   for (auto& w : held) {
     if (auto fg = w.lock()) fg->clear(level_);
+  }
+  held.clear();
+  if (held.capacity() != 0 && held.capacity() <= Registry::kMaxSpareCapacity) {
+    std::lock_guard<std::mutex> lock(r.mu);
+    if (r.spare.size() < Registry::kMaxSpare) r.spare.push_back(std::move(held));
   }
   // Leave this level (and any a misnested inner one left behind).
   for (int i = tls_entered.size; i-- > 0;) {
@@ -291,14 +318,18 @@ void set_fw_grad(const Tensor& t, uint64_t level, const Tensor& tangent_in, cons
     }
   }
   AutogradMeta& meta = impl::materialize_autograd_meta(t);
-  if (!meta.forward_grad) meta.forward_grad = std::make_shared<ForwardGrad>();
-  if (!meta.forward_grad->get(level).defined()) {
+  bool fresh = false;
+  if (!meta.forward_grad) {
+    meta.forward_grad = std::make_shared<ForwardGrad>();
+    fresh = true;
+  }
+  if (fresh || !meta.forward_grad->get(level).defined()) {
     Registry& r = registry();
     std::lock_guard<std::mutex> lock(r.mu);
-    auto it = r.levels.find(level);
-    SY_CHECK(it != r.levels.end(), AutogradError,
+    LiveLevel* live = r.find(level);
+    SY_CHECK(live != nullptr, AutogradError,
              "{}: dual level {} is not active (it ended, or was never entered)", op, level);
-    it->second.push_back(meta.forward_grad);
+    live->held.push_back(meta.forward_grad);
   }
   const Tensor stored = tangent.dtype() == t.dtype() ? tangent : tangent.to(t.dtype());
   meta.forward_grad->set(level, stored);

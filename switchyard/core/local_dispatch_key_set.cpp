@@ -7,7 +7,8 @@
 
 namespace sy {
 namespace detail {
-constinit thread_local RawLocalDispatchKeySet tls_local_dispatch_key_set SY_TLS_MODEL = {0, 0, 0};
+constinit thread_local RawLocalDispatchKeySet tls_local_dispatch_key_set SY_TLS_MODEL = {0, 0};
+constinit thread_local uint64_t tls_guard_depth SY_TLS_MODEL = 0;
 
 namespace {
 std::string out_of_order_message(const char* guard, bool other_thread, uint64_t depth,

@@ -27,13 +27,80 @@ constexpr size_t kMaxCached = 1024;
 constexpr size_t kClasses = kMaxCached / kAlignment;
 constexpr size_t kKeepPerClass = 64;
 
+// Note [Large block cache]
+// A large block comes from glibc, which hands blocks of 128 KiB and more
+// straight from mmap and gives them back to the kernel on free (or trims its
+// heap's top once more than twice that is free). The next tensor of that size
+// then faults in every page again: on a virtual machine where a page fault
+// costs several microseconds, `x.abs().log()` over 1M floats took 20x as long
+// as its arithmetic, in this library and in libtorch alike, depending only on
+// what the process had allocated before. So each thread also keeps up to
+// kKeepLarge freed blocks of kMinLarge bytes or more, kLargeBudget bytes in all,
+// and serves a request from the smallest kept block that holds it with at most
+// an eighth to spare. A block that does not fit pushes out the oldest ones; one
+// larger than the budget goes back to glibc. The block's capacity travels in its
+// DataPtr's context, so a block freed on another thread joins that thread's
+// cache with the right size (a thread's cache begins with its first tensor; a
+// thread that has made none gives blocks back to glibc). Blocks kept by a thread
+// go back to glibc when it exits.
+constexpr size_t kMinLarge = size_t{64} << 10;
+constexpr size_t kKeepLarge = 8;
+constexpr size_t kLargeBudget = size_t{64} << 20;
+
+struct LargeBlock {
+  void* data;
+  size_t bytes;
+};
+
 struct BlockCache {
   std::array<std::array<void*, kKeepPerClass>, kClasses> blocks{};
   std::array<size_t, kClasses> count{};
+  // Oldest first.
+  std::array<LargeBlock, kKeepLarge> large{};
+  size_t large_count = 0;
+  size_t large_bytes = 0;
+
+  // A kept block of at least `bytes` and at most an eighth more, removed from
+  // the cache, or {nullptr, 0}.
+  LargeBlock take_large(size_t bytes) {
+    size_t best = large_count;
+    for (size_t i = 0; i < large_count; ++i) {
+      const size_t have = large[i].bytes;
+      if (have >= bytes && have - bytes <= bytes / 8 &&
+          (best == large_count || have < large[best].bytes)) {
+        best = i;
+      }
+    }
+    if (best == large_count) return {nullptr, 0};
+    const LargeBlock b = large[best];
+    for (size_t i = best + 1; i < large_count; ++i) large[i - 1] = large[i];
+    --large_count;
+    large_bytes -= b.bytes;
+    return b;
+  }
+  // Keeps `b`, giving the oldest kept blocks back to glibc to make room.
+  void keep_large(LargeBlock b) {
+    if (b.bytes > kLargeBudget) {
+      std::free(b.data);
+      return;
+    }
+    size_t drop = 0;
+    while (large_count - drop == kKeepLarge || large_bytes + b.bytes > kLargeBudget) {
+      std::free(large[drop].data);
+      large_bytes -= large[drop].bytes;
+      ++drop;
+    }
+    for (size_t i = drop; i < large_count; ++i) large[i - drop] = large[i];
+    large_count -= drop;
+    large[large_count++] = b;
+    large_bytes += b.bytes;
+  }
+
   ~BlockCache() {
     for (size_t c = 0; c < kClasses; ++c) {
       for (size_t i = 0; i < count[c]; ++i) std::free(blocks[c][i]);
     }
+    for (size_t i = 0; i < large_count; ++i) std::free(large[i].data);
   }
 };
 
@@ -79,6 +146,16 @@ void free_block(void* data, void* size_class) {
 
 void free_large(void* data, void*) { std::free(data); }
 
+// The deleter of blocks of kMinLarge bytes or more; `capacity` is the block's size.
+void free_cached_large(void* data, void* capacity) {
+  BlockCache* cache = tls_cache;
+  if (kUseCacheForFree && cache != nullptr) {
+    cache->keep_large({data, reinterpret_cast<size_t>(capacity)});
+    return;
+  }
+  std::free(data);
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 // Under AddressSanitizer every block is a fresh allocation, so a use after free
 // is caught rather than served from the cache.
@@ -121,7 +198,17 @@ class CpuAllocator final : public Allocator {
       }
       return {checked(std::aligned_alloc(kAlignment, rounded), nbytes), &free_block, context};
     }
-    return {checked(std::aligned_alloc(kAlignment, rounded), nbytes), &free_large, nullptr};
+    if (rounded < kMinLarge) {
+      return {checked(std::aligned_alloc(kAlignment, rounded), nbytes), &free_large, nullptr};
+    }
+    // Note [Large block cache]
+    BlockCache* cache = kUseCache ? block_cache() : nullptr;
+    if (cache != nullptr) {
+      const LargeBlock b = cache->take_large(rounded);
+      if (b.data != nullptr) return {b.data, &free_cached_large, reinterpret_cast<void*>(b.bytes)};
+    }
+    return {checked(std::aligned_alloc(kAlignment, rounded), nbytes), &free_cached_large,
+            reinterpret_cast<void*>(rounded)};
   }
 
  private:

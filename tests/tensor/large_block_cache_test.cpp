@@ -86,7 +86,7 @@ TEST(LargeBlockCache, LiveTensorsNeverShareABlock) {
   for (int w = 0; w < kThreads; ++w) {
     threads.emplace_back([w, &bad, &handoff] {
       std::mt19937 rng(1234 + w);
-      std::uniform_int_distribution<int64_t> size(16 << 10, 400 << 10);  // 64 KiB .. 1.6 MiB
+      std::uniform_int_distribution<int64_t> size(1 << 10, 400 << 10);  // 4 KiB .. 1.6 MiB
       std::vector<Tensor> live(12);
       std::vector<float> value(12, 0.0f);
       for (int step = 0; step < kSteps; ++step) {

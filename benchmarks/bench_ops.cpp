@@ -1,4 +1,5 @@
-// The operator set (issue 4): creating a one-element tensor, add on one
+// The operator set (issue 4): creating a one-element tensor (and 4 KiB and 4 MiB
+// ones, the allocator's block cache), add on one
 // element (new result and out=), sum over 16M floats, and 512x512 matrix
 // products, boolean-mask indexing and index_select; the vectorised kernels
 // (issue 17): softmax and log_softmax, a transpose and a permutation made
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include <switchyard/parallel/parallel.h>
 #include <switchyard/switchyard.h>
@@ -56,6 +58,31 @@ void BM_Empty1_switchyard(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Empty1_switchyard)->Name("Empty1/switchyard");
+
+// Tensors of 4 KiB and 4 MiB made and dropped in a loop: the cpu allocator's
+// per-thread cache of larger blocks (Note [Large block cache]). full_cache:1 first
+// fills the cache with 31 blocks of other sizes (of 4 KiB requests: 8-38 KiB), so
+// every request scans a full list; libtorch has no such cache (full_cache:0 only).
+// Empty4M runs first, so that it finds no blocks left by that run.
+void sy_empty_sized(benchmark::State& state, int64_t floats) {
+  if (state.range(0) == 1) {
+    std::vector<sy::Tensor> others;
+    for (int64_t i = 0; i < 31; ++i) others.push_back(sy::empty({floats * 2 + i * floats / 4}));
+  }
+  for (auto _ : state) {
+    sy::Tensor t = sy::empty({floats});
+    benchmark::DoNotOptimize(t.impl());
+  }
+}
+BENCHMARK_CAPTURE(sy_empty_sized, 4m, int64_t{1} << 20)
+    ->Name("Empty4M/switchyard")
+    ->ArgName("full_cache")
+    ->Arg(0);
+BENCHMARK_CAPTURE(sy_empty_sized, 4k, int64_t{1} << 10)
+    ->Name("Empty4K/switchyard")
+    ->ArgName("full_cache")
+    ->Arg(0)
+    ->Arg(1);
 
 void BM_Add1_switchyard(benchmark::State& state) {
   sy::Tensor a = sy::ones({1});
@@ -315,6 +342,21 @@ void BM_Empty1_libtorch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Empty1_libtorch)->Name("Empty1/libtorch");
+
+void at_empty_sized(benchmark::State& state, int64_t floats) {  // full_cache:0 only
+  for (auto _ : state) {
+    at::Tensor t = at::empty({floats});
+    benchmark::DoNotOptimize(t.unsafeGetTensorImpl());
+  }
+}
+BENCHMARK_CAPTURE(at_empty_sized, 4k, int64_t{1} << 10)
+    ->Name("Empty4K/libtorch")
+    ->ArgName("full_cache")
+    ->Arg(0);
+BENCHMARK_CAPTURE(at_empty_sized, 4m, int64_t{1} << 20)
+    ->Name("Empty4M/libtorch")
+    ->ArgName("full_cache")
+    ->Arg(0);
 
 void BM_Add1_libtorch(benchmark::State& state) {
   at::Tensor a = at::ones({1});

@@ -112,23 +112,19 @@ void mm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& 
   }
   SY_DISPATCH_ALL_TYPES(out.dtype(), "mm", [&] {
     using T = scalar_t;
-    const bool zero_beta = beta.to<double>() == 0;
-    if (zero_beta || a.sizes()[1] == 0) {
-      // With beta 0, sgemm/dgemm and the loop of gemm() overwrite C without reading
-      // it (the BLAS contract), so out is zeroed only when no product will run.
-      if (a.sizes()[1] == 0) {
-        if (zero_beta) std::fill_n(static_cast<T*>(out.raw_data()), out.numel(), T(0));
-        if (!zero_beta) {
-          T* p = static_cast<T*>(out.raw_data());
-          const T b = beta.to<T>();
-          for (int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(b * p[i]);
-        }
-        return;
+    if (a.sizes()[1] == 0) {  // no product: out = beta * out, zeros when beta is 0
+      T* p = static_cast<T*>(out.raw_data());
+      if (beta.to<double>() == 0) {
+        std::fill_n(p, out.numel(), T(0));  // so NaNs in out cannot leak through
+      } else {
+        const T bv = beta.to<T>();
+        for (int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(bv * p[i]);
       }
-      gemm<T>(out, a, b, alpha.to<T>(), T(0));
-    } else {
-      gemm<T>(out, a, b, alpha.to<T>(), beta.to<T>());
+      return;
     }
+    // With beta 0, sgemm/dgemm and the loop of gemm() overwrite C without reading
+    // it (the BLAS contract): out needs no zeroing first.
+    gemm<T>(out, a, b, alpha.to<T>(), beta.to<T>());
   });
 }
 

@@ -38,8 +38,9 @@ constexpr size_t kKeepPerClass = 64;
 // path (split chunks, consolidation), which was ~6% of a small MLP training
 // step. So each thread also keeps up to kKeepLarge freed blocks of kMinLarge
 // bytes or more, kLargeBudget bytes in all, and serves a request from the
-// smallest kept block that holds it with at most an eighth to spare (a linear
-// scan: tens of nanoseconds against an op over at least 4 KiB). A block that
+// smallest kept block that holds it with at most an eighth to spare. The scan is
+// linear: over a full list it added about 25 ns to making a 4 KiB tensor (bench_ops
+// Empty4K: 68-69 ns with 32 blocks kept, 44 ns with one; libtorch 273-302 ns). A block that
 // does not fit pushes out the oldest ones; one larger than the budget goes back
 // to glibc. The block's capacity travels in its DataPtr's context, so a block
 // freed on another thread joins that thread's cache with the right size (a
